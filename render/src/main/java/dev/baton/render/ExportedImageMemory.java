@@ -1,0 +1,38 @@
+package dev.baton.render;
+
+/**
+ * Everything an importer (another Vulkan device, or GL through {@code GL_EXT_memory_object_fd})
+ * needs to import one exported image allocation as OPAQUE_FD with a dedicated allocation.
+ *
+ * <p>The importer must create its image with exactly this format, extent, tiling and usage, and
+ * import with {@link #allocationSizeBytes()}. Sharing is only valid when the importer's driver and
+ * device UUIDs equal {@link #driverUuid()} and {@link #deviceUuid()}: check before importing.
+ */
+public interface ExportedImageMemory {
+    int width();
+
+    int height();
+
+    /** A {@code VkFormat}; GL importers map it to the matching internal format. */
+    int vkFormat();
+
+    /** {@code true} for VK_IMAGE_TILING_LINEAR, {@code false} for OPTIMAL. */
+    boolean linearTiling();
+
+    /** {@code VkImageUsageFlags} the image was created with. */
+    int vkUsage();
+
+    long allocationSizeBytes();
+
+    /** 16 bytes: {@code VkPhysicalDeviceIDProperties.driverUUID} of the exporter. */
+    byte[] driverUuid();
+
+    /** 16 bytes: {@code VkPhysicalDeviceIDProperties.deviceUUID} of the exporter. */
+    byte[] deviceUuid();
+
+    /**
+     * A fresh duplicate of the exported fd for exactly one import. A successful import transfers its
+     * ownership to the driver; the caller closes it only if the import failed.
+     */
+    int dupFd();
+}
