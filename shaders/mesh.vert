@@ -15,8 +15,8 @@ void main() {
     vec2 q = QUAD[corner];
     vec3 p = n + q.x * u + q.y * v;
     local = p;
-    // the model part of the transform is a pure rotation, so rotating the normal with the same
-    // matrix's upper 3x3 (before projection) is done in the fragment shader with a fixed light
-    normal = n;
+    // The upper 3x3 of the clip transform is rotation times a per-axis projection scale: good
+    // enough to bring the normal near view space for shading with a light fixed to the camera.
+    normal = normalize(mat3(pc.mvp) * n);
     gl_Position = pc.mvp * vec4(p * 0.5, 1.0);
 }
