@@ -1,0 +1,83 @@
+package dev.baton.app.report;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A plain-text table with right-aligned numeric columns, for terminal reports. */
+public final class Table {
+    private final String[] headers;
+    private final List<String[]> rows = new ArrayList<>();
+
+    public Table(String... headers) {
+        this.headers = headers.clone();
+    }
+
+    public Table row(Object... cells) {
+        if (cells.length != headers.length) {
+            throw new IllegalArgumentException("row has " + cells.length + " cells, table has " + headers.length + " columns");
+        }
+        String[] text = new String[cells.length];
+        for (int i = 0; i < cells.length; i++) {
+            text[i] = format(cells[i]);
+        }
+        rows.add(text);
+        return this;
+    }
+
+    static String format(Object cell) {
+        if (cell instanceof Double || cell instanceof Float) {
+            double v = ((Number) cell).doubleValue();
+            if (Double.isNaN(v)) {
+                return "-";
+            }
+            return Math.abs(v) >= 100 ? String.format("%.0f", v) : Math.abs(v) >= 10 ? String.format("%.1f", v) : String.format("%.2f", v);
+        }
+        return String.valueOf(cell);
+    }
+
+    public void print(PrintStream out) {
+        int[] widths = new int[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            widths[i] = headers[i].length();
+            for (String[] r : rows) {
+                widths[i] = Math.max(widths[i], r[i].length());
+            }
+        }
+        StringBuilder line = new StringBuilder();
+        for (int i = 0; i < headers.length; i++) {
+            line.append(i == 0 ? "" : "  ").append(pad(headers[i], widths[i], i > 0));
+        }
+        out.println(line);
+        line.setLength(0);
+        for (int i = 0; i < headers.length; i++) {
+            line.append(i == 0 ? "" : "  ").append("-".repeat(widths[i]));
+        }
+        out.println(line);
+        for (String[] r : rows) {
+            line.setLength(0);
+            for (int i = 0; i < r.length; i++) {
+                line.append(i == 0 ? "" : "  ").append(pad(r[i], widths[i], i > 0));
+            }
+            out.println(line);
+        }
+    }
+
+    /** The same table as Markdown, for README. */
+    public String markdown() {
+        StringBuilder b = new StringBuilder("| ").append(String.join(" | ", headers)).append(" |\n|");
+        for (int i = 0; i < headers.length; i++) {
+            b.append(i == 0 ? "---|" : "---:|");
+        }
+        b.append('\n');
+        for (String[] r : rows) {
+            b.append("| ").append(String.join(" | ", r)).append(" |\n");
+        }
+        return b.toString();
+    }
+
+    private static String pad(String s, int width, boolean right) {
+        String fill = " ".repeat(width - s.length());
+        return right ? fill + s : s + fill;
+    }
+}
