@@ -1,0 +1,117 @@
+package dev.baton.app.bench;
+
+import dev.baton.app.report.Distribution;
+
+/**
+ * One measured series of the bench: a scenario on a tier between some devices, with its latency
+ * samples (nanoseconds) recorded into a preallocated array during the run and the per-handoff
+ * costs computed after it. Mutable only by the thread that runs the scenario; read after.
+ */
+public final class Series {
+    /** What the samples measure. */
+    public enum Metric {
+        /** From just before the releaser's {@code release} to the acquirer's {@code acquire} returning. */
+        CPU_HANDOFF("cpu-handoff"),
+        /** From the producer GPU's last timestamp to the consumer GPU's first, on the host clock. */
+        GPU_HANDOFF("gpu-handoff"),
+        /** From the producer's submit to the consumer's GPU work completing. */
+        END_TO_END("end-to-end");
+
+        public final String label;
+
+        Metric(String label) {
+            this.label = label;
+        }
+    }
+
+    public final String scenario;
+    public final String tier;
+    public final String devices;
+    public final Metric metric;
+    /** Label of the series this one is compared to (its floor), or null for a floor itself. */
+    public final String floorLabel;
+    private final long[] samplesNanos;
+    private int count;
+    private long handoffs;
+    private long elapsedNanos;
+    private long cpuNanos;
+    private long bytesCopied;
+    private long bytesAllocated;
+    private String note = "";
+
+    public Series(String scenario, String tier, String devices, Metric metric, String floorLabel, int capacity) {
+        this.scenario = scenario;
+        this.tier = tier;
+        this.devices = devices;
+        this.metric = metric;
+        this.floorLabel = floorLabel;
+        this.samplesNanos = new long[capacity];
+    }
+
+    /** The name other series use to name this one as their floor. */
+    public String label() {
+        return scenario + " / " + tier + " / " + metric.label;
+    }
+
+    /** Records one sample; samples beyond the capacity are counted as handoffs but not kept. */
+    public void record(long nanos) {
+        if (count < samplesNanos.length) {
+            samplesNanos[count++] = nanos;
+        }
+    }
+
+    /** Clears samples after warm-up. */
+    public void reset() {
+        count = 0;
+    }
+
+    public int count() {
+        return count;
+    }
+
+    public int capacity() {
+        return samplesNanos.length;
+    }
+
+    /** Totals over the measured phase, for the per-handoff columns. */
+    public void totals(long handoffs, long elapsedNanos, long cpuNanos, long bytesCopied, long bytesAllocated) {
+        this.handoffs = handoffs;
+        this.elapsedNanos = elapsedNanos;
+        this.cpuNanos = cpuNanos;
+        this.bytesCopied = bytesCopied;
+        this.bytesAllocated = bytesAllocated;
+    }
+
+    /** A short remark printed under the table (how a figure was measured, why a target was missed). */
+    public void note(String text) {
+        this.note = text;
+    }
+
+    public String note() {
+        return note;
+    }
+
+    public Distribution distribution() {
+        return Distribution.of(samplesNanos, count);
+    }
+
+    public long handoffs() {
+        return handoffs;
+    }
+
+    public double handoffsPerSecond() {
+        return elapsedNanos == 0 ? Double.NaN : handoffs * 1e9 / elapsedNanos;
+    }
+
+    public double cpuMicrosPerHandoff() {
+        return handoffs == 0 ? Double.NaN : cpuNanos / 1000.0 / handoffs;
+    }
+
+    public double bytesCopiedPerHandoff() {
+        return handoffs == 0 ? Double.NaN : (double) bytesCopied / handoffs;
+    }
+
+    public double bytesAllocatedPerHandoff() {
+        return handoffs == 0 ? Double.NaN : (double) bytesAllocated / handoffs;
+    }
+}
