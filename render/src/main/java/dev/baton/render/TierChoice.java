@@ -1,9 +1,7 @@
 package dev.baton.render;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.List;
 
 /**
  * Which synchronization tier two participants (Vulkan devices or a GL context) can use to hand a
@@ -127,24 +125,31 @@ public final class TierChoice {
         if (a.timelineSemaphoreExport && b.timelineSemaphoreImport || b.timelineSemaphoreExport && a.timelineSemaphoreImport) {
             return new Choice(SyncTier.SHARED_TIMELINE, "same UUIDs; OPAQUE_FD timeline semaphores export and import");
         }
-        List<String> missing = new ArrayList<>();
-        missing.add(semaphoreSummary(a, "timeline", a.timelineSemaphoreExport, a.timelineSemaphoreImport));
-        missing.add(semaphoreSummary(b, "timeline", b.timelineSemaphoreExport, b.timelineSemaphoreImport));
+        String timelines = pairSummary(a, b, "timeline", a.timelineSemaphoreExport, a.timelineSemaphoreImport,
+                b.timelineSemaphoreExport, b.timelineSemaphoreImport);
         if (a.binarySemaphoreExport && b.binarySemaphoreImport || b.binarySemaphoreExport && a.binarySemaphoreImport) {
             return new Choice(SyncTier.BINARY_SEMAPHORE, "same UUIDs; binary OPAQUE_FD semaphores export and import, timeline ones do not ("
-                    + String.join("; ", missing) + ")");
+                    + timelines + ")");
         }
+        String any = pairSummary(a, b, "binary or timeline semaphores",
+                a.binarySemaphoreExport || a.timelineSemaphoreExport, a.binarySemaphoreImport || a.timelineSemaphoreImport,
+                b.binarySemaphoreExport || b.timelineSemaphoreExport, b.binarySemaphoreImport || b.timelineSemaphoreImport);
         return new Choice(SyncTier.HOST_BRIDGE, "same UUIDs, memory shared; no external semaphore both sides can use ("
-                + semaphoreSummary(a, "binary/timeline", a.binarySemaphoreExport || a.timelineSemaphoreExport,
-                        a.binarySemaphoreImport || a.timelineSemaphoreImport)
-                + "; " + semaphoreSummary(b, "binary/timeline", b.binarySemaphoreExport || b.timelineSemaphoreExport,
-                        b.binarySemaphoreImport || b.timelineSemaphoreImport)
-                + "), so the host waits on one side and signals the other");
+                + any + "), so the host waits on one side and signals the other");
     }
 
-    private static String semaphoreSummary(Caps caps, String kind, boolean exports, boolean imports) {
-        String can = exports && imports ? "exports+imports" : exports ? "exports only" : imports ? "imports only" : "neither exports nor imports";
-        return caps.name + " " + can + " " + kind;
+    /** "X can only export timeline; Y can only import timeline", or "both ..." / "neither side ..." when the two are alike. */
+    private static String pairSummary(Caps a, Caps b, String kind, boolean aExports, boolean aImports, boolean bExports, boolean bImports) {
+        String aCan = ability(aExports, aImports);
+        String bCan = ability(bExports, bImports);
+        if (aCan.equals(bCan)) {
+            return (aExports || aImports ? "both " + aCan : "neither side can export or import") + " " + kind;
+        }
+        return a.name + " " + aCan + " " + kind + "; " + b.name + " " + bCan + " " + kind;
+    }
+
+    private static String ability(boolean exports, boolean imports) {
+        return exports && imports ? "can export and import" : exports ? "can only export" : imports ? "can only import" : "can neither export nor import";
     }
 
     private static String shortHex(byte[] uuid) {
