@@ -34,9 +34,7 @@ class DevicesCommandTest {
         assertTrue(run.out().contains("lavapipe"), run.out());
         assertTrue(run.out().contains("llvmpipe"), run.out());
         assertTrue(run.out().contains("GL_EXT_memory_object_fd yes"), run.out());
-        assertTrue(run.out().contains("vk" ) && run.out().contains("<-> GL llvmpipe"), run.out());
         assertTrue(run.out().matches("(?s).*lavapipe <-> GL llvmpipe\\s+host-bridge.*"), "lavapipe and llvmpipe share UUIDs but no semaphores:\n" + run.out());
-        assertFalse(run.out().contains("WARNING: UNSUPPORTED"), "SwiftShader's pNext warnings must not reach the output");
     }
 
     @Test
