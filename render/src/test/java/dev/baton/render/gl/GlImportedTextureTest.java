@@ -144,6 +144,27 @@ class GlImportedTextureTest {
         }
     }
 
+    @Test
+    void bgraImportsAsRgba8WithASwizzleAndRawReadback() {
+        vulkan.close();
+        vulkan = new TestLavapipeExporter(WIDTH, HEIGHT, GlImportedTexture.VK_FORMAT_B8G8R8A8_UNORM, info.driverUuid(), info.deviceUuid());
+        byte[] red = {(byte) 255, 0, 0, (byte) 255}; // the clear colour is RGBA whatever the format
+        vulkan.clearAndReleaseToExternal(red);
+        ByteBuffer one = MemoryUtil.memAlloc(4);
+        try (GlImportedTexture texture = GlImportedTexture.importFrom(gl, info, vulkan)) {
+            assertTrue(texture.redBlueSwapped());
+            texture.readPixelsRgba8(4, 4, 1, 1, one);
+            // Memory holds B, G, R, A: readback shows the raw order, so red arrives in the third byte.
+            assertEquals(rgba(new byte[] {0, 0, (byte) 255, (byte) 255}), one.getInt(0));
+            glBindTexture(GL_TEXTURE_2D, texture.texture());
+            assertEquals(GL_BLUE, glGetTexParameteri(GL_TEXTURE_2D, org.lwjgl.opengl.GL33C.GL_TEXTURE_SWIZZLE_R),
+                    "sampling must swap R and B back");
+            glBindTexture(GL_TEXTURE_2D, 0);
+        } finally {
+            MemoryUtil.memFree(one);
+        }
+    }
+
     private static int rgba(byte[] c) {
         return (c[0] & 0xFF) | (c[1] & 0xFF) << 8 | (c[2] & 0xFF) << 16 | (c[3] & 0xFF) << 24;
     }

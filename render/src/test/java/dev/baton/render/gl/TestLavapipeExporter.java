@@ -27,12 +27,12 @@ import org.lwjgl.vulkan.*;
  * collects warnings and errors.
  */
 final class TestLavapipeExporter implements AutoCloseable, ExportedImageMemory {
-    static final int FORMAT = VK_FORMAT_R8G8B8A8_UNORM;
     static final int USAGE = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT
             | VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT;
 
     private final int width;
     private final int height;
+    private final int format; // VkFormat, R8G8B8A8_UNORM or B8G8R8A8_UNORM
     private final List<String> validationMessages = new ArrayList<>();
     private VkInstance instance;
     private long messenger; // VkDebugUtilsMessengerEXT
@@ -57,8 +57,13 @@ final class TestLavapipeExporter implements AutoCloseable, ExportedImageMemory {
      *     test runs on the Vulkan twin of the GL renderer
      */
     TestLavapipeExporter(int width, int height, byte[] wantDriverUuid, byte[] wantDeviceUuid) {
+        this(width, height, VK_FORMAT_R8G8B8A8_UNORM, wantDriverUuid, wantDeviceUuid);
+    }
+
+    TestLavapipeExporter(int width, int height, int vkFormat, byte[] wantDriverUuid, byte[] wantDeviceUuid) {
         this.width = width;
         this.height = height;
+        this.format = vkFormat;
         try {
             createInstance();
             pickPhysicalDevice(wantDriverUuid, wantDeviceUuid);
@@ -187,7 +192,7 @@ final class TestLavapipeExporter implements AutoCloseable, ExportedImageMemory {
             VkExternalMemoryImageCreateInfo external = VkExternalMemoryImageCreateInfo.calloc(stack).sType$Default()
                     .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
             VkImageCreateInfo info = VkImageCreateInfo.calloc(stack).sType$Default().pNext(external)
-                    .imageType(VK_IMAGE_TYPE_2D).format(FORMAT)
+                    .imageType(VK_IMAGE_TYPE_2D).format(format)
                     .extent(e -> e.set(width, height, 1)).mipLevels(1).arrayLayers(1)
                     .samples(VK_SAMPLE_COUNT_1_BIT).tiling(VK_IMAGE_TILING_OPTIMAL).usage(USAGE)
                     .sharingMode(VK_SHARING_MODE_EXCLUSIVE).initialLayout(VK_IMAGE_LAYOUT_UNDEFINED);
@@ -405,7 +410,7 @@ final class TestLavapipeExporter implements AutoCloseable, ExportedImageMemory {
 
     @Override
     public int vkFormat() {
-        return FORMAT;
+        return format;
     }
 
     @Override
