@@ -20,6 +20,8 @@ public final class Main {
         String command = args[0];
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         switch (command) {
+            case "devices":
+                return DevicesCommand.run(rest, out, err);
             default:
                 err.println("baton: unknown command '" + command + "'; run ./baton --help for the list");
                 return 2;

@@ -1,0 +1,375 @@
+package dev.baton.render.gl;
+
+import static org.lwjgl.egl.EGL10.*;
+import static org.lwjgl.egl.EGL14.EGL_OPENGL_API;
+import static org.lwjgl.egl.EGL12.eglBindAPI;
+import static org.lwjgl.egl.EGL15.*;
+
+import java.nio.IntBuffer;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.egl.EGL;
+import org.lwjgl.egl.EGLCapabilities;
+import org.lwjgl.opengl.GL;
+import org.lwjgl.opengl.GL43C;
+import org.lwjgl.opengl.GLCapabilities;
+import org.lwjgl.opengl.GLDebugMessageCallback;
+import org.lwjgl.system.Configuration;
+import org.lwjgl.system.JNI;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
+
+/**
+ * An OpenGL core context on EGL's surfaceless platform ({@code EGL_MESA_platform_surfaceless}): no
+ * window, no display server. Rendering goes to FBOs, for example {@link GlImportedTexture}'s.
+ *
+ * <p><b>Thread contract.</b> A GL context is current on at most one thread, and only that thread may
+ * make GL calls with it. {@link #create} makes the new context current on the creating thread, which
+ * becomes the owner. To move it, the owner calls {@link #release()} and the new thread calls
+ * {@link #makeCurrent()}. {@link #close()} is called by the owner (or by any thread after
+ * {@link #release()}). GL objects made with this context ({@link GlImportedTexture},
+ * {@link GlFenceTimeline}) follow the same rule unless they say otherwise.
+ *
+ * <p>Creation tries GL 4.5 core, then 4.3 core, then 3.3 core; {@link #glMajorVersion()} and
+ * {@link #glMinorVersion()} say which one was made.
+ *
+ * <p>The EGL display is shared by every context of the process (EGL returns the same handle for the
+ * same platform); it is initialized by the first context and terminated when the last one closes.
+ */
+public final class EglContext implements AutoCloseable {
+    /** {@code EGL_PLATFORM_SURFACELESS_MESA} from EGL_MESA_platform_surfaceless. */
+    private static final int EGL_PLATFORM_SURFACELESS_MESA = 0x31DD;
+    /** {@code EGL_NO_CONFIG_KHR} from EGL_KHR_no_config_context. */
+    private static final long EGL_NO_CONFIG_KHR = 0L;
+    private static final int[][] VERSIONS_TO_TRY = {{4, 5}, {4, 3}, {3, 3}};
+
+    private static final Object DISPLAY_LOCK = new Object();
+    private static boolean librariesLoaded;
+    private static long sharedDisplay; // EGLDisplay
+    private static int displayUsers;
+    private static EGLCapabilities sharedDisplayCaps;
+
+    private final long display; // EGLDisplay
+    private final long context; // EGLContext
+    private final EGLCapabilities displayCaps;
+    private final GLCapabilities glCaps;
+    private final int glMajor;
+    private final int glMinor;
+    private final GLDebugMessageCallback debugCallback; // null unless debug
+    private final AtomicLong debugErrors = new AtomicLong();
+    private final AtomicLong debugWarnings = new AtomicLong();
+    private volatile String lastDebugMessage;
+    private volatile Thread owner;
+    private boolean closed;
+
+    private EglContext(long display, EGLCapabilities displayCaps, long context, int major, int minor, boolean debug) {
+        this.display = display;
+        this.displayCaps = displayCaps;
+        this.context = context;
+        this.glMajor = major;
+        this.glMinor = minor;
+        if (!eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, context)) {
+            throw new GlUnavailableException("eglMakeCurrent(surfaceless) failed: EGL error 0x"
+                    + Integer.toHexString(eglGetError()) + "; the driver lacks EGL_KHR_surfaceless_context");
+        }
+        this.owner = Thread.currentThread();
+        this.glCaps = GL.createCapabilities();
+        this.debugCallback = debug && glCaps.GL_KHR_debug ? installDebugCallback() : null;
+    }
+
+    /**
+     * Creates a GL core context on the surfaceless EGL display and makes it current on the calling
+     * thread, which becomes its owner.
+     *
+     * @param debug create a debug context and count GL errors and warnings through KHR_debug
+     *     ({@link #debugErrorCount()}, {@link #debugWarningCount()}); debug output is synchronous
+     * @throws GlUnavailableException if libEGL is missing, the surfaceless platform is not offered, or
+     *     no GL 3.3+ core context can be created; the message says what to install
+     */
+    public static EglContext create(boolean debug) {
+        long display = acquireDisplay();
+        try {
+            EGLCapabilities caps = sharedDisplayCaps;
+            if (!eglBindAPI(EGL_OPENGL_API)) {
+                throw new GlUnavailableException("eglBindAPI(EGL_OPENGL_API) failed: this EGL has no desktop OpenGL; install "
+                        + GlUnavailableException.PACKAGES);
+            }
+            long config = chooseConfig(display, caps);
+            for (int[] version : VERSIONS_TO_TRY) {
+                long context = createContext(display, config, version[0], version[1], debug);
+                if (context != EGL_NO_CONTEXT) {
+                    try {
+                        return new EglContext(display, caps, context, version[0], version[1], debug);
+                    } catch (RuntimeException | Error e) {
+                        eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+                        eglDestroyContext(display, context);
+                        throw e;
+                    }
+                }
+            }
+            throw new GlUnavailableException("eglCreateContext failed for GL 4.5, 4.3 and 3.3 core (EGL error 0x"
+                    + Integer.toHexString(eglGetError()) + "); install " + GlUnavailableException.PACKAGES
+                    + " or check that LIBGL_ALWAYS_SOFTWARE / MESA_GL_VERSION_OVERRIDE are not forcing a lower version");
+        } catch (RuntimeException | Error e) {
+            releaseDisplay();
+            throw e;
+        }
+    }
+
+    private static long createContext(long display, long config, int major, int minor, boolean debug) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer attribs = stack.mallocInt(9);
+            attribs.put(EGL_CONTEXT_MAJOR_VERSION).put(major)
+                    .put(EGL_CONTEXT_MINOR_VERSION).put(minor)
+                    .put(EGL_CONTEXT_OPENGL_PROFILE_MASK).put(EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT);
+            if (debug) {
+                attribs.put(EGL_CONTEXT_OPENGL_DEBUG).put(EGL_TRUE);
+            }
+            attribs.put(EGL_NONE).flip();
+            // Through JNI: LWJGL's eglCreateContext rejects EGL_NO_CONFIG_KHR (a NULL config).
+            return JNI.invokePPPPP(display, config, EGL_NO_CONTEXT, MemoryUtil.memAddress(attribs),
+                    EGL.getCapabilities().eglCreateContext);
+        }
+    }
+
+    private static long chooseConfig(long display, EGLCapabilities caps) {
+        if (caps.EGL_KHR_no_config_context) {
+            return EGL_NO_CONFIG_KHR; // we never make an EGL surface: FBOs only
+        }
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer attribs = stack.ints(EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_NONE);
+            PointerBuffer configs = stack.mallocPointer(1);
+            IntBuffer count = stack.mallocInt(1);
+            if (!eglChooseConfig(display, attribs, configs, count) || count.get(0) == 0) {
+                throw new GlUnavailableException("eglChooseConfig found no desktop-GL config on the surfaceless display; install "
+                        + GlUnavailableException.PACKAGES);
+            }
+            return configs.get(0);
+        }
+    }
+
+    /** Loads libEGL and GL's function provider once per process, then initializes the shared display. */
+    private static long acquireDisplay() {
+        synchronized (DISPLAY_LOCK) {
+            if (!librariesLoaded) {
+                // GL's entry points must come from EGL (eglGetProcAddress), not from libGL/GLX.
+                // Explicit init: the failure to load libEGL surfaces here, as a clear message, rather
+                // than as an ExceptionInInitializerError from a static initializer.
+                Configuration.EGL_EXPLICIT_INIT.set(true);
+                Configuration.OPENGL_EXPLICIT_INIT.set(true);
+                try {
+                    if (!eglLoaded()) {
+                        EGL.create();
+                    }
+                } catch (RuntimeException | LinkageError e) {
+                    throw new GlUnavailableException("cannot load libEGL.so.1 (" + e + "); install "
+                            + GlUnavailableException.PACKAGES, e);
+                }
+                if (GL.getFunctionProvider() == null) {
+                    GL.create(EGL.getFunctionProvider()); // (if GLFW created GL first, Mesa's GLX entry points serve EGL too)
+                }
+                librariesLoaded = true;
+            }
+            if (displayUsers == 0) {
+                sharedDisplay = openSurfacelessDisplay();
+                sharedDisplayCaps = EGL.createDisplayCapabilities(sharedDisplay);
+                if (!sharedDisplayCaps.EGL_KHR_surfaceless_context) {
+                    eglTerminate(sharedDisplay);
+                    throw new GlUnavailableException("the surfaceless EGL display lacks EGL_KHR_surfaceless_context; install "
+                            + GlUnavailableException.PACKAGES + " (Mesa 17 or newer)");
+                }
+            }
+            displayUsers++;
+            return sharedDisplay;
+        }
+    }
+
+    private static boolean eglLoaded() {
+        try {
+            return EGL.getFunctionProvider() != null;
+        } catch (IllegalStateException notLoaded) {
+            return false;
+        }
+    }
+
+    private static void releaseDisplay() {
+        synchronized (DISPLAY_LOCK) {
+            if (displayUsers > 0 && --displayUsers == 0) {
+                eglTerminate(sharedDisplay);
+                sharedDisplay = EGL_NO_DISPLAY;
+                sharedDisplayCaps = null;
+            }
+        }
+    }
+
+    private static long openSurfacelessDisplay() {
+        Set<String> clientExtensions = clientExtensions();
+        if (!clientExtensions.contains("EGL_EXT_platform_base") || !clientExtensions.contains("EGL_MESA_platform_surfaceless")) {
+            throw new GlUnavailableException("EGL does not offer EGL_MESA_platform_surfaceless (client extensions: "
+                    + String.join(" ", clientExtensions) + "); install " + GlUnavailableException.PACKAGES
+                    + " (Mesa's EGL), or check that __EGL_VENDOR_LIBRARY_FILENAMES does not select another vendor");
+        }
+        long getPlatformDisplay = EGL.getCapabilities().eglGetPlatformDisplayEXT;
+        if (getPlatformDisplay == MemoryUtil.NULL) {
+            throw new GlUnavailableException("eglGetPlatformDisplayEXT is missing from libEGL; install " + GlUnavailableException.PACKAGES);
+        }
+        // Called through JNI: LWJGL's eglGetPlatformDisplayEXT wrapper rejects a NULL native display.
+        long display = JNI.invokePPP(EGL_PLATFORM_SURFACELESS_MESA, MemoryUtil.NULL, MemoryUtil.NULL, getPlatformDisplay);
+        if (display == EGL_NO_DISPLAY) {
+            throw new GlUnavailableException("eglGetPlatformDisplayEXT(EGL_PLATFORM_SURFACELESS_MESA) returned no display (EGL error 0x"
+                    + Integer.toHexString(eglGetError()) + "); install " + GlUnavailableException.PACKAGES);
+        }
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            IntBuffer major = stack.mallocInt(1);
+            IntBuffer minor = stack.mallocInt(1);
+            if (!eglInitialize(display, major, minor)) {
+                throw new GlUnavailableException("eglInitialize on the surfaceless display failed (EGL error 0x"
+                        + Integer.toHexString(eglGetError()) + "); is /dev/dri readable, or is libgl1-mesa-dri (swrast) installed? install "
+                        + GlUnavailableException.PACKAGES);
+            }
+        }
+        return display;
+    }
+
+    private static Set<String> clientExtensions() {
+        String extensions = eglQueryString(EGL_NO_DISPLAY, EGL_EXTENSIONS); // null without EGL_EXT_client_extensions
+        return extensions == null ? Set.of() : Set.of(extensions.trim().split("\\s+"));
+    }
+
+    private GLDebugMessageCallback installDebugCallback() {
+        GLDebugMessageCallback callback = GLDebugMessageCallback.create((source, type, id, severity, length, message, userParam) -> {
+            if (type == GL43C.GL_DEBUG_TYPE_ERROR) {
+                debugErrors.incrementAndGet();
+            } else if (severity != GL43C.GL_DEBUG_SEVERITY_NOTIFICATION) {
+                debugWarnings.incrementAndGet();
+            } else {
+                return;
+            }
+            lastDebugMessage = GLDebugMessageCallback.getMessage(length, message);
+        });
+        GL43C.glEnable(GL43C.GL_DEBUG_OUTPUT);
+        GL43C.glEnable(GL43C.GL_DEBUG_OUTPUT_SYNCHRONOUS); // count on the calling thread, in call order
+        GL43C.glDebugMessageCallback(callback, MemoryUtil.NULL);
+        return callback;
+    }
+
+    /**
+     * Makes this context current on the calling thread, which becomes the owner. The previous owner
+     * must have called {@link #release()} first (EGL fails otherwise).
+     *
+     * @throws IllegalStateException if closed or if EGL refuses (for example the context is still
+     *     current on another thread)
+     */
+    public void makeCurrent() {
+        checkOpen();
+        if (!eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, context)) {
+            throw new IllegalStateException("eglMakeCurrent failed (EGL error 0x" + Integer.toHexString(eglGetError())
+                    + "); the owner thread must call release() before another thread calls makeCurrent()");
+        }
+        GL.setCapabilities(glCaps);
+        owner = Thread.currentThread();
+    }
+
+    /** Makes no context current on the calling thread (the owner), so another thread may take it. */
+    public void release() {
+        checkOwner();
+        eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+        GL.setCapabilities(null);
+        owner = null;
+    }
+
+    /**
+     * Throws unless the calling thread owns (has current) this context. GL wrappers call this on
+     * their entry points so that a wrong-thread call fails loudly instead of hitting another context.
+     */
+    public void checkOwner() {
+        checkOpen();
+        if (owner != Thread.currentThread()) {
+            throw new IllegalStateException("GL context is owned by " + (owner == null ? "no thread" : "thread '" + owner.getName() + "'")
+                    + ", not '" + Thread.currentThread().getName() + "': call release() on the owner and makeCurrent() here");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("EglContext is closed");
+        }
+    }
+
+    /** The {@code EGLDisplay} handle, shared by every context of the process. */
+    public long eglDisplay() {
+        return display;
+    }
+
+    /** The {@code EGLContext} handle. */
+    public long eglContext() {
+        return context;
+    }
+
+    /** The display's EGL extensions (for example {@code EGL_KHR_fence_sync}). */
+    public EGLCapabilities eglCapabilities() {
+        return displayCaps;
+    }
+
+    /** LWJGL's GL capabilities of this context (extension flags, function pointers). */
+    public GLCapabilities glCapabilities() {
+        return glCaps;
+    }
+
+    /** The GL major version that was requested and created (4 or 3). */
+    public int glMajorVersion() {
+        return glMajor;
+    }
+
+    /** The GL minor version that was requested and created (5, 3 or 3). */
+    public int glMinorVersion() {
+        return glMinor;
+    }
+
+    /** The thread that owns the context, or null after {@link #release()}. */
+    public Thread owner() {
+        return owner;
+    }
+
+    /** KHR_debug messages of type ERROR since creation; 0 unless created with debug. Any thread. */
+    public long debugErrorCount() {
+        return debugErrors.get();
+    }
+
+    /** KHR_debug messages of other types above NOTIFICATION severity; 0 unless debug. Any thread. */
+    public long debugWarningCount() {
+        return debugWarnings.get();
+    }
+
+    /** The last counted KHR_debug message, or null. Any thread. */
+    public String lastDebugMessage() {
+        return lastDebugMessage;
+    }
+
+    /**
+     * Destroys the context; idempotent. Call on the owner thread (the context is released there) or
+     * after {@link #release()}. Close every GL object made with this context first.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (owner == Thread.currentThread()) {
+            if (debugCallback != null) {
+                GL43C.glDebugMessageCallback(null, MemoryUtil.NULL);
+            }
+            eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+            GL.setCapabilities(null);
+            owner = null;
+        }
+        // If still current elsewhere (contract broken), EGL defers the destruction until released.
+        eglDestroyContext(display, context);
+        if (debugCallback != null) {
+            debugCallback.free();
+        }
+        releaseDisplay();
+    }
+}

@@ -1,0 +1,119 @@
+package dev.baton.render.gl;
+
+import static org.lwjgl.opengl.GL11C.*;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.HexFormat;
+import org.lwjgl.opengl.EXTMemoryObject;
+import org.lwjgl.opengl.GLCapabilities;
+import org.lwjgl.system.MemoryStack;
+
+/**
+ * What a GL context offers for interop, read once with {@link #query(EglContext)}. Immutable; any
+ * thread may read it.
+ *
+ * @param renderer {@code GL_RENDERER}, such as {@code "llvmpipe (LLVM 15.0.6, 256 bits)"}
+ * @param driverUuid 16 bytes of {@code GL_DRIVER_UUID_EXT}, or null without GL_EXT_memory_object
+ * @param deviceUuid 16 bytes of {@code GL_DEVICE_UUID_EXT} (device 0), or null without GL_EXT_memory_object
+ */
+public record GlInfo(
+        String renderer,
+        String vendor,
+        String version,
+        int contextMajor,
+        int contextMinor,
+        boolean memoryObject,
+        boolean memoryObjectFd,
+        boolean semaphore,
+        boolean semaphoreFd,
+        boolean khrDebug,
+        byte[] driverUuid,
+        byte[] deviceUuid) {
+
+    /** UUID length in bytes ({@code GL_UUID_SIZE_EXT}). */
+    public static final int UUID_BYTES = EXTMemoryObject.GL_UUID_SIZE_EXT;
+
+    public GlInfo {
+        driverUuid = driverUuid == null ? null : driverUuid.clone();
+        deviceUuid = deviceUuid == null ? null : deviceUuid.clone();
+    }
+
+    /**
+     * Reads the strings, extension flags and UUIDs of {@code context}.
+     *
+     * @throws IllegalStateException if the calling thread does not own {@code context}
+     */
+    public static GlInfo query(EglContext context) {
+        context.checkOwner();
+        GLCapabilities caps = context.glCapabilities();
+        byte[] driverUuid = null;
+        byte[] deviceUuid = null;
+        if (caps.GL_EXT_memory_object) {
+            try (MemoryStack stack = MemoryStack.stackPush()) {
+                ByteBuffer uuid = stack.calloc(UUID_BYTES);
+                EXTMemoryObject.glGetUnsignedBytevEXT(EXTMemoryObject.GL_DRIVER_UUID_EXT, uuid);
+                driverUuid = new byte[UUID_BYTES];
+                uuid.get(0, driverUuid);
+                uuid.clear();
+                // Device UUIDs are indexed: a context may span several devices (SLI); device 0 owns our memory.
+                EXTMemoryObject.glGetUnsignedBytei_vEXT(EXTMemoryObject.GL_DEVICE_UUID_EXT, 0, uuid);
+                deviceUuid = new byte[UUID_BYTES];
+                uuid.get(0, deviceUuid);
+            }
+        }
+        return new GlInfo(
+                glGetString(GL_RENDERER),
+                glGetString(GL_VENDOR),
+                glGetString(GL_VERSION),
+                context.glMajorVersion(),
+                context.glMinorVersion(),
+                caps.GL_EXT_memory_object,
+                caps.GL_EXT_memory_object_fd,
+                caps.GL_EXT_semaphore,
+                caps.GL_EXT_semaphore_fd,
+                caps.GL_KHR_debug,
+                driverUuid,
+                deviceUuid);
+    }
+
+    @Override
+    public byte[] driverUuid() {
+        return driverUuid == null ? null : driverUuid.clone();
+    }
+
+    @Override
+    public byte[] deviceUuid() {
+        return deviceUuid == null ? null : deviceUuid.clone();
+    }
+
+    /** True if memory exported by a device with these UUIDs can be imported here as OPAQUE_FD. */
+    public boolean canImportOpaqueFdFrom(byte[] exporterDriverUuid, byte[] exporterDeviceUuid) {
+        return memoryObjectFd && Arrays.equals(driverUuid, exporterDriverUuid) && Arrays.equals(deviceUuid, exporterDeviceUuid);
+    }
+
+    /** Lower-case hex of a UUID, or {@code "-"} when null. */
+    public static String hex(byte[] uuid) {
+        return uuid == null ? "-" : HexFormat.of().formatHex(uuid);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof GlInfo o && renderer.equals(o.renderer) && vendor.equals(o.vendor) && version.equals(o.version)
+                && contextMajor == o.contextMajor && contextMinor == o.contextMinor && memoryObject == o.memoryObject
+                && memoryObjectFd == o.memoryObjectFd && semaphore == o.semaphore && semaphoreFd == o.semaphoreFd
+                && khrDebug == o.khrDebug && Arrays.equals(driverUuid, o.driverUuid) && Arrays.equals(deviceUuid, o.deviceUuid);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * renderer.hashCode() + Arrays.hashCode(deviceUuid);
+    }
+
+    @Override
+    public String toString() {
+        return "GlInfo[" + renderer + ", " + vendor + ", " + version + ", core " + contextMajor + "." + contextMinor
+                + ", memory_object=" + memoryObject + ", memory_object_fd=" + memoryObjectFd + ", semaphore=" + semaphore
+                + ", semaphore_fd=" + semaphoreFd + ", driverUUID=" + hex(driverUuid) + ", deviceUUID=" + hex(deviceUuid) + "]";
+    }
+}
