@@ -37,7 +37,7 @@ public final class SharedSurface implements AutoCloseable {
     private final SyncTier tier;
     private final String tierReason;
     private final Options options;
-    private final KeyedMutex mutex;
+    private final KeyedMutex mutex; // closed last, after every endpoint closed its handle
     private final List<SurfaceEndpoint> endpoints = new ArrayList<>();
     private final HostBridge bridge; // host-bridge tier only
     private boolean closed;
@@ -236,6 +236,7 @@ public final class SharedSurface implements AutoCloseable {
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             endpoints.get(i).close();
         }
+        mutex.close();
     }
 
     @Override
