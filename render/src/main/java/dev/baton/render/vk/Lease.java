@@ -28,6 +28,9 @@ public final class Lease {
     /** Fence value of the submit made under this lease, or 0 if none yet. */
     long submittedValue;
     boolean held;
+    /** An extra timeline wait for the next submit (e.g. the application's own work), or null. */
+    VulkanTimeline extraWait;
+    long extraWaitValue;
 
     Lease(SurfaceEndpoint endpoint) {
         this.endpoint = endpoint;
@@ -41,6 +44,7 @@ public final class Lease {
         waitTimeline = false;
         upload = false;
         submittedValue = 0;
+        extraWait = null;
         held = newStatus == AcquireStatus.ACQUIRED;
     }
 
@@ -88,6 +92,19 @@ public final class Lease {
         long value = submittedValue != 0 ? submittedValue : fenceValue;
         endpoint.handle().release(nextKey, value, privateData);
         held = false;
+    }
+
+    /**
+     * Makes the submit under this lease also wait until {@code timeline} (on the same device) reaches
+     * {@code value}, e.g. the application's own earlier work or a test's gate.
+     */
+    public void alsoWaitFor(VulkanTimeline timeline, long value) {
+        checkHeld();
+        if (timeline.device() != endpoint.device()) {
+            throw new IllegalArgumentException(timeline + " belongs to another device than " + endpoint);
+        }
+        extraWait = timeline;
+        extraWaitValue = value;
     }
 
     /** Submits via {@link DeviceContext#submit(org.lwjgl.vulkan.VkCommandBuffer, Lease)}. */

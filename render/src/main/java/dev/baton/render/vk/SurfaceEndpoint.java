@@ -165,6 +165,9 @@ public final class SurfaceEndpoint implements AutoCloseable {
         if (l.waitBinaryFrom != null) {
             device.addWait(incoming[l.waitBinaryFrom.index], 0, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
         }
+        if (l.extraWait != null) {
+            device.addWait(l.extraWait.handle(), l.extraWaitValue, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+        }
         device.addCommandBuffer(l.upload ? prologueUpload : prologue);
         device.addCommandBuffer(work);
         device.addCommandBuffer(epilogue);

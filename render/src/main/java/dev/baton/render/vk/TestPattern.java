@@ -69,7 +69,14 @@ public final class TestPattern implements AutoCloseable {
      * ({@code readBack}), then optionally draw frame {@code drawFrame} ({@code draw}). The image must be
      * in GENERAL (it is, under a {@link Lease}).
      */
-    public VkCommandBuffer record(long image, boolean readBack, boolean draw, int drawFrame) {
+    public VkCommandBuffer record(Lease lease, boolean readBack, boolean draw, int drawFrame) throws InterruptedException {
+        // The one command buffer was used by this endpoint's previous submit: make sure it completed
+        // (normally it has, so this is a query; it also tells the validation layer it is no longer pending).
+        SurfaceEndpoint endpoint = lease.endpoint();
+        if (!endpoint.timeline().awaitValue(endpoint.lastSubmittedValue(), 5_000_000_000L)) {
+            throw new IllegalStateException(endpoint + ": previous test-pattern submit did not complete in 5 s");
+        }
+        long image = lease.image();
         VkCommandBuffer c = cmd;
         vkResetCommandBuffer(c, 0);
         Commands.begin(c, VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);

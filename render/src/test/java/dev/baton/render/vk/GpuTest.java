@@ -26,7 +26,8 @@ abstract class GpuTest {
     void createInstance() {
         requireOrSkip(VulkanInstance.validationLayerAvailable(), "the Khronos validation layer",
                 "vulkan-validationlayers (or chromium-common, via ./baton)");
-        instance = VulkanInstance.create(true);
+        // -Dbaton.validation=false only for diagnosing layer crashes; the tests are meant to run validated.
+        instance = VulkanInstance.create(!"false".equals(System.getProperty("baton.validation")));
     }
 
     /** A new device on the first physical device whose name contains {@code driver}. */
@@ -66,7 +67,7 @@ abstract class GpuTest {
         assertEquals(dev.baton.sync.AcquireStatus.ACQUIRED, lease.status(), () -> endpoint + " acquire(" + key + ")");
         java.nio.ByteBuffer data = lease.privateData();
         int previous = data != null && data.remaining() >= 4 ? data.getInt(data.position()) : -1;
-        long done = endpoint.device().submit(pattern.record(lease.image(), previous >= 0, true, frame), lease);
+        long done = endpoint.device().submit(pattern.record(lease, previous >= 0, true, frame), lease);
         java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(4).putInt(0, frame);
         lease.release(nextKey, out);
         if (previous >= 0) {
