@@ -325,7 +325,7 @@ public final class DeviceContext implements AutoCloseable {
         beginBatch();
         addCommandBuffer(commandBuffer);
         flushBatch();
-        checkLoss(vkQueueWaitIdle(queue), "vkQueueWaitIdle");
+        checkLoss(vkQueueWaitIdle(queue), "vkQueueWaitIdle", null);
     }
 
     // ---- The batch: package-private, owning thread only. ----
@@ -378,16 +378,22 @@ public final class DeviceContext implements AutoCloseable {
             }
             VkSubmitInfo2.Buffer submit = VkSubmitInfo2.calloc(1, stack);
             submit.get(0).sType$Default().pWaitSemaphoreInfos(waits).pSignalSemaphoreInfos(signals).pCommandBufferInfos(cmds);
-            checkLoss(vkQueueSubmit2(queue, submit, VK_NULL_HANDLE), "vkQueueSubmit2");
+            checkLoss(vkQueueSubmit2(queue, submit, VK_NULL_HANDLE), "vkQueueSubmit2", null);
         }
     }
 
-    /** {@link VkResults#check} that also reports device loss to every listener. */
-    int checkLoss(int result, String call) {
+    /**
+     * {@link VkResults#check} that also reports device loss to every listener. The message is only
+     * built on failure ({@code subject} may be null), so the handoff path allocates nothing.
+     */
+    int checkLoss(int result, String call, Object subject) {
+        if (result >= 0) {
+            return result;
+        }
         if (result == VK_ERROR_DEVICE_LOST) {
             markLost();
         }
-        return VkResults.check(result, call + " on " + name);
+        return VkResults.check(result, call + (subject == null ? "" : "(" + subject + ")") + " on " + name);
     }
 
     /** Registers a callback run (once) when the device is lost; surfaces use it to abandon their mutex. */

@@ -94,7 +94,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
     public long completedValue() {
         try (MemoryStack stack = stackPush()) {
             LongBuffer value = stack.mallocLong(1);
-            device.checkLoss(vkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue(" + name + ")");
+            device.checkLoss(vkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
             return value.get(0);
         }
     }
@@ -111,7 +111,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
             while (true) {
                 long left = deadline - System.nanoTime();
                 int result = device.checkLoss(vkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
-                        "vkWaitSemaphores(" + name + " >= " + value + ")");
+                        "vkWaitSemaphores", name);
                 if (result == VK_SUCCESS) {
                     return true;
                 }
@@ -137,7 +137,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
         }
         try (MemoryStack stack = stackPush()) {
             VkSemaphoreSignalInfo info = VkSemaphoreSignalInfo.calloc(stack).sType$Default().semaphore(semaphore).value(value);
-            device.checkLoss(vkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore(" + name + " = " + value + ")");
+            device.checkLoss(vkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
         }
     }
 
