@@ -10,6 +10,7 @@ import dev.baton.sync.AcquireStatus;
 import dev.baton.sync.KeyedMutex;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.vulkan.VkCommandBuffer;
 
 /**
@@ -142,9 +143,8 @@ public final class SurfaceEndpoint implements AutoCloseable {
                     }
                     ByteBuffer from = holder.staging.mapped();
                     ByteBuffer to = staging.mapped();
-                    to.clear();
-                    to.put(from.duplicate().clear());
-                    to.clear();
+                    // Address-to-address copy: no buffer views allocated per handoff.
+                    MemoryUtil.memCopy(MemoryUtil.memAddress0(from), MemoryUtil.memAddress0(to), Math.min(from.capacity(), to.capacity()));
                     lease.upload = true;
                 }
                 break;
