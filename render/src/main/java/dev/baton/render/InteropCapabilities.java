@@ -1,0 +1,33 @@
+package dev.baton.render;
+
+/**
+ * What one participant (a Vulkan physical device, or a GL context) can share, as plain data so tier
+ * selection is testable without a GPU. UUIDs are lower-case hex strings of the 16-byte
+ * {@code VkPhysicalDeviceIDProperties} (or {@code GL_DRIVER_UUID_EXT}/{@code GL_DEVICE_UUID_EXT}) values.
+ *
+ * @param name                     for reasons and reports
+ * @param driverUuid               hex driver UUID
+ * @param deviceUuid               hex device UUID
+ * @param memoryExport             can export OPAQUE_FD image memory (RGBA8, optimal tiling)
+ * @param memoryImport             can import OPAQUE_FD image memory
+ * @param binarySemaphoreExport    can export binary semaphores as OPAQUE_FD
+ * @param binarySemaphoreImport    can import binary semaphores as OPAQUE_FD
+ * @param timelineSemaphoreExport  can export timeline semaphores as OPAQUE_FD
+ * @param timelineSemaphoreImport  can import timeline semaphores as OPAQUE_FD
+ */
+public record InteropCapabilities(
+        String name,
+        String driverUuid,
+        String deviceUuid,
+        boolean memoryExport,
+        boolean memoryImport,
+        boolean binarySemaphoreExport,
+        boolean binarySemaphoreImport,
+        boolean timelineSemaphoreExport,
+        boolean timelineSemaphoreImport) {
+
+    /** Same driver and same device: OPAQUE_FD handles mean the same thing on both sides. */
+    public boolean sameUuidsAs(InteropCapabilities other) {
+        return driverUuid.equals(other.driverUuid) && deviceUuid.equals(other.deviceUuid);
+    }
+}

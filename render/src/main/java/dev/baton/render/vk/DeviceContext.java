@@ -1,0 +1,474 @@
+package dev.baton.render.vk;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.vulkan.VK10.*;
+import static org.lwjgl.vulkan.VK11.*;
+import static org.lwjgl.vulkan.VK13.*;
+
+import dev.baton.render.DeviceLostException;
+import dev.baton.render.VkResults;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.*;
+
+/**
+ * One participant's Vulkan device: its own {@code VkDevice}, one queue and a command pool.
+ *
+ * <p>Threading: a DeviceContext is owned by one thread (its render thread), which is the only one
+ * that records into its command pool and submits to its queue. The exceptions, all safe from any
+ * thread: {@link #injectDeviceLossOnNextSubmit()}, {@link #isLost()}, and timeline waits/host
+ * signals on a {@link VulkanTimeline} (Vulkan does not externally synchronize semaphores for those),
+ * which the host bridge uses. Several DeviceContexts may share one physical device.
+ *
+ * <p>Made by {@link #builder(VulkanInstance)}, which separates what is required (Vulkan 1.3,
+ * {@code timelineSemaphore}, {@code synchronization2}, a graphics or compute queue) from what is
+ * best effort (the fd extensions for sharing) and says why each physical device was rejected.
+ */
+public final class DeviceContext implements AutoCloseable {
+    static final String EXTERNAL_MEMORY_FD = "VK_KHR_external_memory_fd";
+    static final String EXTERNAL_SEMAPHORE_FD = "VK_KHR_external_semaphore_fd";
+    private static final int MAX_WAITS = 8;
+    private static final int MAX_SIGNALS = 8;
+    private static final int MAX_COMMAND_BUFFERS = 4;
+
+    private final String name;
+    private final PhysicalDeviceInfo info;
+    private final VkDevice device;
+    private final VkQueue queue;
+    private final int queueFamilyIndex;
+    private final long commandPool; // VkCommandPool
+    private final Set<String> enabledExtensions;
+    private final VkPhysicalDeviceMemoryProperties memoryProperties;
+    private final List<Runnable> lossListeners = new CopyOnWriteArrayList<>();
+    private volatile boolean injectLoss;
+    private volatile boolean lost;
+    private boolean closed;
+
+    // Preallocated submit batch, reused by the owning thread (no allocation per frame).
+    private final long[] waitSemaphores = new long[MAX_WAITS]; // VkSemaphore
+    private final long[] waitValues = new long[MAX_WAITS];
+    private final long[] waitStages = new long[MAX_WAITS]; // VkPipelineStageFlags2
+    private int waitCount;
+    private final long[] signalSemaphores = new long[MAX_SIGNALS]; // VkSemaphore
+    private final long[] signalValues = new long[MAX_SIGNALS];
+    private int signalCount;
+    private final VkCommandBuffer[] commandBuffers = new VkCommandBuffer[MAX_COMMAND_BUFFERS];
+    private int commandBufferCount;
+
+    private DeviceContext(String name, PhysicalDeviceInfo info, VkPhysicalDevice physicalDevice, VkDevice device, int queueFamilyIndex,
+                          Set<String> enabledExtensions) {
+        this.name = name;
+        this.info = info;
+        this.device = device;
+        this.queueFamilyIndex = queueFamilyIndex;
+        this.enabledExtensions = Set.copyOf(enabledExtensions);
+        try (MemoryStack stack = stackPush()) {
+            PointerBuffer pQueue = stack.mallocPointer(1);
+            vkGetDeviceQueue(device, queueFamilyIndex, 0, pQueue);
+            this.queue = new VkQueue(pQueue.get(0), device);
+            VkCommandPoolCreateInfo poolInfo = VkCommandPoolCreateInfo.calloc(stack).sType$Default()
+                    .flags(VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT).queueFamilyIndex(queueFamilyIndex);
+            LongBuffer pPool = stack.mallocLong(1);
+            VkResults.check(vkCreateCommandPool(device, poolInfo, null, pPool), "vkCreateCommandPool");
+            this.commandPool = pPool.get(0);
+        }
+        this.memoryProperties = VkPhysicalDeviceMemoryProperties.malloc();
+        vkGetPhysicalDeviceMemoryProperties(physicalDevice, memoryProperties);
+    }
+
+    /** Starts describing a device to create on {@code instance}. */
+    public static Builder builder(VulkanInstance instance) {
+        return new Builder(instance);
+    }
+
+    /** Chooses a physical device and creates a {@link DeviceContext} on it. */
+    public static final class Builder {
+        private final VulkanInstance instance;
+        private String name;
+        private String nameContains;
+        private int index = -1;
+        private final Set<String> requiredExtensions = new LinkedHashSet<>();
+        private final Set<String> optionalExtensions = new LinkedHashSet<>(List.of(EXTERNAL_MEMORY_FD, EXTERNAL_SEMAPHORE_FD));
+
+        private Builder(VulkanInstance instance) {
+            this.instance = instance;
+        }
+
+        /** A name for messages and mutex handles, such as {@code lavapipe#1}. Defaults to the device name. */
+        public Builder name(String participantName) {
+            this.name = participantName;
+            return this;
+        }
+
+        /** Only physical devices whose name or driver name contains this (case-insensitive). */
+        public Builder deviceNameContains(String text) {
+            this.nameContains = text;
+            return this;
+        }
+
+        /** Only the physical device with this enumeration index. */
+        public Builder physicalDeviceIndex(int physicalDeviceIndex) {
+            this.index = physicalDeviceIndex;
+            return this;
+        }
+
+        /** Rejects devices that lack this extension. */
+        public Builder requireExtension(String extension) {
+            requiredExtensions.add(extension);
+            return this;
+        }
+
+        /** Requires OPAQUE_FD memory sharing (import and export). */
+        public Builder requireMemorySharing() {
+            return requireExtension(EXTERNAL_MEMORY_FD);
+        }
+
+        /** Enables the extension if present. */
+        public Builder preferExtension(String extension) {
+            optionalExtensions.add(extension);
+            return this;
+        }
+
+        /** Why each physical device would be rejected (null entry: acceptable). Does not create anything. */
+        public List<String> rejectionReasons() {
+            List<String> reasons = new ArrayList<>();
+            for (PhysicalDeviceInfo d : instance.physicalDevices()) {
+                reasons.add(reject(d));
+            }
+            return reasons;
+        }
+
+        private String reject(PhysicalDeviceInfo d) {
+            if (index >= 0 && d.index() != index) {
+                return "not physical device index " + index;
+            }
+            if (nameContains != null) {
+                String n = nameContains.toLowerCase(Locale.ROOT);
+                if (!d.name().toLowerCase(Locale.ROOT).contains(n) && !d.driverName().toLowerCase(Locale.ROOT).contains(n)) {
+                    return "name does not contain '" + nameContains + "'";
+                }
+            }
+            if (Integer.compareUnsigned(d.apiVersion(), VK_API_VERSION_1_3) < 0) {
+                return "Vulkan " + d.apiVersionString() + " < 1.3";
+            }
+            for (String e : requiredExtensions) {
+                if (!d.extensions().contains(e)) {
+                    return "lacks required extension " + e;
+                }
+            }
+            if (requiredExtensions.contains(EXTERNAL_MEMORY_FD) && !(d.memoryExport() && d.memoryImport())) {
+                return "cannot export and import OPAQUE_FD memory for RGBA8 optimal images";
+            }
+            VkPhysicalDevice pd = instance.physicalDevice(d.index());
+            if (queueFamily(pd) < 0) {
+                return "no queue family with graphics or compute";
+            }
+            try (MemoryStack stack = stackPush()) {
+                VkPhysicalDeviceVulkan12Features f12 = VkPhysicalDeviceVulkan12Features.calloc(stack).sType$Default();
+                VkPhysicalDeviceVulkan13Features f13 = VkPhysicalDeviceVulkan13Features.calloc(stack).sType$Default();
+                f12.pNext(f13.address());
+                VkPhysicalDeviceFeatures2 features = VkPhysicalDeviceFeatures2.calloc(stack).sType$Default().pNext(f12.address());
+                vkGetPhysicalDeviceFeatures2(pd, features);
+                if (!f12.timelineSemaphore()) {
+                    return "no timelineSemaphore feature";
+                }
+                if (!f13.synchronization2()) {
+                    return "no synchronization2 feature";
+                }
+            }
+            return null;
+        }
+
+        /**
+         * Creates the device on the first acceptable physical device.
+         *
+         * @throws IllegalStateException naming every physical device and why it was rejected
+         */
+        public DeviceContext build() {
+            List<PhysicalDeviceInfo> all = instance.physicalDevices();
+            StringBuilder why = new StringBuilder();
+            for (PhysicalDeviceInfo d : all) {
+                String reason = reject(d);
+                if (reason == null) {
+                    return create(d);
+                }
+                why.append("\n  #").append(d.index()).append(' ').append(d.name()).append(": ").append(reason);
+            }
+            throw new IllegalStateException("no Vulkan device fits" + (nameContains != null ? " '" + nameContains + "'" : "")
+                    + (all.isEmpty() ? ": the loader found none (install mesa-vulkan-drivers, or chromium-common for SwiftShader)" : ":")
+                    + why);
+        }
+
+        private DeviceContext create(PhysicalDeviceInfo d) {
+            VkPhysicalDevice pd = instance.physicalDevice(d.index());
+            int family = queueFamily(pd);
+            Set<String> enabled = new LinkedHashSet<>(requiredExtensions);
+            for (String e : optionalExtensions) {
+                if (d.extensions().contains(e)) {
+                    enabled.add(e);
+                }
+            }
+            VkDevice device;
+            try (MemoryStack stack = stackPush()) {
+                VkDeviceQueueCreateInfo.Buffer queues = VkDeviceQueueCreateInfo.calloc(1, stack);
+                queues.get(0).sType$Default().queueFamilyIndex(family).pQueuePriorities(stack.floats(1f));
+                PointerBuffer names = stack.mallocPointer(enabled.size());
+                for (String e : enabled) {
+                    names.put(stack.UTF8(e));
+                }
+                names.flip();
+                VkPhysicalDeviceVulkan12Features f12 = VkPhysicalDeviceVulkan12Features.calloc(stack).sType$Default().timelineSemaphore(true);
+                VkPhysicalDeviceVulkan13Features f13 = VkPhysicalDeviceVulkan13Features.calloc(stack).sType$Default().synchronization2(true);
+                f12.pNext(f13.address());
+                VkDeviceCreateInfo info = VkDeviceCreateInfo.calloc(stack).sType$Default().pNext(f12.address())
+                        .pQueueCreateInfos(queues).ppEnabledExtensionNames(names);
+                PointerBuffer pDevice = stack.mallocPointer(1);
+                VkResults.check(vkCreateDevice(pd, info, null, pDevice), "vkCreateDevice(" + d.name() + ")");
+                device = new VkDevice(pDevice.get(0), pd, info);
+            }
+            try {
+                return new DeviceContext(name != null ? name : d.name(), d, pd, device, family, enabled);
+            } catch (RuntimeException e) {
+                vkDestroyDevice(device, null);
+                throw e;
+            }
+        }
+
+        private static int queueFamily(VkPhysicalDevice pd) {
+            try (MemoryStack stack = stackPush()) {
+                IntBuffer count = stack.mallocInt(1);
+                vkGetPhysicalDeviceQueueFamilyProperties(pd, count, null);
+                VkQueueFamilyProperties.Buffer families = VkQueueFamilyProperties.malloc(count.get(0), stack);
+                vkGetPhysicalDeviceQueueFamilyProperties(pd, count, families);
+                for (int i = 0; i < families.capacity(); i++) {
+                    if ((families.get(i).queueFlags() & (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT)) != 0) {
+                        return i;
+                    }
+                }
+                return -1;
+            }
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public PhysicalDeviceInfo info() {
+        return info;
+    }
+
+    public VkDevice vkDevice() {
+        return device;
+    }
+
+    public int queueFamilyIndex() {
+        return queueFamilyIndex;
+    }
+
+    public boolean hasExtension(String extension) {
+        return enabledExtensions.contains(extension);
+    }
+
+    /** A primary command buffer from this device's pool; owning thread only. */
+    public VkCommandBuffer allocateCommandBuffer() {
+        try (MemoryStack stack = stackPush()) {
+            VkCommandBufferAllocateInfo info = VkCommandBufferAllocateInfo.calloc(stack).sType$Default()
+                    .commandPool(commandPool).level(VK_COMMAND_BUFFER_LEVEL_PRIMARY).commandBufferCount(1);
+            PointerBuffer p = stack.mallocPointer(1);
+            VkResults.check(vkAllocateCommandBuffers(device, info, p), "vkAllocateCommandBuffers");
+            return new VkCommandBuffer(p.get(0), device);
+        }
+    }
+
+    /** Returns a command buffer to the pool; it must not be pending. Null is ignored. */
+    public void freeCommandBuffer(VkCommandBuffer commandBuffer) {
+        if (commandBuffer != null && !closed) {
+            vkFreeCommandBuffers(device, commandPool, commandBuffer);
+        }
+    }
+
+    /**
+     * Submits {@code commandBuffer} as the work of {@code lease}: waits for what the lease says the
+     * surface is waiting on, wraps the work in the surface's acquire/release barriers, and signals
+     * the fence value the lease will release with. No allocation, no CPU wait (except the host-copy
+     * tier's staging, which happened in acquire). Owning thread only.
+     *
+     * @return the fence value the submission signals on the endpoint's timeline
+     * @throws DeviceLostException after reporting the loss to every surface this device takes part in
+     */
+    public long submit(VkCommandBuffer commandBuffer, Lease lease) {
+        return lease.submitOn(this, commandBuffer);
+    }
+
+    /** Submits {@code commandBuffer} alone and signals {@code timeline} to {@code value}. For setup and tests. */
+    public void submit(VkCommandBuffer commandBuffer, VulkanTimeline timeline, long value) {
+        beginBatch();
+        addCommandBuffer(commandBuffer);
+        addSignal(timeline.handle(), value);
+        flushBatch();
+    }
+
+    /**
+     * Submits {@code commandBuffer} and waits for the queue to drain: setup and teardown only (surface
+     * creation), never in the handoff path.
+     */
+    void submitAndWaitIdle(VkCommandBuffer commandBuffer) {
+        beginBatch();
+        addCommandBuffer(commandBuffer);
+        flushBatch();
+        checkLoss(vkQueueWaitIdle(queue), "vkQueueWaitIdle", null);
+    }
+
+    // ---- The batch: package-private, owning thread only. ----
+
+    void beginBatch() {
+        waitCount = 0;
+        signalCount = 0;
+        commandBufferCount = 0;
+    }
+
+    void addWait(long semaphore, long value, long stageMask) {
+        waitSemaphores[waitCount] = semaphore;
+        waitValues[waitCount] = value;
+        waitStages[waitCount] = stageMask;
+        waitCount++;
+    }
+
+    void addSignal(long semaphore, long value) {
+        signalSemaphores[signalCount] = semaphore;
+        signalValues[signalCount] = value;
+        signalCount++;
+    }
+
+    void addCommandBuffer(VkCommandBuffer commandBuffer) {
+        commandBuffers[commandBufferCount++] = commandBuffer;
+    }
+
+    void flushBatch() {
+        if (lost) {
+            throw new DeviceLostException("vkQueueSubmit2 on " + name + " (device already lost)");
+        }
+        if (injectLoss) {
+            injectLoss = false;
+            markLost();
+            throw new DeviceLostException("vkQueueSubmit2 on " + name + " (injected by test)");
+        }
+        try (MemoryStack stack = stackPush()) {
+            VkSemaphoreSubmitInfo.Buffer waits = VkSemaphoreSubmitInfo.calloc(waitCount, stack);
+            for (int i = 0; i < waitCount; i++) {
+                waits.get(i).sType$Default().semaphore(waitSemaphores[i]).value(waitValues[i]).stageMask(waitStages[i]);
+            }
+            VkSemaphoreSubmitInfo.Buffer signals = VkSemaphoreSubmitInfo.calloc(signalCount, stack);
+            for (int i = 0; i < signalCount; i++) {
+                signals.get(i).sType$Default().semaphore(signalSemaphores[i]).value(signalValues[i])
+                        .stageMask(VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+            }
+            VkCommandBufferSubmitInfo.Buffer cmds = VkCommandBufferSubmitInfo.calloc(commandBufferCount, stack);
+            for (int i = 0; i < commandBufferCount; i++) {
+                cmds.get(i).sType$Default().commandBuffer(commandBuffers[i]);
+            }
+            VkSubmitInfo2.Buffer submit = VkSubmitInfo2.calloc(1, stack);
+            submit.get(0).sType$Default().pWaitSemaphoreInfos(waits).pSignalSemaphoreInfos(signals).pCommandBufferInfos(cmds);
+            checkLoss(vkQueueSubmit2(queue, submit, VK_NULL_HANDLE), "vkQueueSubmit2", null);
+        }
+    }
+
+    /**
+     * {@link VkResults#check} that also reports device loss to every listener. The message is only
+     * built on failure ({@code subject} may be null), so the handoff path allocates nothing.
+     */
+    int checkLoss(int result, String call, Object subject) {
+        if (result >= 0) {
+            return result;
+        }
+        if (result == VK_ERROR_DEVICE_LOST) {
+            markLost();
+        }
+        return VkResults.check(result, call + (subject == null ? "" : "(" + subject + ")") + " on " + name);
+    }
+
+    /** Registers a callback run (once) when the device is lost; surfaces use it to abandon their mutex. */
+    void onLoss(Runnable listener) {
+        lossListeners.add(listener);
+    }
+
+    void removeLossListener(Runnable listener) {
+        lossListeners.remove(listener);
+    }
+
+    void markLost() {
+        if (lost) {
+            return;
+        }
+        lost = true;
+        for (Runnable r : lossListeners) {
+            r.run();
+        }
+    }
+
+    /** Makes the next submit fail as {@code VK_ERROR_DEVICE_LOST}, for tests. Any thread. */
+    public void injectDeviceLossOnNextSubmit() {
+        injectLoss = true;
+    }
+
+    /** True once a submit or wait reported {@code VK_ERROR_DEVICE_LOST} (real or injected). Any thread. */
+    public boolean isLost() {
+        return lost;
+    }
+
+    /** Index of a memory type allowed by {@code typeBits} with all {@code required} property flags, or -1. */
+    int memoryType(int typeBits, int required) {
+        for (int i = 0; i < memoryProperties.memoryTypeCount(); i++) {
+            if ((typeBits & (1 << i)) != 0 && (memoryProperties.memoryTypes(i).propertyFlags() & required) == required) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Like {@link #memoryType} but prefers {@code preferred} flags and fails with a clear message. */
+    int memoryType(int typeBits, int required, int preferred) {
+        int best = memoryType(typeBits, required | preferred);
+        if (best < 0) {
+            best = memoryType(typeBits, required);
+        }
+        if (best < 0) {
+            throw new IllegalStateException(name + " has no memory type with flags 0x" + Integer.toHexString(required)
+                    + " in type bits 0x" + Integer.toHexString(typeBits));
+        }
+        return best;
+    }
+
+    /**
+     * Destroys the command pool and the device after waiting for the queue to drain (teardown only:
+     * the handoff path never waits for idle). Close every surface endpoint and timeline of this
+     * device first. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!lost) {
+            vkDeviceWaitIdle(device); // a lost device returns DEVICE_LOST here; destroying is still valid
+        }
+        vkDestroyCommandPool(device, commandPool, null);
+        vkDestroyDevice(device, null);
+        memoryProperties.free();
+    }
+
+    @Override
+    public String toString() {
+        return name + " (" + info.name() + ")";
+    }
+}

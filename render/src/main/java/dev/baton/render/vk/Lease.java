@@ -1,0 +1,128 @@
+package dev.baton.render.vk;
+
+import dev.baton.sync.AcquireStatus;
+import java.nio.ByteBuffer;
+
+/**
+ * The result of {@link SurfaceEndpoint#acquire}: whether the surface is ours and, if so, what the
+ * next submit must wait for. One preallocated Lease per endpoint, reused for every acquire (no
+ * allocation per frame); it is valid until {@link #release} and belongs to the endpoint's thread.
+ *
+ * <p>While the lease is held the endpoint's image is in {@code VK_IMAGE_LAYOUT_GENERAL}, owned by the
+ * device's queue family; recorded work must leave it in GENERAL. Submit with
+ * {@link DeviceContext#submit(org.lwjgl.vulkan.VkCommandBuffer, Lease)} (at most once per lease), then
+ * release: the release happens at submit time with the fence value that submit signals, and no CPU
+ * waits for the GPU (keyed-mutex rule 10).
+ */
+public final class Lease {
+    private final SurfaceEndpoint endpoint;
+    AcquireStatus status = AcquireStatus.TIMEOUT;
+    long fenceValue;
+    ByteBuffer privateData;
+    /** Binary tier: the endpoint whose outgoing semaphore the next submit must wait on, or null. */
+    SurfaceEndpoint waitBinaryFrom;
+    /** Timeline tiers: wait on the endpoint's timeline for {@link #fenceValue}. */
+    boolean waitTimeline;
+    /** Host-copy tier: the staging buffer holds new pixels to upload first. */
+    boolean upload;
+    /** Fence value of the submit made under this lease, or 0 if none yet. */
+    long submittedValue;
+    boolean held;
+    /** An extra timeline wait for the next submit (e.g. the application's own work), or null. */
+    VulkanTimeline extraWait;
+    long extraWaitValue;
+
+    Lease(SurfaceEndpoint endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    void reset(AcquireStatus newStatus, long newFenceValue, ByteBuffer newPrivateData) {
+        status = newStatus;
+        fenceValue = newFenceValue;
+        privateData = newPrivateData;
+        waitBinaryFrom = null;
+        waitTimeline = false;
+        upload = false;
+        submittedValue = 0;
+        extraWait = null;
+        held = newStatus == AcquireStatus.ACQUIRED;
+    }
+
+    /** ACQUIRED, TIMEOUT or ABANDONED. Anything but ACQUIRED means the surface is not ours. */
+    public AcquireStatus status() {
+        return status;
+    }
+
+    public boolean acquired() {
+        return status == AcquireStatus.ACQUIRED;
+    }
+
+    /** The fence value the previous releaser's work signals; the next submit waits for it. */
+    public long fenceValue() {
+        return fenceValue;
+    }
+
+    /** Read-only private data stored by the previous release (empty if none). */
+    public ByteBuffer privateData() {
+        return privateData;
+    }
+
+    /** The endpoint's {@code VkImage}, in GENERAL layout while the lease is held. */
+    public long image() {
+        return endpoint.image().handle();
+    }
+
+    public SurfaceEndpoint endpoint() {
+        return endpoint;
+    }
+
+    /** The fence value the submit under this lease signals on the endpoint's timeline (0 before submit). */
+    public long submittedValue() {
+        return submittedValue;
+    }
+
+    /**
+     * Releases the surface to {@code nextKey}. After a submit it stores that submit's fence value;
+     * without one it passes the previous obligations on unchanged.
+     *
+     * @param privateData copied; may be null
+     */
+    public void release(long nextKey, ByteBuffer privateData) {
+        checkHeld();
+        long value = submittedValue != 0 ? submittedValue : fenceValue;
+        endpoint.handle().release(nextKey, value, privateData);
+        held = false;
+    }
+
+    /**
+     * Makes the submit under this lease also wait until {@code timeline} (on the same device) reaches
+     * {@code value}, e.g. the application's own earlier work or a test's gate.
+     */
+    public void alsoWaitFor(VulkanTimeline timeline, long value) {
+        checkHeld();
+        if (timeline.device() != endpoint.device()) {
+            throw new IllegalArgumentException(timeline + " belongs to another device than " + endpoint);
+        }
+        extraWait = timeline;
+        extraWaitValue = value;
+    }
+
+    /** Submits via {@link DeviceContext#submit(org.lwjgl.vulkan.VkCommandBuffer, Lease)}. */
+    long submitOn(DeviceContext device, org.lwjgl.vulkan.VkCommandBuffer commandBuffer) {
+        checkHeld();
+        if (device != endpoint.device()) {
+            throw new IllegalArgumentException("lease of " + endpoint + " submitted on " + device.name());
+        }
+        if (submittedValue != 0) {
+            throw new IllegalStateException("one submit per lease: release and acquire again");
+        }
+        submittedValue = endpoint.submit(this, commandBuffer);
+        return submittedValue;
+    }
+
+    private void checkHeld() {
+        if (!held) {
+            throw new IllegalStateException("lease of " + endpoint + " is not held (status " + status + ")");
+        }
+    }
+}

@@ -1,0 +1,246 @@
+package dev.baton.render.vk;
+
+import dev.baton.render.InteropCapabilities;
+import dev.baton.render.SyncTier;
+import dev.baton.render.SyncTierSelector;
+import dev.baton.sync.HostBridge;
+import dev.baton.sync.KeyedMutex;
+import dev.baton.sync.Timeline;
+import java.util.ArrayList;
+import java.util.List;
+import org.lwjgl.vulkan.VkCommandBuffer;
+
+/**
+ * A surface shared by several Vulkan participants and guarded by its own {@link KeyedMutex}: the
+ * first participant allocates it (exportable OPAQUE_FD memory, dedicated allocation), the others
+ * import it (a fresh fd each, after a UUID check) or, in the host-copy tier, keep their own image.
+ * Each participant gets a {@link SurfaceEndpoint} holding its mutex handle.
+ *
+ * <p>Threading: create and close on one thread while no render thread uses the surface (creation
+ * touches every participant's device once). In between, each endpoint belongs to its device's
+ * thread. The handoff record below is written only by the current mutex owner and read by the
+ * next owner after its acquire; the mutex orders the two.
+ */
+public final class SharedSurface implements AutoCloseable {
+    /** Options with defaults; all timeouts in nanoseconds and finite. */
+    public record Options(long initialKey, int maxPrivateDataBytes, long copyTimeoutNanos, long teardownTimeoutNanos, String tierOverride) {
+        public static Options defaults() {
+            return new Options(0, 64, 2_000_000_000L, 5_000_000_000L, null);
+        }
+
+        public Options withTier(String tierName) {
+            return new Options(initialKey, maxPrivateDataBytes, copyTimeoutNanos, teardownTimeoutNanos, tierName);
+        }
+    }
+
+    private final String name;
+    private final SyncTier tier;
+    private final String tierReason;
+    private final Options options;
+    private final KeyedMutex mutex; // closed last, after every endpoint closed its handle
+    private final List<SurfaceEndpoint> endpoints = new ArrayList<>();
+    private final HostBridge bridge; // host-bridge tier only
+    private boolean closed;
+
+    // Handoff record (see class comment).
+    /** The endpoint whose submit signals the current fence value. */
+    volatile SurfaceEndpoint lastSignaller;
+    /** Binary tier: the endpoint whose outgoing semaphore is signalled and not yet waited. */
+    volatile SurfaceEndpoint pendingBinary;
+    /** Host-copy tier: the endpoint whose image (and staging buffer) holds the latest pixels. */
+    volatile SurfaceEndpoint contentHolder;
+
+    private SharedSurface(String name, SyncTierSelector.Choice choice, Options options) {
+        this.name = name;
+        this.tier = choice.tier();
+        this.tierReason = choice.reason();
+        this.options = options;
+        this.mutex = KeyedMutex.create(options.initialKey(), options.maxPrivateDataBytes());
+        this.bridge = tier == SyncTier.HOST_BRIDGE ? new HostBridge() : null;
+    }
+
+    /**
+     * Creates a {@code width x height} RGBA8 surface shared by {@code participants} (the first one
+     * allocates). The tier is chosen from their capabilities unless {@code options.tierOverride()}
+     * names one. All-or-nothing: on failure everything made so far is closed.
+     */
+    public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, Options options) {
+        List<InteropCapabilities> caps = new ArrayList<>();
+        for (DeviceContext d : participants) {
+            caps.add(capabilitiesOf(d));
+        }
+        SyncTierSelector.Choice choice = SyncTierSelector.choose(caps, options.tierOverride());
+        SharedSurface surface = new SharedSurface(name, choice, options);
+        try {
+            surface.build(width, height, participants);
+            return surface;
+        } catch (RuntimeException | Error e) {
+            surface.close();
+            throw e;
+        }
+    }
+
+    /** What this device context can actually do (the fd extensions it enabled), for tier selection. */
+    static InteropCapabilities capabilitiesOf(DeviceContext d) {
+        PhysicalDeviceInfo i = d.info();
+        boolean memory = d.hasExtension(DeviceContext.EXTERNAL_MEMORY_FD);
+        boolean semaphores = d.hasExtension(DeviceContext.EXTERNAL_SEMAPHORE_FD);
+        return new InteropCapabilities(d.name(), i.driverUuidHex(), i.deviceUuidHex(),
+                memory && i.memoryExport(), memory && i.memoryImport(),
+                semaphores && i.binarySemaphoreExport(), semaphores && i.binarySemaphoreImport(),
+                semaphores && i.timelineSemaphoreExport(), semaphores && i.timelineSemaphoreImport());
+    }
+
+    private void build(int width, int height, List<DeviceContext> participants) {
+        int n = participants.size();
+        SurfaceImage exported = null;
+        VulkanTimeline sharedTimeline = null;
+        for (int i = 0; i < n; i++) {
+            DeviceContext d = participants.get(i);
+            String endpointName = name + "@" + d.name();
+            SurfaceImage image = null;
+            VulkanTimeline timeline = null;
+            KeyedMutex.Handle handle = null;
+            try {
+                if (tier == SyncTier.HOST_COPY) {
+                    image = SurfaceImage.createPrivate(d, width, height);
+                } else if (i == 0) {
+                    image = exported = SurfaceImage.createExportable(d, width, height);
+                } else {
+                    image = SurfaceImage.importFrom(d, exported);
+                }
+                if (tier == SyncTier.SHARED_TIMELINE && i > 0) {
+                    timeline = VulkanTimeline.importFd(d, endpointName, sharedTimeline.exportFd());
+                } else {
+                    timeline = VulkanTimeline.create(d, endpointName, 0, tier == SyncTier.SHARED_TIMELINE);
+                    if (i == 0) {
+                        sharedTimeline = timeline;
+                    }
+                }
+                handle = mutex.open(d.name());
+            } catch (RuntimeException e) {
+                if (handle != null) {
+                    handle.close();
+                }
+                if (timeline != null) {
+                    timeline.close();
+                }
+                if (image != null) {
+                    image.close();
+                }
+                throw e;
+            }
+            SurfaceEndpoint endpoint = new SurfaceEndpoint(this, i, d, image, timeline, handle, n);
+            endpoints.add(endpoint);
+            if (tier == SyncTier.HOST_COPY) {
+                endpoint.staging = HostBuffer.create(d, width * height * 4);
+            }
+            if (tier == SyncTier.BINARY_SEMAPHORE) {
+                endpoint.outgoing = Semaphores.createBinary(d, true);
+                endpoint.incoming[i] = endpoint.outgoing;
+            }
+        }
+        if (tier == SyncTier.BINARY_SEMAPHORE) {
+            // Each endpoint imports every other endpoint's outgoing semaphore once (a fresh fd each).
+            for (SurfaceEndpoint consumer : endpoints) {
+                for (SurfaceEndpoint producer : endpoints) {
+                    if (producer != consumer) {
+                        consumer.incoming[producer.index()] = Semaphores.importBinary(consumer.device(),
+                                Semaphores.exportFd(producer.device(), producer.outgoing));
+                    }
+                }
+            }
+        }
+        for (SurfaceEndpoint e : endpoints) {
+            e.recordHandoffCommands();
+            VkCommandBuffer init = e.device().allocateCommandBuffer();
+            try {
+                Commands.begin(init, org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
+                e.recordInitialTransition(init);
+                Commands.end(init);
+                e.device().submitAndWaitIdle(init);
+            } finally {
+                e.device().freeCommandBuffer(init);
+            }
+        }
+    }
+
+    /** Host-bridge tier: forward {@code value} from the source timeline to the destination timeline. */
+    void forward(Timeline from, long value, Timeline to) {
+        bridge.forward(from, value, to);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public SyncTier tier() {
+        return tier;
+    }
+
+    /** Why {@link #tier()} was chosen, in one sentence. */
+    public String tierReason() {
+        return tierReason;
+    }
+
+    long copyTimeoutNanos() {
+        return options.copyTimeoutNanos();
+    }
+
+    /** The participants' endpoints, in the order of the list given to {@link #create}. */
+    public List<SurfaceEndpoint> endpoints() {
+        return List.copyOf(endpoints);
+    }
+
+    public SurfaceEndpoint endpoint(int index) {
+        return endpoints.get(index);
+    }
+
+    /**
+     * Waits (finitely, {@code teardownTimeoutNanos}) for every endpoint's last submit, stops the
+     * bridge, then closes endpoints in reverse order so importers go before the exporter. Idempotent.
+     *
+     * @throws IllegalStateException if some GPU work did not finish in time (objects are leaked
+     *                               rather than destroyed while in use)
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean interrupted = false;
+        List<String> stuck = new ArrayList<>();
+        for (SurfaceEndpoint e : endpoints) {
+            try {
+                if (!e.awaitIdle(options.teardownTimeoutNanos())) {
+                    stuck.add(e.toString());
+                }
+            } catch (InterruptedException ie) {
+                interrupted = true;
+                stuck.add(e + " (interrupted)");
+            } catch (RuntimeException lost) {
+                // device lost while waiting: its objects can be destroyed
+            }
+        }
+        if (bridge != null) {
+            bridge.close();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (!stuck.isEmpty()) {
+            throw new IllegalStateException("surface " + name + ": GPU work did not finish within "
+                    + options.teardownTimeoutNanos() / 1_000_000 + " ms on " + stuck + "; not destroying objects still in use");
+        }
+        for (int i = endpoints.size() - 1; i >= 0; i--) {
+            endpoints.get(i).close();
+        }
+        mutex.close();
+    }
+
+    @Override
+    public String toString() {
+        return name + " [" + tier + "]";
+    }
+}

@@ -1,0 +1,159 @@
+package dev.baton.render.vk;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.vulkan.KHRExternalSemaphoreFd.*;
+import static org.lwjgl.vulkan.VK10.*;
+import static org.lwjgl.vulkan.VK11.*;
+import static org.lwjgl.vulkan.VK12.*;
+
+import dev.baton.render.VkResults;
+import dev.baton.sync.Timeline;
+import java.nio.LongBuffer;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.*;
+
+/**
+ * {@link Timeline} over a Vulkan timeline semaphore of one {@link DeviceContext}: possibly exported
+ * (OPAQUE_FD) or imported, for the shared-timeline tier.
+ *
+ * <p>Threading: {@link #completedValue()}, {@link #awaitValue} and {@link #signalFromHost} are safe
+ * from any thread (Vulkan does not externally synchronize semaphores for them), so a host bridge
+ * may wait on one device's timeline and signal another's. Close on the device's owning thread,
+ * after the GPU no longer uses it.
+ */
+public final class VulkanTimeline implements Timeline, AutoCloseable {
+    /** Waits are cut into slices this long so a blocked {@link #awaitValue} answers interrupts. */
+    private static final long WAIT_SLICE_NANOS = 5_000_000L;
+
+    private final DeviceContext device;
+    private final String name;
+    private final long semaphore; // VkSemaphore (timeline)
+    private boolean closed;
+
+    private VulkanTimeline(DeviceContext device, String name, long semaphore) {
+        this.device = device;
+        this.name = name;
+        this.semaphore = semaphore;
+    }
+
+    /** A timeline starting at {@code initialValue}; exportable as OPAQUE_FD if {@code exportable}. */
+    public static VulkanTimeline create(DeviceContext device, String name, long initialValue, boolean exportable) {
+        try (MemoryStack stack = stackPush()) {
+            VkSemaphoreTypeCreateInfo type = VkSemaphoreTypeCreateInfo.calloc(stack).sType$Default()
+                    .semaphoreType(VK_SEMAPHORE_TYPE_TIMELINE).initialValue(initialValue);
+            if (exportable) {
+                VkExportSemaphoreCreateInfo export = VkExportSemaphoreCreateInfo.calloc(stack).sType$Default()
+                        .handleTypes(VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT);
+                type.pNext(export.address());
+            }
+            VkSemaphoreCreateInfo info = VkSemaphoreCreateInfo.calloc(stack).sType$Default().pNext(type.address());
+            LongBuffer p = stack.mallocLong(1);
+            VkResults.check(vkCreateSemaphore(device.vkDevice(), info, null, p), "vkCreateSemaphore(timeline) on " + device.name());
+            return new VulkanTimeline(device, name, p.get(0));
+        }
+    }
+
+    /**
+     * Imports a timeline exported by another device (same UUIDs). Takes ownership of {@code fd} on
+     * success; closes it on failure.
+     */
+    public static VulkanTimeline importFd(DeviceContext device, String name, int fd) {
+        VulkanTimeline timeline = create(device, name, 0, false);
+        try (MemoryStack stack = stackPush()) {
+            VkImportSemaphoreFdInfoKHR info = VkImportSemaphoreFdInfoKHR.calloc(stack).sType$Default()
+                    .semaphore(timeline.semaphore).handleType(VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT).fd(fd);
+            VkResults.check(vkImportSemaphoreFdKHR(device.vkDevice(), info), "vkImportSemaphoreFdKHR(timeline) on " + device.name());
+            return timeline;
+        } catch (RuntimeException e) {
+            Fds.close(fd);
+            timeline.close();
+            throw e;
+        }
+    }
+
+    /** A new OPAQUE_FD referring to this semaphore's payload, for exactly one import. */
+    public int exportFd() {
+        return Semaphores.exportFd(device, semaphore);
+    }
+
+    /** The {@code VkSemaphore}. */
+    public long handle() {
+        return semaphore;
+    }
+
+    public DeviceContext device() {
+        return device;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public long completedValue() {
+        try (MemoryStack stack = stackPush()) {
+            LongBuffer value = stack.mallocLong(1);
+            device.checkLoss(vkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
+            return value.get(0);
+        }
+    }
+
+    @Override
+    public boolean awaitValue(long value, long timeoutNanos) throws InterruptedException {
+        if (timeoutNanos < 0) {
+            throw new IllegalArgumentException("negative timeout " + timeoutNanos + " ns waiting for " + name + " >= " + value);
+        }
+        long deadline = System.nanoTime() + timeoutNanos;
+        try (MemoryStack stack = stackPush()) {
+            VkSemaphoreWaitInfo info = VkSemaphoreWaitInfo.calloc(stack).sType$Default()
+                    .semaphoreCount(1).pSemaphores(stack.longs(semaphore)).pValues(stack.longs(value));
+            while (true) {
+                long left = deadline - System.nanoTime();
+                int result = device.checkLoss(vkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
+                        "vkWaitSemaphores", name);
+                if (result == VK_SUCCESS) {
+                    return true;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("interrupted waiting for " + name + " >= " + value);
+                }
+                if (deadline - System.nanoTime() <= 0) {
+                    return false; // VK_TIMEOUT is an outcome
+                }
+            }
+        }
+    }
+
+    /**
+     * Signals {@code value} from the host; a value not above the current one is ignored (a bridge may
+     * race the same value). Only one party may signal a given value: the check and the signal are not
+     * atomic, so the surface protocol gives each value exactly one signaller per timeline.
+     */
+    @Override
+    public void signalFromHost(long value) {
+        if (Long.compareUnsigned(completedValue(), value) >= 0) {
+            return;
+        }
+        try (MemoryStack stack = stackPush()) {
+            VkSemaphoreSignalInfo info = VkSemaphoreSignalInfo.calloc(stack).sType$Default().semaphore(semaphore).value(value);
+            device.checkLoss(vkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
+        }
+    }
+
+    /** Destroys the semaphore. Idempotent. The GPU must be done with it. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        vkDestroySemaphore(device.vkDevice(), semaphore, null);
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+}

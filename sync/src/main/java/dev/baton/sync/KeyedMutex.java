@@ -1,0 +1,703 @@
+package dev.baton.sync;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A keyed mutex guarding one shared surface, with the semantics of Windows'
+ * {@code IDXGIKeyedMutex} / {@code D3DKMTAcquireKeyedMutex2} as fixed by Baton's keyed-mutex contract:
+ * the releaser names the key of the next owner and passes a GPU fence value and private data; only an
+ * acquire for that key can take the surface.
+ *
+ * <h2>Model</h2>
+ * State: an owner (a {@link Handle}, or none), a 64-bit key (an identity: every bit counts,
+ * {@code -1L} and {@link Long#MIN_VALUE} are ordinary keys), an unsigned 64-bit fence value that never
+ * decreases, 0..{@link #maxPrivateDataBytes()} bytes of private data, and a sticky abandoned flag. A new
+ * mutex is unowned, holds the initial key, fence value 0 and no private data.
+ *
+ * <h2>Threading contract</h2>
+ * <ul>
+ *   <li>Ownership belongs to a {@link Handle} (one per participating device), not to a thread: any
+ *       thread of the owning device may {@link Handle#release release}.</li>
+ *   <li>A handle serves <em>one acquiring thread at a time</em> (normally its device's submit thread).
+ *       A second {@code acquire} through the same handle while one is in progress throws
+ *       {@link IllegalStateException}; this is what lets each handle reuse one {@link AcquireResult}.</li>
+ *   <li>{@link Handle#release}, {@link Handle#isOwner}, {@link Handle#deviceLost}, {@link Handle#close},
+ *       {@link #open}, {@link #isAbandoned}, {@link #close} and {@link #waiterCount} may be called from
+ *       any thread.</li>
+ *   <li>Happens-before: everything a thread did before a release that stored key K happens-before
+ *       everything after the acquire of K that it enables (the usual monitor guarantee).</li>
+ * </ul>
+ *
+ * <h2>Handoff</h2>
+ * Waiters sit in one FIFO queue; a release that stores key K hands ownership <em>directly</em> to the
+ * oldest waiter for K (there is no window in which a third party can barge in, and exactly one waiter
+ * wakes) and copies the fence value and private data into that waiter's {@link AcquireResult}. A waiter
+ * spins for at most {@link #spinNanos()} before parking, because a handoff from a partner on another
+ * core usually arrives within a microsecond while a park/unpark round trip costs tens of microseconds.
+ * The steady-state handoff path allocates nothing.
+ *
+ * <h2>Errors</h2>
+ * A timeout is an outcome ({@link AcquireStatus#TIMEOUT}), abandonment is an outcome
+ * ({@link AcquireStatus#ABANDONED}); misuse throws: release by a non-owner
+ * {@link IllegalMonitorStateException}, recursive or concurrent acquire and use after close
+ * {@link IllegalStateException}, bad arguments {@link IllegalArgumentException}, use after device loss
+ * {@link DeviceRemovedException}. Every failed call changes nothing.
+ */
+public final class KeyedMutex implements AutoCloseable {
+    /** Private data capacity used by {@link #create()}: 256 bytes, as in D3DKMT. */
+    public static final int DEFAULT_MAX_PRIVATE_DATA_BYTES = 256;
+
+    /**
+     * Upper bound on {@code maxPrivateDataBytes}: every handle preallocates that many bytes, so the
+     * private data is meant for small descriptors, not payloads.
+     */
+    public static final int MAX_PRIVATE_DATA_BYTES_LIMIT = 1 << 20;
+
+    /** Spin budget used by {@link #create()}: short, because on a 2-core machine spinning steals the core. */
+    public static final long DEFAULT_SPIN_NANOS = 2_000L;
+
+    /** A timeout of this many nanoseconds (what {@link TimeUnit#toNanos} saturates to) never expires. */
+    public static final long INFINITE_TIMEOUT_NANOS = Long.MAX_VALUE;
+
+    // Handle.waitState values. Written by others only under the lock and only while WAITING.
+    private static final int IDLE = 0;
+    private static final int WAITING = 1;
+    private static final int GRANTED = 2;
+    private static final int WOKEN_ABANDONED = 3;
+    private static final int CANCELLED_CLOSED = 4;
+    private static final int CANCELLED_LOST = 5;
+
+    // Handle.lifecycle bits.
+    private static final int LOST = 1;
+    private static final int CLOSED = 2;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final int maxPrivateDataBytes;
+    private final long spinNanos;
+
+    // Guarded by lock. owner and abandoned are volatile only for the lock-free queries.
+    private volatile Handle owner;
+    private volatile boolean abandoned;
+    private long key;
+    private long fenceValue;
+    private final ByteBuffer privateDataStore;
+    private int privateDataLength;
+    private Handle waitHead;
+    private Handle waitTail;
+    private volatile int waiterCount;
+    private boolean closed;
+    private final ArrayList<Handle> handles = new ArrayList<>();
+
+    private KeyedMutex(long initialKey, int maxPrivateDataBytes, long spinNanos) {
+        this.key = initialKey;
+        this.maxPrivateDataBytes = maxPrivateDataBytes;
+        this.spinNanos = spinNanos;
+        this.privateDataStore = ByteBuffer.allocate(maxPrivateDataBytes);
+    }
+
+    /** A mutex with initial key 0, {@link #DEFAULT_MAX_PRIVATE_DATA_BYTES} and {@link #DEFAULT_SPIN_NANOS}. */
+    public static KeyedMutex create() {
+        return create(0L, DEFAULT_MAX_PRIVATE_DATA_BYTES, DEFAULT_SPIN_NANOS);
+    }
+
+    /**
+     * A mutex with the given initial key and private-data capacity, spinning {@link #DEFAULT_SPIN_NANOS}.
+     *
+     * @param initialKey the key the first acquire must ask for (any 64-bit value)
+     * @param maxPrivateDataBytes the most private data one release may store, 0..{@link #MAX_PRIVATE_DATA_BYTES_LIMIT}
+     * @throws IllegalArgumentException if {@code maxPrivateDataBytes} is out of range
+     */
+    public static KeyedMutex create(long initialKey, int maxPrivateDataBytes) {
+        return create(initialKey, maxPrivateDataBytes, DEFAULT_SPIN_NANOS);
+    }
+
+    /**
+     * As {@link #create(long, int)}, with an explicit spin budget.
+     *
+     * @param spinNanos how long a blocked acquire busy-waits before parking; 0 parks at once (best when
+     *     cores are oversubscribed), a few microseconds suits partners running on their own cores
+     * @throws IllegalArgumentException if an argument is out of range
+     */
+    public static KeyedMutex create(long initialKey, int maxPrivateDataBytes, long spinNanos) {
+        if (maxPrivateDataBytes < 0 || maxPrivateDataBytes > MAX_PRIVATE_DATA_BYTES_LIMIT) {
+            throw new IllegalArgumentException("maxPrivateDataBytes must be in 0.." + MAX_PRIVATE_DATA_BYTES_LIMIT
+                    + ", got " + maxPrivateDataBytes + "; pass DEFAULT_MAX_PRIVATE_DATA_BYTES unless you need more");
+        }
+        if (spinNanos < 0) {
+            throw new IllegalArgumentException("spinNanos must be >= 0, got " + spinNanos
+                    + "; pass 0 to park at once or DEFAULT_SPIN_NANOS");
+        }
+        return new KeyedMutex(initialKey, maxPrivateDataBytes, spinNanos);
+    }
+
+    /**
+     * Opens the handle through which one device takes part. Call once per device; the handle is closed
+     * by {@link Handle#close()} or by closing the mutex. Any thread.
+     *
+     * @param deviceName a name for messages, such as {@code "lavapipe#1"}
+     * @throws IllegalStateException if the mutex is closed
+     */
+    public Handle open(String deviceName) {
+        Objects.requireNonNull(deviceName, "deviceName");
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("cannot open a handle for '" + deviceName
+                        + "': the keyed mutex is closed; create a new mutex (and surface)");
+            }
+            Handle handle = new Handle(deviceName);
+            handles.add(handle);
+            return handle;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True once the mutex is abandoned (sticky: recreate the mutex and the surface). Any thread, never blocks. */
+    public boolean isAbandoned() {
+        return abandoned;
+    }
+
+    /** The private-data capacity in bytes fixed at creation. */
+    public int maxPrivateDataBytes() {
+        return maxPrivateDataBytes;
+    }
+
+    /** The spin budget in nanoseconds fixed at creation. */
+    public long spinNanos() {
+        return spinNanos;
+    }
+
+    /**
+     * Diagnostic: how many acquires are queued right now. A snapshot; 0 whenever no acquire is blocked
+     * (timeouts and interrupts leave no waiter behind). Any thread, never blocks.
+     */
+    public int waiterCount() {
+        return waiterCount;
+    }
+
+    /**
+     * Closes the mutex and every handle opened from it. If the mutex was in use (owned, or with blocked
+     * acquires) it is abandoned: blocked acquires return {@link AcquireStatus#ABANDONED}. Later use of
+     * any of its handles throws {@link IllegalStateException}. Idempotent; any thread; never throws.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            if (owner != null || waitHead != null) {
+                abandonLocked();
+            }
+            for (Handle handle : handles) {
+                handle.lifecycle |= CLOSED;
+            }
+            handles.clear();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Test hook: the protocol invariants, checked under the lock so the state is consistent. Returns
+     * null if they hold, else a description. The key one rules out lost wake-ups: while the mutex is
+     * unowned and not abandoned, no waiter for the stored key may be queued.
+     */
+    String invariantViolation() {
+        lock.lock();
+        try {
+            int count = 0;
+            Handle previous = null;
+            for (Handle h = waitHead; h != null; h = h.next) {
+                count++;
+                if (h.prev != previous) {
+                    return "broken prev link at " + h;
+                }
+                if (h.waitState != WAITING) {
+                    return "queued handle " + h + " in state " + h.waitState;
+                }
+                if (owner == null && !abandoned && h.waiterKey == key) {
+                    return "lost wake-up: mutex unowned with key " + hex(key) + " but " + h + " waits for it";
+                }
+                if (h == owner) {
+                    return "owner " + h + " is queued";
+                }
+                previous = h;
+            }
+            if (previous != waitTail) {
+                return "tail mismatch";
+            }
+            if (count != waiterCount) {
+                return "waiterCount " + waiterCount + " but " + count + " queued";
+            }
+            if (abandoned && (owner != null || count != 0)) {
+                return "abandoned but owner=" + owner + ", waiters=" + count;
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public String toString() {
+        Handle o = owner;
+        return "KeyedMutex[" + (abandoned ? "abandoned" : o == null ? "unowned" : "owner=" + o.deviceName)
+                + ", waiters=" + waiterCount + "]";
+    }
+
+    // ---- queue and handoff; all *Locked methods run with lock held ----
+
+    private void enqueueLocked(Handle h, long waitKey, Thread thread) {
+        h.waiterKey = waitKey;
+        h.waiterThread = thread;
+        h.next = null;
+        h.prev = waitTail;
+        if (waitTail == null) {
+            waitHead = h;
+        } else {
+            waitTail.next = h;
+        }
+        waitTail = h;
+        waiterCount++;
+        h.waitState = WAITING;
+    }
+
+    private void unlinkLocked(Handle h) {
+        Handle p = h.prev;
+        Handle n = h.next;
+        if (p == null) {
+            waitHead = n;
+        } else {
+            p.next = n;
+        }
+        if (n == null) {
+            waitTail = p;
+        } else {
+            n.prev = p;
+        }
+        h.prev = null;
+        h.next = null;
+        waiterCount--;
+    }
+
+    /**
+     * Makes the mutex unowned with the stored key and, if someone waits for that key, hands ownership
+     * to the oldest such waiter. Returns the thread to unpark (after unlocking), or null.
+     */
+    private Thread handOffLocked() {
+        owner = null;
+        final long k = key;
+        for (Handle h = waitHead; h != null; h = h.next) {
+            if (h.waiterKey == k) {
+                unlinkLocked(h);
+                owner = h;
+                h.result.setAcquired(fenceValue, privateDataStore, privateDataLength);
+                Thread t = h.waiterThread;
+                h.waiterThread = null;
+                h.waitState = GRANTED; // volatile write publishes owner and the result to the waiter
+                return t;
+            }
+        }
+        return null;
+    }
+
+    private void abandonLocked() {
+        abandoned = true;
+        owner = null;
+        Handle h = waitHead;
+        while (h != null) {
+            Handle n = h.next;
+            unlinkLocked(h);
+            h.result.setEmpty(AcquireStatus.ABANDONED);
+            Thread t = h.waiterThread;
+            h.waiterThread = null;
+            h.waitState = WOKEN_ABANDONED;
+            LockSupport.unpark(t); // abandonment is rare: waking under the lock keeps this simple
+            h = n;
+        }
+    }
+
+    private static String hex(long value) {
+        return String.format("0x%016x", value);
+    }
+
+    /**
+     * One device's view of the mutex. Created by {@link KeyedMutex#open}; see the class Javadoc of
+     * {@link KeyedMutex} for which thread may call what.
+     */
+    public final class Handle implements AutoCloseable {
+        private final String deviceName;
+        private final AcquireResult result;
+        private volatile int lifecycle;
+
+        // Intrusive wait-queue node (this handle's single in-flight acquire). Guarded by lock, except
+        // waitState, which the waiting thread reads without it.
+        private Handle prev;
+        private Handle next;
+        private long waiterKey;
+        private Thread waiterThread;
+        private volatile int waitState;
+
+        private Handle(String deviceName) {
+            this.deviceName = deviceName;
+            this.result = new AcquireResult(maxPrivateDataBytes);
+        }
+
+        /** The device name given to {@link KeyedMutex#open}. */
+        public String deviceName() {
+            return deviceName;
+        }
+
+        /** The mutex this handle belongs to. */
+        public KeyedMutex mutex() {
+            return KeyedMutex.this;
+        }
+
+        /**
+         * Waits without a deadline until the mutex is released with {@code key}, then owns it.
+         * Equivalent to {@code acquireNanos(key, INFINITE_TIMEOUT_NANOS)}: prefer a finite timeout, an
+         * acquire for a key nobody releases hangs forever.
+         *
+         * @see #acquireNanos(long, long)
+         */
+        public AcquireResult acquire(long key) throws InterruptedException {
+            return acquireNanos(key, INFINITE_TIMEOUT_NANOS);
+        }
+
+        /**
+         * As {@link #acquireNanos(long, long)} with the timeout in {@code unit}; a timeout that
+         * saturates to {@link Long#MAX_VALUE} nanoseconds never expires.
+         */
+        public AcquireResult acquire(long key, long timeout, TimeUnit unit) throws InterruptedException {
+            Objects.requireNonNull(unit, "unit");
+            if (timeout < 0) {
+                throw negativeTimeout(timeout + " " + unit);
+            }
+            return acquireNanos(key, unit.toNanos(timeout));
+        }
+
+        /**
+         * Takes ownership once the mutex is unowned and holds {@code key} (all 64 bits compared).
+         * Calling thread: the one thread currently acquiring through this handle.
+         *
+         * <p>Outcomes: {@link AcquireStatus#ACQUIRED} with the fence value and private data of the last
+         * release; {@link AcquireStatus#TIMEOUT} if the key did not come before the deadline (never
+         * earlier than {@code timeoutNanos} after the call; 0 polls and never blocks; nothing is left
+         * behind); {@link AcquireStatus#ABANDONED} if the mutex is or becomes abandoned. Waiters for one
+         * key are served first-come first-served. If a grant and the deadline race, the grant wins
+         * (the wake-up is consumed, never lost).
+         *
+         * @param timeoutNanos 0 to poll, {@link #INFINITE_TIMEOUT_NANOS} never to expire
+         * @return this handle's reusable result, valid until the next acquire through this handle
+         * @throws IllegalArgumentException if {@code timeoutNanos} is negative
+         * @throws IllegalStateException if this handle already owns the mutex (recursion), another
+         *     thread is acquiring through it, or it is (or gets) closed
+         * @throws DeviceRemovedException if this handle's device is (or gets) lost
+         * @throws InterruptedException if interrupted while blocked; nothing is left behind, and a grant
+         *     that raced the interrupt is passed on to the next waiter for the key
+         */
+        public AcquireResult acquireNanos(long key, long timeoutNanos) throws InterruptedException {
+            if (timeoutNanos < 0) {
+                throw negativeTimeout(timeoutNanos + " ns");
+            }
+            checkUsable("acquire");
+            final ReentrantLock lock = KeyedMutex.this.lock;
+            lock.lock();
+            try {
+                checkUsable("acquire");
+                if (abandoned) {
+                    result.setEmpty(AcquireStatus.ABANDONED);
+                    return result;
+                }
+                if (owner == this) {
+                    throw new IllegalStateException("handle '" + deviceName + "' already owns this keyed mutex"
+                            + " (acquire key " + hex(key) + "): recursive acquire is not supported;"
+                            + " release it before acquiring again");
+                }
+                if (waitState != IDLE) {
+                    throw new IllegalStateException("another thread is already acquiring through handle '"
+                            + deviceName + "'; a handle serves one acquiring thread at a time:"
+                            + " acquire from the device's submit thread only, or open one handle per device");
+                }
+                if (owner == null && KeyedMutex.this.key == key) {
+                    owner = this;
+                    result.setAcquired(fenceValue, privateDataStore, privateDataLength);
+                    return result;
+                }
+                if (timeoutNanos == 0L) {
+                    result.setEmpty(AcquireStatus.TIMEOUT);
+                    return result;
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("acquire(" + hex(key) + ") on '" + deviceName
+                            + "' was interrupted before waiting; nothing changed");
+                }
+                enqueueLocked(this, key, Thread.currentThread());
+            } finally {
+                lock.unlock();
+            }
+            return awaitHandoff(key, timeoutNanos);
+        }
+
+        private AcquireResult awaitHandoff(long key, long timeoutNanos) throws InterruptedException {
+            final boolean timed = timeoutNanos != INFINITE_TIMEOUT_NANOS;
+            final long startNanos = System.nanoTime();
+            final long deadlineNanos = startNanos + timeoutNanos; // compared by difference: overflow-safe
+            final long spinBudgetNanos = timed ? Math.min(spinNanos, timeoutNanos) : spinNanos;
+            int state;
+            if (spinBudgetNanos > 0) {
+                int spins = 0;
+                while ((state = waitState) == WAITING) {
+                    Thread.onSpinWait();
+                    if ((++spins & 63) == 0 && System.nanoTime() - startNanos >= spinBudgetNanos) {
+                        break;
+                    }
+                }
+            }
+            while ((state = waitState) == WAITING) {
+                if (Thread.interrupted()) {
+                    return cancel(key, true);
+                }
+                if (timed) {
+                    long remainingNanos = deadlineNanos - System.nanoTime();
+                    if (remainingNanos <= 0L) {
+                        return cancel(key, false);
+                    }
+                    LockSupport.parkNanos(KeyedMutex.this, remainingNanos);
+                } else {
+                    LockSupport.park(KeyedMutex.this);
+                }
+            }
+            return finish(state, key);
+        }
+
+        /** Undoes this handle's queued acquire after a timeout or interrupt, or accepts what raced in. */
+        private AcquireResult cancel(long key, boolean interrupted) throws InterruptedException {
+            final int state;
+            Thread passedTo = null;
+            lock.lock();
+            try {
+                state = waitState;
+                if (state == WAITING) {
+                    unlinkLocked(this);
+                    waiterThread = null;
+                    waitState = IDLE;
+                    if (!interrupted) {
+                        result.setEmpty(AcquireStatus.TIMEOUT);
+                        return result;
+                    }
+                } else if (interrupted) {
+                    // A release chose us just before the interrupt: pass the grant on so that the next
+                    // waiter for the key gets it, or the mutex is left unowned holding the key.
+                    if (state == GRANTED && owner == this) {
+                        passedTo = handOffLocked();
+                    }
+                    waitState = IDLE;
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (interrupted) {
+                LockSupport.unpark(passedTo); // null-safe
+                result.setEmpty(AcquireStatus.TIMEOUT);
+                throw new InterruptedException("acquire(" + hex(key) + ") on '" + deviceName
+                        + "' was interrupted while waiting; nothing changed");
+            }
+            return finish(state, key); // the deadline raced a grant, abandonment or close: report that
+        }
+
+        private AcquireResult finish(int state, long key) {
+            waitState = IDLE; // we are unlinked: nobody else writes waitState now
+            switch (state) {
+                case GRANTED:
+                case WOKEN_ABANDONED:
+                    return result; // filled in by the releaser / abandoner
+                case CANCELLED_LOST:
+                    throw deviceRemoved("acquire(" + hex(key) + ")");
+                case CANCELLED_CLOSED:
+                    throw new IllegalStateException("handle '" + deviceName + "' was closed while acquire("
+                            + hex(key) + ") waited; open a new handle to take part again");
+                default:
+                    throw new AssertionError("unexpected wait state " + state);
+            }
+        }
+
+        /**
+         * Releases with plain {@code release(key)} semantics: stores {@code key}, keeps the fence value,
+         * clears the private data, and hands the mutex to the oldest waiter for {@code key} (if any).
+         * Any thread of the owning device.
+         *
+         * @throws IllegalMonitorStateException if this handle does not own the mutex (nothing changes)
+         * @throws IllegalStateException if this handle is closed
+         * @throws DeviceRemovedException if this handle's device was lost
+         */
+        public void release(long key) {
+            releaseInternal(key, 0L, null, false);
+        }
+
+        /**
+         * Releases, storing {@code key}, the unsigned fence value the releaser's submitted GPU work will
+         * signal, and a copy of {@code privateData}'s remaining bytes (its position is not changed; a
+         * null buffer stores no data). Wakes exactly one waiter: the oldest for {@code key}. Any thread
+         * of the owning device. Never blocks beyond the internal lock; allocates nothing.
+         *
+         * @throws IllegalMonitorStateException if this handle does not own the mutex (nothing changes)
+         * @throws IllegalArgumentException if {@code fenceValue} is below the stored fence value
+         *     (unsigned) or {@code privateData} is longer than {@link #maxPrivateDataBytes()}; nothing
+         *     changes and the caller still owns the mutex
+         * @throws IllegalStateException if this handle is closed
+         * @throws DeviceRemovedException if this handle's device was lost
+         */
+        public void release(long key, long fenceValue, ByteBuffer privateData) {
+            releaseInternal(key, fenceValue, privateData, true);
+        }
+
+        private void releaseInternal(long newKey, long newFenceValue, ByteBuffer privateData, boolean withFence) {
+            checkUsable("release");
+            Thread wake;
+            lock.lock();
+            try {
+                checkUsable("release");
+                if (owner != this) {
+                    throw notOwner(newKey);
+                }
+                int length = 0;
+                if (withFence) {
+                    if (Long.compareUnsigned(newFenceValue, fenceValue) < 0) {
+                        throw new IllegalArgumentException("fenceValue " + Long.toUnsignedString(newFenceValue)
+                                + " is below the stored fence value " + Long.toUnsignedString(fenceValue)
+                                + " (unsigned); fence values never decrease: pass a value >= "
+                                + Long.toUnsignedString(fenceValue) + ". Nothing changed; '" + deviceName
+                                + "' still owns the mutex");
+                    }
+                    length = privateData == null ? 0 : privateData.remaining();
+                    if (length > maxPrivateDataBytes) {
+                        throw new IllegalArgumentException("privateData has " + length
+                                + " bytes, more than this mutex's maximum of " + maxPrivateDataBytes
+                                + "; send at most that many (or create the mutex with a larger"
+                                + " maxPrivateDataBytes). Nothing changed; '" + deviceName + "' still owns the mutex");
+                    }
+                    fenceValue = newFenceValue;
+                    if (length > 0) {
+                        privateDataStore.put(0, privateData, privateData.position(), length);
+                    }
+                }
+                privateDataLength = length;
+                key = newKey;
+                wake = handOffLocked();
+            } finally {
+                lock.unlock();
+            }
+            LockSupport.unpark(wake); // outside the lock so the woken thread does not collide with us
+        }
+
+        /**
+         * True if this handle owns the mutex. Any thread, never blocks.
+         *
+         * @throws IllegalStateException if this handle is closed
+         * @throws DeviceRemovedException if this handle's device was lost
+         */
+        public boolean isOwner() {
+            checkUsable("isOwner");
+            return owner == this;
+        }
+
+        /**
+         * Reports that this handle's device is lost (called by the GPU layer, any thread). From now on
+         * every operation on this handle throws {@link DeviceRemovedException}; if it owned the mutex the
+         * mutex is abandoned; an acquire blocked on this handle throws {@link DeviceRemovedException}.
+         * Idempotent; a no-op on a closed handle.
+         */
+        public void deviceLost() {
+            lock.lock();
+            try {
+                int lc = lifecycle;
+                if ((lc & (LOST | CLOSED)) != 0) {
+                    return;
+                }
+                lifecycle = lc | LOST;
+                detachLocked(CANCELLED_LOST);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * Closes this handle. If it owns the mutex, the mutex is abandoned (every blocked acquire wakes
+         * with {@link AcquireStatus#ABANDONED}); an acquire blocked on this handle throws
+         * {@link IllegalStateException}. Later use throws {@link IllegalStateException}. Idempotent, any
+         * thread, never throws (also after device loss, so try-with-resources always works).
+         */
+        @Override
+        public void close() {
+            lock.lock();
+            try {
+                int lc = lifecycle;
+                if ((lc & CLOSED) != 0) {
+                    return;
+                }
+                lifecycle = lc | CLOSED;
+                detachLocked(CANCELLED_CLOSED);
+                handles.remove(this);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void detachLocked(int cancelState) {
+            if (owner == this) {
+                abandonLocked();
+            } else if (waitState == WAITING) {
+                unlinkLocked(this);
+                Thread t = waiterThread;
+                waiterThread = null;
+                waitState = cancelState;
+                LockSupport.unpark(t);
+            }
+        }
+
+        private void checkUsable(String operation) {
+            int lc = lifecycle;
+            if (lc != 0) {
+                if ((lc & LOST) != 0) {
+                    throw deviceRemoved(operation);
+                }
+                throw new IllegalStateException(operation + " on closed handle '" + deviceName
+                        + "': open a new handle from the mutex (KeyedMutex.open) to take part again");
+            }
+        }
+
+        private DeviceRemovedException deviceRemoved(String operation) {
+            return new DeviceRemovedException(operation + " on handle '" + deviceName
+                    + "': its device was reported lost; recreate the device and open a new handle"
+                    + " (if this device owned the mutex, the mutex is abandoned: recreate it and the surface)");
+        }
+
+        private IllegalMonitorStateException notOwner(long newKey) {
+            Handle o = owner;
+            String state = abandoned ? "the mutex is abandoned" : o == null ? "nobody owns it" : "'" + o.deviceName + "' owns it";
+            return new IllegalMonitorStateException("release(" + hex(newKey) + ") by handle '" + deviceName
+                    + "', which does not own the keyed mutex (" + state + "); only the owner may release:"
+                    + " acquire first and release exactly once. Nothing changed");
+        }
+
+        @Override
+        public String toString() {
+            return "KeyedMutex.Handle['" + deviceName + "']";
+        }
+    }
+
+    private static IllegalArgumentException negativeTimeout(String timeout) {
+        return new IllegalArgumentException("timeout must be >= 0, got " + timeout
+                + "; pass 0 to poll, a positive timeout to wait, or acquire(key) to wait without a deadline");
+    }
+}
