@@ -570,7 +570,8 @@ class KeyedMutexTest {
                 KeyedMutex.Handle h = mutex.open("fifo-" + i);
                 handles.add(h);
                 waiters.add(Acquirer.start(h, 1, 20_000 * MS));
-                awaitWaiters(mutex, i + 1); // fixes the arrival order
+                // fixes the arrival order; from i == 3 on the key-2 waiter is queued too
+                awaitWaiters(mutex, i + 1 + (i > 2 ? 1 : 0));
                 if (i == 2) {
                     Acquirer.start(b, 2, 20_000 * MS); // a waiter of another key in the middle
                     awaitWaiters(mutex, i + 2);
