@@ -26,6 +26,18 @@ public record InteropCapabilities(
         boolean timelineSemaphoreExport,
         boolean timelineSemaphoreImport) {
 
+    /**
+     * A GL context's capabilities: GL imports Vulkan memory ({@code GL_EXT_memory_object_fd}) but
+     * exports nothing, and its semaphores ({@code GL_EXT_semaphore_fd}) are binary and import-only,
+     * so GL never takes part in the semaphore tiers: pairs with GL use host-bridge or host-copy.
+     *
+     * @param driverUuid hex {@code GL_DRIVER_UUID_EXT}, or empty when {@code GL_EXT_memory_object} is missing
+     * @param deviceUuid hex {@code GL_DEVICE_UUID_EXT}, or empty
+     */
+    public static InteropCapabilities forGl(String name, String driverUuid, String deviceUuid, boolean memoryObjectFd) {
+        return new InteropCapabilities(name, driverUuid, deviceUuid, false, memoryObjectFd, false, false, false, false);
+    }
+
     /** Same driver and same device: OPAQUE_FD handles mean the same thing on both sides. */
     public boolean sameUuidsAs(InteropCapabilities other) {
         return driverUuid.equals(other.driverUuid) && deviceUuid.equals(other.deviceUuid);

@@ -14,7 +14,7 @@ public final class SyncTierSelector {
     /** The chosen tier and a sentence saying why, for logs and {@code ./baton devices}. */
     public record Choice(SyncTier tier, String reason) {}
 
-    /** The best tier for a surface between {@code a} and {@code b}. */
+    /** The best tier for a surface that {@code a} allocates (and exports) and {@code b} imports. */
     public static Choice choose(InteropCapabilities a, InteropCapabilities b) {
         String memoryProblem = memoryProblem(a, b);
         if (memoryProblem != null) {
@@ -100,8 +100,9 @@ public final class SyncTierSelector {
         if (!a.deviceUuid().equals(b.deviceUuid())) {
             return "device UUIDs differ (" + a.name() + " " + a.deviceUuid() + ", " + b.name() + " " + b.deviceUuid() + ")";
         }
-        if (!(a.memoryExport() && a.memoryImport() && b.memoryExport() && b.memoryImport())) {
-            return "OPAQUE_FD image memory cannot be both exported and imported on each side";
+        // a allocates and exports (a surface's first participant), b imports; GL only ever imports.
+        if (!(a.memoryExport() && b.memoryImport())) {
+            return "OPAQUE_FD image memory cannot be exported by " + a.name() + " and imported by " + b.name();
         }
         return null;
     }

@@ -37,7 +37,7 @@ import org.lwjgl.system.MemoryUtil;
  * <p>The EGL display is shared by every context of the process (EGL returns the same handle for the
  * same platform); it is initialized by the first context and terminated when the last one closes.
  */
-public final class EglContext implements AutoCloseable {
+public final class EglContext implements GlContext, AutoCloseable {
     /** {@code EGL_PLATFORM_SURFACELESS_MESA} from EGL_MESA_platform_surfaceless. */
     private static final int EGL_PLATFORM_SURFACELESS_MESA = 0x31DD;
     /** {@code EGL_NO_CONFIG_KHR} from EGL_KHR_no_config_context. */
@@ -328,6 +328,12 @@ public final class EglContext implements AutoCloseable {
     }
 
     /** The thread that owns the context, or null after {@link #release()}. */
+    /** The display when {@code EGL_KHR_fence_sync} is offered (fences waitable from any thread), else 0. */
+    @Override
+    public long eglFenceDisplay() {
+        return eglCapabilities().EGL_KHR_fence_sync ? eglDisplay() : 0;
+    }
+
     public Thread owner() {
         return owner;
     }

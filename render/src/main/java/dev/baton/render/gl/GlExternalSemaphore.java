@@ -16,7 +16,7 @@ import org.lwjgl.system.MemoryStack;
  * {@link GlFenceTimeline} and host waits. This path cannot run on this project's CI machines (no
  * driver offers the extension), so it is deliberately small: import, wait, signal, delete.
  *
- * <p><b>Thread contract:</b> the {@link EglContext} owner thread only. GL semaphores are binary: each
+ * <p><b>Thread contract:</b> the {@link GlContext} owner thread only. GL semaphores are binary: each
  * signal must be waited exactly once before it is signalled again.
  */
 public final class GlExternalSemaphore implements AutoCloseable {
@@ -26,10 +26,10 @@ public final class GlExternalSemaphore implements AutoCloseable {
     private static final int VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL = 6;
     private static final int VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL = 7;
 
-    private final EglContext context;
+    private final GlContext context;
     private int semaphore; // GLuint semaphore name (GL_EXT_semaphore)
 
-    private GlExternalSemaphore(EglContext context, int semaphore) {
+    private GlExternalSemaphore(GlContext context, int semaphore) {
         this.context = context;
         this.semaphore = semaphore;
     }
@@ -46,7 +46,7 @@ public final class GlExternalSemaphore implements AutoCloseable {
      * @throws IllegalStateException without GL_EXT_semaphore_fd (use host fences instead), off the
      *     owner thread, or if GL reports an error
      */
-    public static GlExternalSemaphore importOpaqueFd(EglContext context, GlInfo info, int fd) {
+    public static GlExternalSemaphore importOpaqueFd(GlContext context, GlInfo info, int fd) {
         boolean owned = false;
         int semaphore = 0;
         try {

@@ -27,7 +27,7 @@ import org.lwjgl.system.MemoryStack;
  * owner must poll regularly (for example once per frame). {@link #usesEglFences()} says which.
  *
  * <p><b>Threads.</b> {@link #signalAfterSubmittedWork}, {@link #close()} and (with GLsync fences)
- * {@link #poll()}: the thread owning the {@link EglContext} only. {@link #completedValue()},
+ * {@link #poll()}: the thread owning the {@link GlContext} only. {@link #completedValue()},
  * {@link #awaitValue} and {@link #signalFromHost}: any thread. Reaching a value happens-before
  * {@code awaitValue} returns true and before {@link #completedValue()} shows it.
  *
@@ -45,7 +45,7 @@ public final class GlFenceTimeline implements Timeline {
     private static final long RING_FULL_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final String name;
-    private final EglContext context;
+    private final GlContext context;
     private final FenceKind fences;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -66,19 +66,19 @@ public final class GlFenceTimeline implements Timeline {
      * @param capacity fences in flight before {@link #signalAfterSubmittedWork} has to wait (at least 2)
      * @param initialValue the starting {@link #completedValue()}
      */
-    public GlFenceTimeline(String name, EglContext context, int capacity, long initialValue) {
+    public GlFenceTimeline(String name, GlContext context, int capacity, long initialValue) {
         this(name, context, capacity, initialValue, true);
     }
 
     /** As above; {@code allowEglFences = false} forces GLsync fences (tests cover both kinds). */
-    GlFenceTimeline(String name, EglContext context, int capacity, long initialValue, boolean allowEglFences) {
+    GlFenceTimeline(String name, GlContext context, int capacity, long initialValue, boolean allowEglFences) {
         if (capacity < 2) {
             throw new IllegalArgumentException("capacity must be at least 2, was " + capacity);
         }
         context.checkOwner();
         this.name = name;
         this.context = context;
-        this.fences = allowEglFences && context.eglCapabilities().EGL_KHR_fence_sync ? new EglFences(context.eglDisplay()) : new GlSyncFences();
+        this.fences = allowEglFences && context.eglFenceDisplay() != 0 ? new EglFences(context.eglFenceDisplay()) : new GlSyncFences();
         this.values = new long[capacity];
         this.syncs = new long[capacity];
         this.pins = new int[capacity];
@@ -93,6 +93,11 @@ public final class GlFenceTimeline implements Timeline {
     }
 
     /** True when fences are EGL_KHR_fence_sync objects that any thread may wait on. */
+    /** The value of the newest fence inserted by {@link #signalAfterSubmittedWork} (0 if none). Owner thread. */
+    public long lastSubmittedValue() {
+        return lastSubmittedValue;
+    }
+
     public boolean usesEglFences() {
         return fences instanceof EglFences;
     }
@@ -302,7 +307,7 @@ public final class GlFenceTimeline implements Timeline {
     }
 
     /**
-     * Destroys every fence; idempotent. Owner thread, before the {@link EglContext} closes. Waiters
+     * Destroys every fence; idempotent. Owner thread, before the {@link GlContext} closes. Waiters
      * blocked in {@link #awaitValue} get an {@link IllegalStateException}.
      */
     public void close() {

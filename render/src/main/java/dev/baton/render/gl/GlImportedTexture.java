@@ -13,7 +13,7 @@ import java.nio.ByteBuffer;
  * ({@code GL_EXT_memory_object_fd}), with a framebuffer attached for rendering into it and reading it
  * back.
  *
- * <p><b>Thread contract:</b> created, used and closed on the thread that owns the {@link EglContext};
+ * <p><b>Thread contract:</b> created, used and closed on the thread that owns the {@link GlContext};
  * {@link #close()} before closing the context, and before the exporter frees the Vulkan memory.
  *
  * <p><b>Coordinates:</b> GL texel (x, y) is the Vulkan texel (x, y): row 0 is the first row in
@@ -38,7 +38,7 @@ public final class GlImportedTexture implements AutoCloseable {
     static final int VK_FORMAT_R16G16B16A16_SFLOAT = 97;
     static final int VK_FORMAT_R32G32B32A32_SFLOAT = 109;
 
-    private final EglContext context;
+    private final GlContext context;
     private final int width;
     private final int height;
     private final int vkFormat;
@@ -47,7 +47,7 @@ public final class GlImportedTexture implements AutoCloseable {
     private int framebuffer; // GLuint framebuffer name, texture at GL_COLOR_ATTACHMENT0
     private boolean closed;
 
-    private GlImportedTexture(EglContext context, int width, int height, int vkFormat) {
+    private GlImportedTexture(GlContext context, int width, int height, int vkFormat) {
         this.context = context;
         this.width = width;
         this.height = height;
@@ -88,7 +88,7 @@ public final class GlImportedTexture implements AutoCloseable {
      * @throws IllegalStateException if GL lacks GL_EXT_memory_object_fd, the calling thread does not
      *     own the context, or GL reports an error (the message names the failing call)
      */
-    public static GlImportedTexture importFrom(EglContext context, GlInfo info, ExportedImageMemory memory) {
+    public static GlImportedTexture importFrom(GlContext context, GlInfo info, ExportedImageMemory memory) {
         context.checkOwner();
         if (!info.memoryObjectFd()) {
             throw new IllegalStateException("GL renderer '" + info.renderer() + "' lacks GL_EXT_memory_object_fd: "

@@ -10,7 +10,7 @@ import org.lwjgl.opengl.GLCapabilities;
 import org.lwjgl.system.MemoryStack;
 
 /**
- * What a GL context offers for interop, read once with {@link #query(EglContext)}. Immutable; any
+ * What a GL context offers for interop, read once with {@link #query(GlContext)}. Immutable; any
  * thread may read it.
  *
  * @param renderer {@code GL_RENDERER}, such as {@code "llvmpipe (LLVM 15.0.6, 256 bits)"}
@@ -44,7 +44,7 @@ public record GlInfo(
      *
      * @throws IllegalStateException if the calling thread does not own {@code context}
      */
-    public static GlInfo query(EglContext context) {
+    public static GlInfo query(GlContext context) {
         context.checkOwner();
         GLCapabilities caps = context.glCapabilities();
         byte[] driverUuid = null;

@@ -1,6 +1,8 @@
 package dev.baton.render.vk;
 
 import dev.baton.render.InteropCapabilities;
+import dev.baton.render.gl.GlContext;
+import dev.baton.render.gl.GlInfo;
 import dev.baton.render.SyncTier;
 import dev.baton.render.SyncTierSelector;
 import dev.baton.sync.HostBridge;
@@ -40,15 +42,16 @@ public final class SharedSurface implements AutoCloseable {
     private final KeyedMutex mutex; // closed last, after every endpoint closed its handle
     private final List<SurfaceEndpoint> endpoints = new ArrayList<>();
     private final HostBridge bridge; // host-bridge tier only
+    private GlEndpoint glEndpoint;   // null without a GL participant
     private boolean closed;
 
     // Handoff record (see class comment).
-    /** The endpoint whose submit signals the current fence value. */
-    volatile SurfaceEndpoint lastSignaller;
+    /** The participant whose work signals the current fence value. */
+    volatile Participant lastSignaller;
     /** Binary tier: the endpoint whose outgoing semaphore is signalled and not yet waited. */
     volatile SurfaceEndpoint pendingBinary;
-    /** Host-copy tier: the endpoint whose image (and staging buffer) holds the latest pixels. */
-    volatile SurfaceEndpoint contentHolder;
+    /** Host-copy tier: the participant whose host memory holds the latest pixels. */
+    volatile Participant contentHolder;
 
     private SharedSurface(String name, SyncTierSelector.Choice choice, Options options) {
         this.name = name;
@@ -65,14 +68,49 @@ public final class SharedSurface implements AutoCloseable {
      * names one. All-or-nothing: on failure everything made so far is closed.
      */
     public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, Options options) {
+        return create(name, width, height, participants, null, options);
+    }
+
+    /** A GL participant: the context that owns its endpoint, and what that context offers. */
+    public record GlSide(GlContext context, GlInfo info) {
+        /** The GL context's interop capabilities, for tier selection. */
+        public InteropCapabilities capabilities() {
+            return InteropCapabilities.forGl("GL " + info.renderer().split(" \\(")[0], GlInfo.hex(info.driverUuid()),
+                    GlInfo.hex(info.deviceUuid()), info.memoryObjectFd());
+        }
+    }
+
+    /**
+     * Like {@link #create(String, int, int, List, Options)}, plus an OpenGL participant (may be null)
+     * whose endpoint is {@link #glEndpoint()}. With a GL participant, call this, {@link #close()} and
+     * every {@link GlEndpoint} method on the GL context's owner thread.
+     */
+    public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options) {
+        if (participants.isEmpty()) {
+            throw new IllegalArgumentException("a surface needs a Vulkan participant to allocate it; GL only imports");
+        }
         List<InteropCapabilities> caps = new ArrayList<>();
         for (DeviceContext d : participants) {
             caps.add(capabilitiesOf(d));
+        }
+        if (gl != null) {
+            gl.context().checkOwner();
+            caps.add(gl.capabilities());
         }
         SyncTierSelector.Choice choice = SyncTierSelector.choose(caps, options.tierOverride());
         SharedSurface surface = new SharedSurface(name, choice, options);
         try {
             surface.build(width, height, participants);
+            if (gl != null) {
+                KeyedMutex.Handle handle = surface.mutex.open("GL");
+                try {
+                    surface.glEndpoint = GlEndpoint.create(surface, gl.context(), gl.info(), surface.endpoints.get(0).image(),
+                            width, height, handle);
+                } catch (RuntimeException | Error e) {
+                    handle.close();
+                    throw e;
+                }
+            }
             return surface;
         } catch (RuntimeException | Error e) {
             surface.close();
@@ -196,6 +234,11 @@ public final class SharedSurface implements AutoCloseable {
         return endpoints.get(index);
     }
 
+    /** The GL participant's endpoint, or null when the surface has none. */
+    public GlEndpoint glEndpoint() {
+        return glEndpoint;
+    }
+
     /**
      * Waits (finitely, {@code teardownTimeoutNanos}) for every endpoint's last submit, stops the
      * bridge, then closes endpoints in reverse order so importers go before the exporter. Idempotent.
@@ -211,6 +254,16 @@ public final class SharedSurface implements AutoCloseable {
         closed = true;
         boolean interrupted = false;
         List<String> stuck = new ArrayList<>();
+        if (glEndpoint != null) {
+            try {
+                if (!glEndpoint.awaitIdle(options.teardownTimeoutNanos())) {
+                    stuck.add(glEndpoint.toString());
+                }
+            } catch (InterruptedException ie) {
+                interrupted = true;
+                stuck.add(glEndpoint + " (interrupted)");
+            }
+        }
         for (SurfaceEndpoint e : endpoints) {
             try {
                 if (!e.awaitIdle(options.teardownTimeoutNanos())) {
@@ -232,6 +285,9 @@ public final class SharedSurface implements AutoCloseable {
         if (!stuck.isEmpty()) {
             throw new IllegalStateException("surface " + name + ": GPU work did not finish within "
                     + options.teardownTimeoutNanos() / 1_000_000 + " ms on " + stuck + "; not destroying objects still in use");
+        }
+        if (glEndpoint != null) {
+            glEndpoint.close();   // the importer goes before the Vulkan exporter
         }
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             endpoints.get(i).close();

@@ -20,7 +20,7 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * <p>Threading: owned by the thread that owns {@link #device()}; {@link #acquire} may block that
  * thread up to the given timeout. Created and closed by {@link SharedSurface}.
  */
-public final class SurfaceEndpoint implements AutoCloseable {
+public final class SurfaceEndpoint implements Participant, AutoCloseable {
     private final SharedSurface surface;
     private final int index;
     private final DeviceContext device;
@@ -69,6 +69,16 @@ public final class SurfaceEndpoint implements AutoCloseable {
         return timeline;
     }
 
+    @Override
+    public VulkanTimeline signalTimeline() {
+        return timeline;
+    }
+
+    @Override
+    public ByteBuffer hostPixels() {
+        return staging == null ? null : staging.mapped();
+    }
+
     public SharedSurface surface() {
         return surface;
     }
@@ -108,11 +118,11 @@ public final class SurfaceEndpoint implements AutoCloseable {
                 lease.waitTimeline = value != 0;
                 break;
             case HOST_BRIDGE: {
-                SurfaceEndpoint source = surface.lastSignaller;
+                Participant source = surface.lastSignaller;
                 if (source != null && source != this) {
                     // Wait-before-signal: our submit waits on our own timeline for a value a host thread
-                    // signals once the source's GPU reached it.
-                    surface.forward(source.timeline, value, timeline);
+                    // signals once the source's GPU (or GL fence) reached it.
+                    surface.forward(source.signalTimeline(), value, timeline);
                 }
                 lease.waitTimeline = value != 0;
                 break;
@@ -121,11 +131,11 @@ public final class SurfaceEndpoint implements AutoCloseable {
                 lease.waitBinaryFrom = surface.pendingBinary;
                 break;
             case HOST_COPY: {
-                SurfaceEndpoint holder = surface.contentHolder;
+                Participant holder = surface.contentHolder;
                 if (holder != null && holder != this) {
                     boolean done;
                     try {
-                        done = holder.timeline.awaitValue(value, surface.copyTimeoutNanos());
+                        done = holder.signalTimeline().awaitValue(value, surface.copyTimeoutNanos());
                     } catch (DeviceLostException e) {
                         handle.release(key, value, result.privateData()); // put it back untouched
                         lease.reset(AcquireStatus.ABANDONED, value, result.privateData());
@@ -141,7 +151,7 @@ public final class SurfaceEndpoint implements AutoCloseable {
                         lease.reset(AcquireStatus.TIMEOUT, value, result.privateData());
                         return lease;
                     }
-                    ByteBuffer from = holder.staging.mapped();
+                    ByteBuffer from = holder.hostPixels();
                     ByteBuffer to = staging.mapped();
                     // Address-to-address copy: no buffer views allocated per handoff.
                     MemoryUtil.memCopy(MemoryUtil.memAddress0(from), MemoryUtil.memAddress0(to), Math.min(from.capacity(), to.capacity()));

@@ -1,0 +1,104 @@
+package dev.baton.render.gl;
+
+import static org.lwjgl.opengl.GL33.*;
+
+import java.nio.ByteBuffer;
+import org.lwjgl.system.MemoryUtil;
+
+/**
+ * An RGBA8 texture in GL's own memory with a framebuffer attached: the GL side of a host-copy
+ * surface, filled from host memory with {@link #upload} when memory cannot be shared.
+ *
+ * <p>Thread contract: the {@link GlContext}'s owner thread only; close before the context.
+ * Coordinates as in {@link GlImportedTexture}: row 0 is the first row in memory.
+ */
+public final class GlLocalTexture implements AutoCloseable {
+    private final GlContext context;
+    private final int width;
+    private final int height;
+    private final int texture;       // GL texture name
+    private final int framebuffer;   // GL framebuffer name
+    private boolean closed;
+
+    public GlLocalTexture(GlContext context, int width, int height) {
+        context.checkOwner();
+        this.context = context;
+        this.width = width;
+        this.height = height;
+        texture = glGenTextures();
+        glBindTexture(GL_TEXTURE_2D, texture);
+        glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA8, width, height, 0, GL_RGBA, GL_UNSIGNED_BYTE, (ByteBuffer) null);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+        glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+        glBindTexture(GL_TEXTURE_2D, 0);
+        framebuffer = glGenFramebuffers();
+        glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
+        glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, texture, 0);
+        int status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+        if (status != GL_FRAMEBUFFER_COMPLETE) {
+            glDeleteFramebuffers(framebuffer);
+            glDeleteTextures(texture);
+            throw new IllegalStateException("host-copy texture framebuffer incomplete: 0x" + Integer.toHexString(status));
+        }
+    }
+
+    /**
+     * Replaces the whole texture with {@code rgba} (direct, tightly packed from its start, row 0 first). GL copies the
+     * client memory before returning, so the caller may reuse it right away.
+     */
+    public void upload(ByteBuffer rgba) {
+        context.checkOwner();
+        checkCapacity(rgba);
+        glBindTexture(GL_TEXTURE_2D, texture);
+        glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+        // by address from the buffer's start: no buffer view allocated per handoff
+        nglTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, MemoryUtil.memAddress0(rgba));
+        glBindTexture(GL_TEXTURE_2D, 0);
+    }
+
+    /** Reads the whole texture into {@code rgba} (direct, from its start, tightly packed); waits for GL work before it. */
+    public void readback(ByteBuffer rgba) {
+        context.checkOwner();
+        checkCapacity(rgba);
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer);
+        glPixelStorei(GL_PACK_ALIGNMENT, 1);
+        nglReadPixels(0, 0, width, height, GL_RGBA, GL_UNSIGNED_BYTE, MemoryUtil.memAddress0(rgba));
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+    }
+
+    private void checkCapacity(ByteBuffer rgba) {
+        if (!rgba.isDirect() || rgba.capacity() < width * height * 4) {
+            throw new IllegalArgumentException("pixels must be a direct buffer of at least " + width * height * 4
+                    + " bytes (" + width + "x" + height + " RGBA8), got " + rgba);
+        }
+    }
+
+    public int texture() {
+        return texture;
+    }
+
+    public int framebuffer() {
+        return framebuffer;
+    }
+
+    public int width() {
+        return width;
+    }
+
+    public int height() {
+        return height;
+    }
+
+    /** Idempotent; owner thread. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        context.checkOwner();
+        glDeleteFramebuffers(framebuffer);
+        glDeleteTextures(texture);
+    }
+}

@@ -1,0 +1,150 @@
+package dev.baton.render.gl;
+
+import static org.lwjgl.glfw.GLFW.*;
+import static org.lwjgl.system.MemoryUtil.NULL;
+
+import org.lwjgl.glfw.GLFWErrorCallback;
+import org.lwjgl.opengl.GL;
+import org.lwjgl.opengl.GLCapabilities;
+
+/**
+ * A desktop window with an OpenGL core context (GLFW; GLX on X11), for the compositor.
+ *
+ * <p>Thread contract: GLFW requires that windows are created, polled and destroyed on the main
+ * thread; the GL context is made current on the creating thread, which owns it. {@link #close()}
+ * on the same thread, after every GL object made in the context is closed.
+ */
+public final class GlfwWindow implements GlContext, AutoCloseable {
+    private final long window;            // GLFWwindow*
+    private final GLCapabilities caps;
+    private final int major;
+    private final int minor;
+    private final Thread owner = Thread.currentThread();
+    private final GLFWErrorCallback errors;
+    private boolean closed;
+
+    private GlfwWindow(long window, GLCapabilities caps, int major, int minor, GLFWErrorCallback errors) {
+        this.window = window;
+        this.caps = caps;
+        this.major = major;
+        this.minor = minor;
+        this.errors = errors;
+    }
+
+    /**
+     * Opens a window of {@code width x height} with a GL 4.5 core context, or 3.3 core if 4.5 is
+     * not offered, and makes it current on the calling thread.
+     *
+     * @throws GlUnavailableException if there is no display or no suitable GL context; the message
+     *     says to use {@code --headless} or start Xvfb
+     */
+    public static GlfwWindow open(String title, int width, int height, boolean vsync) {
+        GLFWErrorCallback errors = GLFWErrorCallback.createPrint(System.err);
+        glfwSetErrorCallback(errors);
+        if (!glfwInit()) {
+            glfwSetErrorCallback(null);
+            errors.free();
+            throw new GlUnavailableException("cannot open a window: GLFW found no display (DISPLAY='"
+                    + System.getenv("DISPLAY") + "'); run with --headless, or start one with: Xvfb :99 & DISPLAY=:99 ./baton demo");
+        }
+        int[][] versions = {{4, 5}, {3, 3}};
+        for (int[] v : versions) {
+            glfwDefaultWindowHints();
+            glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, v[0]);
+            glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, v[1]);
+            glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+            glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+            glfwWindowHint(GLFW_VISIBLE, GLFW_TRUE);
+            long window = glfwCreateWindow(width, height, title, NULL, NULL);
+            if (window != NULL) {
+                glfwMakeContextCurrent(window);
+                glfwSwapInterval(vsync ? 1 : 0);
+                GLCapabilities caps = GL.createCapabilities();
+                return new GlfwWindow(window, caps, v[0], v[1], errors);
+            }
+        }
+        glfwTerminate();
+        glfwSetErrorCallback(null);
+        errors.free();
+        throw new GlUnavailableException("cannot create a window with an OpenGL 3.3 core context; run with --headless");
+    }
+
+    /** The {@code GLFWwindow*} handle, for the imgui backend. */
+    public long handle() {
+        return window;
+    }
+
+    public boolean shouldClose() {
+        return glfwWindowShouldClose(window);
+    }
+
+    public void requestClose() {
+        glfwSetWindowShouldClose(window, true);
+    }
+
+    /** Processes window events; main thread only. */
+    public void pollEvents() {
+        glfwPollEvents();
+    }
+
+    public void swapBuffers() {
+        glfwSwapBuffers(window);
+    }
+
+    /** Framebuffer size in pixels: {@code [width, height]}. */
+    public int[] framebufferSize() {
+        int[] w = new int[1];
+        int[] h = new int[1];
+        glfwGetFramebufferSize(window, w, h);
+        return new int[] {w[0], h[0]};
+    }
+
+    @Override
+    public void checkOwner() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("the window's GL context belongs to thread '" + owner.getName()
+                    + "'; GL calls from '" + Thread.currentThread().getName() + "' are not allowed");
+        }
+    }
+
+    @Override
+    public Thread owner() {
+        return owner;
+    }
+
+    @Override
+    public GLCapabilities glCapabilities() {
+        return caps;
+    }
+
+    @Override
+    public int glMajorVersion() {
+        return major;
+    }
+
+    @Override
+    public int glMinorVersion() {
+        return minor;
+    }
+
+    /** GLX contexts cannot make EGL fences: GL fences (polled on the owner thread) are used instead. */
+    @Override
+    public long eglFenceDisplay() {
+        return 0;
+    }
+
+    /** Destroys the window and terminates GLFW. Idempotent; owner (main) thread. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        GL.setCapabilities(null);
+        glfwMakeContextCurrent(NULL);
+        glfwDestroyWindow(window);
+        glfwTerminate();
+        glfwSetErrorCallback(null);
+        errors.free();
+    }
+}

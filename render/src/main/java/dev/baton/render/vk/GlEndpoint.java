@@ -1,0 +1,290 @@
+package dev.baton.render.vk;
+
+import dev.baton.render.ExportedImageMemory;
+import dev.baton.render.SyncTier;
+import dev.baton.render.gl.GlContext;
+import dev.baton.render.gl.GlFenceTimeline;
+import dev.baton.render.gl.GlImportedTexture;
+import dev.baton.render.gl.GlInfo;
+import dev.baton.render.gl.GlLocalTexture;
+import dev.baton.sync.AcquireResult;
+import dev.baton.sync.AcquireStatus;
+import dev.baton.sync.KeyedMutex;
+import dev.baton.sync.Timeline;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import org.lwjgl.system.MemoryUtil;
+
+/**
+ * An OpenGL participant of a {@link SharedSurface}: a GL texture (the Vulkan memory imported with
+ * {@code GL_EXT_memory_object_fd}, or in the host-copy tier a texture of GL's own filled from host
+ * memory), the participant's keyed-mutex handle, and a fence timeline.
+ *
+ * <p>How GL waits and signals without GL semaphores (llvmpipe has none):
+ * <ul>
+ *   <li>host-bridge: after acquiring fence value {@code v}, GL must not touch the texture until the
+ *       previous writer's timeline reached {@code v}; {@link GlLease#ready()} checks that without
+ *       blocking (a compositor keeps showing its previous frame meanwhile) and
+ *       {@link GlLease#awaitReady} blocks. On release after touching the texture, a GL fence is
+ *       inserted for {@code v + 1}; the surface's host bridge forwards it to the next Vulkan owner's
+ *       timeline, so the next writer's GPU waits for GL's reads, and no CPU waits for GL.
+ *   <li>host-copy: readiness also uploads the previous writer's host pixels into GL's texture. A
+ *       GL release after reading only passes the fence value on unchanged (GL's copy is its own); after
+ *       {@link GlLease#markWritten()} it reads the texture back into host memory for the next owner.
+ * </ul>
+ *
+ * <p>Thread contract: everything on the GL context's owner thread. With GL (not EGL) fences, call
+ * {@link #poll()} about once per frame so the host bridge sees GL's progress.
+ */
+public final class GlEndpoint implements Participant, AutoCloseable {
+    private final SharedSurface surface;
+    private final GlContext context;
+    private final SyncTier tier;
+    private final KeyedMutex.Handle handle;
+    private final GlFenceTimeline timeline;
+    private final GlImportedTexture imported;   // shared tiers
+    private final GlLocalTexture local;         // host-copy tier
+    private final ByteBuffer hostPixels;        // host-copy tier: our pixels after a write, else null
+    private final GlLease lease = new GlLease();
+    private boolean closed;
+
+    private GlEndpoint(SharedSurface surface, GlContext context, KeyedMutex.Handle handle, GlFenceTimeline timeline,
+                       GlImportedTexture imported, GlLocalTexture local) {
+        this.surface = surface;
+        this.context = context;
+        this.tier = surface.tier();
+        this.handle = handle;
+        this.timeline = timeline;
+        this.imported = imported;
+        this.local = local;
+        this.hostPixels = local == null ? null : MemoryUtil.memAlloc(local.width() * local.height() * 4);
+    }
+
+    /**
+     * Makes the GL endpoint of {@code surface}: imports {@code exported} (shared tiers) or makes a
+     * texture of GL's own (host-copy). All-or-nothing. GL owner thread.
+     */
+    static GlEndpoint create(SharedSurface surface, GlContext context, GlInfo info, ExportedImageMemory exported, int width, int height,
+                             KeyedMutex.Handle handle) {
+        GlFenceTimeline timeline = null;
+        GlImportedTexture imported = null;
+        GlLocalTexture local = null;
+        try {
+            timeline = new GlFenceTimeline(surface.name() + "@GL", context, 16, 0);
+            if (surface.tier() == SyncTier.HOST_COPY) {
+                local = new GlLocalTexture(context, width, height);
+            } else {
+                imported = GlImportedTexture.importFrom(context, info, exported);
+            }
+            return new GlEndpoint(surface, context, handle, timeline, imported, local);
+        } catch (RuntimeException | Error e) {
+            if (local != null) {
+                local.close();
+            }
+            if (imported != null) {
+                imported.close();
+            }
+            if (timeline != null) {
+                timeline.close();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Acquires the surface for {@code key}, waiting at most {@code timeoutNanos} for the mutex (0
+     * polls). Never waits for a GPU: check {@link GlLease#ready()} before touching the texture.
+     *
+     * @return this endpoint's reused lease (valid until its release)
+     */
+    public GlLease acquire(long key, long timeoutNanos) throws InterruptedException {
+        if (lease.held) {
+            throw new IllegalStateException(this + " already holds the surface (recursive acquire)");
+        }
+        AcquireResult result = handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS);
+        lease.status = result.status();
+        lease.fenceValue = result.fenceValue();
+        lease.privateData = result.privateData();
+        lease.held = result.status() == AcquireStatus.ACQUIRED;
+        lease.ready = false;
+        lease.touched = false;
+        lease.written = false;
+        lease.source = lease.held ? (tier == SyncTier.HOST_COPY ? surface.contentHolder : surface.lastSignaller) : null;
+        return lease;
+    }
+
+    /** Advances the fence timeline (GL fences are only queried on this thread); once per frame. */
+    public void poll() {
+        timeline.poll();
+    }
+
+    /** GL texture name of the surface as GL sees it. */
+    public int texture() {
+        return imported != null ? imported.texture() : local.texture();
+    }
+
+    /** GL framebuffer name with the texture attached (for blits and read-backs). */
+    public int framebuffer() {
+        return imported != null ? imported.framebuffer() : local.framebuffer();
+    }
+
+    public int width() {
+        return imported != null ? imported.width() : local.width();
+    }
+
+    public int height() {
+        return imported != null ? imported.height() : local.height();
+    }
+
+    public SharedSurface surface() {
+        return surface;
+    }
+
+    @Override
+    public Timeline signalTimeline() {
+        return timeline;
+    }
+
+    @Override
+    public ByteBuffer hostPixels() {
+        return hostPixels;
+    }
+
+    /** Waits (teardown only) for GL's last fence. */
+    boolean awaitIdle(long timeoutNanos) throws InterruptedException {
+        return timeline.awaitValue(timeline.lastSubmittedValue(), timeoutNanos);
+    }
+
+    /** The lease of one acquire; one per endpoint, reused, GL owner thread only. */
+    public final class GlLease {
+        private AcquireStatus status = AcquireStatus.TIMEOUT;
+        private long fenceValue;
+        private ByteBuffer privateData;
+        private Participant source;   // whose timeline/pixels this acquire depends on, or null/ourselves
+        private boolean held;
+        private boolean ready;
+        private boolean touched;
+        private boolean written;
+
+        public AcquireStatus status() {
+            return status;
+        }
+
+        public boolean acquired() {
+            return status == AcquireStatus.ACQUIRED;
+        }
+
+        public long fenceValue() {
+            return fenceValue;
+        }
+
+        /** Read-only private data of the previous release, valid until this endpoint's next acquire. */
+        public ByteBuffer privateData() {
+            return privateData;
+        }
+
+        /**
+         * True once the texture holds the released pixels and GL may use it. Never blocks; in the
+         * host-copy tier the first true call uploads the pixels.
+         */
+        public boolean ready() {
+            checkHeld();
+            if (!ready) {
+                Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
+                if (t == null || Long.compareUnsigned(t.completedValue(), fenceValue) >= 0) {
+                    becomeReady();
+                }
+            }
+            return ready;
+        }
+
+        /**
+         * Blocks until {@link #ready()} or the timeout.
+         *
+         * @return false on timeout (the texture must not be used)
+         */
+        public boolean awaitReady(long timeoutNanos) throws InterruptedException {
+            checkHeld();
+            if (!ready) {
+                Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
+                if (t == null || t.awaitValue(fenceValue, timeoutNanos)) {
+                    becomeReady();
+                }
+            }
+            return ready;
+        }
+
+        private void becomeReady() {
+            if (tier == SyncTier.HOST_COPY && source != null && source != GlEndpoint.this) {
+                local.upload(source.hostPixels());
+            }
+            // Our timeline follows the surface's values so GL's next fence value is above every earlier one.
+            timeline.signalFromHost(fenceValue);
+            ready = true;
+            touched = true;
+        }
+
+        /** Says GL wrote the texture under this lease (host-copy then reads it back on release). */
+        public void markWritten() {
+            checkHeld();
+            if (!ready) {
+                throw new IllegalStateException("write only after ready(): the previous owner's work may still be running");
+            }
+            written = true;
+        }
+
+        /**
+         * Releases to {@code nextKey} at submit time: after using the texture, a GL fence for the next
+         * fence value (forwarded to Vulkan by the host bridge); without using it, the previous
+         * obligations pass on unchanged.
+         *
+         * @param privateData copied; may be null
+         */
+        public void release(long nextKey, ByteBuffer privateData) {
+            checkHeld();
+            long value = fenceValue;
+            if (touched && (tier != SyncTier.HOST_COPY || written)) {
+                value = fenceValue + 1;
+                if (tier == SyncTier.HOST_COPY) {
+                    local.readback(hostPixels);           // synchronous: done when it returns
+                    timeline.signalFromHost(value);
+                    surface.contentHolder = GlEndpoint.this;
+                } else {
+                    timeline.signalAfterSubmittedWork(value); // fence + glFlush
+                }
+                surface.lastSignaller = GlEndpoint.this;
+            }
+            held = false;
+            handle.release(nextKey, value, privateData);
+        }
+
+        private void checkHeld() {
+            if (!held) {
+                throw new IllegalStateException("GL lease of " + GlEndpoint.this + " is not held (status " + status + ")");
+            }
+        }
+    }
+
+    /** Closes textures, the fence timeline and the mutex handle. Idempotent; GL owner thread. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        handle.close();
+        if (imported != null) {
+            imported.close();
+        }
+        if (local != null) {
+            local.close();
+            MemoryUtil.memFree(hostPixels);
+        }
+        timeline.close();
+    }
+
+    @Override
+    public String toString() {
+        return surface.name() + "@GL";
+    }
+}

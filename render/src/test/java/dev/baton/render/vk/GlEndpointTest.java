@@ -1,0 +1,127 @@
+package dev.baton.render.vk;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.lwjgl.opengl.GL33.*;
+
+import dev.baton.render.SyncTier;
+import dev.baton.render.gl.EglContext;
+import dev.baton.render.gl.GlInfo;
+import dev.baton.render.gl.GlUnavailableException;
+import dev.baton.sync.AcquireStatus;
+import java.nio.ByteBuffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.lwjgl.system.MemoryUtil;
+
+/**
+ * The OpenGL participant of a surface, on real drivers: lavapipe and llvmpipe GL (same UUIDs, shared
+ * memory, host-bridge) and SwiftShader and llvmpipe GL (different UUIDs, host-copy). Every round
+ * checks the pixels that crossed against the frame number that came with them in private data, in
+ * both directions: Vulkan draws, GL checks and draws the next frame, Vulkan checks it.
+ */
+class GlEndpointTest extends GpuTest {
+    static final int W = 61;   // odd sizes: rows are not a multiple of anything convenient
+    static final int H = 37;
+    static final long PRODUCER = 0;
+    static final long GL_KEY = 1;
+
+    @Test
+    void lavapipeAndGlShareMemoryAndBridgeFencesOnTheHost() throws Exception {
+        roundTrips(LAVAPIPE, SyncTier.HOST_BRIDGE, 25);
+    }
+
+    @Test
+    void swiftShaderAndGlCopyThroughHostMemory() throws Exception {
+        roundTrips(SWIFTSHADER, SyncTier.HOST_COPY, 10);
+    }
+
+    @Test
+    void glOnlyReadingPassesTheFenceValueOnUnchanged() throws Exception {
+        EglContext gl = glContext();
+        DeviceContext vk = device(LAVAPIPE, "lavapipe#p");
+        SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(vk), new SharedSurface.GlSide(gl, GlInfo.query(gl)),
+                SharedSurface.Options.defaults()));
+        TestPattern pattern = own(new TestPattern(vk, W, H));
+        turn(surface.endpoint(0), pattern, PRODUCER, GL_KEY, 1);
+        GlEndpoint.GlLease lease = surface.glEndpoint().acquire(GL_KEY, 5 * SECOND_NANOS);
+        long value = lease.fenceValue();
+        // acquired but never used: nothing for the next writer to wait for
+        lease.release(PRODUCER, null);
+        Lease next = surface.endpoint(0).acquire(PRODUCER, 5 * SECOND_NANOS);
+        assertEquals(value, next.fenceValue());
+        next.release(PRODUCER, null);
+        // the pattern's command buffer may only be freed once its submit completed
+        SurfaceEndpoint producer = surface.endpoint(0);
+        assertTrue(producer.timeline().awaitValue(producer.lastSubmittedValue(), 5 * SECOND_NANOS));
+    }
+
+    private void roundTrips(String driver, SyncTier expectedTier, int rounds) throws Exception {
+        EglContext gl = glContext();
+        DeviceContext vk = device(driver, driver + "#producer");
+        SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(vk), new SharedSurface.GlSide(gl, GlInfo.query(gl)),
+                SharedSurface.Options.defaults()));
+        assertEquals(expectedTier, surface.tier(), surface.tierReason());
+        GlEndpoint glEnd = surface.glEndpoint();
+        TestPattern pattern = own(new TestPattern(vk, W, H));
+        ByteBuffer pixels = MemoryUtil.memAlloc(W * H * 4);
+        try {
+            assertEquals(-1, turn(surface.endpoint(0), pattern, PRODUCER, GL_KEY, 1));
+            for (int frame = 2; frame <= 2 * rounds; frame += 2) {
+                GlEndpoint.GlLease lease = glEnd.acquire(GL_KEY, 5 * SECOND_NANOS);
+                assertEquals(AcquireStatus.ACQUIRED, lease.status());
+                int sent = lease.privateData().getInt(lease.privateData().position());
+                assertEquals(frame - 1, sent, "private data carries the frame number");
+                assertTrue(lease.awaitReady(5 * SECOND_NANOS), "producer's frame never completed");
+                readFramebuffer(glEnd.framebuffer(), pixels);
+                assertNull(TestPattern.check(pixels, W, H, sent), "Vulkan -> GL");
+                drawPattern(glEnd.framebuffer(), frame);
+                lease.markWritten();
+                lease.release(PRODUCER, ByteBuffer.allocate(4).putInt(0, frame));
+                glEnd.poll();
+                // the producer checks GL's frame (turn() reads back before drawing frame + 1)
+                assertEquals(frame, turn(surface.endpoint(0), pattern, PRODUCER, GL_KEY, frame + 1));
+            }
+        } finally {
+            MemoryUtil.memFree(pixels);
+        }
+    }
+
+    /** A GL context closed after every surface (it is owned first, so closed last). */
+    private EglContext glContext() {
+        try {
+            return own(EglContext.create(false));
+        } catch (GlUnavailableException e) {
+            requireOrSkip(false, "OpenGL via EGL surfaceless (" + e.getMessage() + ")", GlUnavailableException.PACKAGES);
+            throw e;
+        }
+    }
+
+    private static void readFramebuffer(int framebuffer, ByteBuffer pixels) {
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, framebuffer);
+        glPixelStorei(GL_PACK_ALIGNMENT, 1);
+        glReadPixels(0, 0, W, H, GL_RGBA, GL_UNSIGNED_BYTE, pixels);
+        glBindFramebuffer(GL_READ_FRAMEBUFFER, 0);
+        if (glGetError() != GL_NO_ERROR) {
+            fail("glReadPixels failed");
+        }
+    }
+
+    /** The same pattern TestPattern draws, with GL clears: background, then the frame's rectangle. */
+    private static void drawPattern(int framebuffer, int frame) {
+        glBindFramebuffer(GL_FRAMEBUFFER, framebuffer);
+        clear(TestPattern.backgroundColor(frame));
+        glEnable(GL_SCISSOR_TEST);
+        glScissor(TestPattern.rectX(frame), TestPattern.rectY(frame), TestPattern.RECT_WIDTH, TestPattern.RECT_HEIGHT);
+        clear(TestPattern.rectColor(frame));
+        glDisable(GL_SCISSOR_TEST);
+        glBindFramebuffer(GL_FRAMEBUFFER, 0);
+    }
+
+    private static void clear(int rgba) {
+        glClearColor((rgba & 0xFF) / 255f, ((rgba >>> 8) & 0xFF) / 255f, ((rgba >>> 16) & 0xFF) / 255f, (rgba >>> 24) / 255f);
+        glClear(GL_COLOR_BUFFER_BIT);
+    }
+}
