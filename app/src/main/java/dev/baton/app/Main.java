@@ -22,6 +22,8 @@ public final class Main {
         switch (command) {
             case "devices":
                 return DevicesCommand.run(rest, out, err);
+            case "demo":
+                return dev.baton.app.demo.DemoCommand.run(rest, out, err);
             default:
                 err.println("baton: unknown command '" + command + "'; run ./baton --help for the list");
                 return 2;

@@ -182,6 +182,25 @@ public final class KeyedMutex implements AutoCloseable {
     }
 
     /**
+     * Diagnostic: the key stored by the last release (the key the next acquire must hold). A
+     * snapshot for monitoring panels; takes the lock briefly. Any thread.
+     */
+    public long storedKey() {
+        lock.lock();
+        try {
+            return key;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Diagnostic: the device name of the owning handle, or null while unowned. Any thread, lock-free. */
+    public String ownerName() {
+        Handle h = owner;
+        return h == null ? null : h.deviceName();
+    }
+
+    /**
      * Closes the mutex and every handle opened from it. If the mutex was in use (owned, or with blocked
      * acquires) it is abandoned: blocked acquires return {@link AcquireStatus#ABANDONED}. Later use of
      * any of its handles throws {@link IllegalStateException}. Idempotent; any thread; never throws.

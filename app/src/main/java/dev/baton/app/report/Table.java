@@ -38,15 +38,18 @@ public final class Table {
 
     public void print(PrintStream out) {
         int[] widths = new int[headers.length];
+        boolean[] numeric = new boolean[headers.length];
         for (int i = 0; i < headers.length; i++) {
             widths[i] = headers[i].length();
+            numeric[i] = !rows.isEmpty();
             for (String[] r : rows) {
                 widths[i] = Math.max(widths[i], r[i].length());
+                numeric[i] &= r[i].equals("-") || r[i].matches("-?[0-9][0-9.,eE+-]*");
             }
         }
         StringBuilder line = new StringBuilder();
         for (int i = 0; i < headers.length; i++) {
-            line.append(i == 0 ? "" : "  ").append(pad(headers[i], widths[i], i > 0));
+            line.append(i == 0 ? "" : "  ").append(pad(headers[i], widths[i], numeric[i]));
         }
         out.println(line);
         line.setLength(0);
@@ -57,7 +60,7 @@ public final class Table {
         for (String[] r : rows) {
             line.setLength(0);
             for (int i = 0; i < r.length; i++) {
-                line.append(i == 0 ? "" : "  ").append(pad(r[i], widths[i], i > 0));
+                line.append(i == 0 ? "" : "  ").append(pad(r[i], widths[i], numeric[i]));
             }
             out.println(line);
         }

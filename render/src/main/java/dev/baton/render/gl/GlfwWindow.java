@@ -99,6 +99,28 @@ public final class GlfwWindow implements GlContext, AutoCloseable {
         return new int[] {w[0], h[0]};
     }
 
+    /** Starts a frame: viewport to the framebuffer size, cleared to the colour (components 0..1). */
+    public void clear(float r, float g, float b) {
+        checkOwner();
+        int[] size = framebufferSize();
+        org.lwjgl.opengl.GL33.glBindFramebuffer(org.lwjgl.opengl.GL33.GL_FRAMEBUFFER, 0);
+        org.lwjgl.opengl.GL33.glViewport(0, 0, size[0], size[1]);
+        org.lwjgl.opengl.GL33.glClearColor(r, g, b, 1f);
+        org.lwjgl.opengl.GL33.glClear(org.lwjgl.opengl.GL33.GL_COLOR_BUFFER_BIT);
+    }
+
+    /**
+     * Reads the back buffer (what the next swap shows) into {@code rgba}: tightly packed RGBA8,
+     * {@code width * height * 4} bytes, first row at the bottom (GL's window origin). Owner thread.
+     */
+    public void readBackBuffer(int width, int height, java.nio.ByteBuffer rgba) {
+        checkOwner();
+        org.lwjgl.opengl.GL33.glBindFramebuffer(org.lwjgl.opengl.GL33.GL_READ_FRAMEBUFFER, 0);
+        org.lwjgl.opengl.GL33.glReadBuffer(org.lwjgl.opengl.GL33.GL_BACK);
+        org.lwjgl.opengl.GL33.glPixelStorei(org.lwjgl.opengl.GL33.GL_PACK_ALIGNMENT, 1);
+        org.lwjgl.opengl.GL33.glReadPixels(0, 0, width, height, org.lwjgl.opengl.GL33.GL_RGBA, org.lwjgl.opengl.GL33.GL_UNSIGNED_BYTE, rgba);
+    }
+
     @Override
     public void checkOwner() {
         if (Thread.currentThread() != owner) {

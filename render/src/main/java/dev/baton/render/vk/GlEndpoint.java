@@ -113,6 +113,16 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         return lease;
     }
 
+    /** This endpoint's reused lease: the one {@link #acquire} returned, still held until its release. */
+    public GlLease lease() {
+        return lease;
+    }
+
+    /** True while this endpoint holds the surface. */
+    public boolean holds() {
+        return lease.held;
+    }
+
     /** Advances the fence timeline (GL fences are only queried on this thread); once per frame. */
     public void poll() {
         timeline.poll();

@@ -234,6 +234,21 @@ public final class SharedSurface implements AutoCloseable {
         return endpoints.get(index);
     }
 
+    /** Diagnostic: the key the next acquire must hold (see {@link KeyedMutex#storedKey()}). Any thread. */
+    public long storedKey() {
+        return mutex.storedKey();
+    }
+
+    /** Diagnostic: the owning participant's name, or null while unowned. Any thread. */
+    public String ownerName() {
+        return mutex.ownerName();
+    }
+
+    /** True once the surface's mutex was abandoned (its owner's device was lost or closed). Any thread. */
+    public boolean isAbandoned() {
+        return mutex.isAbandoned();
+    }
+
     /** The GL participant's endpoint, or null when the surface has none. */
     public GlEndpoint glEndpoint() {
         return glEndpoint;

@@ -1,0 +1,114 @@
+package dev.baton.render.scene;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.vulkan.VK10.*;
+
+import dev.baton.render.VkResults;
+import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.SurfaceEndpoint;
+import dev.baton.render.vk.SurfaceImage;
+import java.nio.LongBuffer;
+import java.util.List;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.VkCommandBuffer;
+import org.lwjgl.vulkan.VkCommandBufferBeginInfo;
+import org.lwjgl.vulkan.VkImageViewCreateInfo;
+
+/**
+ * Records a {@link Scene} into a producer's ring of surface endpoints on one device: an image view
+ * and a command buffer per slot, recorded fresh each frame.
+ *
+ * <p>Thread contract: the device's owning thread only. {@link #record} allocates nothing. Close
+ * after the ring's last submit completed ({@link #awaitSubmitted}) and before the surfaces close.
+ */
+public final class RingRenderer implements AutoCloseable {
+    private final DeviceContext device;
+    private final List<SurfaceEndpoint> ring;
+    private final SceneRenderer scene;
+    private final long[] views;                // VkImageView per slot
+    private final VkCommandBuffer[] commands;  // per slot
+    private boolean closed;
+
+    /** Builds views, command buffers and the scene's pipelines. All-or-nothing. */
+    public RingRenderer(DeviceContext device, List<SurfaceEndpoint> ring, Scene scene) {
+        this.device = device;
+        this.ring = List.copyOf(ring);
+        this.views = new long[ring.size()];
+        this.commands = new VkCommandBuffer[ring.size()];
+        SurfaceImage first = ring.get(0).image();
+        SceneRenderer renderer = new SceneRenderer(device.vkDevice(), scene, SurfaceImage.FORMAT, first.width(), first.height(),
+                VK_IMAGE_LAYOUT_GENERAL);   // a lease holds the image in GENERAL
+        this.scene = renderer;
+        try {
+            for (int i = 0; i < ring.size(); i++) {
+                views[i] = createView(ring.get(i).image());
+                commands[i] = device.allocateCommandBuffer();
+            }
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Records frame {@code frame} for slot {@code slot} and returns the command buffer to submit
+     * under that slot's lease. Waits (at most {@code timeoutNanos}) for the slot's previous submit,
+     * which normally finished long ago.
+     *
+     * @throws IllegalStateException if the slot's previous submit did not finish in time
+     */
+    public VkCommandBuffer record(int slot, long frame, float timeSeconds, int producer, long timeoutNanos) throws InterruptedException {
+        SurfaceEndpoint endpoint = ring.get(slot);
+        if (!endpoint.timeline().awaitValue(endpoint.lastSubmittedValue(), timeoutNanos)) {
+            throw new IllegalStateException(endpoint + ": the previous frame in this slot did not finish within "
+                    + timeoutNanos / 1_000_000 + " ms; is the device hung?");
+        }
+        VkCommandBuffer cmd = commands[slot];
+        VkResults.check(vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
+        try (MemoryStack stack = stackPush()) {
+            VkResults.check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
+                    .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
+        }
+        scene.record(cmd, views[slot], frame, timeSeconds, producer);
+        VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+        return cmd;
+    }
+
+    /** Waits (finitely, per slot) until every slot's last submit completed; false if one did not. */
+    public boolean awaitSubmitted(long timeoutNanos) throws InterruptedException {
+        boolean all = true;
+        for (SurfaceEndpoint e : ring) {
+            all &= device.isLost() || e.timeline().awaitValue(e.lastSubmittedValue(), timeoutNanos);
+        }
+        return all;
+    }
+
+    private long createView(SurfaceImage image) {
+        try (MemoryStack stack = stackPush()) {
+            VkImageViewCreateInfo info = VkImageViewCreateInfo.calloc(stack).sType$Default()
+                    .image(image.handle()).viewType(VK_IMAGE_VIEW_TYPE_2D).format(SurfaceImage.FORMAT);
+            info.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
+            LongBuffer out = stack.mallocLong(1);
+            VkResults.check(vkCreateImageView(device.vkDevice(), info, null, out), "vkCreateImageView");
+            return out.get(0);
+        }
+    }
+
+    /** Frees command buffers, views and pipelines. Idempotent; owning thread; GPU work must be done. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        scene.close();
+        for (int i = 0; i < views.length; i++) {
+            if (commands[i] != null) {
+                device.freeCommandBuffer(commands[i]);
+            }
+            if (views[i] != VK_NULL_HANDLE) {
+                vkDestroyImageView(device.vkDevice(), views[i], null);
+            }
+        }
+    }
+}
