@@ -120,10 +120,8 @@ final class WindowDemo {
                 out.println("Compositor: " + session.glInfo().renderer() + " in a window; close it or press Ctrl-C to stop.");
                 long start = System.nanoTime();
                 long next = start;
-                while (!window.shouldClose() && !signal.requested()) {
-                    if (options.exitAfterSeconds() > 0 && System.nanoTime() - start > options.exitAfterSeconds() * 1e9) {
-                        break;
-                    }
+                boolean last = false;
+                while (!last) {
                     window.pollEvents();
                     session.update();
                     glfw.newFrame();
@@ -134,7 +132,7 @@ final class WindowDemo {
                     window.clear(0.09f, 0.10f, 0.13f);
                     gl3.renderDrawData(ImGui.getDrawData());
                     int[] fb = window.framebufferSize();
-                    boolean last = window.shouldClose() || signal.requested()
+                    last = window.shouldClose() || signal.requested()
                             || (options.exitAfterSeconds() > 0 && System.nanoTime() - start > options.exitAfterSeconds() * 1e9);
                     if (last && options.screenshot() != null) {
                         screenshot(fb[0], fb[1], options.screenshot());
