@@ -1,23 +1,29 @@
 package dev.baton.app;
 
-import dev.baton.render.DeviceProbe;
-import dev.baton.render.DeviceProbe.PhysicalDeviceCaps;
-import dev.baton.render.DeviceProbe.VulkanUnavailableException;
-import dev.baton.render.TierChoice;
+import dev.baton.render.InteropCapabilities;
+import dev.baton.render.SyncTierSelector;
+import dev.baton.render.VulkanUnavailableException;
 import dev.baton.render.gl.EglContext;
 import dev.baton.render.gl.GlInfo;
 import dev.baton.render.gl.GlUnavailableException;
+import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.PhysicalDeviceInfo;
+import dev.baton.render.vk.SharedSurface;
+import dev.baton.render.vk.VulkanInstance;
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
  * {@code ./baton devices}: every Vulkan physical device and the GL renderer, their interop support,
- * and the sync tier {@link TierChoice} picks for each pair. Runs on the calling thread (it creates
- * and closes its own Vulkan instance and GL context).
+ * whether a {@link DeviceContext} can be built on each device, and the sync tier
+ * {@link SyncTierSelector} picks for each pair, from the same capabilities {@link SharedSurface}
+ * uses. Runs on the calling thread (it creates and closes its own Vulkan instance and GL context).
  */
 final class DevicesCommand {
     private DevicesCommand() {}
+
+    /** What was learnt about Vulkan: the devices and, per device, why Baton cannot use it (null: it can). */
+    private record VulkanFacts(List<PhysicalDeviceInfo> devices, List<String> rejections) {}
 
     /** Exit code: 0 when Vulkan and GL were both probed, 1 when either is unavailable, 2 on bad usage. */
     static int run(String[] args, PrintStream out, PrintStream err) {
@@ -30,24 +36,26 @@ final class DevicesCommand {
             return 2;
         }
         int exit = 0;
-        List<PhysicalDeviceCaps> devices = List.of();
-        try {
-            devices = DeviceProbe.probe();
+        VulkanFacts vulkan = new VulkanFacts(List.of(), List.of());
+        try (VulkanInstance instance = VulkanInstance.create(false)) {
+            vulkan = new VulkanFacts(instance.physicalDevices(), DeviceContext.builder(instance).rejectionReasons());
         } catch (VulkanUnavailableException e) {
             err.println("baton devices: Vulkan unavailable: " + e.getMessage());
             exit = 1;
         }
-        if (!devices.isEmpty()) {
+        if (!vulkan.devices().isEmpty()) {
             out.println("Vulkan physical devices (image: RGBA8 2D optimal; handles: OPAQUE_FD unless named):");
-            for (PhysicalDeviceCaps d : devices) {
-                printVulkanDevice(out, d);
+            for (int i = 0; i < vulkan.devices().size(); i++) {
+                printVulkanDevice(out, vulkan.devices().get(i), vulkan.rejections().get(i));
             }
             out.println();
         }
 
         GlInfo gl = null;
+        InteropCapabilities glCaps = null;
         try (EglContext context = EglContext.create(false)) {
             gl = GlInfo.query(context);
+            glCaps = new SharedSurface.GlSide(context, gl).capabilities();
         } catch (GlUnavailableException e) {
             err.println("baton devices: OpenGL unavailable: " + e.getMessage());
             exit = 1;
@@ -57,47 +65,36 @@ final class DevicesCommand {
             out.println();
         }
 
-        List<TierChoice.Caps> participants = new ArrayList<>();
-        for (PhysicalDeviceCaps d : devices) {
-            participants.add(d.toTierCaps(label(d)));
-        }
-        if (gl != null) {
-            participants.add(TierChoice.Caps.openGl("GL " + gl.renderer().split(" \\(")[0], gl.driverUuid(), gl.deviceUuid(),
-                    gl.memoryObjectFd(), gl.semaphore() && gl.semaphoreFd()));
-        }
-        if (!participants.isEmpty()) {
-            out.println("Sync tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-copy):");
-            for (int i = 0; i < participants.size(); i++) {
-                for (int j = i; j < participants.size(); j++) {
-                    boolean same = i == j;
-                    if (same && i >= devices.size()) {
-                        continue; // one GL context per process: no GL-GL pair
-                    }
-                    TierChoice.Caps a = participants.get(i);
-                    TierChoice.Caps b = participants.get(j);
-                    TierChoice.Choice choice = TierChoice.choose(a, b);
-                    String pair = same ? a.name() + " <-> " + a.name() + " (two VkDevices)" : a.name() + " <-> " + b.name();
-                    out.printf("  %-47s %s%n", pair, choice.tier().label());
-                    out.printf("      %s%n", choice.reason());
-                }
-            }
+        if (!vulkan.devices().isEmpty()) {
+            printPairs(out, vulkan.devices(), glCaps);
         }
         return exit;
     }
 
-    private static String label(PhysicalDeviceCaps d) {
+    private static String label(PhysicalDeviceInfo d) {
         return "vk" + d.index() + " " + d.driverLabel();
     }
 
-    private static void printVulkanDevice(PrintStream out, PhysicalDeviceCaps d) {
+    private static void printVulkanDevice(PrintStream out, PhysicalDeviceInfo d, String rejection) {
         out.println("  [" + label(d) + "] " + d.name() + " (" + d.deviceTypeString() + ")");
         out.println("      driver          " + (d.driverName().isEmpty() ? d.driverLabel() : d.driverName()
                 + (d.driverInfo().isEmpty() ? "" : " " + d.driverInfo())));
         out.println("      Vulkan API      " + d.apiVersionString());
-        out.println("      driver UUID     " + PhysicalDeviceCaps.hex(d.driverUuid()));
-        out.println("      device UUID     " + PhysicalDeviceCaps.hex(d.deviceUuid()));
-        out.println("      image memory    OPAQUE_FD " + d.imageOpaqueFd() + "; DMA_BUF " + d.imageDmaBuf());
-        out.println("      semaphores      binary " + d.binarySemaphoreOpaqueFd() + "; timeline " + d.timelineSemaphoreOpaqueFd());
+        out.println("      driver UUID     " + d.driverUuidHex());
+        out.println("      device UUID     " + d.deviceUuidHex());
+        out.println("      image memory    OPAQUE_FD " + support(d.memoryExport(), d.memoryImport(), d.memoryDedicatedOnly())
+                + "; DMA_BUF " + support(d.dmaBufExport(), d.dmaBufImport(), d.dmaBufDedicatedOnly()));
+        out.println("      semaphores      binary " + support(d.binarySemaphoreExport(), d.binarySemaphoreImport(), false)
+                + "; timeline " + support(d.timelineSemaphoreExport(), d.timelineSemaphoreImport(), false));
+        out.println("      Baton device    " + (rejection == null ? "usable (a DeviceContext can be built on it)" : "unusable: " + rejection));
+    }
+
+    private static String support(boolean exportable, boolean importable, boolean dedicatedOnly) {
+        if (!exportable && !importable) {
+            return "none";
+        }
+        return (exportable && importable ? "export+import" : exportable ? "export only" : "import only")
+                + (dedicatedOnly ? " (dedicated only)" : "");
     }
 
     private static void printGl(PrintStream out, GlInfo gl) {
@@ -110,6 +107,44 @@ final class DevicesCommand {
         out.println("      device UUID     " + GlInfo.hex(gl.deviceUuid()));
     }
 
+    /**
+     * Every Vulkan pair (each device with itself too: two VkDevices on one physical device), then each
+     * Vulkan device with GL. The tier rule is directional (the first allocates and exports the memory,
+     * the second imports), so a Vulkan pair whose tier depends on who allocates prints both directions;
+     * GL only imports, so GL pairs are always Vulkan -> GL.
+     */
+    private static void printPairs(PrintStream out, List<PhysicalDeviceInfo> devices, InteropCapabilities gl) {
+        out.println("Sync tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-copy;");
+        out.println("\"a -> b\": a allocates and exports the surface, b imports; \"a <-> b\": the same either way):");
+        for (int i = 0; i < devices.size(); i++) {
+            for (int j = i; j < devices.size(); j++) {
+                InteropCapabilities a = devices.get(i).capabilities(label(devices.get(i)));
+                InteropCapabilities b = devices.get(j).capabilities(label(devices.get(j)));
+                SyncTierSelector.Choice forward = SyncTierSelector.choose(a, b);
+                SyncTierSelector.Choice backward = SyncTierSelector.choose(b, a);
+                if (i == j) {
+                    printPair(out, a.name() + " <-> " + b.name() + " (two VkDevices)", forward);
+                } else if (forward.tier() == backward.tier()) {
+                    printPair(out, a.name() + " <-> " + b.name(), forward);
+                } else {
+                    printPair(out, a.name() + " -> " + b.name(), forward);
+                    printPair(out, b.name() + " -> " + a.name(), backward);
+                }
+            }
+        }
+        if (gl != null) {
+            for (PhysicalDeviceInfo d : devices) {
+                InteropCapabilities a = d.capabilities(label(d));
+                printPair(out, a.name() + " -> " + gl.name(), SyncTierSelector.choose(a, gl));
+            }
+        }
+    }
+
+    private static void printPair(PrintStream out, String pair, SyncTierSelector.Choice choice) {
+        out.printf("  %-47s %s%n", pair, choice.tier());
+        out.printf("      %s%n", choice.reason());
+    }
+
     private static String yesNo(boolean value) {
         return value ? "yes" : "no";
     }
@@ -117,15 +152,18 @@ final class DevicesCommand {
     static void printHelp(PrintStream out) {
         out.println("Usage: ./baton devices");
         out.println();
-        out.println("Lists every Vulkan physical device (name, driver, API version, driver/device UUIDs, whether an");
-        out.println("RGBA8 optimal image's memory can be exported/imported as OPAQUE_FD or DMA_BUF, and whether binary");
-        out.println("and timeline semaphores can be exported/imported as OPAQUE_FD), then the OpenGL renderer reached");
-        out.println("through EGL surfaceless (memory-object/semaphore extensions, UUIDs), then the sync tier chosen for");
-        out.println("each pair and why:");
-        out.println("  shared-timeline   both share one timeline semaphore (same UUIDs, exportable+importable)");
-        out.println("  binary-semaphore  binary OPAQUE_FD semaphores (GL: GL_EXT_semaphore_fd), same UUIDs");
-        out.println("  host-bridge       same UUIDs, memory shared, no usable external semaphores: the host relays");
-        out.println("  host-copy         UUIDs differ (or memory not shareable): pixels are copied through the host");
+        out.println("Lists every Vulkan physical device (name, type, driver, API version, driver/device UUIDs, whether");
+        out.println("an RGBA8 optimal image's memory can be exported/imported as OPAQUE_FD or DMA_BUF, whether binary");
+        out.println("and timeline semaphores can be exported/imported as OPAQUE_FD, and whether Baton can open a device");
+        out.println("on it), then the OpenGL renderer reached through EGL surfaceless (memory-object/semaphore");
+        out.println("extensions, UUIDs), then the sync tier chosen for each pair and why. A pair is \"exporter ->");
+        out.println("importer\" (the first allocates the surface's memory); GL only imports. Tiers, best first:");
+        out.println("  shared-timeline   same UUIDs, memory shared, both export+import OPAQUE_FD timeline semaphores");
+        out.println("  binary-semaphore  same UUIDs, memory shared, both export+import OPAQUE_FD binary semaphores");
+        out.println("  host-bridge       same UUIDs, memory shared, no shared semaphores (always so with GL): the");
+        out.println("                    host forwards each fence value");
+        out.println("  host-copy         UUIDs differ (or memory not exportable/importable): pixels are copied");
+        out.println("                    through host memory");
         out.println();
         out.println("Select drivers with VK_DRIVER_FILES / VK_ADD_DRIVER_FILES (the launcher adds SwiftShader when");
         out.println("installed; BATON_NO_SWIFTSHADER=1 turns that off). Exit code 1 if Vulkan or GL is unavailable.");

@@ -34,7 +34,13 @@ class DevicesCommandTest {
         assertTrue(run.out().contains("lavapipe"), run.out());
         assertTrue(run.out().contains("llvmpipe"), run.out());
         assertTrue(run.out().contains("GL_EXT_memory_object_fd yes"), run.out());
-        assertTrue(run.out().matches("(?s).*lavapipe <-> GL llvmpipe\\s+host-bridge.*"), "lavapipe and llvmpipe share UUIDs but no semaphores:\n" + run.out());
+        assertTrue(run.out().matches("(?s).*lavapipe -> GL llvmpipe\\s+host-bridge.*"), "lavapipe and llvmpipe share UUIDs but no semaphores:\n" + run.out());
+        assertTrue(run.out().matches("(?s).*lavapipe <-> vk\\d+ lavapipe \\(two VkDevices\\)\\s+host-bridge.*"), run.out());
+        assertTrue(run.out().contains("neither shares semaphores"), "the selector's reason is printed:\n" + run.out());
+        assertTrue(run.out().matches("(?s).*\\[vk\\d+ lavapipe\\] llvmpipe.*\\(CPU\\).*"), "device type:\n" + run.out());
+        assertTrue(run.out().contains("OPAQUE_FD export+import; DMA_BUF "), run.out());
+        assertTrue(run.out().matches("(?s).*\\[vk\\d+ lavapipe\\][^\\[]*Baton device    usable.*"),
+                "lavapipe is Vulkan 1.3 with timelines and synchronization2:\n" + run.out());
     }
 
     @Test

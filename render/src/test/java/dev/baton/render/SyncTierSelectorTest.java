@@ -73,6 +73,100 @@ class SyncTierSelectorTest {
     }
 
     @Nested
+    class Direction {
+        /** Memory goes one way: the first participant allocates and exports, the second imports. */
+        @Test
+        void memoryNeedsExportOnTheAllocatorAndImportOnTheOtherSide() {
+            InteropCapabilities exporter = new InteropCapabilities("exporter", LVP, LVP, true, false, false, false, false, false);
+            InteropCapabilities importer = new InteropCapabilities("importer", LVP, LVP, false, true, false, false, false, false);
+            assertEquals(SyncTier.HOST_BRIDGE, SyncTierSelector.choose(exporter, importer).tier());
+            SyncTierSelector.Choice reversed = SyncTierSelector.choose(importer, exporter);
+            assertEquals(SyncTier.HOST_COPY, reversed.tier());
+            assertTrue(reversed.reason().contains("cannot be exported by importer and imported by exporter"), reversed.reason());
+        }
+
+        @Test
+        void semaphoreTiersNeedExportAndImportOnBothSides() {
+            InteropCapabilities exportOnly = new InteropCapabilities("exportOnly", "aa", "bb", true, true, true, false, true, false);
+            InteropCapabilities importOnly = new InteropCapabilities("importOnly", "aa", "bb", true, true, false, true, false, true);
+            SyncTierSelector.Choice c = SyncTierSelector.choose(exportOnly, importOnly);
+            assertEquals(SyncTier.HOST_BRIDGE, c.tier(), "the surface travels both ways, so one-way semaphores are not enough");
+            assertTrue(c.reason().contains("neither shares semaphores"), c.reason());
+        }
+    }
+
+    /** GL only imports memory and never takes part in the semaphore tiers (see {@link InteropCapabilities#forGl}). */
+    @Nested
+    class VulkanAndGl {
+        final InteropCapabilities llvmpipe = InteropCapabilities.forGl("GL llvmpipe", LVP, LVP, true);
+
+        @Test
+        void lavapipeToLlvmpipeBridgesOnTheHost() {
+            SyncTierSelector.Choice c = SyncTierSelector.choose(lavapipe("lavapipe"), llvmpipe);
+            assertEquals(SyncTier.HOST_BRIDGE, c.tier());
+            assertTrue(c.reason().contains("neither shares semaphores"), c.reason());
+            assertTrue(c.reason().contains("host thread forwards each fence value"), c.reason());
+        }
+
+        @Test
+        void glNeverAllocatesSoGlFirstCopies() {
+            SyncTierSelector.Choice c = SyncTierSelector.choose(llvmpipe, lavapipe("lavapipe"));
+            assertEquals(SyncTier.HOST_COPY, c.tier());
+            assertTrue(c.reason().contains("cannot be exported by GL llvmpipe"), c.reason());
+        }
+
+        /** GL_EXT_semaphore_fd imports binary semaphores only; Baton's GL endpoint bridges on the host instead. */
+        @Test
+        void fullGpuWithGlBridgesEvenWhenGlHasSemaphoreFd() {
+            InteropCapabilities gl = InteropCapabilities.forGl("GL gpu", "aa", "bb", true);
+            SyncTierSelector.Choice c = SyncTierSelector.choose(gpu("gpu"), gl);
+            assertEquals(SyncTier.HOST_BRIDGE, c.tier());
+            assertTrue(c.reason().contains("GL gpu cannot export and import semaphores"), c.reason());
+        }
+
+        @Test
+        void glOnAnotherDriverCopies() {
+            SyncTierSelector.Choice c = SyncTierSelector.choose(swiftshader("SwiftShader"), llvmpipe);
+            assertEquals(SyncTier.HOST_COPY, c.tier());
+            assertTrue(c.reason().contains("driver UUIDs differ (SwiftShader " + SWS + ", GL llvmpipe " + LVP + ")"), c.reason());
+            assertTrue(c.reason().endsWith("so pixels are copied through host memory"), c.reason());
+        }
+
+        @Test
+        void glWithoutMemoryObjectFdCopies() {
+            SyncTierSelector.Choice c = SyncTierSelector.choose(lavapipe("lavapipe"), InteropCapabilities.forGl("GL", LVP, LVP, false));
+            assertEquals(SyncTier.HOST_COPY, c.tier());
+            assertTrue(c.reason().contains("imported by GL"), c.reason());
+        }
+
+        @Test
+        void glWithoutMemoryObjectHasNoUuidsAndCopies() {
+            assertEquals(SyncTier.HOST_COPY, SyncTierSelector.choose(lavapipe("lavapipe"), InteropCapabilities.forGl("GL", "", "", false)).tier());
+        }
+
+        @Test
+        void aSurfaceWithGlCannotBeForcedOntoSemaphores() {
+            assertEquals(SyncTier.HOST_BRIDGE, SyncTierSelector.choose(List.of(lavapipe("a"), llvmpipe), null).tier());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SyncTierSelector.choose(List.of(swiftshader("a"), InteropCapabilities.forGl("GL", SWS, SWS, true)), "binary-semaphore"));
+            assertTrue(e.getMessage().contains("cannot share binary semaphores"), e.getMessage());
+        }
+    }
+
+    @Test
+    void tierIdsAreTheDocumentedNamesAndParseBack() {
+        assertEquals("shared-timeline", SyncTier.SHARED_TIMELINE.id());
+        assertEquals("binary-semaphore", SyncTier.BINARY_SEMAPHORE.id());
+        assertEquals("host-bridge", SyncTier.HOST_BRIDGE.id());
+        assertEquals("host-copy", SyncTier.HOST_COPY.id());
+        for (SyncTier tier : SyncTier.values()) {
+            assertEquals(tier, SyncTier.parse(tier.id()));
+            assertEquals(tier, SyncTier.parse(tier.name()));
+            assertEquals(tier.id(), tier.toString());
+        }
+    }
+
+    @Nested
     class Surfaces {
         @Test
         void weakestPairWins() {

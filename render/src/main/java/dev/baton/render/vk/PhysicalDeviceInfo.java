@@ -1,5 +1,8 @@
 package dev.baton.render.vk;
 
+import static org.lwjgl.vulkan.VK10.*;
+import static org.lwjgl.vulkan.VK12.*;
+
 import dev.baton.render.InteropCapabilities;
 import java.util.HexFormat;
 import java.util.Set;
@@ -9,6 +12,7 @@ import java.util.Set;
  *
  * @param index                   position in {@code vkEnumeratePhysicalDevices} order
  * @param name                    {@code deviceName}, e.g. {@code llvmpipe (LLVM 15.0.6, 256 bits)}
+ * @param deviceType              a {@code VkPhysicalDeviceType}; see {@link #deviceTypeString()}
  * @param driverName              {@code VkPhysicalDeviceDriverProperties.driverName}
  * @param driverInfo              {@code VkPhysicalDeviceDriverProperties.driverInfo}
  * @param driverId                a {@code VkDriverId}
@@ -23,10 +27,14 @@ import java.util.Set;
  * @param binarySemaphoreImport   binary semaphores importable as OPAQUE_FD
  * @param timelineSemaphoreExport timeline semaphores exportable as OPAQUE_FD
  * @param timelineSemaphoreImport timeline semaphores importable as OPAQUE_FD
+ * @param dmaBufExport            DMA_BUF export of an RGBA8 optimal image's memory (reported, not used by Baton)
+ * @param dmaBufImport            DMA_BUF import of the same
+ * @param dmaBufDedicatedOnly     the driver demands a dedicated allocation for DMA_BUF memory
  */
 public record PhysicalDeviceInfo(
         int index,
         String name,
+        int deviceType,
         String driverName,
         String driverInfo,
         int driverId,
@@ -40,7 +48,10 @@ public record PhysicalDeviceInfo(
         boolean binarySemaphoreExport,
         boolean binarySemaphoreImport,
         boolean timelineSemaphoreExport,
-        boolean timelineSemaphoreImport) {
+        boolean timelineSemaphoreImport,
+        boolean dmaBufExport,
+        boolean dmaBufImport,
+        boolean dmaBufDedicatedOnly) {
 
     public PhysicalDeviceInfo {
         extensions = Set.copyOf(extensions);
@@ -59,9 +70,62 @@ public record PhysicalDeviceInfo(
         return HexFormat.of().parseHex(deviceUuidHex);
     }
 
-    /** The GPU-free view used by {@link dev.baton.render.SyncTierSelector}. */
+    /**
+     * {@code VkPhysicalDeviceType} in words: {@code integrated GPU}, {@code discrete GPU},
+     * {@code virtual GPU}, {@code CPU} or {@code other}.
+     */
+    public String deviceTypeString() {
+        switch (deviceType) {
+            case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated GPU";
+            case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete GPU";
+            case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual GPU";
+            case VK_PHYSICAL_DEVICE_TYPE_CPU: return "CPU";
+            default: return "other";
+        }
+    }
+
+    /**
+     * A short driver label from {@link #driverId()}, such as {@code lavapipe}, {@code SwiftShader}
+     * or {@code RADV}; the driver name for ids it does not know.
+     */
+    public String driverLabel() {
+        switch (driverId) {
+            case VK_DRIVER_ID_AMD_PROPRIETARY: return "AMD proprietary";
+            case VK_DRIVER_ID_AMD_OPEN_SOURCE: return "AMDVLK";
+            case VK_DRIVER_ID_MESA_RADV: return "RADV";
+            case VK_DRIVER_ID_NVIDIA_PROPRIETARY: return "NVIDIA";
+            case VK_DRIVER_ID_INTEL_PROPRIETARY_WINDOWS: return "Intel proprietary";
+            case VK_DRIVER_ID_INTEL_OPEN_SOURCE_MESA: return "ANV";
+            case VK_DRIVER_ID_IMAGINATION_PROPRIETARY: return "Imagination";
+            case VK_DRIVER_ID_QUALCOMM_PROPRIETARY: return "Qualcomm";
+            case VK_DRIVER_ID_ARM_PROPRIETARY: return "ARM";
+            case VK_DRIVER_ID_GOOGLE_SWIFTSHADER: return "SwiftShader";
+            case VK_DRIVER_ID_GGP_PROPRIETARY: return "GGP";
+            case VK_DRIVER_ID_BROADCOM_PROPRIETARY: return "Broadcom";
+            case VK_DRIVER_ID_MESA_LLVMPIPE: return "lavapipe";
+            case VK_DRIVER_ID_MOLTENVK: return "MoltenVK";
+            case VK_DRIVER_ID_MESA_TURNIP: return "Turnip";
+            case VK_DRIVER_ID_MESA_V3DV: return "V3DV";
+            case VK_DRIVER_ID_MESA_PANVK: return "PanVK";
+            case VK_DRIVER_ID_MESA_VENUS: return "Venus";
+            case VK_DRIVER_ID_MESA_DOZEN: return "Dozen";
+            case VK_DRIVER_ID_MESA_NVK: return "NVK";
+            default: return driverName.isEmpty() ? "unknown driver" : driverName;
+        }
+    }
+
+    /** The GPU-free view used by {@link dev.baton.render.SyncTierSelector}, named {@code "<name> #<index>"}. */
     public InteropCapabilities capabilities() {
-        return new InteropCapabilities(name + " #" + index, driverUuidHex, deviceUuidHex, memoryExport, memoryImport,
+        return capabilities(name + " #" + index);
+    }
+
+    /**
+     * Like {@link #capabilities()} with another participant name (it appears in tier reasons). These
+     * are the physical device's facts; a {@link DeviceContext} that enables the fd extensions (it does
+     * whenever they exist) has the same capabilities.
+     */
+    public InteropCapabilities capabilities(String participantName) {
+        return new InteropCapabilities(participantName, driverUuidHex, deviceUuidHex, memoryExport, memoryImport,
                 binarySemaphoreExport, binarySemaphoreImport, timelineSemaphoreExport, timelineSemaphoreImport);
     }
 

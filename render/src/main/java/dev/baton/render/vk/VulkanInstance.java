@@ -3,6 +3,7 @@ package dev.baton.render.vk;
 import static org.lwjgl.system.MemoryStack.stackPush;
 import static org.lwjgl.system.MemoryUtil.NULL;
 import static org.lwjgl.vulkan.EXTDebugUtils.*;
+import static org.lwjgl.vulkan.EXTExternalMemoryDmaBuf.*;
 import static org.lwjgl.vulkan.EXTLayerSettings.VK_LAYER_SETTING_TYPE_BOOL32_EXT;
 import static org.lwjgl.vulkan.EXTLayerSettings.VK_STRUCTURE_TYPE_LAYER_SETTINGS_CREATE_INFO_EXT;
 import static org.lwjgl.vulkan.VK10.*;
@@ -11,6 +12,7 @@ import static org.lwjgl.vulkan.VK12.*;
 
 import dev.baton.render.SyncTierSelector;
 import dev.baton.render.VkResults;
+import dev.baton.render.VulkanUnavailableException;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -48,7 +50,11 @@ public final class VulkanInstance implements AutoCloseable {
     private final List<String> messages = Collections.synchronizedList(new ArrayList<>());
     private boolean closed;
 
-    /** Creates an instance without validation. */
+    /**
+     * Creates an instance without validation.
+     *
+     * @throws VulkanUnavailableException if there is no loader, no usable driver or no physical device
+     */
     public static VulkanInstance create() {
         return create(false);
     }
@@ -59,6 +65,9 @@ public final class VulkanInstance implements AutoCloseable {
      * @param validation enable {@value #VALIDATION_LAYER} with synchronization validation and count its
      *                   messages; fails if the layer is not installed (install {@code vulkan-validationlayers}
      *                   or run through {@code ./baton}, which points {@code VK_LAYER_PATH} at a newer build)
+     * @throws VulkanUnavailableException if {@code libvulkan.so.1} cannot be loaded, {@code vkCreateInstance}
+     *                   finds no usable driver, or no physical device is listed; the message names the packages
+     * @throws dev.baton.render.VulkanException for any other failed Vulkan call
      */
     public static VulkanInstance create(boolean validation) {
         return new VulkanInstance(validation);
@@ -66,6 +75,11 @@ public final class VulkanInstance implements AutoCloseable {
 
     /** True if the Vulkan loader can be loaded and lists {@value #VALIDATION_LAYER}. */
     public static boolean validationLayerAvailable() {
+        try {
+            requireLoader();
+        } catch (VulkanUnavailableException e) {
+            return false;
+        }
         try (MemoryStack stack = stackPush()) {
             IntBuffer count = stack.mallocInt(1);
             VkResults.check(vkEnumerateInstanceLayerProperties(count, null), "vkEnumerateInstanceLayerProperties");
@@ -80,8 +94,22 @@ public final class VulkanInstance implements AutoCloseable {
         }
     }
 
+    /**
+     * Loads {@code libvulkan.so.1} through LWJGL before any {@code vk*} call: a missing loader makes
+     * LWJGL's {@code VK} class fail to initialize, which would otherwise surface as an opaque
+     * {@link ExceptionInInitializerError} or {@link NoClassDefFoundError}.
+     */
+    private static void requireLoader() {
+        try {
+            VK.getFunctionProvider();
+        } catch (RuntimeException | LinkageError e) {
+            throw VulkanUnavailableException.loaderMissing(e);
+        }
+    }
+
     private VulkanInstance(boolean validation) {
         this.validation = validation;
+        requireLoader();
         if (validation && !validationLayerAvailable()) {
             throw new IllegalStateException(VALIDATION_LAYER + " is not installed: apt-get install vulkan-validationlayers, "
                     + "or run through ./baton (it points VK_LAYER_PATH at chromium-common's newer layer)");
@@ -113,7 +141,11 @@ public final class VulkanInstance implements AutoCloseable {
             VkInstanceCreateInfo info = VkInstanceCreateInfo.calloc(stack).sType$Default().pNext(next)
                     .pApplicationInfo(app).ppEnabledLayerNames(layers).ppEnabledExtensionNames(extensions);
             PointerBuffer handle = stack.mallocPointer(1);
-            VkResults.check(vkCreateInstance(info, null, handle), "vkCreateInstance");
+            int result = vkCreateInstance(info, null, handle);
+            if (result == VK_ERROR_INCOMPATIBLE_DRIVER || result == VK_ERROR_INITIALIZATION_FAILED) {
+                throw VulkanUnavailableException.noDriver(result); // what the loader returns without a usable ICD
+            }
+            VkResults.check(result, "vkCreateInstance");
             created = new VkInstance(handle.get(0), info);
             long messengerHandle = NULL;
             if (validation) {
@@ -126,6 +158,9 @@ public final class VulkanInstance implements AutoCloseable {
             this.callback = cb;
             this.messenger = messengerHandle;
             this.devices = List.copyOf(enumerate());
+            if (devices.isEmpty()) {
+                throw VulkanUnavailableException.noPhysicalDevice();
+            }
         } catch (RuntimeException e) {
             // All-or-nothing: undo what was made before rethrowing.
             if (created != null) {
@@ -194,11 +229,14 @@ public final class VulkanInstance implements AutoCloseable {
                 extensions.add(e.extensionNameString());
             }
 
-            int memoryFeatures = extensions.contains("VK_KHR_external_memory_fd") ? imageMemoryFeatures(device) : 0;
+            boolean memoryFd = extensions.contains("VK_KHR_external_memory_fd");
+            int memoryFeatures = memoryFd ? imageMemoryFeatures(device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT) : 0;
+            int dmaBufFeatures = memoryFd && extensions.contains(VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME)
+                    ? imageMemoryFeatures(device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT) : 0;
             int binary = extensions.contains("VK_KHR_external_semaphore_fd") ? semaphoreFeatures(device, VK_SEMAPHORE_TYPE_BINARY) : 0;
             int timeline = extensions.contains("VK_KHR_external_semaphore_fd") ? semaphoreFeatures(device, VK_SEMAPHORE_TYPE_TIMELINE) : 0;
-            return new PhysicalDeviceInfo(index, props.properties().deviceNameString(), driver.driverNameString(),
-                    driver.driverInfoString(), driver.driverID(), props.properties().apiVersion(),
+            return new PhysicalDeviceInfo(index, props.properties().deviceNameString(), props.properties().deviceType(),
+                    driver.driverNameString(), driver.driverInfoString(), driver.driverID(), props.properties().apiVersion(),
                     HexFormat.of().formatHex(bytes(ids.driverUUID())), HexFormat.of().formatHex(bytes(ids.deviceUUID())),
                     extensions,
                     (memoryFeatures & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) != 0,
@@ -207,7 +245,10 @@ public final class VulkanInstance implements AutoCloseable {
                     (binary & VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT) != 0,
                     (binary & VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT) != 0,
                     (timeline & VK_EXTERNAL_SEMAPHORE_FEATURE_EXPORTABLE_BIT) != 0,
-                    (timeline & VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT) != 0);
+                    (timeline & VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT) != 0,
+                    (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) != 0,
+                    (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0,
+                    (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0);
         }
     }
 
@@ -217,11 +258,11 @@ public final class VulkanInstance implements AutoCloseable {
         return out;
     }
 
-    /** {@code VkExternalMemoryFeatureFlags} for OPAQUE_FD memory of a typical shared surface image. */
-    private static int imageMemoryFeatures(VkPhysicalDevice device) {
+    /** {@code VkExternalMemoryFeatureFlags} for memory of a shared surface image with the given handle type. */
+    private static int imageMemoryFeatures(VkPhysicalDevice device, int handleType) {
         try (MemoryStack stack = stackPush()) {
             VkPhysicalDeviceExternalImageFormatInfo external = VkPhysicalDeviceExternalImageFormatInfo.calloc(stack).sType$Default()
-                    .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+                    .handleType(handleType);
             VkPhysicalDeviceImageFormatInfo2 info = VkPhysicalDeviceImageFormatInfo2.calloc(stack).sType$Default().pNext(external.address())
                     .format(SurfaceImage.FORMAT).type(VK_IMAGE_TYPE_2D).tiling(VK_IMAGE_TILING_OPTIMAL).usage(SurfaceImage.USAGE);
             VkExternalImageFormatProperties externalProps = VkExternalImageFormatProperties.calloc(stack).sType$Default();

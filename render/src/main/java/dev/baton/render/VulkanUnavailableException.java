@@ -1,0 +1,49 @@
+package dev.baton.render;
+
+/**
+ * Vulkan cannot be used on this machine at all: the loader ({@code libvulkan.so.1}) cannot be
+ * loaded, {@code vkCreateInstance} finds no usable driver (ICD), or the loader lists no physical
+ * device. The message names the packages to install. Other Vulkan failures stay
+ * {@link VulkanException}s.
+ */
+public final class VulkanUnavailableException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    /** Debian packages that provide the Vulkan loader and a CPU driver (lavapipe). */
+    public static final String PACKAGES = "libvulkan1 mesa-vulkan-drivers";
+
+    private VulkanUnavailableException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /**
+     * The loader library could not be loaded; {@code cause} is what LWJGL threw (often an
+     * {@link ExceptionInInitializerError} wrapping an {@link UnsatisfiedLinkError}).
+     */
+    public static VulkanUnavailableException loaderMissing(Throwable cause) {
+        return new VulkanUnavailableException("cannot load the Vulkan loader libvulkan.so.1 (" + rootMessage(cause)
+                + "); install " + PACKAGES, cause);
+    }
+
+    /** {@code vkCreateInstance} returned {@code result}: no driver (ICD) is installed or usable. */
+    public static VulkanUnavailableException noDriver(int result) {
+        return new VulkanUnavailableException("vkCreateInstance failed with " + VkResults.name(result)
+                + ": no Vulkan driver (ICD) is installed or usable; install " + PACKAGES
+                + " (or check VK_DRIVER_FILES / VK_ICD_FILENAMES)", null);
+    }
+
+    /** An instance was created but the loader enumerates no physical device. */
+    public static VulkanUnavailableException noPhysicalDevice() {
+        return new VulkanUnavailableException("the Vulkan loader found no physical device; install " + PACKAGES
+                + " (or check VK_DRIVER_FILES / VK_ICD_FILENAMES)", null);
+    }
+
+    /** The innermost cause's class and message: an initializer error alone says nothing. */
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getName() : root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+}
