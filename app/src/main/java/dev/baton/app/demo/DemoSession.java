@@ -138,10 +138,13 @@ final class DemoSession implements AutoCloseable {
         feed.releaseAll();   // a producer blocked on a surface the compositor holds can then see the stop
         feed.producer.requestStop();
         try {
-            thread.join(JOIN_TIMEOUT_MILLIS);
+            // Keep GL's fences moving while we wait: the producer's last submits may wait (through the
+            // host bridge) for the fences of our releases above, and GL fences (unlike EGL ones) are
+            // only seen to signal when this thread polls them.
+            joinPolling(feed, thread);
             if (thread.isAlive()) {
                 thread.interrupt();
-                thread.join(JOIN_TIMEOUT_MILLIS);
+                joinPolling(feed, thread);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -149,6 +152,10 @@ final class DemoSession implements AutoCloseable {
         if (thread.isAlive()) {
             // Its device may be inside a driver call: destroying the device now could crash the process.
             problems.add(feed.producer.name + " did not stop within " + 2 * JOIN_TIMEOUT_MILLIS + " ms; its device is left open");
+            return;
+        }
+        if (feed.producer.leakedRenderer()) {
+            problems.add(feed.producer.name + ": its last frames did not finish; its renderer and device are left open");
             return;
         }
         for (int k = feed.ring.size() - 1; k >= 0; k--) {
@@ -159,6 +166,14 @@ final class DemoSession implements AutoCloseable {
             }
         }
         feed.producer.device().close();
+    }
+
+    private static void joinPolling(ProducerFeed feed, Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + JOIN_TIMEOUT_MILLIS * 1_000_000L;
+        while (thread.isAlive() && System.nanoTime() - deadline < 0) {
+            feed.pollFences();
+            thread.join(2);
+        }
     }
 
     /** Advances every feed; true if any displayed a newer frame. */

@@ -50,6 +50,7 @@ final class Producer implements Runnable {
     private volatile String failure;
     private volatile long framesSubmitted;
     private volatile long acquireTimeouts;
+    private volatile boolean leakedRenderer;
 
     Producer(int index, Scene scene, DeviceContext device, List<SharedSurface> ring, double fps, long acquireTimeoutNanos) {
         this.index = index;
@@ -85,12 +86,21 @@ final class Producer implements Runnable {
             failure = e.toString();
         } finally {
             if (renderer != null) {
+                boolean finished;
                 try {
-                    renderer.awaitSubmitted(5_000_000_000L);
-                } catch (InterruptedException | RuntimeException ignored) {
-                    // lost or interrupted: the surfaces' teardown decides what may be destroyed
+                    finished = renderer.awaitSubmitted(5_000_000_000L);
+                } catch (InterruptedException e) {
+                    finished = false;
+                } catch (RuntimeException lost) {
+                    finished = device.isLost();
                 }
-                renderer.close();
+                if (finished) {
+                    renderer.close();
+                } else {
+                    // Destroying command buffers a queue still holds is undefined behaviour: leak them
+                    // and let the session report it instead.
+                    leakedRenderer = true;
+                }
             }
             MemoryUtil.memFree(payload);
         }
@@ -177,6 +187,11 @@ final class Producer implements Runnable {
 
     long acquireTimeouts() {
         return acquireTimeouts;
+    }
+
+    /** True if the producer stopped with frames its GPU never finished (its renderer was not freed). */
+    boolean leakedRenderer() {
+        return leakedRenderer;
     }
 
     DeviceContext device() {

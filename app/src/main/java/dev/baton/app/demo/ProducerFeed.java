@@ -46,9 +46,7 @@ final class ProducerFeed {
         if (abandoned) {
             return false;
         }
-        for (SharedSurface s : ring) {
-            s.glEndpoint().poll();
-        }
+        pollFences();
         if (pendingSlot < 0) {
             GlEndpoint.GlLease lease = ring.get(nextSlot).glEndpoint().acquire(Producer.COMPOSITOR_KEY, 0);
             if (lease.status() == AcquireStatus.ABANDONED) {
@@ -126,6 +124,13 @@ final class ProducerFeed {
 
     double handoffsPerSecond() {
         return handoffsPerSecond;
+    }
+
+    /** Polls the GL fences of this producer's surfaces (GL fences only signal when polled). GL thread. */
+    void pollFences() {
+        for (SharedSurface s : ring) {
+            s.glEndpoint().poll();
+        }
     }
 
     /** Gives back every surface the compositor holds (before stopping the producer). GL thread. */

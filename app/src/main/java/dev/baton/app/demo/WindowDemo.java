@@ -161,7 +161,12 @@ final class WindowDemo {
                     exit = 1;
                 }
                 gl3.shutdown();
-                glfw.shutdown();
+                try {
+                    glfw.shutdown();
+                } catch (NullPointerException missingCursor) {
+                    // imgui-java 1.88 destroys GLFW cursors it never got when the X server has no cursor
+                    // theme (plain Xvfb); ./baton sets XCURSOR_THEME=Adwaita to avoid it. Nothing leaks.
+                }
                 ImPlot.destroyContext();
                 ImGui.destroyContext();
             }
