@@ -570,7 +570,7 @@ class KeyedMutexTest {
                 KeyedMutex.Handle h = mutex.open("fifo-" + i);
                 handles.add(h);
                 waiters.add(Acquirer.start(h, 1, 20_000 * MS));
-                awaitWaiters(mutex, i + 1); // fixes the arrival order
+                awaitWaiters(mutex, i + 1 + (i > 2 ? 1 : 0)); // fixes the arrival order
                 if (i == 2) {
                     Acquirer.start(b, 2, 20_000 * MS); // a waiter of another key in the middle
                     awaitWaiters(mutex, i + 2);
