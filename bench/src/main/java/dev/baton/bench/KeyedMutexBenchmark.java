@@ -28,7 +28,8 @@ import org.openjdk.jmh.infra.Control;
  * <ul>
  *   <li>{@code uncontended}: one acquire + release on an idle mutex (AverageTime, ns/op);</li>
  *   <li>{@code *PingPong}: two threads handing one token back and forth; each invocation is "wait for
- *       the token, then pass it on", so its sample is one handoff's latency (SampleTime: p50, p99...).
+ *       the token, then pass it on", so its sample is one handoff's latency (SampleTime: p50, p99...;
+ *       AverageTime too, because SampleTime's own sample buffers show up in {@code -prof gc}).
  *       {@code keyedMutexPingPong} is two devices (handles) on keys 0/1; {@code parkUnparkPingPong}
  *       is a volatile turn flag with {@link LockSupport} park/unpark (the floor for a blocking handoff);
  *       {@code lockConditionPingPong} is {@link ReentrantLock} + {@link Condition}.</li>
@@ -112,7 +113,7 @@ public class KeyedMutexBenchmark {
     @Benchmark
     @Group("keyedMutexPingPong")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.SampleTime)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
     public void keyedPing(KeyedPingPong s, Control control) throws InterruptedException {
         if (await(s.ping, 0L, control)) {
             s.ping.release(1L, 0L, null);
@@ -122,7 +123,7 @@ public class KeyedMutexBenchmark {
     @Benchmark
     @Group("keyedMutexPingPong")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.SampleTime)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
     public void keyedPong(KeyedPingPong s, Control control) throws InterruptedException {
         if (await(s.pong, 1L, control)) {
             s.pong.release(0L, 0L, null);
@@ -139,7 +140,7 @@ public class KeyedMutexBenchmark {
     @Benchmark
     @Group("parkUnparkPingPong")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.SampleTime)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
     public void parkPing(ParkPingPong s, Control control) {
         Thread me = Thread.currentThread();
         if (s.pingThread != me) {
@@ -158,7 +159,7 @@ public class KeyedMutexBenchmark {
     @Benchmark
     @Group("parkUnparkPingPong")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.SampleTime)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
     public void parkPong(ParkPingPong s, Control control) {
         Thread me = Thread.currentThread();
         if (s.pongThread != me) {
@@ -200,7 +201,7 @@ public class KeyedMutexBenchmark {
     @Benchmark
     @Group("lockConditionPingPong")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.SampleTime)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
     public void lockPing(LockPingPong s, Control control) throws InterruptedException {
         lockTurn(s, 0, control);
     }
@@ -208,7 +209,7 @@ public class KeyedMutexBenchmark {
     @Benchmark
     @Group("lockConditionPingPong")
     @GroupThreads(1)
-    @BenchmarkMode(Mode.SampleTime)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
     public void lockPong(LockPingPong s, Control control) throws InterruptedException {
         lockTurn(s, 1, control);
     }

@@ -14,8 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Randomised stress: 8 worker threads on 8 handles (plus one spare handle used only for misuse) acquire
@@ -31,14 +32,16 @@ import org.junit.jupiter.api.Timeout;
 class KeyedMutexStressTest {
     static final int WORKERS = 8;
     static final long MIN_OPERATIONS = 1_000_000;
-    static final long MAX_RUN_NANOS = TimeUnit.SECONDS.toNanos(45);
+    static final long MAX_RUN_NANOS = TimeUnit.SECONDS.toNanos(25);
     static final long[] KEYS = {0L, 1L, 1L << 32, (1L << 32) | 1L, -1L, Long.MIN_VALUE};
     static final long[] TIMEOUTS_NANOS = {0, 0, 0, 0, 0, 2_000, 20_000, 200_000, 1_000_000};
 
-    @Test
+    /** Once parking at once (the default) and once spinning first, so both wait paths are stressed. */
+    @ParameterizedTest(name = "spinNanos={0}")
+    @ValueSource(longs = {0L, 2_000L})
     @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-    void randomisedProtocolKeepsItsInvariants() throws Exception {
-        KeyedMutex mutex = KeyedMutex.create(0L, 16);
+    void randomisedProtocolKeepsItsInvariants(long spinNanos) throws Exception {
+        KeyedMutex mutex = KeyedMutex.create(0L, 16, spinNanos);
         KeyedMutex.Handle spare = mutex.open("spare");
         AtomicReference<Object> ownerMarker = new AtomicReference<>();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
@@ -176,7 +179,7 @@ class KeyedMutexStressTest {
         }
         checker.join(30_000);
         long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        System.out.printf("stress: %d operations in %d ms: %d acquired (%d after blocking), %d timeouts, %d interrupts%n",
+        System.out.printf("stress (spinNanos=" + spinNanos + "): %d operations in %d ms: %d acquired (%d after blocking), %d timeouts, %d interrupts%n",
                 operations.sum(), elapsedMillis, acquired.sum(), blockedAcquired.sum(), timeouts.sum(), interrupts.sum());
 
         assertTrue(failures.isEmpty(), () -> failures.size() + " failures, first: " + failures.peek());
