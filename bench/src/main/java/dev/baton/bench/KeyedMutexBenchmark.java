@@ -41,7 +41,7 @@ import org.openjdk.jmh.infra.Control;
  */
 @Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
 @Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 2)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class KeyedMutexBenchmark {
     static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
