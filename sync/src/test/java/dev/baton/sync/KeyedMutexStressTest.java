@@ -61,10 +61,13 @@ class KeyedMutexStressTest {
             Thread t = new Thread(() -> {
                 SplittableRandom random = new SplittableRandom(seed);
                 ByteBuffer data = ByteBuffer.allocate(16);
-                try {
-                    start.await();
-                } catch (InterruptedException e) {
-                    return;
+                // The chaos interrupts may start before the gun: never let one skip the run.
+                while (start.getCount() > 0) {
+                    try {
+                        start.await();
+                    } catch (InterruptedException e) {
+                        interrupts.increment();
+                    }
                 }
                 while (operations.sum() < MIN_OPERATIONS && System.nanoTime() - startNanos < MAX_RUN_NANOS) {
                     long key = KEYS[random.nextInt(KEYS.length)];
@@ -172,8 +175,8 @@ class KeyedMutexStressTest {
                 Thread.onSpinWait();
             }
         }, "stress-checker");
-        checker.start();
         start.countDown();
+        checker.start();
         for (Thread t : workers) {
             t.join(TimeUnit.NANOSECONDS.toMillis(MAX_RUN_NANOS) + 30_000);
         }
