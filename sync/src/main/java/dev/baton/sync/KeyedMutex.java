@@ -37,9 +37,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * Waiters sit in one FIFO queue; a release that stores key K hands ownership <em>directly</em> to the
  * oldest waiter for K (there is no window in which a third party can barge in, and exactly one waiter
  * wakes) and copies the fence value and private data into that waiter's {@link AcquireResult}. A waiter
- * spins for at most {@link #spinNanos()} before parking, because a handoff from a partner on another
- * core usually arrives within a microsecond while a park/unpark round trip costs tens of microseconds.
- * The steady-state handoff path allocates nothing.
+ * may spin for {@link #spinNanos()} before parking (default 0: see {@link #DEFAULT_SPIN_NANOS}). The
+ * steady-state handoff path allocates nothing.
+ *
+ * <h2>Why no wake-up is lost and nothing is left behind</h2>
+ * Every state change happens under one lock, and the invariant "while the mutex is unowned and not
+ * abandoned, no queued waiter wants the stored key" holds whenever the lock is free: an acquire only
+ * queues if it cannot take the mutex at once, and a release, or a granted waiter that is interrupted
+ * before it returns, hands the mutex on to the oldest waiter for the stored key before unlocking. A
+ * waiter that times out or is interrupted takes the lock and unlinks itself; if it finds that a grant
+ * (or abandonment, or close) reached it first, a timeout accepts that outcome (the grant wins) and an
+ * interrupt passes the grant on as above. So the queue never holds a cancelled waiter, and a grant is
+ * never dropped.
  *
  * <h2>Errors</h2>
  * A timeout is an outcome ({@link AcquireStatus#TIMEOUT}), abandonment is an outcome
@@ -58,8 +67,15 @@ public final class KeyedMutex implements AutoCloseable {
      */
     public static final int MAX_PRIVATE_DATA_BYTES_LIMIT = 1 << 20;
 
-    /** Spin budget used by {@link #create()}: short, because on a 2-core machine spinning steals the core. */
-    public static final long DEFAULT_SPIN_NANOS = 2_000L;
+    /**
+     * Spin budget used by {@link #create()} and {@link #create(long, int)}: none. Measured on the 2-core
+     * VMs Baton targets (see the README's JMH table), a 2 us spin made ping-pong handoffs slower, not
+     * faster: when both threads share a core the spinner delays the very thread it waits for (p50 about
+     * 9 us instead of about 2.3 us), and when they sit on different cores a wake-up costs about 50 us,
+     * far beyond any spin worth burning. Pass a spin budget to {@link #create(long, int, long)} on
+     * machines with dedicated cores and fast wake-ups.
+     */
+    public static final long DEFAULT_SPIN_NANOS = 0L;
 
     /** A timeout of this many nanoseconds (what {@link TimeUnit#toNanos} saturates to) never expires. */
     public static final long INFINITE_TIMEOUT_NANOS = Long.MAX_VALUE;

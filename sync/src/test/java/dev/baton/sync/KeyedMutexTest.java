@@ -253,6 +253,35 @@ class KeyedMutexTest {
         }
 
         @Test
+        void aGrantRacingTheDeadlineIsNeverLost() throws Exception {
+            // Release at about the moment a 1 ms acquire expires, many times. Either the grant won
+            // (ACQUIRED, the waiter owns it) or the timeout did (TIMEOUT, and the mutex is unowned
+            // holding the key): the key is never lost and no waiter is left behind.
+            for (int i = 0; i < 300; i++) {
+                assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+                Acquirer waiter = Acquirer.start(b, 1, MS);
+                long spinUntil = System.nanoTime() + (i % 3) * MS / 2;
+                while (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                }
+                a.release(1);
+                waiter.join();
+                assertNull(waiter.failure);
+                assertNull(mutex.invariantViolation());
+                assertEquals(0, mutex.waiterCount());
+                if (waiter.status == AcquireStatus.ACQUIRED) {
+                    assertTrue(b.isOwner());
+                    b.release(0);
+                } else {
+                    assertEquals(AcquireStatus.TIMEOUT, waiter.status);
+                    assertTrue(waiter.elapsedNanos >= MS, "timed out early: " + waiter.elapsedNanos);
+                    assertEquals(AcquireStatus.ACQUIRED, poll(c, 1), "the key was lost");
+                    c.release(0);
+                }
+            }
+        }
+
+        @Test
         void timeoutLeavesNoResidue() throws Exception {
             assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
             assertEquals(AcquireStatus.TIMEOUT, b.acquire(1, 5, TimeUnit.MILLISECONDS).status());

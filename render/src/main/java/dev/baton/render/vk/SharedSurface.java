@@ -41,7 +41,14 @@ public final class SharedSurface implements AutoCloseable {
     private final Options options;
     private final KeyedMutex mutex; // closed last, after every endpoint closed its handle
     private final List<SurfaceEndpoint> endpoints = new ArrayList<>();
+    /** Pending forwards per surface: a handful are in flight at most (one per handoff not yet executed). */
+    private static final int BRIDGE_CAPACITY = 64;
+    /** A forward whose source did not reach its value in this long is reported and dropped. */
+    private static final long BRIDGE_REQUEST_TIMEOUT_NANOS = 30_000_000_000L;
+    private static final long BRIDGE_ENQUEUE_TIMEOUT_NANOS = 5_000_000_000L;
+
     private final HostBridge bridge; // host-bridge tier only
+    private volatile String bridgeFailure; // the first forward the bridge could not make, or null
     private GlEndpoint glEndpoint;   // null without a GL participant
     private boolean closed;
 
@@ -59,7 +66,9 @@ public final class SharedSurface implements AutoCloseable {
         this.tierReason = choice.reason();
         this.options = options;
         this.mutex = KeyedMutex.create(options.initialKey(), options.maxPrivateDataBytes());
-        this.bridge = tier == SyncTier.HOST_BRIDGE ? new HostBridge() : null;
+        this.bridge = tier == SyncTier.HOST_BRIDGE
+                ? new HostBridge(BRIDGE_CAPACITY, BRIDGE_REQUEST_TIMEOUT_NANOS, BRIDGE_ENQUEUE_TIMEOUT_NANOS, this::bridgeFailed)
+                : null;
     }
 
     /**
@@ -204,8 +213,26 @@ public final class SharedSurface implements AutoCloseable {
     }
 
     /** Host-bridge tier: forward {@code value} from the source timeline to the destination timeline. */
-    void forward(Timeline from, long value, Timeline to) {
+    void forward(Timeline from, long value, Timeline to) throws InterruptedException {
         bridge.forward(from, value, to);
+    }
+
+    /** Bridge thread: a forward failed, so the waiting participant's GPU will not start; remember why. */
+    private void bridgeFailed(Timeline from, long value, Timeline to, long waitedNanos, Throwable cause) {
+        if (bridgeFailure == null && !closed) {
+            bridgeFailure = "host bridge could not forward value " + Long.toUnsignedString(value) + " from " + from.name() + " to "
+                    + to.name() + " after " + waitedNanos / 1_000_000 + " ms"
+                    + (cause == null ? ": the source never reached it" : ": " + cause);
+        }
+    }
+
+    /**
+     * The first handoff the host bridge could not forward (the source's GPU never reached the value,
+     * or its device was lost), or null. After one, the receiving participant's next submit waits
+     * forever: recreate the surface. Any thread.
+     */
+    public String bridgeFailure() {
+        return bridgeFailure;
     }
 
     public String name() {

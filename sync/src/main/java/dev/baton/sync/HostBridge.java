@@ -1,0 +1,295 @@
+package dev.baton.sync;
+
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Forwards timeline values between devices that cannot wait on each other's timelines: for each request
+ * {@code (from, value, to)} a named thread ({@value #THREAD_NAME}) waits until {@code from} reaches
+ * {@code value} and then signals {@code value} on {@code to} from the host.
+ *
+ * <p>Requests sit in a preallocated bounded ring and are served one at a time in the order they were
+ * accepted (forwarding value {@code v} after a later request's value would be harmless for timelines
+ * but would delay it behind an unrelated device). A request not completed within
+ * {@code requestTimeoutNanos} of being accepted is reported to the {@link FailureListener} and dropped
+ * without signalling: signalling would tell {@code to} that work finished which did not.
+ *
+ * <p>Threading: {@link #forward} may be called from any thread; it is lock-free and never blocks
+ * unless the ring is full, and then only up to {@code enqueueTimeoutNanos} before it throws. The listener runs on the
+ * bridge thread. {@link #close()} is idempotent and may be called from any thread, including the
+ * listener. Steady-state forwarding allocates nothing (the bridge thread's own waits allocate whatever
+ * the {@link Timeline} implementation does).
+ */
+public final class HostBridge implements AutoCloseable {
+    /** The name of the bridge thread. */
+    public static final String THREAD_NAME = "baton-host-bridge";
+
+    /** Receives requests that could not be forwarded. Called on the bridge thread; must not block long. */
+    @FunctionalInterface
+    public interface FailureListener {
+        /**
+         * @param from the timeline that was awaited
+         * @param value the value (unsigned) that was not forwarded
+         * @param to the timeline that was not signalled
+         * @param waitedNanos how long the request waited since {@link #forward} accepted it
+         * @param cause null if {@code from} did not reach {@code value} within the request timeout;
+         *     the exception a timeline threw; or a {@link CancellationException} if the bridge was
+         *     closed before the request was served
+         */
+        void forwardFailed(Timeline from, long value, Timeline to, long waitedNanos, Throwable cause);
+    }
+
+    private static final long FULL_RING_POLL_NANOS = 50_000L;
+
+    private final int capacity;
+    private final long requestTimeoutNanos;
+    private final long enqueueTimeoutNanos;
+    private final FailureListener listener;
+    // A bounded multi-producer single-consumer ring (Vyukov's sequence-per-slot design) over parallel
+    // preallocated arrays: slot = index % capacity. sequence[slot] == index means free for the producer
+    // of index; index + 1 means published for the consumer; the consumer frees it as index + capacity.
+    // No lock, so a forward() racing the bridge thread never queues on a lock (which allocates).
+    private final Timeline[] fromRing;
+    private final Timeline[] toRing;
+    private final long[] valueRing;
+    private final long[] acceptedAtNanosRing;
+    private final AtomicLongArray sequence;
+    private final AtomicLong tail = new AtomicLong(); // next index a producer claims
+    private volatile long head;                       // next index the bridge serves; written by it only
+    private volatile boolean closed;
+    private volatile long failuresReported;           // written by the bridge thread only
+    private volatile long forwarded;                  // written by the bridge thread only
+    private final Thread thread;
+
+    /**
+     * Starts the bridge thread.
+     *
+     * @param capacity ring size: how many requests may be pending at once (allocated now)
+     * @param requestTimeoutNanos how long a request may wait for its {@code from} value, counted from
+     *     its acceptance, before it is reported to {@code listener} and dropped
+     * @param enqueueTimeoutNanos how long {@link #forward} may block on a full ring before it throws
+     * @param listener receives every request that was not forwarded
+     * @throws IllegalArgumentException if a size or timeout is not positive
+     */
+    public HostBridge(int capacity, long requestTimeoutNanos, long enqueueTimeoutNanos, FailureListener listener) {
+        if (capacity <= 0 || requestTimeoutNanos <= 0 || enqueueTimeoutNanos <= 0) {
+            throw new IllegalArgumentException("capacity, requestTimeoutNanos and enqueueTimeoutNanos must be > 0, got "
+                    + capacity + ", " + requestTimeoutNanos + ", " + enqueueTimeoutNanos
+                    + "; e.g. 64 requests, 1 s, 100 ms");
+        }
+        this.capacity = capacity;
+        this.requestTimeoutNanos = requestTimeoutNanos;
+        this.enqueueTimeoutNanos = enqueueTimeoutNanos;
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.fromRing = new Timeline[capacity];
+        this.toRing = new Timeline[capacity];
+        this.valueRing = new long[capacity];
+        this.acceptedAtNanosRing = new long[capacity];
+        this.sequence = new AtomicLongArray(capacity);
+        for (int i = 0; i < capacity; i++) {
+            sequence.set(i, i);
+        }
+        this.thread = new Thread(this::serve, THREAD_NAME);
+        this.thread.setDaemon(true); // a forgotten bridge must not keep the JVM alive; close() it anyway
+        this.thread.start();
+    }
+
+    /**
+     * Queues "when {@code from} reaches {@code value}, signal {@code value} on {@code to}". Any thread.
+     * Lock-free and allocation-free; returns at once unless the ring is full.
+     *
+     * @throws IllegalStateException if the bridge is closed (a forward racing {@link #close()} is
+     *     reported to the listener as cancelled, rejected here, or both: never lost silently), or the
+     *     ring stayed full for {@code enqueueTimeoutNanos} (the bridge is stuck behind a timeline that
+     *     does not advance)
+     * @throws InterruptedException if interrupted while blocked on a full ring
+     */
+    public void forward(Timeline from, long value, Timeline to) throws InterruptedException {
+        Objects.requireNonNull(from, "from");
+        Objects.requireNonNull(to, "to");
+        checkOpen();
+        long index;
+        long fullSinceNanos = 0L;
+        boolean waitedForSpace = false;
+        while (true) {
+            index = tail.get();
+            int slot = (int) (index % capacity);
+            long lag = sequence.get(slot) - index;
+            if (lag == 0L) {
+                if (tail.compareAndSet(index, index + 1)) {
+                    break;
+                }
+            } else if (lag < 0L) {
+                // Full: the slot still holds the request capacity places back. Rare path: poll.
+                long now = System.nanoTime();
+                if (!waitedForSpace) {
+                    waitedForSpace = true;
+                    fullSinceNanos = now;
+                } else if (now - fullSinceNanos >= enqueueTimeoutNanos) {
+                    throw ringFull();
+                }
+                if (Thread.interrupted()) {
+                    throw new InterruptedException("forward to " + to.name() + " interrupted while the host bridge ring was full");
+                }
+                LockSupport.parkNanos(this, FULL_RING_POLL_NANOS);
+                checkOpen();
+            }
+            // lag > 0: another producer claimed this index first; retry with the new tail
+        }
+        int slot = (int) (index % capacity);
+        fromRing[slot] = from;
+        toRing[slot] = to;
+        valueRing[slot] = value;
+        acceptedAtNanosRing[slot] = System.nanoTime();
+        sequence.set(slot, index + 1); // publish (volatile write orders the plain writes above)
+        LockSupport.unpark(thread);
+        checkOpen(); // closed meanwhile: the bridge may have exited without seeing this request
+    }
+
+    private IllegalStateException ringFull() {
+        long oldest = head;
+        int slot = (int) (oldest % capacity);
+        Timeline from = fromRing[slot];
+        return new IllegalStateException("host bridge ring full: " + capacity + " requests pending for "
+                + TimeUnit.NANOSECONDS.toMillis(enqueueTimeoutNanos) + " ms; the oldest waits for "
+                + (from == null ? "?" : from.name()) + " to reach " + Long.toUnsignedString(valueRing[slot])
+                + ". Check that device is still submitting, or give the bridge a larger capacity");
+    }
+
+    /** Requests accepted but not yet finished (a snapshot). Any thread. */
+    public int pending() {
+        return (int) Math.max(0L, tail.get() - head);
+    }
+
+    /** Requests forwarded so far. Any thread. */
+    public long forwardedCount() {
+        return forwarded;
+    }
+
+    /** Requests reported to the listener so far. Any thread. */
+    public long failureCount() {
+        return failuresReported;
+    }
+
+    /** The bridge thread (for diagnostics and tests). */
+    public Thread thread() {
+        return thread;
+    }
+
+    /**
+     * Stops the bridge thread promptly (it is interrupted out of any wait) and waits up to 5 s for it.
+     * Requests not yet served are reported to the listener with a {@link CancellationException}.
+     * Idempotent; any thread (from the listener it does not wait for itself).
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        thread.interrupt();
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("host bridge is closed; create a new HostBridge to forward timeline values");
+        }
+    }
+
+    private void serve() {
+        while (!closed) {
+            final long index = head;
+            final int slot = (int) (index % capacity);
+            if (sequence.get(slot) != index + 1) {
+                LockSupport.park(this); // empty: forward() unparks after publishing; close() interrupts
+                continue;
+            }
+            if (!serveOne(fromRing[slot], valueRing[slot], toRing[slot], acceptedAtNanosRing[slot])) {
+                break; // closed while waiting: this request is reported below with the rest
+            }
+            free(index, slot);
+        }
+        reportPendingAsCancelled();
+    }
+
+    private void free(long index, int slot) {
+        fromRing[slot] = null; // do not keep timelines reachable
+        toRing[slot] = null;
+        head = index + 1;
+        sequence.set(slot, index + capacity); // hand the slot back to producers
+    }
+
+    /** Returns false if the bridge was closed before the request finished. */
+    private boolean serveOne(Timeline from, long value, Timeline to, long acceptedAtNanos) {
+        Throwable failure = null;
+        try {
+            boolean reached;
+            while (true) {
+                long remainingNanos = requestTimeoutNanos - (System.nanoTime() - acceptedAtNanos);
+                try {
+                    // A request that expired while queued still gets one poll: it may be done already.
+                    reached = from.awaitValue(value, Math.max(0L, remainingNanos));
+                } catch (InterruptedException e) {
+                    if (closed) {
+                        return false;
+                    }
+                    continue; // a stray interrupt: keep serving
+                }
+                if (reached || System.nanoTime() - acceptedAtNanos >= requestTimeoutNanos) {
+                    break;
+                }
+            }
+            if (reached) {
+                to.signalFromHost(value);
+                forwarded++;
+                return true;
+            }
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        report(from, value, to, System.nanoTime() - acceptedAtNanos, failure);
+        return true;
+    }
+
+    private void reportPendingAsCancelled() {
+        CancellationException cancelled = null;
+        while (true) {
+            long index = head;
+            int slot = (int) (index % capacity);
+            if (sequence.get(slot) != index + 1) {
+                return;
+            }
+            if (cancelled == null) {
+                cancelled = new CancellationException("host bridge closed before the request was served");
+            }
+            report(fromRing[slot], valueRing[slot], toRing[slot], System.nanoTime() - acceptedAtNanosRing[slot], cancelled);
+            free(index, slot);
+        }
+    }
+
+    private void report(Timeline from, long value, Timeline to, long waitedNanos, Throwable cause) {
+        failuresReported++;
+        try {
+            listener.forwardFailed(from, value, to, waitedNanos, cause);
+        } catch (RuntimeException listenerBug) {
+            // The listener's own failure must not stop the bridge; the count still shows the report.
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HostBridge[pending=" + pending() + ", forwarded=" + forwarded + ", failures=" + failuresReported
+                + (closed ? ", closed" : "") + "]";
+    }
+}
