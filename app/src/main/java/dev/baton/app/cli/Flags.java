@@ -33,6 +33,7 @@ public final class Flags {
         final String accepts;
         final Function<String, T> parser; // returns null when the text is not acceptable
         T value;
+        boolean given;
 
         Flag(String name, String valueName, String help, String accepts, T defaultValue, Function<String, T> parser) {
             this.name = name;
@@ -45,6 +46,11 @@ public final class Flags {
 
         public T get() {
             return value;
+        }
+
+        /** True if the command line set this flag (false: {@link #get()} is the default). */
+        public boolean given() {
+            return given;
         }
     }
 
@@ -186,6 +192,7 @@ public final class Flags {
 
     @SuppressWarnings("unchecked")
     private static void setSwitch(Flag<?> flag) {
+        flag.given = true;
         ((Flag<Boolean>) flag).value = Boolean.TRUE;
     }
 
@@ -195,6 +202,7 @@ public final class Flags {
             throw new UsageException(flag.name + " expects " + flag.accepts + ", got '" + text + "'");
         }
         flag.value = value;
+        flag.given = true;
     }
 
     public void printHelp(PrintStream out) {

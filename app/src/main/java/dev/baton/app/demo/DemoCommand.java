@@ -33,7 +33,12 @@ public final class DemoCommand {
         var timeoutMs = flags.integer("--acquire-timeout-ms", "MS", 2000, 1, 60_000, "the longest any acquire waits");
         var exitAfter = flags.decimal("--exit-after", "SECONDS", 0, 0, 86_400, "window: close by itself after this long (0: when closed)");
         var screenshot = flags.path("--screenshot", "FILE", null, "window: save the last frame as a PNG on exit");
-        var soak = flags.decimal("--soak", "MINUTES", 0, 0, 10_080, "headless soak test: run this long and report memory, fds and errors");
+        var soak = flags.decimal("--soak", "MINUTES", 0, 0, 10_080,
+                "headless soak: 8 producers (unless --producers) under validation for this long; reports memory, fds, errors");
+        var killAt = flags.integer("--kill-at", "N", -1, -1, 1_000_000,
+                "headless fault: after N composites, a producer's device is lost while it owns a surface");
+        var restartAt = flags.integer("--restart-at", "N", -1, -1, 1_000_000, "headless: after N composites, restart the killed producer");
+        var faultProducer = flags.integer("--fault-producer", "I", 0, 0, 15, "the producer (position) --kill-at applies to");
         try {
             if (!flags.parse(args, out)) {
                 return 0;
@@ -46,9 +51,19 @@ public final class DemoCommand {
             err.println("baton demo: --size is too narrow for the frame stamp");
             return 2;
         }
-        DemoOptions options = new DemoOptions(producers.get(), size.get().width(), size.get().height(), fps.get(), frames.get(),
-                out2.get(), headless.get() || soak.get() > 0 || noDisplay(), device.get(), tier.get(), validate.get(), ring.get(),
-                timeoutMs.get() * 1_000_000L, exitAfter.get(), screenshot.get(), soak.get());
+        boolean soaking = soak.get() > 0;
+        if (restartAt.get() >= 0 && (killAt.get() < 0 || restartAt.get() <= killAt.get())) {
+            err.println("baton demo: --restart-at needs --kill-at with a smaller value (the producer must be killed first)");
+            return 2;
+        }
+        if (faultProducer.get() >= (producers.given() || !soaking ? producers.get() : 8)) {
+            err.println("baton demo: --fault-producer " + faultProducer.get() + " names no producer (there are " + producers.get() + ")");
+            return 2;
+        }
+        DemoOptions options = new DemoOptions(soaking && !producers.given() ? 8 : producers.get(), size.get().width(),
+                size.get().height(), fps.get(), frames.get(), out2.get(), headless.get() || soaking || noDisplay(), device.get(),
+                tier.get(), validate.get() || soaking, ring.get(), timeoutMs.get() * 1_000_000L, exitAfter.get(), screenshot.get(),
+                soak.get(), killAt.get(), restartAt.get(), faultProducer.get());
         if (options.headless() && !headless.get() && soak.get() == 0) {
             out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
         }

@@ -20,6 +20,10 @@ import java.nio.file.Path;
  * @param exitAfterSeconds window: close by itself after this long (0: run until closed)
  * @param screenshot window: write the window's last frame to this PNG on exit, or null
  * @param soakMinutes headless soak: run this long instead of {@code frames} (0: no soak)
+ * @param killAt headless fault injection: after this many composites, producer {@code faultProducer}'s
+ *        device is lost while it owns a surface (-1: never)
+ * @param restartAt headless: after this many composites, the killed producer restarts (-1: never)
+ * @param faultProducer position of the producer {@code killAt} applies to
  */
 record DemoOptions(
         int producers,
@@ -36,5 +40,8 @@ record DemoOptions(
         long acquireTimeoutNanos,
         double exitAfterSeconds,
         Path screenshot,
-        double soakMinutes) {
+        double soakMinutes,
+        int killAt,
+        int restartAt,
+        int faultProducer) {
 }

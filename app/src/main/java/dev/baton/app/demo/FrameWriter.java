@@ -114,10 +114,11 @@ final class FrameWriter {
                 try {
                     BufferedImage image = toImage(job);
                     ImageIO.write(image, "png", folder.resolve(String.format("frame-%04d.png", job.index())).toFile());
-                    written++;
-                    if (job.index() % sheetStep == 0 && thumbnails.size() < SHEET_MAX) {
+                    // sample by write count: a soak writes only some composites, so indices skip
+                    if (written % sheetStep == 0 && thumbnails.size() < SHEET_MAX) {
                         thumbnails.add(scale(image, 4));
                     }
+                    written++;
                 } catch (IOException | RuntimeException e) {
                     if (failure == null) {
                         failure = "frame " + job.index() + ": " + e;

@@ -1,5 +1,6 @@
 package dev.baton.app.demo;
 
+import dev.baton.app.ShutdownSignal;
 import dev.baton.app.report.Progress;
 import dev.baton.app.report.Table;
 import dev.baton.render.gl.EglContext;
@@ -74,29 +75,44 @@ final class HeadlessDemo {
         int rows = (n + cols - 1) / cols;
         int w = options.width();
         int h = options.height();
+        boolean soak = options.soakMinutes() > 0;
+        long soakNanos = (long) (options.soakMinutes() * 60e9);
+        // a soak writes a sample frame every few seconds instead of every frame
+        long sampleEveryNanos = soak ? Math.max(2_000_000_000L, soakNanos / 48) : 0;
+        int expectedWrites = soak ? (int) (soakNanos / Math.max(1, sampleEveryNanos)) + 2 : options.frames();
         Checks checks = new Checks();
+        Faults faults = new Faults(options);
         DemoSession session = new DemoSession(vulkan, gl, glInfo, options);
         FrameWriter writer = null;
         ByteBuffer pixels = MemoryUtil.memAlloc(cols * w * rows * h * 4);
-        try (TileCompositor canvas = new TileCompositor(cols * w, rows * h)) {
+        try (ShutdownSignal signal = new ShutdownSignal(15_000); TileCompositor canvas = new TileCompositor(cols * w, rows * h)) {
             for (int i = 0; i < n; i++) {
                 session.addProducer(options.tier());
             }
             Files.createDirectories(options.out());
-            writer = new FrameWriter(options.out(), cols * w, rows * h, cols, w, h, options.frames());
+            writer = new FrameWriter(options.out(), cols * w, rows * h, cols, w, h, expectedWrites);
             writer.start();
             describe(session, out);
-            Progress progress = new Progress(out, "compositing", options.frames());
             long start = System.nanoTime();
+            Progress progress = soak ? new Progress(out, "soak", soakNanos / 1_000_000_000L)
+                    : new Progress(out, "compositing", options.frames());
+            Resources resources = new Resources(start, soak ? Math.min(soakNanos / 4, 60_000_000_000L) : 0);
             long lastChange = start;
+            long lastWrite = 0;
+            boolean wroteAny = false;
             int composited = 0;
-            while (composited < options.frames()) {
-                if (!session.update()) {
+            boolean interrupted = false;
+            while (soak ? System.nanoTime() - start < soakNanos : composited < options.frames()) {
+                if (signal.requested()) {
+                    interrupted = true;
+                    break;
+                }
+                faults.apply(session, composited, out);
+                if (!session.update() && !faults.changed(session)) {
                     if (System.nanoTime() - lastChange > STALL_NANOS) {
                         err.println("baton demo: no producer delivered a frame for " + STALL_NANOS / 1_000_000_000L + " s; " + states(session));
                         return 1;
                     }
-                    Thread.onSpinWait();
                     java.util.concurrent.locks.LockSupport.parkNanos(200_000L);
                     continue;
                 }
@@ -123,19 +139,36 @@ final class HeadlessDemo {
                         checks.check(pixels, cols * w, (i % cols) * w, (i / cols) * h, w, h, f.displayedFrame(), f.producer.name, composited);
                     }
                 }
-                writer.submit(composited, pixels, titles);
+                long now = System.nanoTime();
+                if (!soak || !wroteAny || now - lastWrite >= sampleEveryNanos) {
+                    writer.submit(composited, pixels, titles);
+                    lastWrite = now;
+                    wroteAny = true;
+                }
                 composited++;
-                progress.update(composited, String.format(Locale.ROOT, "%d frames, %.1f s", composited, (System.nanoTime() - start) / 1e9));
+                resources.sample(now);
+                if (soak) {
+                    progress.update((now - start) / 1_000_000_000L, String.format(Locale.ROOT, "%d frames, RSS %d MiB, %d fds",
+                            composited, resources.lastRssKib / 1024, resources.lastFds));
+                } else {
+                    progress.update(composited, String.format(Locale.ROOT, "%d frames, %.1f s", composited, (now - start) / 1e9));
+                }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
-            progress.done(String.format(Locale.ROOT, "%d frames in %.1f s", composited, seconds));
+            progress.done(String.format(Locale.ROOT, "%d frames in %.1f s%s", composited, seconds, interrupted ? " (interrupted)" : ""));
+            resources.sample(Long.MAX_VALUE);
             writer.finish();
             summary(session, checks, composited, seconds, options, writer, out);
+            faults.report(out);
+            boolean resourcesOk = !soak || resources.report(out);
             session.close();
             for (String p : session.problems()) {
                 err.println("baton demo: " + p);
             }
-            return checks.failed() || !session.problems().isEmpty() || writer.failure() != null ? 1 : 0;
+            if (interrupted) {
+                return 130;
+            }
+            return checks.failed() || !session.problems().isEmpty() || writer.failure() != null || !faults.ok() || !resourcesOk ? 1 : 0;
         } catch (IOException e) {
             err.println("baton demo: cannot write to " + options.out() + ": " + e.getMessage());
             return 1;
@@ -152,6 +185,136 @@ final class HeadlessDemo {
             }
             session.close();
             MemoryUtil.memFree(pixels);
+        }
+    }
+
+    /**
+     * The headless fault plan: kill one producer's device while it owns a surface after {@code killAt}
+     * composites, measure how long until the compositor sees the surface ABANDONED, and restart the
+     * producer after {@code restartAt} composites. Compositor thread only.
+     */
+    private static final class Faults {
+        private final DemoOptions options;
+        private ProducerFeed victim;
+        private long killNanos;
+        private long abandonedAfterNanos = -1;
+        private boolean restarted;
+        private boolean killed;
+        private long framesAfterRestart = -1;
+        private ProducerFeed restartedFeed;
+        private boolean dirty;   // the victim's tile changed (abandoned or restarted): composite once more
+        private long othersAtKill = -1;
+        private long othersDuringFault = -1;
+
+        Faults(DemoOptions options) {
+            this.options = options;
+        }
+
+        void apply(DemoSession session, int composited, PrintStream out) {
+            if (!killed && options.killAt() >= 0 && composited >= options.killAt()) {
+                killed = true;
+                victim = session.feeds().get(options.faultProducer());
+                killNanos = System.nanoTime();
+                victim.producer.requestKill();
+                othersAtKill = othersHandoffs(session);
+                out.println("Fault: " + victim.producer.name + "'s device will be lost at its next frame, while it owns a surface");
+            }
+            if (killed && abandonedAfterNanos < 0 && victim.abandoned()) {
+                abandonedAfterNanos = System.nanoTime() - killNanos;
+                dirty = true;
+            }
+            if (killed && !restarted && options.restartAt() >= 0 && composited >= options.restartAt() && abandonedAfterNanos >= 0) {
+                restarted = true;
+                othersDuringFault = othersHandoffs(session) - othersAtKill;
+                restartedFeed = session.restart(victim, options.tier());
+                dirty = true;
+                out.println("Fault: restarted " + restartedFeed.producer.name + " on a new device");
+            }
+            if (restartedFeed != null) {
+                framesAfterRestart = restartedFeed.handoffs();
+            }
+        }
+
+        private long othersHandoffs(DemoSession session) {
+            long sum = 0;
+            for (ProducerFeed f : session.feeds()) {
+                sum += f == victim ? 0 : f.handoffs();
+            }
+            return sum;
+        }
+
+        /** True right after the victim turned ABANDONED, so the placeholder gets composited. */
+        boolean changed(DemoSession session) {
+            boolean was = dirty;
+            dirty = false;
+            return was;
+        }
+
+        private boolean session0Only() {
+            return options.producers() == 1;
+        }
+
+        boolean ok() {
+            return !killed || (abandonedAfterNanos >= 0 && (!restarted || framesAfterRestart > 0)
+                    && (options.restartAt() < 0 || restarted) && (othersDuringFault != 0 || session0Only()));
+        }
+
+        void report(PrintStream out) {
+            if (!killed) {
+                return;
+            }
+            out.println(abandonedAfterNanos >= 0
+                    ? String.format(Locale.ROOT, "Fault: %s's surface was ABANDONED %.1f ms after the kill request (the loss happens at its next frame)",
+                            victim.producer.name, abandonedAfterNanos / 1e6)
+                    : "Fault: " + victim.producer.name + "'s surface was never seen ABANDONED  <-- FAILED");
+            if (othersDuringFault >= 0) {
+                out.println("Fault: while " + victim.producer.name + " was down, the other producers delivered " + othersDuringFault + " frames"
+                        + (othersDuringFault > 0 || session0Only() ? "" : "  <-- FAILED"));
+            }
+            if (options.restartAt() >= 0) {
+                out.println(restarted
+                        ? "Fault: the restarted producer delivered " + framesAfterRestart + " frames" + (framesAfterRestart > 0 ? "" : "  <-- FAILED")
+                        : "Fault: the producer was not restarted (it was never seen abandoned)  <-- FAILED");
+            }
+        }
+    }
+
+    /** RSS and fd samples: after warm-up and at the end, for the soak's flatness check. */
+    private static final class Resources {
+        private final long start;
+        private final long warmupNanos;
+        private long warmRssKib = -1;
+        private long warmFds = -1;
+        long lastRssKib;
+        long lastFds;
+        private long nextSample;
+
+        Resources(long start, long warmupNanos) {
+            this.start = start;
+            this.warmupNanos = warmupNanos;
+        }
+
+        void sample(long now) {
+            if (now != Long.MAX_VALUE && now < nextSample) {
+                return;
+            }
+            nextSample = now + 1_000_000_000L;   // /proc reads allocate: once a second at most
+            lastRssKib = ProcessStats.residentKib();
+            lastFds = ProcessStats.openFds();
+            if (warmRssKib < 0 && now - start >= warmupNanos && now != Long.MAX_VALUE) {
+                warmRssKib = lastRssKib;
+                warmFds = lastFds;
+            }
+        }
+
+        /** Prints the samples; false if fds grew or resident memory grew by more than a fifth. */
+        boolean report(PrintStream out) {
+            boolean fdsFlat = lastFds <= warmFds;
+            boolean rssFlat = lastRssKib <= warmRssKib * 1.2;
+            out.printf(Locale.ROOT, "Resources after warm-up: RSS %d MiB, %d fds; at the end: RSS %d MiB (%+.1f%%), %d fds (%+d)%s%n",
+                    warmRssKib / 1024, warmFds, lastRssKib / 1024, 100.0 * (lastRssKib - warmRssKib) / Math.max(1, warmRssKib), lastFds,
+                    lastFds - warmFds, fdsFlat && rssFlat ? " (flat)" : "  <-- GREW");
+            return fdsFlat && rssFlat;
         }
     }
 
@@ -215,7 +378,8 @@ final class HeadlessDemo {
         if (checks.firstProblem != null) {
             out.println("First problem: " + checks.firstProblem);
         }
-        out.println("Wrote " + writer.written() + " frames and " + options.out().resolve("contact-sheet.png"));
+        out.println("Wrote " + writer.written() + " frames" + (writer.written() > 0 ? " and " + options.out().resolve("contact-sheet.png") : "")
+                + " to " + options.out());
         if (writer.failure() != null) {
             out.println("Writing PNGs failed: " + writer.failure());
         }
