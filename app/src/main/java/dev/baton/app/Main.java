@@ -22,6 +22,7 @@ public final class Main {
         switch (command) {
             case "devices":
                 return DevicesCommand.run(rest, out, err);
+            case "bench": return dev.baton.app.bench.BenchCommand.run(rest, out, err);
             default:
                 err.println("baton: unknown command '" + command + "'; run ./baton --help for the list");
                 return 2;
