@@ -80,13 +80,24 @@ public final class BenchReport {
     public Table costTable() {
         Table t = new Table("scenario", "tier", "devices", "handoffs", "handoffs/s", "cpu us/handoff", "B copied/handoff", "B alloc/handoff");
         for (Series s : series) {
-            if (s.metric == Series.Metric.GPU_HANDOFF) {
-                continue;   // costs are per run, shown once on its cpu or end-to-end row
+            if (!costRow(s)) {
+                continue;   // costs are per run: shown once, on its cpu row (or end-to-end when it has none)
             }
             t.row(s.scenario, s.tier, s.devices, s.handoffs(), s.handoffsPerSecond(), s.cpuMicrosPerHandoff(),
                     s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff());
         }
         return t;
+    }
+
+    /** True for the one series of a run that shows the run's costs. */
+    private boolean costRow(Series s) {
+        if (s.metric == Series.Metric.CPU_HANDOFF) {
+            return true;
+        }
+        if (s.metric == Series.Metric.GPU_HANDOFF) {
+            return false;
+        }
+        return find(s.scenario + " / " + s.tier + " / " + Series.Metric.CPU_HANDOFF.label) == null;
     }
 
     public void print(PrintStream out) {
@@ -178,7 +189,9 @@ public final class BenchReport {
     public void writePlot(Path file, String title) throws IOException {
         List<Plot.CdfSeries> cdfs = new ArrayList<>();
         for (Series s : series) {
-            if (s.count() > 0 && !s.scenario.startsWith("fan-in")) {
+            // GPU handoffs of every tier and floor, plus the CPU floors: few enough lines to tell apart.
+            boolean plotted = s.metric == Series.Metric.GPU_HANDOFF || s.scenario.equals("cpu floor");
+            if (s.count() > 0 && plotted && !s.scenario.startsWith("fan-in")) {
                 cdfs.add(new Plot.CdfSeries(s.scenario + " " + s.tier + " " + s.metric.label + " (" + s.devices + ")", s.distribution().sortedNanos()));
             }
         }

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 final class KeyedMutexPingPong {
     private static final long SLICE_NANOS = 20_000_000L;
 
-    private final KeyedMutex mutex = KeyedMutex.create();
+    private final KeyedMutex mutex;
     private final Phase phase = new Phase();
     private final long stallNanos;
     /** Written by the owner before release, read by the next owner after acquire (the mutex orders them). */
@@ -23,13 +23,17 @@ final class KeyedMutexPingPong {
     private final int[] counts = new int[2];
     private final long[] handoffs = new long[2];
 
-    private KeyedMutexPingPong(int capacity, long stallNanos) {
+    private KeyedMutexPingPong(int capacity, long spinNanos, long stallNanos) {
+        this.mutex = KeyedMutex.create(0, KeyedMutex.DEFAULT_MAX_PRIVATE_DATA_BYTES, spinNanos);
         this.stallNanos = stallNanos;
         this.samples = new long[][] {new long[capacity], new long[capacity]};
     }
 
-    static void run(Series series, long warmupNanos, long measureNanos, long stallNanos) throws InterruptedException {
-        KeyedMutexPingPong p = new KeyedMutexPingPong(series.capacity(), stallNanos);
+    /**
+     * @param spinNanos the mutex's spin budget before parking ({@link KeyedMutex#DEFAULT_SPIN_NANOS} is what surfaces use)
+     */
+    static void run(Series series, long spinNanos, long warmupNanos, long measureNanos, long stallNanos) throws InterruptedException {
+        KeyedMutexPingPong p = new KeyedMutexPingPong(series.capacity(), spinNanos, stallNanos);
         KeyedMutex.Handle a = p.mutex.open("thread-a");
         KeyedMutex.Handle b = p.mutex.open("thread-b");
         try {
