@@ -330,7 +330,8 @@ public final class BenchCommand {
             Series park = series("cpu floor", "park/unpark", "2 threads", Series.Metric.CPU_HANDOFF, null, cap);
             ParkPingPong.run(park, s.warmupNanos(), s.measureNanos(), s.stallNanos());
             park.note("LockSupport.unpark to the other thread seeing its turn, both directions: the CPU floor of any "
-                    + "blocking handoff (a cross-core wake-up)");
+                    + "blocking handoff. Bimodal on small VMs: about 1 us while the partner's core has not gone idle yet, 20-30 us "
+                    + "when it has (a cross-core wake-up); compare ratios within one run only");
             Series mutex = series("cpu floor", "keyed-mutex", "2 threads", Series.Metric.CPU_HANDOFF,
                     floor("cpu floor", "park/unpark"), cap);
             KeyedMutexPingPong.run(mutex, KeyedMutex.DEFAULT_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
@@ -487,6 +488,7 @@ public final class BenchCommand {
             long copied = Recorder.copiedBytes(recorders);
             for (Series x : all) {
                 x.totals(handoffs, lastMeasured.elapsedNanos(), lastMeasured.cpuNanos(), copied, lastMeasured.allocatedBytes());
+                x.processCpu(lastMeasured.processCpuNanos());
             }
         }
 

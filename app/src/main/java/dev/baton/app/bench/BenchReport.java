@@ -78,13 +78,14 @@ public final class BenchReport {
     }
 
     public Table costTable() {
-        Table t = new Table("scenario", "tier", "devices", "handoffs", "handoffs/s", "cpu us/handoff", "B copied/handoff", "B alloc/handoff");
+        Table t = new Table("scenario", "tier", "devices", "handoffs", "handoffs/s", "cpu us/handoff",
+                "process cpu us/handoff", "B copied/handoff", "B alloc/handoff");
         for (Series s : series) {
             if (!costRow(s)) {
                 continue;   // costs are per run: shown once, on its cpu row (or end-to-end when it has none)
             }
             t.row(s.scenario, s.tier, s.devices, s.handoffs(), s.handoffsPerSecond(), s.cpuMicrosPerHandoff(),
-                    s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff());
+                    s.processCpuMicrosPerHandoff(), s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff());
         }
         return t;
     }
@@ -155,6 +156,7 @@ public final class BenchReport {
                     .append(", \"handoffs\": ").append(s.handoffs())
                     .append(", \"handoffs_per_second\": ").append(num(s.handoffsPerSecond()))
                     .append(", \"cpu_us_per_handoff\": ").append(num(s.cpuMicrosPerHandoff()))
+                    .append(", \"process_cpu_us_per_handoff\": ").append(num(s.processCpuMicrosPerHandoff()))
                     .append(", \"bytes_copied_per_handoff\": ").append(num(s.bytesCopiedPerHandoff()))
                     .append(", \"bytes_allocated_per_handoff\": ").append(num(s.bytesAllocatedPerHandoff()))
                     .append(", \"note\": ").append(quote(s.note()))
@@ -170,7 +172,7 @@ public final class BenchReport {
 
     public void writeCsv(Path file) throws IOException {
         StringBuilder b = new StringBuilder("scenario,tier,devices,metric,floor,n,p50_us,p90_us,p99_us,p999_us,max_us,ratio_to_floor,"
-                + "handoffs,handoffs_per_second,cpu_us_per_handoff,bytes_copied_per_handoff,bytes_allocated_per_handoff,machine,drivers\n");
+                + "handoffs,handoffs_per_second,cpu_us_per_handoff,process_cpu_us_per_handoff,bytes_copied_per_handoff,bytes_allocated_per_handoff,machine,drivers\n");
         String machine = environment.getOrDefault("machine", "");
         String drivers = environment.getOrDefault("drivers", "");
         for (Series s : series) {
@@ -180,7 +182,8 @@ public final class BenchReport {
                     .append(d.count()).append(',').append(num(d.p50Nanos() / 1e3)).append(',').append(num(d.p90Nanos() / 1e3)).append(',')
                     .append(num(d.p99Nanos() / 1e3)).append(',').append(num(d.p999Nanos() / 1e3)).append(',').append(num(d.maxNanos() / 1e3)).append(',')
                     .append(num(ratioToFloor(s))).append(',').append(s.handoffs()).append(',').append(num(s.handoffsPerSecond())).append(',')
-                    .append(num(s.cpuMicrosPerHandoff())).append(',').append(num(s.bytesCopiedPerHandoff())).append(',')
+                    .append(num(s.cpuMicrosPerHandoff())).append(',').append(num(s.processCpuMicrosPerHandoff())).append(',')
+                    .append(num(s.bytesCopiedPerHandoff())).append(',')
                     .append(num(s.bytesAllocatedPerHandoff())).append(',').append(csv(machine)).append(',').append(csv(drivers)).append('\n');
         }
         write(file, b.toString());

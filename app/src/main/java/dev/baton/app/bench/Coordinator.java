@@ -13,7 +13,15 @@ import java.util.Set;
  */
 final class Coordinator {
     /** What the coordinator measured around the measured phase. */
-    record Measured(long elapsedNanos, long cpuNanos, long allocatedBytes) {}
+    /**
+     * @param cpuNanos        CPU time of the scenario's Java threads (workers and charged threads)
+     * @param processCpuNanos CPU time of the whole process, including the drivers' native threads
+     *                        (lavapipe and SwiftShader execute the "GPU" work on the CPU)
+     */
+    record Measured(long elapsedNanos, long cpuNanos, long allocatedBytes, long processCpuNanos) {}
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     private Coordinator() {}
 
@@ -38,11 +46,13 @@ final class Coordinator {
         }
         sleepUnlessFailed(phase, warmupNanos);
         costs.start();
+        long processStart = OS.getProcessCpuTime();
         long start = System.nanoTime();
         phase.measure();
         sleepUnlessFailed(phase, measureNanos);
         phase.stop();
         long elapsed = System.nanoTime() - start;
+        long processCpu = OS.getProcessCpuTime() - processStart;
         costs.stop();
         long deadline = System.nanoTime() + stallNanos;
         for (Thread t : threads) {
@@ -62,7 +72,7 @@ final class Coordinator {
         if (failure != null) {
             throw new IllegalStateException("scenario '" + scenario + "' failed: " + failure, failure);
         }
-        return new Measured(elapsed, costs.cpuNanos(), costs.allocatedBytes());
+        return new Measured(elapsed, costs.cpuNanos(), costs.allocatedBytes(), processCpu);
     }
 
     private static void sleepUnlessFailed(Phase phase, long nanos) throws InterruptedException {

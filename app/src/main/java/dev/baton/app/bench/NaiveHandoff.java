@@ -93,6 +93,9 @@ final class NaiveHandoff {
         cpu.totals(handoffs, m.elapsedNanos(), m.cpuNanos(), copied, m.allocatedBytes());
         gpu.totals(handoffs, m.elapsedNanos(), m.cpuNanos(), copied, m.allocatedBytes());
         endToEnd.totals(handoffs, m.elapsedNanos(), m.cpuNanos(), copied, m.allocatedBytes());
+        for (Series x : new Series[] {cpu, gpu, endToEnd}) {
+            x.processCpu(m.processCpuNanos());
+        }
     }
 
     private void side(Side me) {

@@ -108,6 +108,8 @@ final class RawSyncFloor {
         long handoffs = Recorder.handoffs(recorders);
         gpu.totals(handoffs, m.elapsedNanos(), m.cpuNanos(), 0, m.allocatedBytes());
         endToEnd.totals(handoffs, m.elapsedNanos(), m.cpuNanos(), 0, m.allocatedBytes());
+        gpu.processCpu(m.processCpuNanos());
+        endToEnd.processCpu(m.processCpuNanos());
     }
 
     private void submitLoop() {

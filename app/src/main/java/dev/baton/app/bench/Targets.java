@@ -40,11 +40,14 @@ final class Targets {
         String line = "host-bridge GPU handoff p50 <= 1.25x its raw floor: " + f(tier.distribution().p50Micros()) + " us vs "
                 + f(raw.distribution().p50Micros()) + " us = " + f(ratio) + "x -> " + (met ? "met" : "MISSED");
         if (!met) {
-            Series kmCpu = find(r, "ping-pong", "host-bridge", Series.Metric.CPU_HANDOFF);
-            line += ": the tier asks its bridge thread at acquire time (a LinkedBlockingQueue hand-off: one more cross-thread "
-                    + "wake-up, ~" + (kmCpu == null ? "?" : f(kmCpu.distribution().p50Micros())) + " us like the CPU handoff) "
-                    + "while the raw floor's bridge already waits on the producer's timeline; a bridge that starts waiting at "
-                    + "release (when the fence value is known) would take that wake-up off the GPU path";
+            Series park = find(r, "cpu floor", "park/unpark", Series.Metric.CPU_HANDOFF);
+            line += ": the " + f(tier.distribution().p50Micros() - raw.distribution().p50Micros()) + " us gap is one more "
+                    + "cross-thread wake-up on the GPU path (measured: tens of us here, park/unpark p50 "
+                    + (park == null ? "?" : f(park.distribution().p50Micros())) + " us only when the partner is already on a core): "
+                    + "the tier's HostBridge is told about the fence value at the consumer's acquire and wakes through a "
+                    + "LinkedBlockingQueue before it starts waiting, while the raw floor's bridge is already waiting on A's timeline "
+                    + "when A's GPU finishes. Closing it: start the forward at release (the fence value is known then) so the bridge "
+                    + "waits on the GPU, not on the consumer's CPU";
         }
         r.target(line);
     }
@@ -57,8 +60,20 @@ final class Targets {
         String line = "keyed-mutex CPU handoff p50 <= 1.5x park/unpark: " + f(mutex.distribution().p50Micros()) + " us vs "
                 + f(park.distribution().p50Micros()) + " us = " + f(ratio) + "x -> " + (met ? "met" : "MISSED");
         if (!met) {
-            line += ": the mutex spins " + dev.baton.sync.KeyedMutex.DEFAULT_SPIN_NANOS / 1000 + " us then parks, and takes a "
-                    + "ReentrantLock on both sides; on 2 cores the lock hand-off adds a second wake-up when the releaser still holds it";
+            Series spin = null;
+            for (Series x : r.series()) {
+                if (x.scenario.equals("cpu floor") && x.tier.startsWith("keyed-mutex spin")) {
+                    spin = x;
+                }
+            }
+            line += ": the mutex spins only " + dev.baton.sync.KeyedMutex.DEFAULT_SPIN_NANOS / 1000 + " us before parking, so most "
+                    + "handoffs pay a park/unpark plus the mutex's ReentrantLock on both sides";
+            if (spin != null && spin.count() > 0) {
+                line += "; measured with a longer spin (" + spin.tier + "): " + f(spin.distribution().p50Micros()) + " us = "
+                        + f(r.ratioToFloor(spin)) + "x, at " + f(spin.cpuMicrosPerHandoff()) + " cpu us/handoff vs "
+                        + f(mutex.cpuMicrosPerHandoff()) + " - a longer spin budget (or spinning only while the partner runs) trades "
+                        + "CPU for it; on 2 cores that CPU is taken from the drivers' threads";
+            }
         }
         r.target(line);
     }
@@ -98,9 +113,11 @@ final class Targets {
         String line = "0 bytes allocated per handoff in steady state (all Java threads of the scenario, host bridges included): "
                 + String.join(", ", parts) + " -> " + (met ? "met" : "MISSED");
         if (bridged) {
-            line += ": sync's HostBridge (marked TEMPORARY) allocates a Job record and a LinkedBlockingQueue node per forward "
-                    + "(about 40-50 B, matching the host-bridge rows while the binary-semaphore row is ~0); a preallocated "
-                    + "per-surface slot written at acquire and read by the bridge would close it";
+            Series binary = find(r, "ping-pong", "binary-semaphore", Series.Metric.CPU_HANDOFF);
+            line += ": every row with a host bridge allocates, the rows without one do not"
+                    + (binary == null ? "" : " (binary-semaphore " + f(binary.bytesAllocatedPerHandoff()) + " B)")
+                    + ": sync's HostBridge (marked TEMPORARY) allocates a Job record and a LinkedBlockingQueue node per forward; "
+                    + "a preallocated per-surface request slot that the bridge thread reads would close it";
         }
         r.target(line);
     }
@@ -123,9 +140,21 @@ final class Targets {
                 + f(ring.handoffsPerSecond()) + " vs " + f(naive.handoffsPerSecond()) + " handoffs/s = " + f(ratio) + "x -> "
                 + (met ? "met" : "MISSED");
         if (!met) {
-            line += ": on 2 cores lavapipe executes the 'GPU' work on the same CPUs the handoff threads use, so overlapping "
-                    + "producer and consumer mostly trades one core's idle time for the other's; cpu us/handoff of both rows "
-                    + "shows where the time goes";
+            Series pingPong = find(r, "ping-pong", "host-bridge", Series.Metric.CPU_HANDOFF);
+            Series ringGpu = find(r, ring.scenario, ring.tier, Series.Metric.GPU_HANDOFF);
+            Series pingGpu = find(r, "ping-pong", "host-bridge", Series.Metric.GPU_HANDOFF);
+            int cores = Runtime.getRuntime().availableProcessors();
+            line += ": the keyed mutex already releases at submit time, so even one surface (ping-pong: "
+                    + (pingPong == null ? "?" : f(pingPong.handoffsPerSecond())) + " handoffs/s) never blocks a CPU on a GPU and "
+                    + "the ring adds little; what bounds both is the host-bridge chain on lavapipe: every frame crosses two bridge "
+                    + "threads and two lavapipe queue threads (GPU handoff p50 "
+                    + (ringGpu == null ? "?" : f(ringGpu.distribution().p50Micros())) + " us in the ring vs "
+                    + (pingGpu == null ? "?" : f(pingGpu.distribution().p50Micros())) + " us in ping-pong), on " + cores
+                    + " cores that also run the 'GPU' (process CPU " + f(ring.processCpuMicrosPerHandoff()) + " us/handoff = "
+                    + f(ring.processCpuMicrosPerHandoff() * ring.handoffsPerSecond() / 1e6) + " cores busy). The naive way's "
+                    + "vkQueueWaitIdle costs about as much as one bridge hop here because the work is tiny. What would close it: "
+                    + "a driver with exportable timeline semaphores (shared-timeline tier, no host thread on the path), or GPU work "
+                    + "long enough that overlapping it matters";
         }
         r.target(line);
     }
