@@ -42,8 +42,8 @@ public final class BenchCommand {
     static final int SLOTS = 3;
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
-    /** The spin budget of the keyed-mutex experiment row. */
-    static final long LONG_SPIN_NANOS = 50_000L;
+    /** The spin budget of the keyed-mutex experiment row: none, park at once. */
+    static final long EXPERIMENT_SPIN_NANOS = 0L;
 
     private BenchCommand() {}
 
@@ -337,11 +337,11 @@ public final class BenchCommand {
             KeyedMutexPingPong.run(mutex, KeyedMutex.DEFAULT_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
             mutex.note("two handles, keys 0/1, no GPU, default spin " + KeyedMutex.DEFAULT_SPIN_NANOS / 1000
                     + " us then park (what surfaces use): release to the other thread's acquire returning, both directions");
-            // The same with a longer spin, to measure how much of the gap to park/unpark the spin budget explains.
-            Series spin = series("cpu floor", "keyed-mutex spin " + LONG_SPIN_NANOS / 1000 + "us", "2 threads",
+            // The same without spinning, to measure how much of the gap to park/unpark the spin budget explains.
+            Series spin = series("cpu floor", "keyed-mutex spin " + EXPERIMENT_SPIN_NANOS / 1000 + "us", "2 threads",
                     Series.Metric.CPU_HANDOFF, floor("cpu floor", "park/unpark"), cap);
-            KeyedMutexPingPong.run(spin, LONG_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
-            spin.note("experiment: as keyed-mutex but spinning up to " + LONG_SPIN_NANOS / 1000 + " us before parking");
+            KeyedMutexPingPong.run(spin, EXPERIMENT_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
+            spin.note("experiment: as keyed-mutex but parking at once (KeyedMutex.create(key, bytes, 0)), not what surfaces use");
         }
 
         private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clock)
