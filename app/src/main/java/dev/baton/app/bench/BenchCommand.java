@@ -48,14 +48,15 @@ public final class BenchCommand {
     private BenchCommand() {}
 
     /** Settings from the command line. */
-    record Settings(double warmupSeconds, double seconds, boolean quick, boolean validate, int width, int height,
-                    double stallSeconds, Path json, Path csv, Path plot) {
+    record Settings(double warmupSeconds, double seconds, int rounds, boolean quick, boolean validate, int width, int height,
+                    double stallSeconds, Path json, Path csv, Path plot, Path markdown) {
         long warmupNanos() {
             return (long) (warmupSeconds * 1e9);
         }
 
+        /** Measured time of one round of one scenario: {@code --seconds} split over the rounds. */
         long measureNanos() {
-            return (long) (seconds * 1e9);
+            return (long) (seconds / rounds * 1e9);
         }
 
         long stallNanos() {
@@ -66,9 +67,9 @@ public final class BenchCommand {
             return quick ? new int[] {1, 2, 4} : new int[] {1, 2, 4, 8, 16};
         }
 
-        /** Samples kept per series: enough for every handoff at up to 60,000 per second. */
+        /** Samples kept per series and round: enough for every handoff at up to 60,000 per second. */
         int capacity() {
-            return (int) Math.min(4_000_000, Math.max(2_000, seconds * 60_000));
+            return (int) Math.min(4_000_000, Math.max(2_000, seconds / rounds * 60_000));
         }
     }
 
@@ -78,7 +79,9 @@ public final class BenchCommand {
                 + "(park/unpark, raw Vulkan sync, the naive vkQueueWaitIdle way) measured in the same run.");
         Flags.Flag<Double> warmup = flags.decimal("--warmup-seconds", "S", 0.5, 0, 60, "warm-up per scenario, not measured");
         Flags.Flag<Double> seconds = flags.decimal("--seconds", "S", 2, 0.05, 600, "measured time per scenario");
-        Flags.Flag<Boolean> quick = flags.toggle("--quick", "short run (0.3 s per scenario, N producers up to 4): under a minute");
+        Flags.Flag<Integer> rounds = flags.integer("--rounds", "N", 3, 1, 100, "split each scenario's measured time into N rounds, "
+                + "interleaved with the other scenarios, so a floor and its tier see the same machine conditions");
+        Flags.Flag<Boolean> quick = flags.toggle("--quick", "short run (0.3 s per scenario in one round, N producers up to 4): under a minute");
         Flags.Flag<Boolean> validate = flags.toggle("--validate",
                 "run under the Khronos validation layer with synchronization validation; exit 1 if it reports anything");
         Flags.Flag<Flags.Size> size = flags.size("--size", 256, 256, 32, 4096, "surface size in pixels");
@@ -86,6 +89,7 @@ public final class BenchCommand {
         Flags.Flag<Path> json = flags.path("--json", "FILE", null, "also write every summary as JSON");
         Flags.Flag<Path> csv = flags.path("--csv", "FILE", null, "also write every summary as CSV");
         Flags.Flag<Path> plot = flags.path("--plot", "FILE.png", null, "also write latency CDFs and the N-producer scaling chart");
+        Flags.Flag<Path> markdown = flags.path("--markdown", "FILE", null, "also write the tables and targets as Markdown");
         try {
             if (!flags.parse(args, out)) {
                 return 0;
@@ -100,8 +104,8 @@ public final class BenchCommand {
             measureSeconds = Math.min(measureSeconds, 0.3);
             warmupSeconds = Math.min(warmupSeconds, 0.1);
         }
-        Settings settings = new Settings(warmupSeconds, measureSeconds, quick.get(), validate.get(), size.get().width(),
-                size.get().height(), stall.get(), json.get(), csv.get(), plot.get());
+        Settings settings = new Settings(warmupSeconds, measureSeconds, quick.get() ? 1 : rounds.get(), quick.get(), validate.get(), size.get().width(),
+                size.get().height(), stall.get(), json.get(), csv.get(), plot.get(), markdown.get());
         try {
             BenchReport report = new BenchReport();
             int validationMessages = new BenchCommand.Run(settings, report, err).all();
@@ -118,6 +122,10 @@ public final class BenchCommand {
                 report.writePlot(settings.plot(), "baton bench (" + settings.width() + "x" + settings.height() + ", "
                         + Runtime.getRuntime().availableProcessors() + " cores)");
                 out.println("wrote " + settings.plot());
+            }
+            if (settings.markdown() != null) {
+                report.writeMarkdown(settings.markdown());
+                out.println("wrote " + settings.markdown());
             }
             if (validationMessages > 0) {
                 err.println("baton bench: the validation layer reported " + validationMessages + " message(s) (listed above); failing the run");
@@ -158,18 +166,40 @@ public final class BenchCommand {
             this.s = settings;
             this.report = report;
             this.err = err;
-            this.progress = new Progress(err, "bench", 9 + settings.fanIn().length);
+            this.progress = new Progress(err, "bench", (long) settings.rounds() * (9 + settings.fanIn().length));
         }
 
+        private int round;
+        /** Series of the scenario running now; absorbed into the report's series when it finished. */
+        private final List<Series> pending = new ArrayList<>();
+
         private void step(String what) {
-            progress.update(done++, what);
+            keepPending();
+            progress.update(done++, what + (s.rounds() > 1 ? ", round " + (round + 1) + "/" + s.rounds() : ""));
+        }
+
+        /** Adds the finished scenario's series to the report's (one per label, accumulated over rounds). */
+        private void keepPending() {
+            for (Series temp : pending) {
+                Series kept = report.find(temp.label());
+                if (kept == null) {
+                    kept = new Series(temp.scenario, temp.tier, temp.devices, temp.metric, temp.floorLabel, temp.capacity() * s.rounds());
+                    report.add(kept);
+                }
+                kept.absorb(temp);
+            }
+            pending.clear();
         }
 
         /** Runs everything; returns the number of validation messages (0 without --validate). */
         int all() throws InterruptedException {
             environment();
-            step("cpu floors");
-            cpuFloors();
+            for (int round = 0; round < s.rounds(); round++) {
+                this.round = round;
+                step("cpu floors");
+                cpuFloors();
+                keepPending();
+            }
             try (VulkanInstance instance = VulkanInstance.create(s.validate())) {
                 vk = instance;
                 drivers(instance);
@@ -196,59 +226,66 @@ public final class BenchCommand {
                     } else {
                         skipped.add("SwiftShader scenarios (install chromium-common and run through ./baton)");
                     }
-                    step("raw sync floors");
-                    if (lvp) {
-                        rawFloor(RawSyncFloor.Mode.TIMELINE_BRIDGE, "timeline+host thread", "lavapipe x2", lvpA, lvpB, lavapipeClock);
-                    }
-                    if (sws) {
-                        rawFloor(RawSyncFloor.Mode.BINARY, "binary semaphores", "SwiftShader x2", swsA, swsB, swiftShaderClock);
-                    }
-                    step("naive way");
-                    if (lvp) {
-                        naive(NaiveHandoff.Mode.SHARED_MEMORY, "waitIdle+lock", "lavapipe x2", lvpA, lvpB, lavapipeClock, lavapipeClock);
-                    }
-                    if (lvp && sws) {
-                        naive(NaiveHandoff.Mode.READBACK_UPLOAD, "readback+upload", "lavapipe->SwiftShader", lvpA, swsA, lavapipeClock,
-                                swiftShaderClock);
-                    }
-                    step("ping-pong host-bridge");
-                    if (lvp) {
-                        chain("ping-pong", SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), 1,
-                                floor("raw sync", "timeline+host thread"));
-                    }
-                    step("ping-pong binary-semaphore");
-                    if (sws) {
-                        chain("ping-pong", SyncTier.BINARY_SEMAPHORE, "SwiftShader x2", List.of(swsA, swsB), 1,
-                                floor("raw sync", "binary semaphores"));
-                    }
-                    step("ping-pong host-copy");
-                    if (lvp && sws) {
-                        chain("ping-pong", SyncTier.HOST_COPY, "lavapipe<->SwiftShader", List.of(lvpA, swsA), 1,
-                                floor("naive", "readback+upload"));
-                    }
-                    step("pipelined producer");
-                    if (lvp) {
-                        chain("pipelined x" + RING_SURFACES, SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), RING_SURFACES,
-                                floor("naive", "waitIdle+lock"));
-                    }
-                    step("one to " + FAN_OUT_CONSUMERS);
-                    if (lvp) {
-                        try (Disposer more = new Disposer()) {
-                            List<DeviceContext> chain = new ArrayList<>(List.of(lvpA, lvpB));
-                            for (int i = 0; i < FAN_OUT_CONSUMERS - 1; i++) {
-                                chain.add(more.add(device(LAVAPIPE, "lavapipe#c" + i)));
+                    for (int round = 0; round < s.rounds(); round++) {
+                        this.round = round;
+                        step("raw sync floors");
+                        if (lvp) {
+                            rawFloor(RawSyncFloor.Mode.TIMELINE_BRIDGE, "timeline+host thread", "lavapipe x2", lvpA, lvpB, lavapipeClock);
+                        }
+                        if (sws) {
+                            rawFloor(RawSyncFloor.Mode.BINARY, "binary semaphores", "SwiftShader x2", swsA, swsB, swiftShaderClock);
+                        }
+                        step("naive way");
+                        if (lvp) {
+                            naive(NaiveHandoff.Mode.SHARED_MEMORY, "waitIdle+lock", "lavapipe x2", lvpA, lvpB, lavapipeClock, lavapipeClock);
+                        }
+                        if (lvp && sws) {
+                            naive(NaiveHandoff.Mode.READBACK_UPLOAD, "readback+upload", "lavapipe->SwiftShader", lvpA, swsA, lavapipeClock,
+                                    swiftShaderClock);
+                        }
+                        step("ping-pong host-bridge");
+                        if (lvp) {
+                            chain("ping-pong", SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), 1,
+                                    floor("raw sync", "timeline+host thread"));
+                        }
+                        step("ping-pong binary-semaphore");
+                        if (sws) {
+                            chain("ping-pong", SyncTier.BINARY_SEMAPHORE, "SwiftShader x2", List.of(swsA, swsB), 1,
+                                    floor("raw sync", "binary semaphores"));
+                        }
+                        step("ping-pong host-copy");
+                        if (lvp && sws) {
+                            chain("ping-pong", SyncTier.HOST_COPY, "lavapipe<->SwiftShader", List.of(lvpA, swsA), 1,
+                                    floor("naive", "readback+upload"));
+                        }
+                        step("pipelined producer");
+                        if (lvp) {
+                            chain("pipelined x" + RING_SURFACES, SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), RING_SURFACES,
+                                    floor("naive", "waitIdle+lock"));
+                        }
+                        step("one to " + FAN_OUT_CONSUMERS);
+                        if (lvp) {
+                            try (Disposer more = new Disposer()) {
+                                List<DeviceContext> chain = new ArrayList<>(List.of(lvpA, lvpB));
+                                for (int i = 0; i < FAN_OUT_CONSUMERS - 1; i++) {
+                                    chain.add(more.add(device(LAVAPIPE, "lavapipe#c" + i)));
+                                }
+                                chain("fan-out 1->" + FAN_OUT_CONSUMERS, SyncTier.HOST_BRIDGE, "lavapipe x" + chain.size(), chain, 1,
+                                        floor("ping-pong", SyncTier.HOST_BRIDGE.toString()));
                             }
-                            chain("fan-out 1->" + FAN_OUT_CONSUMERS, SyncTier.HOST_BRIDGE, "lavapipe x" + chain.size(), chain, 1,
-                                    floor("ping-pong", SyncTier.HOST_BRIDGE.toString()));
+                        }
+                        if (lvp) {
+                            fanIn(lvpA);
+                        } else {
+                            done += s.fanIn().length;
                         }
                     }
                     if (lvp) {
-                        fanIn(lvpA);
-                    } else {
-                        done += s.fanIn().length;
+                        scaling();
                     }
                 }
             }
+            keepPending();
             progress.done(skipped.isEmpty() ? "all scenarios ran" : "skipped: " + String.join("; ", skipped));
             for (String sk : skipped) {
                 report.target("skipped " + sk);
@@ -285,7 +322,7 @@ public final class BenchCommand {
         private Series series(String scenario, String tier, String devices, Series.Metric metric, String floorPrefix, int capacity) {
             String floorLabel = floorPrefix == null ? null : floorPrefix + metric.label;
             Series x = new Series(scenario, tier, devices, metric, floorLabel, capacity);
-            report.add(x);
+            pending.add(x);
             return x;
         }
 
@@ -294,8 +331,9 @@ public final class BenchCommand {
                     + System.getProperty("os.arch") + ", " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
             report.environment("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
             report.environment("lwjgl", org.lwjgl.Version.getVersion());
-            report.environment("settings", String.format(Locale.ROOT, "%dx%d, warm-up %.2f s, measured %.2f s per scenario%s",
-                    s.width(), s.height(), s.warmupSeconds(), s.seconds(), s.quick() ? " (--quick)" : ""));
+            report.environment("settings", String.format(Locale.ROOT, "%dx%d, measured %.2f s per scenario in %d interleaved round(s), "
+                            + "warm-up %.2f s per round%s", s.width(), s.height(), s.seconds(), s.rounds(), s.warmupSeconds(),
+                    s.quick() ? " (--quick)" : ""));
             String threads = System.getenv("LP_NUM_THREADS");
             report.environment("LP_NUM_THREADS", threads == null ? "unset" : threads);
         }
@@ -495,9 +533,6 @@ public final class BenchCommand {
         /** N producers, each on its own lavapipe device and surface, into one compositor device that visits them in turn. */
         private void fanIn(DeviceContext compositor) throws InterruptedException {
             int[] counts = s.fanIn();
-            double[] x = new double[counts.length];
-            double[] cpuP50 = new double[counts.length];
-            double[] e2eP50 = new double[counts.length];
             for (int c = 0; c < counts.length; c++) {
                 int n = counts[c];
                 step("fan-in N=" + n);
@@ -545,9 +580,23 @@ public final class BenchCommand {
                         d.close();
                     }
                 }
-                x[c] = n;
-                cpuP50[c] = cpu.distribution().p50Nanos() / 1e3;
-                e2eP50[c] = e2e.distribution().p50Nanos() / 1e3;
+            }
+        }
+
+        /** The N-producer scaling lines, from every round's fan-in series. */
+        private void scaling() {
+            keepPending();
+            int[] counts = s.fanIn();
+            double[] x = new double[counts.length];
+            double[] cpuP50 = new double[counts.length];
+            double[] e2eP50 = new double[counts.length];
+            for (int c = 0; c < counts.length; c++) {
+                String prefix = "fan-in N=" + counts[c] + " / " + SyncTier.HOST_BRIDGE + " / ";
+                x[c] = counts[c];
+                Series cpu = report.find(prefix + Series.Metric.CPU_HANDOFF.label);
+                Series e2e = report.find(prefix + Series.Metric.END_TO_END.label);
+                cpuP50[c] = cpu == null ? Double.NaN : cpu.distribution().p50Nanos() / 1e3;
+                e2eP50[c] = e2e == null ? Double.NaN : e2e.distribution().p50Nanos() / 1e3;
             }
             report.scaling(new Plot.ScalingSeries("cpu handoff p50", x, cpuP50));
             report.scaling(new Plot.ScalingSeries("end-to-end p50", x, e2eP50));

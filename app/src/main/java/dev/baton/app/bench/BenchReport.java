@@ -170,6 +170,19 @@ public final class BenchReport {
         write(file, b.toString());
     }
 
+    /** The latency and cost tables and the targets as Markdown (for the README). */
+    public void writeMarkdown(Path file) throws IOException {
+        StringBuilder b = new StringBuilder("Handoff latency (x floor = p50 / p50 of the floor measured in the same run):\n\n");
+        b.append(latencyTable().markdown()).append("\nCosts per handoff:\n\n").append(costTable().markdown());
+        if (!targets.isEmpty()) {
+            b.append("\nTargets:\n\n");
+            for (String line : targets) {
+                b.append("- ").append(line).append('\n');
+            }
+        }
+        write(file, b.toString());
+    }
+
     public void writeCsv(Path file) throws IOException {
         StringBuilder b = new StringBuilder("scenario,tier,devices,metric,floor,n,p50_us,p90_us,p99_us,p999_us,max_us,ratio_to_floor,"
                 + "handoffs,handoffs_per_second,cpu_us_per_handoff,process_cpu_us_per_handoff,bytes_copied_per_handoff,bytes_allocated_per_handoff,machine,drivers\n");

@@ -96,6 +96,27 @@ public final class Series {
         return handoffs == 0 || processCpuNanos < 0 ? Double.NaN : processCpuNanos / 1000.0 / handoffs;
     }
 
+    /**
+     * Adds another series' samples and totals to this one (the same scenario measured in another
+     * round), keeping its note if it has one. Samples beyond the capacity are dropped.
+     */
+    public void absorb(Series other) {
+        for (int i = 0; i < other.count; i++) {
+            record(other.samplesNanos[i]);
+        }
+        handoffs += other.handoffs;
+        elapsedNanos += other.elapsedNanos;
+        cpuNanos += other.cpuNanos;
+        bytesCopied += other.bytesCopied;
+        bytesAllocated += other.bytesAllocated;
+        if (other.processCpuNanos >= 0) {
+            processCpuNanos = Math.max(0, processCpuNanos) + other.processCpuNanos;
+        }
+        if (!other.note.isEmpty()) {
+            note = other.note;
+        }
+    }
+
     /** A short remark printed under the table (how a figure was measured, why a target was missed). */
     public void note(String text) {
         this.note = text;

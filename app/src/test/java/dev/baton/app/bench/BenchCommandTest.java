@@ -92,6 +92,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void roundsAccumulateIntoOneSeries() {
+        Series total = new Series("s", "t", "d", Series.Metric.CPU_HANDOFF, null, 10);
+        for (int round = 1; round <= 3; round++) {
+            Series r = new Series("s", "t", "d", Series.Metric.CPU_HANDOFF, null, 4);
+            r.record(round * 1000L);
+            r.record(round * 2000L);
+            r.totals(2, 1_000_000, 3_000, 0, 10);
+            r.processCpu(5_000);
+            r.note("round " + round);
+            total.absorb(r);
+        }
+        assertEquals(6, total.count());
+        assertEquals(6, total.handoffs());
+        assertEquals(2_000.0, total.handoffsPerSecond(), 1e-6); // 6 handoffs in 3 ms
+        assertEquals(1.5, total.cpuMicrosPerHandoff(), 1e-9);
+        assertEquals(2.5, total.processCpuMicrosPerHandoff(), 1e-9);
+        assertEquals(5.0, total.bytesAllocatedPerHandoff(), 1e-9);
+        assertEquals(6_000, total.distribution().maxNanos());
+        assertEquals("round 3", total.note());
+    }
+
+    @Test
     void badValuesAreUsageErrors() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
