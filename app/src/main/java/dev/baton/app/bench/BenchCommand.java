@@ -187,6 +187,9 @@ public final class BenchCommand {
                     report.add(kept);
                 }
                 kept.absorb(temp);
+                if (temp.count() > 0) {
+                    report.roundP50(temp.label(), temp.distribution().p50Nanos());
+                }
             }
             pending.clear();
         }

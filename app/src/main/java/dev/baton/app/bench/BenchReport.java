@@ -23,6 +23,7 @@ public final class BenchReport {
     private final Map<String, String> environment = new LinkedHashMap<>();
     private final List<Plot.ScalingSeries> scaling = new ArrayList<>();
     private final List<String> targets = new ArrayList<>();
+    private final Map<String, List<Long>> roundP50Nanos = new LinkedHashMap<>();
 
     public void add(Series s) {
         series.add(s);
@@ -38,6 +39,16 @@ public final class BenchReport {
 
     public void scaling(Plot.ScalingSeries s) {
         scaling.add(s);
+    }
+
+    /** Records the p50 of one round of the series labelled {@code label} (rounds are interleaved in time). */
+    public void roundP50(String label, long p50Nanos) {
+        roundP50Nanos.computeIfAbsent(label, k -> new ArrayList<>()).add(p50Nanos);
+    }
+
+    /** The per-round p50s of {@code label}, in round order (empty if none). */
+    public List<Long> roundP50s(String label) {
+        return roundP50Nanos.getOrDefault(label, List.of());
     }
 
     /** A line of the targets section: what was aimed for, what was measured, met or not and why. */
