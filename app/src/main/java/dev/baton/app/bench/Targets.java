@@ -53,8 +53,8 @@ final class Targets {
         boolean met = ratio <= 1.25;
         String line = "host-bridge GPU handoff p50 <= 1.25x its raw floor: " + f(tier.distribution().p50Micros()) + " us vs "
                 + f(raw.distribution().p50Micros()) + " us = " + f(ratio) + "x" + perRound(r, tier, raw) + " -> " + (met ? "met" : "MISSED")
-                + "; both cross the same bridge thread and lavapipe queue-thread wake-ups, so their ratio moves with this VM's "
-                + "scheduling (0.4x to 2.5x between runs during development)";
+                + "; both cross the same bridge-thread and lavapipe queue-thread wake-ups, whose cost swings with this VM's "
+                + "scheduling, so read the per-round ratios before the total";
         if (!met) {
             line += ". Why: the " + f(tier.distribution().p50Micros() - raw.distribution().p50Micros()) + " us gap is extra "
                     + "thread wake-ups on the GPU path: the tier's HostBridge learns the fence value at the consumer's acquire and is "
