@@ -203,12 +203,17 @@ public final class BenchCommand {
                 cpuFloors();
                 keepPending();
             }
-            try (VulkanInstance instance = VulkanInstance.create(s.validate())) {
+            // Not try-with-resources: after a stall the devices may still be busy, and closing them would
+            // wait on the GPU (vkDeviceWaitIdle) without a bound; a stalled run leaks them and exits instead.
+            VulkanInstance instance = VulkanInstance.create(s.validate());
+            Disposer devices = new Disposer();
+            boolean stalled = false;
+            try {
                 vk = instance;
                 drivers(instance);
                 boolean lvp = present(LAVAPIPE);
                 boolean sws = present(SWIFTSHADER);
-                try (Disposer devices = new Disposer()) {
+                {
                     DeviceContext lvpA = null;
                     DeviceContext lvpB = null;
                     DeviceContext swsA = null;
@@ -268,14 +273,13 @@ public final class BenchCommand {
                         }
                         step("one to " + FAN_OUT_CONSUMERS);
                         if (lvp) {
-                            try (Disposer more = new Disposer()) {
-                                List<DeviceContext> chain = new ArrayList<>(List.of(lvpA, lvpB));
-                                for (int i = 0; i < FAN_OUT_CONSUMERS - 1; i++) {
-                                    chain.add(more.add(device(LAVAPIPE, "lavapipe#c" + i)));
-                                }
-                                chain("fan-out 1->" + FAN_OUT_CONSUMERS, SyncTier.HOST_BRIDGE, "lavapipe x" + chain.size(), chain, 1,
-                                        floor("ping-pong", SyncTier.HOST_BRIDGE.toString()));
+                            // Closed with the other devices at the end (and not at all after a stall).
+                            List<DeviceContext> chain = new ArrayList<>(List.of(lvpA, lvpB));
+                            for (int i = 0; i < FAN_OUT_CONSUMERS - 1; i++) {
+                                chain.add(devices.add(device(LAVAPIPE, "lavapipe#c" + round + "." + i)));
                             }
+                            chain("fan-out 1->" + FAN_OUT_CONSUMERS, SyncTier.HOST_BRIDGE, "lavapipe x" + chain.size(), chain, 1,
+                                    floor("ping-pong", SyncTier.HOST_BRIDGE.toString()));
                         }
                         if (lvp) {
                             fanIn(lvpA);
@@ -286,6 +290,14 @@ public final class BenchCommand {
                     if (lvp) {
                         scaling();
                     }
+                }
+            } catch (StallException e) {
+                stalled = true;
+                throw e;
+            } finally {
+                if (!stalled) {
+                    devices.close();
+                    instance.close();
                 }
             }
             keepPending();
