@@ -114,6 +114,32 @@ class BenchCommandTest {
     }
 
     @Test
+    void aWorkerThatNeverFinishesIsAStallNamingTheScenario() {
+        Phase phase = new Phase();
+        Runnable stuck = () -> {
+            while (true) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // ignores the stop, like a hung driver call
+            }
+        };
+        long start = System.nanoTime();
+        StallException e = assertThrows(StallException.class, () -> Coordinator.run("stuck scenario", phase, List.of("stuck-worker"),
+                List.of(stuck), List.of(), 0, 10_000_000L, 300_000_000L, null));
+        assertTrue(e.getMessage().contains("stuck scenario") && e.getMessage().contains("stuck-worker"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "the watchdog took more than 5 s");
+    }
+
+    @Test
+    void aWorkerFailureEndsTheScenarioEarlyAndIsRethrown() {
+        Phase phase = new Phase();
+        Runnable failing = () -> phase.fail(new StallException("failing scenario", "key 1 never came"));
+        long start = System.nanoTime();
+        StallException e = assertThrows(StallException.class, () -> Coordinator.run("failing scenario", phase, List.of("w"),
+                List.of(failing), List.of(), 60_000_000_000L, 60_000_000_000L, 1_000_000_000L, null));
+        assertTrue(e.getMessage().contains("key 1 never came"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "a failed worker did not cut the warm-up short");
+    }
+
+    @Test
     void badValuesAreUsageErrors() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
