@@ -219,7 +219,7 @@ public final class BenchReport {
             // GPU handoffs of every tier and floor, plus the CPU floors: few enough lines to tell apart.
             boolean plotted = s.metric == Series.Metric.GPU_HANDOFF || s.scenario.equals("cpu floor");
             if (s.count() > 0 && plotted && !s.scenario.startsWith("fan-in")) {
-                cdfs.add(new Plot.CdfSeries(s.scenario + " " + s.tier + " " + s.metric.label + " (" + s.devices + ")", s.distribution().sortedNanos()));
+                cdfs.add(new Plot.CdfSeries(s.scenario + " " + s.tier + " " + s.metric.label, s.distribution().sortedNanos()));
             }
         }
         Plot.write(file, title, cdfs, scaling);
