@@ -24,6 +24,8 @@ public final class Main {
                 return DevicesCommand.run(rest, out, err);
             case "demo":
                 return dev.baton.app.demo.DemoCommand.run(rest, out, err);
+            case "bench":
+                return dev.baton.app.bench.BenchCommand.run(rest, out, err);
             default:
                 err.println("baton: unknown command '" + command + "'; run ./baton --help for the list");
                 return 2;

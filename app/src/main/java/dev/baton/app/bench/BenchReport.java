@@ -23,6 +23,7 @@ public final class BenchReport {
     private final Map<String, String> environment = new LinkedHashMap<>();
     private final List<Plot.ScalingSeries> scaling = new ArrayList<>();
     private final List<String> targets = new ArrayList<>();
+    private final Map<String, List<Long>> roundP50Nanos = new LinkedHashMap<>();
 
     public void add(Series s) {
         series.add(s);
@@ -38,6 +39,16 @@ public final class BenchReport {
 
     public void scaling(Plot.ScalingSeries s) {
         scaling.add(s);
+    }
+
+    /** Records the p50 of one round of the series labelled {@code label} (rounds are interleaved in time). */
+    public void roundP50(String label, long p50Nanos) {
+        roundP50Nanos.computeIfAbsent(label, k -> new ArrayList<>()).add(p50Nanos);
+    }
+
+    /** The per-round p50s of {@code label}, in round order (empty if none). */
+    public List<Long> roundP50s(String label) {
+        return roundP50Nanos.getOrDefault(label, List.of());
     }
 
     /** A line of the targets section: what was aimed for, what was measured, met or not and why. */
@@ -78,15 +89,27 @@ public final class BenchReport {
     }
 
     public Table costTable() {
-        Table t = new Table("scenario", "tier", "devices", "handoffs", "handoffs/s", "cpu us/handoff", "B copied/handoff", "B alloc/handoff");
+        Table t = new Table("scenario", "tier", "devices", "handoffs", "handoffs/s", "cpu us/handoff",
+                "process cpu us/handoff", "B copied/handoff", "B alloc/handoff");
         for (Series s : series) {
-            if (s.metric == Series.Metric.GPU_HANDOFF) {
-                continue;   // costs are per run, shown once on its cpu or end-to-end row
+            if (!costRow(s)) {
+                continue;   // costs are per run: shown once, on its cpu row (or end-to-end when it has none)
             }
             t.row(s.scenario, s.tier, s.devices, s.handoffs(), s.handoffsPerSecond(), s.cpuMicrosPerHandoff(),
-                    s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff());
+                    s.processCpuMicrosPerHandoff(), s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff());
         }
         return t;
+    }
+
+    /** True for the one series of a run that shows the run's costs. */
+    private boolean costRow(Series s) {
+        if (s.metric == Series.Metric.CPU_HANDOFF) {
+            return true;
+        }
+        if (s.metric == Series.Metric.GPU_HANDOFF) {
+            return false;
+        }
+        return find(s.scenario + " / " + s.tier + " / " + Series.Metric.CPU_HANDOFF.label) == null;
     }
 
     public void print(PrintStream out) {
@@ -144,6 +167,7 @@ public final class BenchReport {
                     .append(", \"handoffs\": ").append(s.handoffs())
                     .append(", \"handoffs_per_second\": ").append(num(s.handoffsPerSecond()))
                     .append(", \"cpu_us_per_handoff\": ").append(num(s.cpuMicrosPerHandoff()))
+                    .append(", \"process_cpu_us_per_handoff\": ").append(num(s.processCpuMicrosPerHandoff()))
                     .append(", \"bytes_copied_per_handoff\": ").append(num(s.bytesCopiedPerHandoff()))
                     .append(", \"bytes_allocated_per_handoff\": ").append(num(s.bytesAllocatedPerHandoff()))
                     .append(", \"note\": ").append(quote(s.note()))
@@ -157,9 +181,22 @@ public final class BenchReport {
         write(file, b.toString());
     }
 
+    /** The latency and cost tables and the targets as Markdown (for the README). */
+    public void writeMarkdown(Path file) throws IOException {
+        StringBuilder b = new StringBuilder("Handoff latency (x floor = p50 / p50 of the floor measured in the same run):\n\n");
+        b.append(latencyTable().markdown()).append("\nCosts per handoff:\n\n").append(costTable().markdown());
+        if (!targets.isEmpty()) {
+            b.append("\nTargets:\n\n");
+            for (String line : targets) {
+                b.append("- ").append(line).append('\n');
+            }
+        }
+        write(file, b.toString());
+    }
+
     public void writeCsv(Path file) throws IOException {
         StringBuilder b = new StringBuilder("scenario,tier,devices,metric,floor,n,p50_us,p90_us,p99_us,p999_us,max_us,ratio_to_floor,"
-                + "handoffs,handoffs_per_second,cpu_us_per_handoff,bytes_copied_per_handoff,bytes_allocated_per_handoff,machine,drivers\n");
+                + "handoffs,handoffs_per_second,cpu_us_per_handoff,process_cpu_us_per_handoff,bytes_copied_per_handoff,bytes_allocated_per_handoff,machine,drivers\n");
         String machine = environment.getOrDefault("machine", "");
         String drivers = environment.getOrDefault("drivers", "");
         for (Series s : series) {
@@ -169,7 +206,8 @@ public final class BenchReport {
                     .append(d.count()).append(',').append(num(d.p50Nanos() / 1e3)).append(',').append(num(d.p90Nanos() / 1e3)).append(',')
                     .append(num(d.p99Nanos() / 1e3)).append(',').append(num(d.p999Nanos() / 1e3)).append(',').append(num(d.maxNanos() / 1e3)).append(',')
                     .append(num(ratioToFloor(s))).append(',').append(s.handoffs()).append(',').append(num(s.handoffsPerSecond())).append(',')
-                    .append(num(s.cpuMicrosPerHandoff())).append(',').append(num(s.bytesCopiedPerHandoff())).append(',')
+                    .append(num(s.cpuMicrosPerHandoff())).append(',').append(num(s.processCpuMicrosPerHandoff())).append(',')
+                    .append(num(s.bytesCopiedPerHandoff())).append(',')
                     .append(num(s.bytesAllocatedPerHandoff())).append(',').append(csv(machine)).append(',').append(csv(drivers)).append('\n');
         }
         write(file, b.toString());
@@ -178,8 +216,10 @@ public final class BenchReport {
     public void writePlot(Path file, String title) throws IOException {
         List<Plot.CdfSeries> cdfs = new ArrayList<>();
         for (Series s : series) {
-            if (s.count() > 0 && !s.scenario.startsWith("fan-in")) {
-                cdfs.add(new Plot.CdfSeries(s.scenario + " " + s.tier + " " + s.metric.label + " (" + s.devices + ")", s.distribution().sortedNanos()));
+            // GPU handoffs of every tier and floor, plus the CPU floors: few enough lines to tell apart.
+            boolean plotted = s.metric == Series.Metric.GPU_HANDOFF || s.scenario.equals("cpu floor");
+            if (s.count() > 0 && plotted && !s.scenario.startsWith("fan-in")) {
+                cdfs.add(new Plot.CdfSeries(s.scenario + " " + s.tier + " " + s.metric.label, s.distribution().sortedNanos()));
             }
         }
         Plot.write(file, title, cdfs, scaling);

@@ -37,6 +37,7 @@ public final class Series {
     private long cpuNanos;
     private long bytesCopied;
     private long bytesAllocated;
+    private long processCpuNanos = -1;
     private String note = "";
 
     public Series(String scenario, String tier, String devices, Metric metric, String floorLabel, int capacity) {
@@ -80,6 +81,40 @@ public final class Series {
         this.cpuNanos = cpuNanos;
         this.bytesCopied = bytesCopied;
         this.bytesAllocated = bytesAllocated;
+    }
+
+    /**
+     * CPU time of the whole process over the measured phase, including the drivers' native threads
+     * (on lavapipe and SwiftShader that is where the "GPU" work runs).
+     */
+    public void processCpu(long nanos) {
+        this.processCpuNanos = nanos;
+    }
+
+    /** Process CPU microseconds per handoff, or NaN when not measured. */
+    public double processCpuMicrosPerHandoff() {
+        return handoffs == 0 || processCpuNanos < 0 ? Double.NaN : processCpuNanos / 1000.0 / handoffs;
+    }
+
+    /**
+     * Adds another series' samples and totals to this one (the same scenario measured in another
+     * round), keeping its note if it has one. Samples beyond the capacity are dropped.
+     */
+    public void absorb(Series other) {
+        for (int i = 0; i < other.count; i++) {
+            record(other.samplesNanos[i]);
+        }
+        handoffs += other.handoffs;
+        elapsedNanos += other.elapsedNanos;
+        cpuNanos += other.cpuNanos;
+        bytesCopied += other.bytesCopied;
+        bytesAllocated += other.bytesAllocated;
+        if (other.processCpuNanos >= 0) {
+            processCpuNanos = Math.max(0, processCpuNanos) + other.processCpuNanos;
+        }
+        if (!other.note.isEmpty()) {
+            note = other.note;
+        }
     }
 
     /** A short remark printed under the table (how a figure was measured, why a target was missed). */

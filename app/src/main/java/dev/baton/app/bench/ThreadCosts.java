@@ -37,7 +37,8 @@ public final class ThreadCosts {
 
     public void stop() {
         cpuNanos = cpu() - cpuStart;
-        allocatedBytes = allocated() - allocStart;
+        // HotSpot counts TLAB allocations when a TLAB is retired, so an idle phase can read a few bytes below zero.
+        allocatedBytes = Math.max(0, allocated() - allocStart);
     }
 
     public long cpuNanos() {

@@ -40,6 +40,8 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     private VkCommandBuffer prologueUpload;
     private VkCommandBuffer epilogue;
     private long lastSubmittedValue;
+    /** Bytes this endpoint copied to move pixels between devices (host-copy tier only); owning thread writes. */
+    private long copiedBytes;
     private boolean closed;
 
     SurfaceEndpoint(SharedSurface surface, int index, DeviceContext device, SurfaceImage image, VulkanTimeline timeline,
@@ -89,6 +91,16 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
 
     KeyedMutex.Handle handle() {
         return handle;
+    }
+
+    /**
+     * Bytes this endpoint has copied so far to move pixels between devices: in the host-copy tier, the
+     * host memcpy between staging buffers at acquire, the GPU upload at the start of a submit and the
+     * GPU read-back at its end; always 0 in the shared-memory tiers. Written by the owning thread;
+     * read it from another thread only after that thread stopped (e.g. after {@code join}).
+     */
+    public long copiedBytes() {
+        return copiedBytes;
     }
 
     /** The fence value of this endpoint's latest submit (0 if none). */
@@ -154,7 +166,9 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
                     ByteBuffer from = holder.hostPixels();
                     ByteBuffer to = staging.mapped();
                     // Address-to-address copy: no buffer views allocated per handoff.
-                    MemoryUtil.memCopy(MemoryUtil.memAddress0(from), MemoryUtil.memAddress0(to), Math.min(from.capacity(), to.capacity()));
+                    int bytes = Math.min(from.capacity(), to.capacity());
+                    MemoryUtil.memCopy(MemoryUtil.memAddress0(from), MemoryUtil.memAddress0(to), bytes);
+                    copiedBytes += bytes;
                     lease.upload = true;
                 }
                 break;
@@ -177,6 +191,10 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         }
         if (l.extraWait != null) {
             device.addWait(l.extraWait.handle(), l.extraWaitValue, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+        }
+        if (tier == SyncTier.HOST_COPY) {
+            long imageBytes = 4L * image.width() * image.height(); // RGBA8, whole image each way
+            copiedBytes += l.upload ? 2 * imageBytes : imageBytes;  // epilogue read-back, plus the upload
         }
         device.addCommandBuffer(l.upload ? prologueUpload : prologue);
         device.addCommandBuffer(work);

@@ -1,0 +1,620 @@
+package dev.baton.app.bench;
+
+import dev.baton.app.cli.Flags;
+import dev.baton.app.cli.UsageException;
+import dev.baton.app.report.Plot;
+import dev.baton.app.report.Progress;
+import dev.baton.render.SyncTier;
+import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.GpuClock;
+import dev.baton.render.vk.PhysicalDeviceInfo;
+import dev.baton.render.vk.SharedSurface;
+import dev.baton.render.vk.TimedWork;
+import dev.baton.render.vk.VulkanInstance;
+import dev.baton.sync.KeyedMutex;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * {@code ./baton bench}: handoff latency and cost per sync tier, each beside its floor measured in the
+ * same run and process. Runs on the calling thread, which coordinates; every scenario runs its own
+ * named worker threads, one per device, and every wait in them is finite (a stall ends the run with
+ * exit code 1 and names the scenario).
+ *
+ * <p>Scenarios, in order: CPU floors (park/unpark; the keyed mutex without a GPU); raw sync floors
+ * (host-bridged timelines on lavapipe, exported binary semaphores on SwiftShader); the naive way
+ * (vkQueueWaitIdle + lock/condition, shared memory) and readback/upload through host memory; keyed-mutex
+ * ping-pong per tier; a pipelined producer with a ring of surfaces; one producer to K consumers; N
+ * producers into one compositor. A scenario whose driver is missing is skipped with a note.
+ */
+public final class BenchCommand {
+    static final String LAVAPIPE = "llvmpipe";
+    static final String SWIFTSHADER = "SwiftShader";
+    /** The HostBridge thread's name in the sync module (looked up to charge its CPU and allocations). */
+    static final String HOST_BRIDGE_THREAD = "baton-host-bridge";
+    static final int SLOTS = 3;
+    static final int RING_SURFACES = 3;
+    static final int FAN_OUT_CONSUMERS = 3;
+    /** The spin budget of the keyed-mutex experiment row: none, park at once. */
+    static final long EXPERIMENT_SPIN_NANOS = 0L;
+
+    private BenchCommand() {}
+
+    /** Settings from the command line. */
+    record Settings(double warmupSeconds, double seconds, int rounds, boolean quick, boolean validate, int width, int height,
+                    double stallSeconds, Path json, Path csv, Path plot, Path markdown) {
+        long warmupNanos() {
+            return (long) (warmupSeconds * 1e9);
+        }
+
+        /** Measured time of one round of one scenario: {@code --seconds} split over the rounds. */
+        long measureNanos() {
+            return (long) (seconds / rounds * 1e9);
+        }
+
+        long stallNanos() {
+            return (long) (stallSeconds * 1e9);
+        }
+
+        int[] fanIn() {
+            return quick ? new int[] {1, 2, 4} : new int[] {1, 2, 4, 8, 16};
+        }
+
+        /** Samples kept per series and round: enough for every handoff at up to 60,000 per second. */
+        int capacity() {
+            return (int) Math.min(4_000_000, Math.max(2_000, seconds / rounds * 60_000));
+        }
+    }
+
+    /** Exit code: 0 ok, 1 a scenario failed or stalled or validation reported something, 2 bad usage. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        Flags flags = new Flags("bench", "Measures GPU surface handoff latency and cost per sync tier, beside its floors "
+                + "(park/unpark, raw Vulkan sync, the naive vkQueueWaitIdle way) measured in the same run.");
+        Flags.Flag<Double> warmup = flags.decimal("--warmup-seconds", "S", 0.5, 0, 60, "warm-up per scenario, not measured");
+        Flags.Flag<Double> seconds = flags.decimal("--seconds", "S", 2, 0.05, 600, "measured time per scenario");
+        Flags.Flag<Integer> rounds = flags.integer("--rounds", "N", 3, 1, 100, "split each scenario's measured time into N rounds, "
+                + "interleaved with the other scenarios, so a floor and its tier see the same machine conditions");
+        Flags.Flag<Boolean> quick = flags.toggle("--quick", "short run (0.3 s per scenario in one round, N producers up to 4): under a minute");
+        Flags.Flag<Boolean> validate = flags.toggle("--validate",
+                "run under the Khronos validation layer with synchronization validation; exit 1 if it reports anything");
+        Flags.Flag<Flags.Size> size = flags.size("--size", 256, 256, 32, 4096, "surface size in pixels");
+        Flags.Flag<Double> stall = flags.decimal("--stall-seconds", "S", 10, 0.5, 600, "a wait longer than this fails the scenario");
+        Flags.Flag<Path> json = flags.path("--json", "FILE", null, "also write every summary as JSON");
+        Flags.Flag<Path> csv = flags.path("--csv", "FILE", null, "also write every summary as CSV");
+        Flags.Flag<Path> plot = flags.path("--plot", "FILE.png", null, "also write latency CDFs and the N-producer scaling chart");
+        Flags.Flag<Path> markdown = flags.path("--markdown", "FILE", null, "also write the tables and targets as Markdown");
+        try {
+            if (!flags.parse(args, out)) {
+                return 0;
+            }
+        } catch (UsageException e) {
+            err.println("baton bench: " + e.getMessage());
+            return 2;
+        }
+        double measureSeconds = seconds.get();
+        double warmupSeconds = warmup.get();
+        if (quick.get()) {
+            measureSeconds = Math.min(measureSeconds, 0.3);
+            warmupSeconds = Math.min(warmupSeconds, 0.1);
+        }
+        Settings settings = new Settings(warmupSeconds, measureSeconds, quick.get() ? 1 : rounds.get(), quick.get(), validate.get(), size.get().width(),
+                size.get().height(), stall.get(), json.get(), csv.get(), plot.get(), markdown.get());
+        try {
+            BenchReport report = new BenchReport();
+            int validationMessages = new BenchCommand.Run(settings, report, err).all();
+            report.print(out);
+            if (settings.json() != null) {
+                report.writeJson(settings.json());
+                out.println("wrote " + settings.json());
+            }
+            if (settings.csv() != null) {
+                report.writeCsv(settings.csv());
+                out.println("wrote " + settings.csv());
+            }
+            if (settings.plot() != null) {
+                report.writePlot(settings.plot(), "baton bench (" + settings.width() + "x" + settings.height() + ", "
+                        + Runtime.getRuntime().availableProcessors() + " cores)");
+                out.println("wrote " + settings.plot());
+            }
+            if (settings.markdown() != null) {
+                report.writeMarkdown(settings.markdown());
+                out.println("wrote " + settings.markdown());
+            }
+            if (validationMessages > 0) {
+                err.println("baton bench: the validation layer reported " + validationMessages + " message(s) (listed above); failing the run");
+                return 1;
+            }
+            return 0;
+        } catch (StallException e) {
+            err.println("baton bench: " + e.getMessage() + "; rerun that scenario's drivers with ./baton test, "
+                    + "or raise --stall-seconds on a heavily loaded machine");
+            return 1;
+        } catch (IOException e) {
+            err.println("baton bench: could not write an output file: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("baton bench: interrupted");
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("baton bench: " + e);
+            e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    /** One run: the Vulkan instance, the devices, and the scenarios in order. Main thread only. */
+    static final class Run {
+        private final Settings s;
+        private final BenchReport report;
+        private final PrintStream err;
+        private final Progress progress;
+        private int done;
+        private VulkanInstance vk;
+        private GpuClock lavapipeClock;
+        private GpuClock swiftShaderClock;
+        private final List<String> skipped = new ArrayList<>();
+
+        Run(Settings settings, BenchReport report, PrintStream err) {
+            this.s = settings;
+            this.report = report;
+            this.err = err;
+            this.progress = new Progress(err, "bench", (long) settings.rounds() * (9 + settings.fanIn().length));
+        }
+
+        private int round;
+        /** Series of the scenario running now; absorbed into the report's series when it finished. */
+        private final List<Series> pending = new ArrayList<>();
+
+        private void step(String what) {
+            keepPending();
+            progress.update(done++, what + (s.rounds() > 1 ? ", round " + (round + 1) + "/" + s.rounds() : ""));
+        }
+
+        /** Adds the finished scenario's series to the report's (one per label, accumulated over rounds). */
+        private void keepPending() {
+            for (Series temp : pending) {
+                Series kept = report.find(temp.label());
+                if (kept == null) {
+                    kept = new Series(temp.scenario, temp.tier, temp.devices, temp.metric, temp.floorLabel, temp.capacity() * s.rounds());
+                    report.add(kept);
+                }
+                kept.absorb(temp);
+                if (temp.count() > 0) {
+                    report.roundP50(temp.label(), temp.distribution().p50Nanos());
+                }
+            }
+            pending.clear();
+        }
+
+        /** Runs everything; returns the number of validation messages (0 without --validate). */
+        int all() throws InterruptedException {
+            environment();
+            for (int round = 0; round < s.rounds(); round++) {
+                this.round = round;
+                step("cpu floors");
+                cpuFloors();
+                keepPending();
+            }
+            // Not try-with-resources: after a stall the devices may still be busy, and closing them would
+            // wait on the GPU (vkDeviceWaitIdle) without a bound; a stalled run leaks them and exits instead.
+            VulkanInstance instance = VulkanInstance.create(s.validate());
+            Disposer devices = new Disposer();
+            boolean stalled = false;
+            try {
+                vk = instance;
+                drivers(instance);
+                boolean lvp = present(LAVAPIPE);
+                boolean sws = present(SWIFTSHADER);
+                {
+                    DeviceContext lvpA = null;
+                    DeviceContext lvpB = null;
+                    DeviceContext swsA = null;
+                    DeviceContext swsB = null;
+                    if (lvp) {
+                        lvpA = devices.add(device(LAVAPIPE, "lavapipe#a"));
+                        lvpB = devices.add(device(LAVAPIPE, "lavapipe#b"));
+                        lavapipeClock = GpuClock.calibrate(lvpA, s.stallNanos());
+                        report.environment("clock lavapipe", lavapipeClock.method());
+                    } else {
+                        skipped.add("lavapipe scenarios (install mesa-vulkan-drivers)");
+                    }
+                    if (sws) {
+                        swsA = devices.add(device(SWIFTSHADER, "swiftshader#a"));
+                        swsB = devices.add(device(SWIFTSHADER, "swiftshader#b"));
+                        swiftShaderClock = GpuClock.calibrate(swsA, s.stallNanos());
+                        report.environment("clock SwiftShader", swiftShaderClock.method());
+                    } else {
+                        skipped.add("SwiftShader scenarios (install chromium-common and run through ./baton)");
+                    }
+                    for (int round = 0; round < s.rounds(); round++) {
+                        this.round = round;
+                        step("raw sync floors");
+                        if (lvp) {
+                            rawFloor(RawSyncFloor.Mode.TIMELINE_BRIDGE, "timeline+host thread", "lavapipe x2", lvpA, lvpB, lavapipeClock);
+                        }
+                        if (sws) {
+                            rawFloor(RawSyncFloor.Mode.BINARY, "binary semaphores", "SwiftShader x2", swsA, swsB, swiftShaderClock);
+                        }
+                        step("naive way");
+                        if (lvp) {
+                            naive(NaiveHandoff.Mode.SHARED_MEMORY, "waitIdle+lock", "lavapipe x2", lvpA, lvpB, lavapipeClock, lavapipeClock);
+                        }
+                        if (lvp && sws) {
+                            naive(NaiveHandoff.Mode.READBACK_UPLOAD, "readback+upload", "lavapipe->SwiftShader", lvpA, swsA, lavapipeClock,
+                                    swiftShaderClock);
+                        }
+                        step("ping-pong host-bridge");
+                        if (lvp) {
+                            chain("ping-pong", SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), 1,
+                                    floor("raw sync", "timeline+host thread"));
+                        }
+                        step("ping-pong binary-semaphore");
+                        if (sws) {
+                            chain("ping-pong", SyncTier.BINARY_SEMAPHORE, "SwiftShader x2", List.of(swsA, swsB), 1,
+                                    floor("raw sync", "binary semaphores"));
+                        }
+                        step("ping-pong host-copy");
+                        if (lvp && sws) {
+                            chain("ping-pong", SyncTier.HOST_COPY, "lavapipe<->SwiftShader", List.of(lvpA, swsA), 1,
+                                    floor("naive", "readback+upload"));
+                        }
+                        step("pipelined producer");
+                        if (lvp) {
+                            chain("pipelined x" + RING_SURFACES, SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), RING_SURFACES,
+                                    floor("naive", "waitIdle+lock"));
+                        }
+                        step("one to " + FAN_OUT_CONSUMERS);
+                        if (lvp) {
+                            // Closed with the other devices at the end (and not at all after a stall).
+                            List<DeviceContext> chain = new ArrayList<>(List.of(lvpA, lvpB));
+                            for (int i = 0; i < FAN_OUT_CONSUMERS - 1; i++) {
+                                chain.add(devices.add(device(LAVAPIPE, "lavapipe#c" + round + "." + i)));
+                            }
+                            chain("fan-out 1->" + FAN_OUT_CONSUMERS, SyncTier.HOST_BRIDGE, "lavapipe x" + chain.size(), chain, 1,
+                                    floor("ping-pong", SyncTier.HOST_BRIDGE.toString()));
+                        }
+                        if (lvp) {
+                            fanIn(lvpA);
+                        } else {
+                            done += s.fanIn().length;
+                        }
+                    }
+                    if (lvp) {
+                        scaling();
+                    }
+                }
+            } catch (StallException e) {
+                stalled = true;
+                throw e;
+            } finally {
+                if (!stalled) {
+                    devices.close();
+                    instance.close();
+                }
+            }
+            keepPending();
+            progress.done(skipped.isEmpty() ? "all scenarios ran" : "skipped: " + String.join("; ", skipped));
+            for (String sk : skipped) {
+                report.target("skipped " + sk);
+            }
+            Targets.evaluate(report, s);
+            int messages = vk.validationMessageCount();
+            if (messages > 0) {
+                for (String m : vk.validationMessages()) {
+                    err.println("validation: " + m);
+                }
+            }
+            report.environment("validation", s.validate() ? (messages == 0 ? "on, 0 messages" : "on, " + messages + " message(s)") : "off");
+            return messages;
+        }
+
+        private boolean present(String driver) {
+            for (PhysicalDeviceInfo d : vk.physicalDevices()) {
+                if (d.name().contains(driver) || d.driverName().contains(driver)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private DeviceContext device(String driver, String name) {
+            return DeviceContext.builder(vk).deviceNameContains(driver).name(name).requireMemorySharing()
+                    .preferExtension(GpuClock.EXTENSION).build();
+        }
+
+        private static String floor(String scenario, String tier) {
+            return scenario + " / " + tier + " / ";
+        }
+
+        private Series series(String scenario, String tier, String devices, Series.Metric metric, String floorPrefix, int capacity) {
+            String floorLabel = floorPrefix == null ? null : floorPrefix + metric.label;
+            Series x = new Series(scenario, tier, devices, metric, floorLabel, capacity);
+            pending.add(x);
+            return x;
+        }
+
+        private void environment() {
+            report.environment("machine", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                    + System.getProperty("os.arch") + ", " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+            report.environment("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+            report.environment("lwjgl", org.lwjgl.Version.getVersion());
+            report.environment("settings", String.format(Locale.ROOT, "%dx%d, measured %.2f s per scenario in %d interleaved round(s), "
+                            + "warm-up %.2f s per round%s", s.width(), s.height(), s.seconds(), s.rounds(), s.warmupSeconds(),
+                    s.quick() ? " (--quick)" : ""));
+            String threads = System.getenv("LP_NUM_THREADS");
+            report.environment("LP_NUM_THREADS", threads == null ? "unset" : threads);
+        }
+
+        private void drivers(VulkanInstance instance) {
+            List<String> names = new ArrayList<>();
+            Set<String> seen = new HashSet<>();
+            for (PhysicalDeviceInfo d : instance.physicalDevices()) {
+                String text = d.name() + " [" + d.driverName() + " " + d.driverInfo() + ", Vulkan " + d.apiVersionString() + "]";
+                if (seen.add(text)) {
+                    names.add(text);
+                }
+            }
+            report.environment("drivers", String.join("; ", names));
+        }
+
+        private static String cpuModel() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                    if (line.startsWith("model name")) {
+                        return line.substring(line.indexOf(':') + 1).trim();
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                // not Linux: fall through
+            }
+            return System.getProperty("os.arch");
+        }
+
+        private void cpuFloors() throws InterruptedException {
+            int cap = s.capacity();
+            Series park = series("cpu floor", "park/unpark", "2 threads", Series.Metric.CPU_HANDOFF, null, cap);
+            ParkPingPong.run(park, s.warmupNanos(), s.measureNanos(), s.stallNanos());
+            park.note("LockSupport.unpark to the other thread seeing its turn, both directions: the CPU floor of any "
+                    + "blocking handoff. Bimodal on small VMs: about 1 us while the partner's core has not gone idle yet, 20-30 us "
+                    + "when it has (a cross-core wake-up); compare ratios within one run only");
+            Series mutex = series("cpu floor", "keyed-mutex", "2 threads", Series.Metric.CPU_HANDOFF,
+                    floor("cpu floor", "park/unpark"), cap);
+            KeyedMutexPingPong.run(mutex, KeyedMutex.DEFAULT_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
+            mutex.note("two handles, keys 0/1, no GPU, default spin " + KeyedMutex.DEFAULT_SPIN_NANOS / 1000
+                    + " us then park (what surfaces use): release to the other thread's acquire returning, both directions");
+            // The same without spinning, to measure how much of the gap to park/unpark the spin budget explains.
+            Series spin = series("cpu floor", "keyed-mutex spin " + EXPERIMENT_SPIN_NANOS / 1000 + "us", "2 threads",
+                    Series.Metric.CPU_HANDOFF, floor("cpu floor", "park/unpark"), cap);
+            KeyedMutexPingPong.run(spin, EXPERIMENT_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
+            spin.note("experiment: as keyed-mutex but parking at once (KeyedMutex.create(key, bytes, 0)), not what surfaces use");
+        }
+
+        private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clock)
+                throws InterruptedException {
+            int cap = s.capacity();
+            Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
+            Series e2e = series("raw sync", tier, devices, Series.Metric.END_TO_END, null, cap);
+            Disposer d = new Disposer();
+            RawSyncFloor.run(mode, a, b, clock, clock, s.width(), s.height(), gpu, e2e, s.warmupNanos(), s.measureNanos(),
+                    s.stallNanos(), d);
+            d.close();
+            gpu.note(mode == RawSyncFloor.Mode.TIMELINE_BRIDGE
+                    ? "no keyed mutex: one thread submits both devices' work (wait-before-signal), a host thread forwards timeline values; "
+                    + "A's last GPU timestamp to B's first, " + clockNote(clock)
+                    : "no keyed mutex: one thread submits both devices' work, exported binary semaphores order them; A's last GPU "
+                    + "timestamp to B's first, raw ticks of one SwiftShader clock (both devices share it)");
+            e2e.note("A's submit to B's last GPU timestamp; the submitting thread runs up to " + RawSyncFloor.SLOTS
+                    + " iterations ahead, so this includes queueing the tiers do not have");
+        }
+
+        private void naive(NaiveHandoff.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clockA,
+                           GpuClock clockB) throws InterruptedException {
+            int cap = s.capacity();
+            Series cpu = series("naive", tier, devices, Series.Metric.CPU_HANDOFF, null, cap);
+            Series gpu = series("naive", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
+            Series e2e = series("naive", tier, devices, Series.Metric.END_TO_END, null, cap);
+            Disposer d = new Disposer();
+            NaiveHandoff.run(mode, a, b, clockA, clockB, s.width(), s.height(), cpu, gpu, e2e, s.warmupNanos(), s.measureNanos(),
+                    s.stallNanos(), d);
+            d.close();
+            cpu.note(mode == NaiveHandoff.Mode.SHARED_MEMORY
+                    ? "each side submits, vkQueueWaitIdle, then ReentrantLock/Condition signal; latency = signal to the other side's await returning"
+                    : "no interop: A clears + reads the whole image back, waits idle; B memcpys it into its upload buffer, uploads, reads 4x4, waits idle");
+            gpu.note("A's last GPU timestamp to B's first: includes A's waitIdle wake-up, the lock handoff and B's submit; "
+                    + clockNote(clockA) + (clockA != clockB ? "; B: " + clockNote(clockB) : ""));
+        }
+
+        private String clockNote(GpuClock clock) {
+            return "timestamps mapped to the host clock by " + clock.method();
+        }
+
+        private GpuClock clockOf(DeviceContext d) {
+            return d.info().name().contains(SWIFTSHADER) || d.info().driverName().contains(SWIFTSHADER) ? swiftShaderClock : lavapipeClock;
+        }
+
+        /**
+         * Keyed-mutex chain over real surfaces: participant 0 clears, the others read 4x4 pixels; keys
+         * 0 -> 1 -> ... -> P-1 -> 0; with {@code surfaceCount > 1} every participant walks a ring of surfaces.
+         */
+        private void chain(String scenario, SyncTier expected, String devices, List<DeviceContext> participants, int surfaceCount,
+                           String floorPrefix) throws InterruptedException {
+            int cap = s.capacity();
+            String tier = expected.toString();
+            // The raw sync floors have no CPU handoff: compare the CPU side with the keyed mutex alone.
+            String cpuFloor = floorPrefix.startsWith("raw sync") ? floor("cpu floor", "keyed-mutex") : floorPrefix;
+            Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, cpuFloor, cap * participants.size());
+            Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floorPrefix, cap * participants.size());
+            Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floorPrefix, cap);
+            Disposer d = new Disposer();
+            boolean stalled = false;
+            try {
+                Set<Thread> bridgesBefore = Coordinator.threadsNamed(HOST_BRIDGE_THREAD);
+                List<SharedSurface> surfaces = new ArrayList<>();
+                for (int i = 0; i < surfaceCount; i++) {
+                    SharedSurface surface = d.add(SharedSurface.create(scenario.replace(' ', '-') + "-" + i, s.width(), s.height(),
+                            participants, SharedSurface.Options.defaults()));
+                    if (surface.tier() != expected) {
+                        throw new IllegalStateException(scenario + ": expected tier " + expected + " between " + devices + " but got "
+                                + surface.tier() + " (" + surface.tierReason() + ")");
+                    }
+                    surfaces.add(surface);
+                }
+                Set<Thread> bridges = Coordinator.threadsNamed(HOST_BRIDGE_THREAD);
+                bridges.removeAll(bridgesBefore);
+                int p = participants.size();
+                List<SurfaceRun.Worker> workers = new ArrayList<>();
+                for (int j = 0; j < p; j++) {
+                    workers.add(new SurfaceRun.Worker(new Recorder(j, participants.get(j).name(), clockOf(participants.get(j)), cap)));
+                }
+                for (SharedSurface surface : surfaces) {
+                    SurfaceRun.Mailbox mailbox = new SurfaceRun.Mailbox();
+                    for (int j = 0; j < p; j++) {
+                        TimedWork work = d.add(TimedWork.create(participants.get(j), surface.endpoint(j).image().handle(), s.width(),
+                                s.height(), j == 0 ? TimedWork.Kind.CLEAR : TimedWork.Kind.READ, SLOTS, false));
+                        workers.get(j).visits.add(new SurfaceRun.Visit(surface.endpoint(j), j, (j + 1) % p, j == 0, j == p - 1, mailbox, work));
+                    }
+                }
+                Recorder[] recorders = runWorkers(scenario, workers, new ArrayList<>(bridges));
+                Recorder.collect(recorders, cpu, gpu, e2e);
+                totals(recorders, cpu, gpu, e2e);
+                String bridgeNote = bridges.isEmpty() ? "" : "; costs include the " + bridges.size() + " host-bridge thread(s)";
+                cpu.note("just before release to the next owner's acquire returning, every hop" + bridgeNote);
+                gpu.note("sender's last GPU timestamp (end of its work) to receiver's first (start of its work, after its "
+                        + "semaphore waits), every hop; " + gpuMethod(participants)
+                        + (expected == SyncTier.HOST_COPY ? "; includes the receiver's CPU wait for the sender's GPU, the memcpy and its upload" : ""));
+                e2e.note("producer's submit to the last consumer's last GPU timestamp (host clock)"
+                        + (surfaceCount > 1 ? "; producer walks a ring of " + surfaceCount + " surfaces so it never waits for the consumer's GPU" : ""));
+            } catch (StallException e) {
+                stalled = true;
+                throw e;
+            } finally {
+                if (!stalled) {
+                    d.close();
+                }
+            }
+        }
+
+        private String gpuMethod(List<DeviceContext> participants) {
+            Set<GpuClock> clocks = new HashSet<>();
+            for (DeviceContext dc : participants) {
+                clocks.add(clockOf(dc));
+            }
+            List<String> methods = new ArrayList<>();
+            for (GpuClock c : clocks) {
+                methods.add(c == swiftShaderClock ? "SwiftShader: " + c.method() + ", +-" + c.uncertaintyNanos() / 1000 + " us across drivers"
+                        : "lavapipe: " + c.method());
+            }
+            return "clocks: " + String.join("; ", methods);
+        }
+
+        private Recorder[] runWorkers(String scenario, List<SurfaceRun.Worker> workers, List<Thread> charged) throws InterruptedException {
+            Phase phase = new Phase();
+            SurfaceRun run = new SurfaceRun(scenario, phase, s.stallNanos());
+            List<String> names = new ArrayList<>();
+            List<Runnable> bodies = new ArrayList<>();
+            for (SurfaceRun.Worker w : workers) {
+                names.add("baton-bench-" + w.recorder.name);
+                bodies.add(() -> run.work(w));
+            }
+            Coordinator.Measured m = Coordinator.run(scenario, phase, names, bodies, charged, s.warmupNanos(), s.measureNanos(),
+                    s.stallNanos(), null);
+            Recorder[] recorders = new Recorder[workers.size()];
+            for (int i = 0; i < recorders.length; i++) {
+                recorders[i] = workers.get(i).recorder;
+            }
+            lastMeasured = m;
+            return recorders;
+        }
+
+        private Coordinator.Measured lastMeasured;
+
+        private void totals(Recorder[] recorders, Series... all) {
+            long handoffs = Recorder.handoffs(recorders);
+            long copied = Recorder.copiedBytes(recorders);
+            for (Series x : all) {
+                x.totals(handoffs, lastMeasured.elapsedNanos(), lastMeasured.cpuNanos(), copied, lastMeasured.allocatedBytes());
+                x.processCpu(lastMeasured.processCpuNanos());
+            }
+        }
+
+        /** N producers, each on its own lavapipe device and surface, into one compositor device that visits them in turn. */
+        private void fanIn(DeviceContext compositor) throws InterruptedException {
+            int[] counts = s.fanIn();
+            for (int c = 0; c < counts.length; c++) {
+                int n = counts[c];
+                step("fan-in N=" + n);
+                String scenario = "fan-in N=" + n;
+                int cap = Math.max(2_000, s.capacity() / n);
+                String floorPrefix = n == 1 ? null : floor("fan-in N=1", SyncTier.HOST_BRIDGE.toString());
+                Series cpu = series(scenario, SyncTier.HOST_BRIDGE.toString(), n + " lavapipe + compositor", Series.Metric.CPU_HANDOFF,
+                        floorPrefix, cap * n);
+                Series e2e = series(scenario, SyncTier.HOST_BRIDGE.toString(), n + " lavapipe + compositor", Series.Metric.END_TO_END,
+                        floorPrefix, cap * n);
+                Disposer d = new Disposer();
+                boolean stalled = false;
+                try {
+                    Set<Thread> bridgesBefore = Coordinator.threadsNamed(HOST_BRIDGE_THREAD);
+                    List<SurfaceRun.Worker> workers = new ArrayList<>();
+                    SurfaceRun.Worker comp = new SurfaceRun.Worker(new Recorder(n, compositor.name(), lavapipeClock, cap * n));
+                    for (int k = 0; k < n; k++) {
+                        DeviceContext producer = d.add(device(LAVAPIPE, "producer#" + k));
+                        SharedSurface surface = d.add(SharedSurface.create("fan-in-" + k, s.width(), s.height(),
+                                List.of(producer, compositor), SharedSurface.Options.defaults()));
+                        SurfaceRun.Mailbox mailbox = new SurfaceRun.Mailbox();
+                        TimedWork pw = d.add(TimedWork.create(producer, surface.endpoint(0).image().handle(), s.width(), s.height(),
+                                TimedWork.Kind.CLEAR, SLOTS, false));
+                        TimedWork cw = d.add(TimedWork.create(compositor, surface.endpoint(1).image().handle(), s.width(), s.height(),
+                                TimedWork.Kind.READ, SLOTS, false));
+                        SurfaceRun.Worker w = new SurfaceRun.Worker(new Recorder(k, producer.name(), lavapipeClock, cap));
+                        w.visits.add(new SurfaceRun.Visit(surface.endpoint(0), 0, 1, true, false, mailbox, pw));
+                        comp.visits.add(new SurfaceRun.Visit(surface.endpoint(1), 1, 0, false, true, mailbox, cw));
+                        workers.add(w);
+                    }
+                    workers.add(comp);
+                    Set<Thread> bridges = Coordinator.threadsNamed(HOST_BRIDGE_THREAD);
+                    bridges.removeAll(bridgesBefore);
+                    Recorder[] recorders = runWorkers(scenario, workers, new ArrayList<>(bridges));
+                    Recorder.collect(recorders, cpu, null, e2e);
+                    totals(recorders, cpu, e2e);
+                    cpu.note("release to acquire returning, both directions (producer -> compositor, compositor -> producer); "
+                            + "costs include the " + bridges.size() + " host-bridge thread(s)");
+                    e2e.note("producer's submit to the compositor's last GPU timestamp for that surface");
+                } catch (StallException e) {
+                    stalled = true;
+                    throw e;
+                } finally {
+                    if (!stalled) {
+                        d.close();
+                    }
+                }
+            }
+        }
+
+        /** The N-producer scaling lines, from every round's fan-in series. */
+        private void scaling() {
+            keepPending();
+            int[] counts = s.fanIn();
+            double[] x = new double[counts.length];
+            double[] cpuP50 = new double[counts.length];
+            double[] e2eP50 = new double[counts.length];
+            for (int c = 0; c < counts.length; c++) {
+                String prefix = "fan-in N=" + counts[c] + " / " + SyncTier.HOST_BRIDGE + " / ";
+                x[c] = counts[c];
+                Series cpu = report.find(prefix + Series.Metric.CPU_HANDOFF.label);
+                Series e2e = report.find(prefix + Series.Metric.END_TO_END.label);
+                cpuP50[c] = cpu == null ? Double.NaN : cpu.distribution().p50Nanos() / 1e3;
+                e2eP50[c] = e2e == null ? Double.NaN : e2e.distribution().p50Nanos() / 1e3;
+            }
+            report.scaling(new Plot.ScalingSeries("cpu handoff p50", x, cpuP50));
+            report.scaling(new Plot.ScalingSeries("end-to-end p50", x, e2eP50));
+        }
+    }
+}
