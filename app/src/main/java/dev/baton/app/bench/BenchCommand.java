@@ -35,6 +35,9 @@ import java.util.Set;
  * producers into one compositor. A scenario whose driver is missing is skipped with a note.
  */
 public final class BenchCommand {
+    /** The CPU floors alternate park/unpark and the keyed mutex in this many slices per round. */
+    static final int CPU_FLOOR_SLICES = 8;
+
     static final String LAVAPIPE = "llvmpipe";
     static final String SWIFTSHADER = "SwiftShader";
     /** The HostBridge thread's name in the sync module (looked up to charge its CPU and allocations). */
@@ -42,8 +45,6 @@ public final class BenchCommand {
     static final int SLOTS = 3;
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
-    /** The spin budget of the keyed-mutex experiment row: none, park at once. */
-    static final long EXPERIMENT_SPIN_NANOS = 0L;
 
     private BenchCommand() {}
 
@@ -381,20 +382,26 @@ public final class BenchCommand {
         private void cpuFloors() throws InterruptedException {
             int cap = s.capacity();
             Series park = series("cpu floor", "park/unpark", "2 threads", Series.Metric.CPU_HANDOFF, null, cap);
-            ParkPingPong.run(park, s.warmupNanos(), s.measureNanos(), s.stallNanos());
-            park.note("LockSupport.unpark to the other thread seeing its turn, both directions: the CPU floor of any "
-                    + "blocking handoff. Bimodal on small VMs: about 1 us while the partner's core has not gone idle yet, 20-30 us "
-                    + "when it has (a cross-core wake-up); compare ratios within one run only");
             Series mutex = series("cpu floor", "keyed-mutex", "2 threads", Series.Metric.CPU_HANDOFF,
                     floor("cpu floor", "park/unpark"), cap);
-            KeyedMutexPingPong.run(mutex, KeyedMutex.DEFAULT_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
-            mutex.note("two handles, keys 0/1, no GPU, default spin " + KeyedMutex.DEFAULT_SPIN_NANOS / 1000
-                    + " us then park (what surfaces use): release to the other thread's acquire returning, both directions");
-            // The same without spinning, to measure how much of the gap to park/unpark the spin budget explains.
-            Series spin = series("cpu floor", "keyed-mutex spin " + EXPERIMENT_SPIN_NANOS / 1000 + "us", "2 threads",
-                    Series.Metric.CPU_HANDOFF, floor("cpu floor", "park/unpark"), cap);
-            KeyedMutexPingPong.run(spin, EXPERIMENT_SPIN_NANOS, s.warmupNanos(), s.measureNanos(), s.stallNanos());
-            spin.note("experiment: as keyed-mutex but parking at once (KeyedMutex.create(key, bytes, 0)), not what surfaces use");
+            // Both ping-pongs are bimodal on small VMs (a fast mode while the partner's core is still awake, a
+            // cross-core wake-up mode otherwise) and the mode changes every few seconds: alternate the two in
+            // short slices so each sees the same mix, and compare what they pooled.
+            for (int slice = 0; slice < CPU_FLOOR_SLICES; slice++) {
+                Series p = new Series(park.scenario, park.tier, park.devices, park.metric, park.floorLabel, cap / CPU_FLOOR_SLICES);
+                ParkPingPong.run(p, s.warmupNanos() / CPU_FLOOR_SLICES, s.measureNanos() / CPU_FLOOR_SLICES, s.stallNanos());
+                park.absorb(p);
+                Series m = new Series(mutex.scenario, mutex.tier, mutex.devices, mutex.metric, mutex.floorLabel, cap / CPU_FLOOR_SLICES);
+                KeyedMutexPingPong.run(m, KeyedMutex.DEFAULT_SPIN_NANOS, s.warmupNanos() / CPU_FLOOR_SLICES,
+                        s.measureNanos() / CPU_FLOOR_SLICES, s.stallNanos());
+                mutex.absorb(m);
+            }
+            park.note("LockSupport.unpark to the other thread seeing its turn, both directions: the CPU floor of any "
+                    + "blocking handoff. Bimodal on small VMs: about 1 us while the partner's core has not gone idle yet, 20-30 us "
+                    + "when it has (a cross-core wake-up); measured in " + CPU_FLOOR_SLICES + " slices alternating with the keyed mutex");
+            mutex.note("two handles, keys 0/1, no GPU, default spin (" + KeyedMutex.DEFAULT_SPIN_NANOS
+                    + " ns) then park, as surfaces use it: release to the other thread's acquire returning, both directions; "
+                    + "alternated with park/unpark in " + CPU_FLOOR_SLICES + " slices");
         }
 
         private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clock)
