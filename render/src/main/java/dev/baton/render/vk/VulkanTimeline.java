@@ -10,6 +10,7 @@ import dev.baton.render.VkResults;
 import dev.baton.sync.Timeline;
 import java.nio.LongBuffer;
 import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.vulkan.*;
 
 /**
@@ -92,12 +93,15 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
 
     @Override
     public long completedValue() {
+        // Address-based calls throughout this class: no buffer or struct wrapper objects per call, so the
+        // handoff path (the host bridge polls and signals here) allocates nothing even before the JIT runs.
         try (MemoryStack stack = stackPush()) {
-            LongBuffer value = stack.mallocLong(1);
-            device.checkLoss(vkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
-            return value.get(0);
+            long value = stack.nmalloc(8, 8);
+            device.checkLoss(nvkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
+            return MemoryUtil.memGetLong(value);
         }
     }
+
 
     @Override
     public boolean awaitValue(long value, long timeoutNanos) throws InterruptedException {
@@ -106,11 +110,18 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
         }
         long deadline = System.nanoTime() + timeoutNanos;
         try (MemoryStack stack = stackPush()) {
-            VkSemaphoreWaitInfo info = VkSemaphoreWaitInfo.calloc(stack).sType$Default()
-                    .semaphoreCount(1).pSemaphores(stack.longs(semaphore)).pValues(stack.longs(value));
+            long info = stack.ncalloc(VkSemaphoreWaitInfo.ALIGNOF, 1, VkSemaphoreWaitInfo.SIZEOF);
+            long semaphores = stack.nmalloc(8, 8);
+            long values = stack.nmalloc(8, 8);
+            MemoryUtil.memPutLong(semaphores, semaphore);
+            MemoryUtil.memPutLong(values, value);
+            VkSemaphoreWaitInfo.nsType(info, VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO);
+            VkSemaphoreWaitInfo.nsemaphoreCount(info, 1);
+            MemoryUtil.memPutAddress(info + VkSemaphoreWaitInfo.PSEMAPHORES, semaphores);
+            MemoryUtil.memPutAddress(info + VkSemaphoreWaitInfo.PVALUES, values);
             while (true) {
                 long left = deadline - System.nanoTime();
-                int result = device.checkLoss(vkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
+                int result = device.checkLoss(nvkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
                         "vkWaitSemaphores", name);
                 if (result == VK_SUCCESS) {
                     return true;
@@ -136,8 +147,11 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
             return;
         }
         try (MemoryStack stack = stackPush()) {
-            VkSemaphoreSignalInfo info = VkSemaphoreSignalInfo.calloc(stack).sType$Default().semaphore(semaphore).value(value);
-            device.checkLoss(vkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
+            long info = stack.ncalloc(VkSemaphoreSignalInfo.ALIGNOF, 1, VkSemaphoreSignalInfo.SIZEOF);
+            VkSemaphoreSignalInfo.nsType(info, VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO);
+            VkSemaphoreSignalInfo.nsemaphore(info, semaphore);
+            VkSemaphoreSignalInfo.nvalue(info, value);
+            device.checkLoss(nvkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
         }
     }
 
