@@ -3,6 +3,7 @@ package dev.baton.app.demo;
 import dev.baton.app.cli.Flags;
 import dev.baton.app.cli.UsageException;
 import dev.baton.render.SyncTier;
+import dev.baton.render.vk.VulkanInstance;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +69,29 @@ public final class DemoCommand {
             out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
         }
         return options.headless() ? HeadlessDemo.run(options, out, err) : WindowDemo.run(options, out, err);
+    }
+
+    /** Starts Vulkan for a run (validated with --validate), or prints why it cannot and returns null. */
+    static VulkanInstance startVulkan(DemoOptions options, PrintStream err) {
+        try {
+            return VulkanInstance.create(options.validate());
+        } catch (RuntimeException e) {
+            err.println("baton demo: cannot start Vulkan: " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** With --validate, prints what the layer reported; a clean run with messages becomes a failure (1). */
+    static int withValidation(VulkanInstance vulkan, DemoOptions options, int result, PrintStream out, PrintStream err) {
+        if (!options.validate()) {
+            return result;
+        }
+        int messages = vulkan.validationMessageCount();
+        out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
+        for (String m : vulkan.validationMessages()) {
+            err.println("  " + m);
+        }
+        return messages > 0 && result == 0 ? 1 : result;
     }
 
     private static boolean noDisplay() {

@@ -35,11 +35,8 @@ final class HeadlessDemo {
     private HeadlessDemo() {}
 
     static int run(DemoOptions options, PrintStream out, PrintStream err) {
-        VulkanInstance vulkan;
-        try {
-            vulkan = VulkanInstance.create(options.validate());
-        } catch (RuntimeException e) {
-            err.println("baton demo: cannot start Vulkan: " + e.getMessage());
+        VulkanInstance vulkan = DemoCommand.startVulkan(options, err);
+        if (vulkan == null) {
             return 1;
         }
         try (vulkan) {
@@ -54,17 +51,7 @@ final class HeadlessDemo {
             try (gl) {
                 result = composite(options, vulkan, gl, out, err);
             }
-            if (options.validate()) {
-                int messages = vulkan.validationMessageCount();
-                out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
-                for (String m : vulkan.validationMessages()) {
-                    err.println("  " + m);
-                }
-                if (messages > 0 && result == 0) {
-                    result = 1;
-                }
-            }
-            return result;
+            return DemoCommand.withValidation(vulkan, options, result, out, err);
         }
     }
 
@@ -85,7 +72,7 @@ final class HeadlessDemo {
         DemoSession session = new DemoSession(vulkan, gl, glInfo, options);
         FrameWriter writer = null;
         ByteBuffer pixels = MemoryUtil.memAlloc(cols * w * rows * h * 4);
-        try (ShutdownSignal signal = new ShutdownSignal(15_000); TileCompositor canvas = new TileCompositor(cols * w, rows * h)) {
+        try (ShutdownSignal signal = new ShutdownSignal(15_000); TileCompositor canvas = new TileCompositor(gl, cols * w, rows * h)) {
             for (int i = 0; i < n; i++) {
                 session.addProducer(options.tier());
             }
@@ -99,6 +86,7 @@ final class HeadlessDemo {
             Resources resources = new Resources(start, soak ? Math.min(soakNanos / 4, 60_000_000_000L) : 0);
             long lastChange = start;
             long lastWrite = 0;
+            long lastProgress = 0;
             boolean wroteAny = false;
             int composited = 0;
             boolean interrupted = false;
@@ -118,7 +106,10 @@ final class HeadlessDemo {
                 }
                 lastChange = System.nanoTime();
                 List<ProducerFeed> feeds = session.feeds();
-                String[] titles = new String[feeds.size()];
+                long now = System.nanoTime();
+                // Titles are only built for frames that are written: no garbage in the frame loop otherwise.
+                boolean write = !soak || !wroteAny || now - lastWrite >= sampleEveryNanos;
+                String[] titles = write ? new String[feeds.size()] : null;
                 for (int i = 0; i < feeds.size(); i++) {
                     ProducerFeed f = feeds.get(i);
                     int x = (i % cols) * w;
@@ -129,8 +120,10 @@ final class HeadlessDemo {
                     } else {
                         canvas.fill(x, y, w, h, f.abandoned() ? 0.45f : 0.12f, 0.08f, 0.08f);
                     }
-                    titles[i] = f.producer.name + " " + f.producer.scene.label() + " [" + f.ring.get(0).tier() + "] frame "
-                            + f.displayedFrame() + (f.abandoned() ? " ABANDONED" : "");
+                    if (write) {
+                        titles[i] = f.producer.name + " " + f.producer.scene.label() + " [" + f.ring.get(0).tier() + "] frame "
+                                + f.displayedFrame() + (f.abandoned() ? " ABANDONED" : "");
+                    }
                 }
                 canvas.readback(pixels);
                 for (int i = 0; i < feeds.size(); i++) {
@@ -139,14 +132,17 @@ final class HeadlessDemo {
                         checks.check(pixels, cols * w, (i % cols) * w, (i / cols) * h, w, h, f.displayedFrame(), f.producer.name, composited);
                     }
                 }
-                long now = System.nanoTime();
-                if (!soak || !wroteAny || now - lastWrite >= sampleEveryNanos) {
+                if (write) {
                     writer.submit(composited, pixels, titles);
                     lastWrite = now;
                     wroteAny = true;
                 }
                 composited++;
                 resources.sample(now);
+                if (now - lastProgress < 200_000_000L && composited < options.frames()) {
+                    continue;   // the status text is built at most five times a second
+                }
+                lastProgress = now;
                 if (soak) {
                     progress.update((now - start) / 1_000_000_000L, String.format(Locale.ROOT, "%d frames, RSS %d MiB, %d fds",
                             composited, resources.lastRssKib / 1024, resources.lastFds));
@@ -279,14 +275,20 @@ final class HeadlessDemo {
         }
     }
 
-    /** RSS and fd samples: after warm-up and at the end, for the soak's flatness check. */
+    /**
+     * RSS, Java heap in use and fd samples: after warm-up and at the end, for the soak's flatness
+     * check. The two compared samples follow a full GC, so garbage and heap sizing policy do not read
+     * as a leak; progress samples in between are cheap (/proc only, once a second).
+     */
     private static final class Resources {
         private final long start;
         private final long warmupNanos;
         private long warmRssKib = -1;
         private long warmFds = -1;
+        private long warmHeapKib = -1;
         long lastRssKib;
         long lastFds;
+        private long lastHeapKib;
         private long nextSample;
 
         Resources(long start, long warmupNanos) {
@@ -295,15 +297,22 @@ final class HeadlessDemo {
         }
 
         void sample(long now) {
-            if (now != Long.MAX_VALUE && now < nextSample) {
+            boolean last = now == Long.MAX_VALUE;
+            if (!last && now < nextSample) {
                 return;
             }
             nextSample = now + 1_000_000_000L;   // /proc reads allocate: once a second at most
+            boolean warm = warmRssKib < 0 && !last && now - start >= warmupNanos;
+            if (warm || last) {
+                System.gc();
+                lastHeapKib = (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1024;
+            }
             lastRssKib = ProcessStats.residentKib();
             lastFds = ProcessStats.openFds();
-            if (warmRssKib < 0 && now - start >= warmupNanos && now != Long.MAX_VALUE) {
+            if (warm) {
                 warmRssKib = lastRssKib;
                 warmFds = lastFds;
+                warmHeapKib = lastHeapKib;
             }
         }
 
@@ -311,9 +320,10 @@ final class HeadlessDemo {
         boolean report(PrintStream out) {
             boolean fdsFlat = lastFds <= warmFds;
             boolean rssFlat = lastRssKib <= warmRssKib * 1.2;
-            out.printf(Locale.ROOT, "Resources after warm-up: RSS %d MiB, %d fds; at the end: RSS %d MiB (%+.1f%%), %d fds (%+d)%s%n",
-                    warmRssKib / 1024, warmFds, lastRssKib / 1024, 100.0 * (lastRssKib - warmRssKib) / Math.max(1, warmRssKib), lastFds,
-                    lastFds - warmFds, fdsFlat && rssFlat ? " (flat)" : "  <-- GREW");
+            out.printf(Locale.ROOT, "Resources after warm-up: RSS %d MiB, heap in use %d MiB, %d fds; at the end: RSS %d MiB (%+.1f%%), "
+                    + "heap in use %d MiB, %d fds (%+d)%s%n", warmRssKib / 1024, warmHeapKib / 1024, warmFds, lastRssKib / 1024,
+                    100.0 * (lastRssKib - warmRssKib) / Math.max(1, warmRssKib), lastHeapKib / 1024, lastFds, lastFds - warmFds,
+                    fdsFlat && rssFlat ? " (flat)" : "  <-- GREW");
             return fdsFlat && rssFlat;
         }
     }

@@ -48,11 +48,8 @@ final class WindowDemo {
     private WindowDemo() {}
 
     static int run(DemoOptions options, PrintStream out, PrintStream err) {
-        VulkanInstance vulkan;
-        try {
-            vulkan = VulkanInstance.create(options.validate());
-        } catch (RuntimeException e) {
-            err.println("baton demo: cannot start Vulkan: " + e.getMessage());
+        VulkanInstance vulkan = DemoCommand.startVulkan(options, err);
+        if (vulkan == null) {
             return 1;
         }
         int result;
@@ -67,16 +64,7 @@ final class WindowDemo {
             try (window) {
                 result = new WindowDemo.Ui(options, vulkan, window, signal, out, err).run();
             }
-            if (options.validate()) {
-                int messages = vulkan.validationMessageCount();
-                out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
-                for (String m : vulkan.validationMessages()) {
-                    err.println("  " + m);
-                }
-                if (messages > 0 && result == 0) {
-                    result = 1;
-                }
-            }
+            result = DemoCommand.withValidation(vulkan, options, result, out, err);
         }
         return result;
     }

@@ -116,13 +116,7 @@ public final class Plot {
                 prevX = px;
                 prevY = py;
             }
-            int col = i % 2;
-            int row = i / 2;
-            int lx = f.x + col * (f.w / 2);
-            int ly = legendY + row * 16;
-            g.fillRect(lx, ly - 8, 14, 4);
-            g.setColor(Color.BLACK);
-            g.drawString(s.label() + " (n=" + v.length + ")", lx + 20, ly - 2);
+            legend(g, f, legendY, i, c, s.label() + " (n=" + v.length + ")");
         }
         g.setStroke(new BasicStroke(1f));
     }
@@ -174,18 +168,22 @@ public final class Plot {
                 prevX = px;
                 prevY = py;
             }
-            int col = i % 2;
-            int row = i / 2;
-            int lx = f.x + col * (f.w / 2);
-            int ly = legendY + row * 16;
-            g.fillRect(lx, ly - 8, 14, 4);
-            g.setColor(Color.BLACK);
-            g.drawString(s.label(), lx + 20, ly - 2);
+            legend(g, f, legendY, i, c, s.label());
         }
         g.setStroke(new BasicStroke(1f));
     }
 
     private record Frame(int x, int y, int w, int h) {}
+
+    /** Legend entry {@code i}: two columns under the frame, a colour swatch and the label. */
+    private static void legend(Graphics2D g, Frame f, int legendY, int i, Color colour, String label) {
+        int lx = f.x + (i % 2) * (f.w / 2);
+        int ly = legendY + (i / 2) * 16;
+        g.setColor(colour);
+        g.fillRect(lx, ly - 8, 14, 4);
+        g.setColor(Color.BLACK);
+        g.drawString(label, lx + 20, ly - 2);
+    }
 
     private static void axes(Graphics2D g, Frame f, String xLabel, String yLabel, String title) {
         g.setColor(Color.BLACK);
