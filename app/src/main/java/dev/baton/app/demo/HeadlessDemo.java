@@ -375,7 +375,7 @@ final class HeadlessDemo {
             for (ProducerFeed f : e.getValue()) {
                 f.latency.copyInto(merged);
             }
-            out.printf(Locale.ROOT, "Handoff latency, %s (release -> compositor sees the frame ready): p50 %.0f us, p99 %.0f us over %d handoffs%n",
+            out.printf(Locale.ROOT, "Handoff latency, %s (release -> compositor sees the frame ready): p50 %.0f us, p99 %.0f us over the last %d handoffs%n",
                     e.getKey(), merged.quantileMicros(0.5), merged.quantileMicros(0.99), merged.size());
         }
         long bad = 0;
