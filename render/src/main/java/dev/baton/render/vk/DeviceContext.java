@@ -443,7 +443,8 @@ public final class DeviceContext implements AutoCloseable {
         }
         if (best < 0) {
             throw new IllegalStateException(name + " has no memory type with flags 0x" + Integer.toHexString(required)
-                    + " in type bits 0x" + Integer.toHexString(typeBits));
+                    + " in type bits 0x" + Integer.toHexString(typeBits) + "; this driver cannot back the resource:"
+                    + " use another device (./baton devices lists them)");
         }
         return best;
     }
@@ -459,9 +460,9 @@ public final class DeviceContext implements AutoCloseable {
             return;
         }
         closed = true;
-        if (!lost) {
-            vkDeviceWaitIdle(device); // a lost device returns DEVICE_LOST here; destroying is still valid
-        }
+        // Also on a lost device: work submitted before the loss may still run (an injected loss, a late
+        // report), and a really lost device answers at once with VK_ERROR_DEVICE_LOST; destroying is valid then.
+        vkDeviceWaitIdle(device);
         vkDestroyCommandPool(device, commandPool, null);
         vkDestroyDevice(device, null);
         memoryProperties.free();
