@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
- * Faults on real drivers (lavapipe, host-bridge tier), each checking that the rest keeps running: a
- * device lost while it owns a surface (producer side and consumer side), a render thread that dies
- * owning a surface, a consumer that stops acquiring, and a storm of short timeouts. Every test ends
+ * Faults on real drivers (lavapipe, host-bridge tier; llvmpipe GL for the compositor), each checking
+ * that the rest keeps running: a device lost while it owns a surface (producer side and consumer
+ * side, and with work still pending), a render thread or GL compositor loop that dies owning a
+ * surface, a consumer that stops acquiring, and a storm of short timeouts. Every test ends
  * by closing everything it made and checking that no fd is left open; leaked Vulkan objects are
  * reported by the validation layer when the devices are destroyed, and {@link GpuTest} fails on any
  * message.
@@ -202,6 +203,43 @@ class FaultTest extends GpuTest {
         assertTrue(reuse.getMessage().contains("abandoned"), reuse.getMessage());
 
         closeQuickly(); // waits for the dead thread's last submit, then frees everything
+        assertEquals(fdsBefore, LeakTest.openFds(), "open fds before and after the fault");
+    }
+
+    @Test
+    void aGlCompositorLoopThatDiesOwningTheSurfaceAbandonsItThroughAbandon() throws Exception {
+        int fdsBefore = fdBaselineAfterWarmUp();
+        dev.baton.render.gl.EglContext gl;
+        try {
+            gl = own(dev.baton.render.gl.EglContext.create(false)); // this thread owns GL
+        } catch (dev.baton.render.gl.GlUnavailableException e) {
+            requireOrSkip(false, "OpenGL via EGL surfaceless (" + e.getMessage() + ")", dev.baton.render.gl.GlUnavailableException.PACKAGES);
+            throw e;
+        }
+        DeviceContext vk = device(LAVAPIPE, "lavapipe#producer");
+        TestPattern pattern = own(new TestPattern(vk, W, H));
+        SharedSurface surface = own(SharedSurface.create("gl-orphan", W, H, List.of(vk),
+                new SharedSurface.GlSide(gl, dev.baton.render.gl.GlInfo.query(gl)), SharedSurface.Options.defaults()));
+        GlEndpoint compositor = surface.glEndpoint();
+        turn(surface.endpoint(0), pattern, PRODUCER_KEY, CONSUMER_KEY, 1);
+        // The producer's render thread waits for the surface back while the compositor's loop owns it and dies.
+        Waiter producer = Waiter.start("producer", () -> surface.endpoint(0).acquire(PRODUCER_KEY, LONG_WAIT_NANOS).status());
+        long thrownNanos = 0;
+        try {
+            GlEndpoint.GlLease lease = compositor.acquire(CONSUMER_KEY, 5 * SECOND_NANOS);
+            assertEquals(AcquireStatus.ACQUIRED, lease.status());
+            awaitWaiters(surface, 1);
+            thrownNanos = System.nanoTime();
+            throw new IllegalStateException("simulated bug in the compositor loop");
+        } catch (IllegalStateException bug) {
+            compositor.abandon(); // what the loop's catch/finally does
+        }
+        assertEquals(AcquireStatus.ABANDONED, producer.await());
+        reportWake("GL compositor loop died", thrownNanos, thrownNanos, producer.returnedNanos);
+        assertTrue(surface.isAbandoned());
+        assertThrows(IllegalStateException.class, () -> compositor.acquire(CONSUMER_KEY, 0));
+
+        closeQuickly();
         assertEquals(fdsBefore, LeakTest.openFds(), "open fds before and after the fault");
     }
 
