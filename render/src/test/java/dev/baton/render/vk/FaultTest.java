@@ -41,12 +41,8 @@ class FaultTest extends GpuTest {
     @Test
     void producerDeviceLostWhileOwningWakesTheBlockedConsumerAndOtherSurfacesKeepHandingOff() throws Exception {
         int fdsBefore = fdBaselineAfterWarmUp();
-        DeviceContext a = device(LAVAPIPE, "lavapipe#producer");
-        DeviceContext b = device(LAVAPIPE, "lavapipe#consumer");
+        lavapipePair("faulty");
         Pair other = pair("other");
-        TestPattern pa = own(new TestPattern(a, W, H));
-        TestPattern pb = own(new TestPattern(b, W, H));
-        SharedSurface surface = own(SharedSurface.create("faulty", W, H, List.of(a, b), SharedSurface.Options.defaults()));
         other.start();
         turn(surface.endpoint(0), pa, PRODUCER_KEY, CONSUMER_KEY, 1);
         turn(surface.endpoint(1), pb, CONSUMER_KEY, PRODUCER_KEY, 2);
@@ -74,11 +70,7 @@ class FaultTest extends GpuTest {
     @Test
     void consumerDeviceLostWhileOwningWakesProducersAndItsHandleThrowsDeviceRemoved() throws Exception {
         int fdsBefore = fdBaselineAfterWarmUp();
-        DeviceContext a = device(LAVAPIPE, "lavapipe#producer");
-        DeviceContext b = device(LAVAPIPE, "lavapipe#consumer");
-        TestPattern pa = own(new TestPattern(a, W, H));
-        TestPattern pb = own(new TestPattern(b, W, H));
-        SharedSurface surface = own(SharedSurface.create("faulty", W, H, List.of(a, b), SharedSurface.Options.defaults()));
+        lavapipePair("faulty");
         SurfaceEndpoint producer = surface.endpoint(0);
         SurfaceEndpoint consumer = surface.endpoint(1);
         turn(producer, pa, PRODUCER_KEY, CONSUMER_KEY, 1);
@@ -112,11 +104,8 @@ class FaultTest extends GpuTest {
     @Test
     void aSurfaceOnALostDeviceClosesCleanlyWhileWorkSubmittedBeforeTheLossStillRuns() throws Exception {
         int fdsBefore = fdBaselineAfterWarmUp();
-        DeviceContext a = device(LAVAPIPE, "lavapipe#producer");
-        DeviceContext b = device(LAVAPIPE, "lavapipe#consumer");
-        TestPattern pa = own(new TestPattern(a, W, H));
+        lavapipePair("late");
         VulkanTimeline gate = own(VulkanTimeline.create(a, "gate", 0, false));
-        SharedSurface surface = own(SharedSurface.create("late", W, H, List.of(a, b), SharedSurface.Options.defaults()));
         // A frame whose GPU work is held back by a gate, then a loss on the device's next submit: the
         // surface must neither destroy objects the pending work uses nor wait for the full teardown timeout.
         Lease lease = surface.endpoint(0).acquire(PRODUCER_KEY, 5 * SECOND_NANOS);
@@ -157,11 +146,7 @@ class FaultTest extends GpuTest {
     @Test
     void aProducerThreadThatDiesOwningTheSurfaceAbandonsItThroughAbandon() throws Exception {
         int fdsBefore = fdBaselineAfterWarmUp();
-        DeviceContext a = device(LAVAPIPE, "lavapipe#producer");
-        DeviceContext b = device(LAVAPIPE, "lavapipe#consumer");
-        TestPattern pa = own(new TestPattern(a, W, H));
-        TestPattern pb = own(new TestPattern(b, W, H));
-        SharedSurface surface = own(SharedSurface.create("orphan", W, H, List.of(a, b), SharedSurface.Options.defaults()));
+        lavapipePair("orphan");
         SurfaceEndpoint producer = surface.endpoint(0);
         turn(producer, pa, PRODUCER_KEY, CONSUMER_KEY, 1);
         turn(surface.endpoint(1), pb, CONSUMER_KEY, PRODUCER_KEY, 2);
@@ -246,11 +231,7 @@ class FaultTest extends GpuTest {
     @Test
     void aConsumerThatStopsAcquiringCostsProducersBoundedTimeoutsUntilItResumes() throws Exception {
         int fdsBefore = fdBaselineAfterWarmUp();
-        DeviceContext a = device(LAVAPIPE, "lavapipe#producer");
-        DeviceContext b = device(LAVAPIPE, "lavapipe#consumer");
-        TestPattern pa = own(new TestPattern(a, W, H));
-        TestPattern pb = own(new TestPattern(b, W, H));
-        SharedSurface surface = own(SharedSurface.create("stalled", W, H, List.of(a, b), SharedSurface.Options.defaults()));
+        lavapipePair("stalled");
         SurfaceEndpoint producer = surface.endpoint(0);
         SurfaceEndpoint consumer = surface.endpoint(1);
         int frame = 1;
@@ -291,11 +272,7 @@ class FaultTest extends GpuTest {
     @Test
     void aStormOfShortTimeoutsLeavesNoWaitersAndHandoffsGoOn() throws Exception {
         int fdsBefore = fdBaselineAfterWarmUp();
-        DeviceContext a = device(LAVAPIPE, "lavapipe#producer");
-        DeviceContext b = device(LAVAPIPE, "lavapipe#consumer");
-        TestPattern pa = own(new TestPattern(a, W, H));
-        TestPattern pb = own(new TestPattern(b, W, H));
-        SharedSurface surface = own(SharedSurface.create("stormy", W, H, List.of(a, b), SharedSurface.Options.defaults()));
+        lavapipePair("stormy");
         SurfaceEndpoint producer = surface.endpoint(0);
         SurfaceEndpoint consumer = surface.endpoint(1);
 
@@ -358,18 +335,30 @@ class FaultTest extends GpuTest {
 
     // ---- helpers ----
 
+    // The lavapipe pair most tests fault: set by lavapipePair, owned (closed by closeOwned/teardown).
+    private DeviceContext a;
+    private DeviceContext b;
+    private TestPattern pa;
+    private TestPattern pb;
+    private SharedSurface surface;
+
+    /** Two lavapipe devices (producer, consumer), a test pattern on each and a surface they share. */
+    private void lavapipePair(String surfaceName) {
+        a = device(LAVAPIPE, "lavapipe#producer");
+        b = device(LAVAPIPE, "lavapipe#consumer");
+        pa = own(new TestPattern(a, W, H));
+        pb = own(new TestPattern(b, W, H));
+        surface = own(SharedSurface.create(surfaceName, W, H, List.of(a, b), SharedSurface.Options.defaults()));
+    }
+
     /**
      * Opens and closes one device pair, surface and handoff so that what the driver and layer open
      * lazily and keep (fds) is open before counting, then returns the count.
      */
     private int fdBaselineAfterWarmUp() throws Exception {
-        DeviceContext a = device(LAVAPIPE, "warm-up#a");
-        DeviceContext b = device(LAVAPIPE, "warm-up#b");
-        TestPattern pa = own(new TestPattern(a, W, H));
-        TestPattern pb = own(new TestPattern(b, W, H));
-        SharedSurface s = own(SharedSurface.create("warm-up", W, H, List.of(a, b), SharedSurface.Options.defaults()));
-        turn(s.endpoint(0), pa, PRODUCER_KEY, CONSUMER_KEY, 1);
-        turn(s.endpoint(1), pb, CONSUMER_KEY, PRODUCER_KEY, 2);
+        lavapipePair("warm-up");
+        turn(surface.endpoint(0), pa, PRODUCER_KEY, CONSUMER_KEY, 1);
+        turn(surface.endpoint(1), pb, CONSUMER_KEY, PRODUCER_KEY, 2);
         closeOwned();
         return LeakTest.openFds();
     }
