@@ -32,7 +32,10 @@ final class DevicesCommand {
                 printHelp(out);
                 return 0;
             }
-            err.println("baton devices: unknown option '" + arg + "'; see ./baton devices --help");
+            // One line naming what was wrong and what the command accepts (it takes no options).
+            err.println(arg.startsWith("-")
+                    ? "baton devices: unknown option " + arg + "; devices takes no options but --help: run ./baton devices"
+                    : "baton devices: unexpected argument '" + arg + "'; devices takes no arguments: run ./baton devices");
             return 2;
         }
         int exit = 0;

@@ -102,7 +102,8 @@ public final class SyncTierSelector {
         }
         // a allocates and exports (a surface's first participant), b imports; GL only ever imports.
         if (!(a.memoryExport() && b.memoryImport())) {
-            return "OPAQUE_FD image memory cannot be exported by " + a.name() + " and imported by " + b.name();
+            return "OPAQUE_FD image memory cannot be exported by " + a.name() + " and imported by " + b.name()
+                    + " (Vulkan needs VK_KHR_external_memory_fd, GL needs GL_EXT_memory_object_fd)";
         }
         return null;
     }

@@ -159,7 +159,7 @@ public final class KeyedMutex implements AutoCloseable {
      * @throws IllegalStateException if the mutex is closed
      */
     public Handle open(String deviceName) {
-        Objects.requireNonNull(deviceName, "deviceName");
+        Objects.requireNonNull(deviceName, "deviceName is null: pass a name for messages, such as \"lavapipe#1\"");
         lock.lock();
         try {
             if (closed) {
@@ -413,7 +413,7 @@ public final class KeyedMutex implements AutoCloseable {
          * saturates to {@link Long#MAX_VALUE} nanoseconds never expires.
          */
         public AcquireResult acquire(long key, long timeout, TimeUnit unit) throws InterruptedException {
-            Objects.requireNonNull(unit, "unit");
+            Objects.requireNonNull(unit, "unit is null: pass the TimeUnit of the timeout, such as TimeUnit.MILLISECONDS");
             if (timeout < 0) {
                 throw negativeTimeout(timeout + " " + unit);
             }

@@ -97,6 +97,7 @@ public final class DeviceContext implements AutoCloseable {
         private int index = -1;
         private final Set<String> requiredExtensions = new LinkedHashSet<>();
         private final Set<String> optionalExtensions = new LinkedHashSet<>(List.of(EXTERNAL_MEMORY_FD, EXTERNAL_SEMAPHORE_FD));
+        private final Set<String> excludedExtensions = new LinkedHashSet<>();
 
         private Builder(VulkanInstance instance) {
             this.instance = instance;
@@ -126,7 +127,20 @@ public final class DeviceContext implements AutoCloseable {
             return this;
         }
 
-        /** Requires OPAQUE_FD memory sharing (import and export). */
+        /**
+         * Tests: behave as if the driver lacked {@code extension} (it is neither enabled nor counted
+         * as present), to exercise the paths of machines whose drivers have no external memory.
+         */
+        Builder withoutExtension(String extension) {
+            excludedExtensions.add(extension);
+            return this;
+        }
+
+        /**
+         * Requires OPAQUE_FD memory sharing (import and export). A device whose driver lacks
+         * {@code VK_KHR_external_memory_fd} is rejected with a reason naming the extension and the
+         * package of a driver that has it.
+         */
         public Builder requireMemorySharing() {
             return requireExtension(EXTERNAL_MEMORY_FD);
         }
@@ -160,12 +174,13 @@ public final class DeviceContext implements AutoCloseable {
                 return "Vulkan " + d.apiVersionString() + " < 1.3";
             }
             for (String e : requiredExtensions) {
-                if (!d.extensions().contains(e)) {
-                    return "lacks required extension " + e;
+                if (!d.extensions().contains(e) || excludedExtensions.contains(e)) {
+                    return missingExtensionReason(e);
                 }
             }
             if (requiredExtensions.contains(EXTERNAL_MEMORY_FD) && !(d.memoryExport() && d.memoryImport())) {
-                return "cannot export and import OPAQUE_FD memory for RGBA8 optimal images";
+                return "has " + EXTERNAL_MEMORY_FD + " but cannot export and import OPAQUE_FD memory for RGBA8 optimal"
+                        + " images; use a device that can (./baton devices shows each one's support)";
             }
             VkPhysicalDevice pd = instance.physicalDevice(d.index());
             if (queueFamily(pd) < 0) {
@@ -212,7 +227,7 @@ public final class DeviceContext implements AutoCloseable {
             int family = queueFamily(pd);
             Set<String> enabled = new LinkedHashSet<>(requiredExtensions);
             for (String e : optionalExtensions) {
-                if (d.extensions().contains(e)) {
+                if (d.extensions().contains(e) && !excludedExtensions.contains(e)) {
                     enabled.add(e);
                 }
             }
@@ -240,6 +255,22 @@ public final class DeviceContext implements AutoCloseable {
                 vkDestroyDevice(device, null);
                 throw e;
             }
+        }
+
+        /** Why a device lacking a required {@code extension} is rejected, and what to do about it. */
+        static String missingExtensionReason(String extension) {
+            if (extension.equals(EXTERNAL_MEMORY_FD)) {
+                return "lacks " + EXTERNAL_MEMORY_FD + ", which requireMemorySharing() needs to export and import surface"
+                        + " memory; install a driver that has it (mesa-vulkan-drivers: lavapipe has it), or drop"
+                        + " requireMemorySharing() and let surfaces copy through host memory (host-copy)";
+            }
+            if (extension.equals(EXTERNAL_SEMAPHORE_FD)) {
+                return "lacks " + EXTERNAL_SEMAPHORE_FD + ", needed to share semaphores; use a driver that has it"
+                        + " (SwiftShader from chromium-common, or a hardware driver), or do not require it: surfaces"
+                        + " then sync through the host bridge";
+            }
+            return "lacks required extension " + extension + "; use a device whose driver has it (./baton devices lists"
+                    + " each device), or do not require it";
         }
 
         private static int queueFamily(VkPhysicalDevice pd) {
@@ -443,7 +474,8 @@ public final class DeviceContext implements AutoCloseable {
         }
         if (best < 0) {
             throw new IllegalStateException(name + " has no memory type with flags 0x" + Integer.toHexString(required)
-                    + " in type bits 0x" + Integer.toHexString(typeBits));
+                    + " in type bits 0x" + Integer.toHexString(typeBits) + "; this driver cannot back the resource:"
+                    + " use another device (./baton devices lists them)");
         }
         return best;
     }
@@ -459,9 +491,9 @@ public final class DeviceContext implements AutoCloseable {
             return;
         }
         closed = true;
-        if (!lost) {
-            vkDeviceWaitIdle(device); // a lost device returns DEVICE_LOST here; destroying is still valid
-        }
+        // Also on a lost device: work submitted before the loss may still run (an injected loss, a late
+        // report), and a really lost device answers at once with VK_ERROR_DEVICE_LOST; destroying is valid then.
+        vkDeviceWaitIdle(device);
         vkDestroyCommandPool(device, commandPool, null);
         vkDestroyDevice(device, null);
         memoryProperties.free();

@@ -33,8 +33,9 @@ import org.lwjgl.system.MemoryUtil;
  *       {@link GlLease#markWritten()} it reads the texture back into host memory for the next owner.
  * </ul>
  *
- * <p>Thread contract: everything on the GL context's owner thread. With GL (not EGL) fences, call
- * {@link #poll()} about once per frame so the host bridge sees GL's progress.
+ * <p>Thread contract: everything on the GL context's owner thread, except {@link #abandon()} (any
+ * thread). With GL (not EGL) fences, call {@link #poll()} about once per frame so the host bridge sees
+ * GL's progress.
  */
 public final class GlEndpoint implements Participant, AutoCloseable {
     private final SharedSurface surface;
@@ -47,6 +48,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
     private final ByteBuffer hostPixels;        // host-copy tier: our pixels after a write, else null
     private final GlLease lease = new GlLease();
     private boolean closed;
+    private volatile boolean abandoned;
 
     private GlEndpoint(SharedSurface surface, GlContext context, KeyedMutex.Handle handle, GlFenceTimeline timeline,
                        GlImportedTexture imported, GlLocalTexture local) {
@@ -98,8 +100,13 @@ public final class GlEndpoint implements Participant, AutoCloseable {
      * @return this endpoint's reused lease (valid until its release)
      */
     public GlLease acquire(long key, long timeoutNanos) throws InterruptedException {
+        if (abandoned) {
+            throw new IllegalStateException("acquire on " + this + ", which was abandoned (GlEndpoint.abandon);"
+                    + " it takes no part in the surface any more: create a new surface");
+        }
         if (lease.held) {
-            throw new IllegalStateException(this + " already holds the surface (recursive acquire)");
+            throw new IllegalStateException(this + " already holds the surface (recursive acquire): release the lease"
+                    + " (GlLease.release) before acquiring again");
         }
         AcquireResult result = handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS);
         lease.status = result.status();
@@ -111,6 +118,19 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         lease.written = false;
         lease.source = lease.held ? (tier == SyncTier.HOST_COPY ? surface.contentHolder : surface.lastSignaller) : null;
         return lease;
+    }
+
+    /**
+     * Gives up GL's part in the surface, for a compositor loop that dies or stops: closes its
+     * keyed-mutex handle, so that if GL owns the surface the mutex is abandoned and every blocked
+     * acquire of the Vulkan participants wakes at once with {@link AcquireStatus#ABANDONED} (sticky:
+     * recreate the surface). Any thread, never blocks, never throws, idempotent; frees no GL objects
+     * ({@link SharedSurface#close()} does, on the GL owner thread).
+     */
+    public void abandon() {
+        abandoned = true;
+        handle.close(); // the lease stays as it is: it belongs to the GL thread, and its release now throws
+
     }
 
     /** This endpoint's reused lease: the one {@link #acquire} returned, still held until its release. */
@@ -238,7 +258,8 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         public void markWritten() {
             checkHeld();
             if (!ready) {
-                throw new IllegalStateException("write only after ready(): the previous owner's work may still be running");
+                throw new IllegalStateException("markWritten() before ready() on " + GlEndpoint.this + ": the previous owner's"
+                        + " work may still be running; write only once ready() or awaitReady() returned true");
             }
             written = true;
         }
@@ -270,7 +291,8 @@ public final class GlEndpoint implements Participant, AutoCloseable {
 
         private void checkHeld() {
             if (!held) {
-                throw new IllegalStateException("GL lease of " + GlEndpoint.this + " is not held (status " + status + ")");
+                throw new IllegalStateException("GL lease of " + GlEndpoint.this + " is not held (status " + status + "): use a"
+                        + " lease only between an acquire that returned ACQUIRED and its release; check acquired() first");
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.baton.render.vk;
 
 import dev.baton.sync.AcquireStatus;
+import dev.baton.sync.DeviceRemovedException;
 import java.nio.ByteBuffer;
 
 /**
@@ -86,9 +87,16 @@ public final class Lease {
      * without one it passes the previous obligations on unchanged.
      *
      * @param privateData copied; may be null
+     * @throws DeviceRemovedException if the endpoint's device was lost (the lease is dropped: the
+     *     surface is abandoned, nothing is left to release)
+     * @throws IllegalStateException if the lease is not held
      */
     public void release(long nextKey, ByteBuffer privateData) {
         checkHeld();
+        if (endpoint.device().isLost()) {
+            held = false;
+            endpoint.checkUsable("release");
+        }
         long value = submittedValue != 0 ? submittedValue : fenceValue;
         endpoint.handle().release(nextKey, value, privateData);
         held = false;
@@ -101,7 +109,8 @@ public final class Lease {
     public void alsoWaitFor(VulkanTimeline timeline, long value) {
         checkHeld();
         if (timeline.device() != endpoint.device()) {
-            throw new IllegalArgumentException(timeline + " belongs to another device than " + endpoint);
+            throw new IllegalArgumentException(timeline + " belongs to device " + timeline.device().name() + ", but the lease of "
+                    + endpoint + " submits on " + endpoint.device().name() + ": wait only for a timeline of the endpoint's own device");
         }
         extraWait = timeline;
         extraWaitValue = value;
@@ -111,10 +120,12 @@ public final class Lease {
     long submitOn(DeviceContext device, org.lwjgl.vulkan.VkCommandBuffer commandBuffer) {
         checkHeld();
         if (device != endpoint.device()) {
-            throw new IllegalArgumentException("lease of " + endpoint + " submitted on " + device.name());
+            throw new IllegalArgumentException("lease of " + endpoint + " submitted on " + device.name()
+                    + ": submit it on the endpoint's own device (lease.endpoint().device())");
         }
         if (submittedValue != 0) {
-            throw new IllegalStateException("one submit per lease: release and acquire again");
+            throw new IllegalStateException("lease of " + endpoint + " was already submitted (fence value " + submittedValue
+                    + "); one submit per lease: put all the frame's work in one command buffer, or release and acquire again");
         }
         submittedValue = endpoint.submit(this, commandBuffer);
         return submittedValue;
@@ -122,7 +133,8 @@ public final class Lease {
 
     private void checkHeld() {
         if (!held) {
-            throw new IllegalStateException("lease of " + endpoint + " is not held (status " + status + ")");
+            throw new IllegalStateException("lease of " + endpoint + " is not held (status " + status + "): use a lease only"
+                    + " between an acquire that returned ACQUIRED and its release; check acquired() first");
         }
     }
 }

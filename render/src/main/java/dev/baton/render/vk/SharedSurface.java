@@ -96,7 +96,8 @@ public final class SharedSurface implements AutoCloseable {
      */
     public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options) {
         if (participants.isEmpty()) {
-            throw new IllegalArgumentException("a surface needs a Vulkan participant to allocate it; GL only imports");
+            throw new IllegalArgumentException("surface " + name + " has no Vulkan participant: pass at least one DeviceContext,"
+                    + " which allocates the memory (GL only imports)");
         }
         List<InteropCapabilities> caps = new ArrayList<>();
         for (DeviceContext d : participants) {
@@ -276,6 +277,20 @@ public final class SharedSurface implements AutoCloseable {
         return mutex.isAbandoned();
     }
 
+    /**
+     * Diagnostic: how many acquires are blocked on this surface's mutex right now (see
+     * {@link KeyedMutex#waiterCount()}); 0 whenever nobody waits, since timeouts leave nothing queued.
+     * Any thread, never blocks.
+     */
+    public int waiterCount() {
+        return mutex.waiterCount();
+    }
+
+    /** Tests: the surface's mutex, to open extra handles on it. */
+    KeyedMutex mutex() {
+        return mutex;
+    }
+
     /** The GL participant's endpoint, or null when the surface has none. */
     public GlEndpoint glEndpoint() {
         return glEndpoint;
@@ -326,7 +341,8 @@ public final class SharedSurface implements AutoCloseable {
         }
         if (!stuck.isEmpty()) {
             throw new IllegalStateException("surface " + name + ": GPU work did not finish within "
-                    + options.teardownTimeoutNanos() / 1_000_000 + " ms on " + stuck + "; not destroying objects still in use");
+                    + options.teardownTimeoutNanos() / 1_000_000 + " ms on " + stuck + "; not destroying objects still in use"
+                    + " (they leak): find the submit that waits for a value nobody signals, or raise Options.teardownTimeoutNanos");
         }
         if (glEndpoint != null) {
             glEndpoint.close();   // the importer goes before the Vulkan exporter

@@ -7,6 +7,7 @@ import dev.baton.render.DeviceLostException;
 import dev.baton.render.SyncTier;
 import dev.baton.sync.AcquireResult;
 import dev.baton.sync.AcquireStatus;
+import dev.baton.sync.DeviceRemovedException;
 import dev.baton.sync.KeyedMutex;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +19,13 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * handle, its timeline and the prerecorded acquire/release command buffers of the surface's tier.
  *
  * <p>Threading: owned by the thread that owns {@link #device()}; {@link #acquire} may block that
- * thread up to the given timeout. Created and closed by {@link SharedSurface}.
+ * thread up to the given timeout. {@link #abandon()} is the exception: any thread. Created and closed
+ * by {@link SharedSurface}.
+ *
+ * <p>Failure modes: once the device is lost (a submit threw {@link DeviceLostException}), every
+ * {@link #acquire} and {@link Lease#release} throws {@link DeviceRemovedException}; the surface's
+ * mutex is abandoned if this endpoint owned it. After {@link #abandon()} this endpoint takes no part
+ * any more ({@link #acquire} throws {@link IllegalStateException}).
  */
 public final class SurfaceEndpoint implements Participant, AutoCloseable {
     private final SharedSurface surface;
@@ -43,6 +50,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     /** Bytes this endpoint copied to move pixels between devices (host-copy tier only); owning thread writes. */
     private long copiedBytes;
     private boolean closed;
+    private volatile boolean abandoned;
 
     SurfaceEndpoint(SharedSurface surface, int index, DeviceContext device, SurfaceImage image, VulkanTimeline timeline,
                     KeyedMutex.Handle handle, int participantCount) {
@@ -113,11 +121,17 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
      * GPU except in the host-copy tier, which waits (up to the surface's copy timeout) for the
      * previous writer's GPU before copying its pixels through host memory.
      *
+     * @param timeoutNanos how long to wait for the mutex, in nanoseconds; 0 polls
      * @return this endpoint's reused lease: check {@link Lease#status()} before using it
+     * @throws DeviceRemovedException if this endpoint's device was lost
+     * @throws IllegalStateException if this endpoint still holds a lease (recursive acquire) or was
+     *     {@linkplain #abandon() abandoned}
      */
     public Lease acquire(long key, long timeoutNanos) throws InterruptedException {
+        checkUsable("acquire");
         if (lease.held) {
-            throw new IllegalStateException(this + " already holds the surface (recursive acquire)");
+            throw new IllegalStateException(this + " already holds the surface (recursive acquire): release the lease"
+                    + " (Lease.release) before acquiring again");
         }
         AcquireResult result = handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS);
         lease.reset(result.status(), result.fenceValue(), result.privateData());
@@ -177,6 +191,40 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
                 throw new AssertionError(tier);
         }
         return lease;
+    }
+
+    /**
+     * Gives up this endpoint's part in the surface, for a render thread that dies or stops: closes its
+     * keyed-mutex handle, so that if it owns the surface the mutex is abandoned and every blocked
+     * acquire of the other participants wakes at once with {@link AcquireStatus#ABANDONED} (sticky:
+     * recreate the surface). If it does not own the surface, the others carry on; acquires waiting for
+     * a key only this endpoint would have released run into their timeouts.
+     *
+     * <p>Any thread, never blocks, never throws, idempotent; call it from the render thread's
+     * {@code catch}/{@code finally} or its {@link Thread.UncaughtExceptionHandler}. It frees no GPU
+     * objects: work already submitted keeps running, and {@link SharedSurface#close()} waits for it
+     * and frees everything as usual.
+     */
+    public void abandon() {
+        abandoned = true;
+        handle.close();
+    }
+
+    /** True once {@link #abandon()} was called. Any thread. */
+    public boolean isAbandoned() {
+        return abandoned;
+    }
+
+    void checkUsable(String operation) {
+        if (device.isLost()) {
+            throw new DeviceRemovedException(operation + " on " + this + ": device " + device.name()
+                    + " was lost (VK_ERROR_DEVICE_LOST), so the surface is abandoned; close the surface,"
+                    + " close and recreate the device, then create a new surface");
+        }
+        if (abandoned) {
+            throw new IllegalStateException(operation + " on " + this + ", which was abandoned (SurfaceEndpoint.abandon);"
+                    + " it takes no part in the surface any more: create a new surface");
+        }
     }
 
     /** Builds and flushes the batch for one leased submit; returns the fence value it signals. */
@@ -278,10 +326,27 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         }
     }
 
-    /** Waits (teardown only, finite) for this endpoint's last submit to complete. */
+    /**
+     * Waits (teardown only, finite) for this endpoint's last submit to complete. On a lost device the
+     * wait still runs, because work submitted before the loss may still be executing (an injected
+     * loss, or a driver that reports loss late), but it never blocks teardown: a wait the lost device
+     * answers with {@code VK_ERROR_DEVICE_LOST} or lets time out counts as done, since Vulkan lets a
+     * lost device's objects be destroyed.
+     */
     boolean awaitIdle(long timeoutNanos) throws InterruptedException {
-        return lastSubmittedValue == 0 || device.isLost() || timeline.awaitValue(lastSubmittedValue, timeoutNanos);
+        if (lastSubmittedValue == 0) {
+            return true;
+        }
+        try {
+            return timeline.awaitValue(lastSubmittedValue, device.isLost() ? Math.min(timeoutNanos, LOST_DEVICE_DRAIN_NANOS) : timeoutNanos)
+                    || device.isLost();
+        } catch (DeviceLostException e) {
+            return true;
+        }
     }
+
+    /** How long teardown lets a lost device finish work submitted before the loss. */
+    private static final long LOST_DEVICE_DRAIN_NANOS = 1_000_000_000L;
 
     /** Frees everything this endpoint made and closes its mutex handle. Idempotent; GPU must be done. */
     @Override

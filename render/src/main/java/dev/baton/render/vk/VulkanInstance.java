@@ -348,14 +348,15 @@ public final class VulkanInstance implements AutoCloseable {
     public void assertNoValidationMessages() {
         int n = messageCount.get();
         if (n != 0) {
-            throw new IllegalStateException("the validation layer reported " + n + " message(s); first ones:\n  "
-                    + String.join("\n  ", validationMessages()));
+            throw new IllegalStateException("the validation layer reported " + n + " message(s); fix the Vulkan usage each"
+                    + " names (the first ones follow):\n  " + String.join("\n  ", validationMessages()));
         }
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("VulkanInstance is closed");
+            throw new IllegalStateException("VulkanInstance is closed: create a new one (VulkanInstance.create), and close"
+                    + " it only after every DeviceContext made from it");
         }
     }
 
