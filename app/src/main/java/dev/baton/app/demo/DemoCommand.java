@@ -48,10 +48,6 @@ public final class DemoCommand {
             err.println("baton demo: " + e.getMessage());
             return 2;
         }
-        if (size.get().width() < dev.baton.render.scene.FrameStamp.minimumWidth()) {
-            err.println("baton demo: --size is too narrow for the frame stamp");
-            return 2;
-        }
         boolean soaking = soak.get() > 0;
         if (restartAt.get() >= 0 && (killAt.get() < 0 || restartAt.get() <= killAt.get())) {
             err.println("baton demo: --restart-at needs --kill-at with a smaller value (the producer must be killed first)");

@@ -84,6 +84,11 @@ final class Producer implements Runnable {
         } catch (RuntimeException | Error e) {
             state = State.FAILED;
             failure = e.toString();
+            // A surface this thread still owns would stay owned forever: abandon it, so the compositor
+            // sees ABANDONED (and offers a restart) instead of waiting.
+            for (SharedSurface s : ring) {
+                s.endpoint(0).abandon();
+            }
         } finally {
             if (renderer != null) {
                 boolean finished;
