@@ -17,7 +17,6 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
-import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.vulkan.*;
 
 /**
@@ -394,42 +393,23 @@ public final class DeviceContext implements AutoCloseable {
             markLost();
             throw new DeviceLostException("vkQueueSubmit2 on " + name + " (injected by test)");
         }
-        // Structs are written by address on the thread's stack: no struct or buffer views per submit,
-        // so the handoff path allocates nothing whether or not the JIT has compiled it yet.
         try (MemoryStack stack = stackPush()) {
-            int semSize = VkSemaphoreSubmitInfo.SIZEOF;
-            long waits = stack.ncalloc(VkSemaphoreSubmitInfo.ALIGNOF, Math.max(1, waitCount), semSize);
+            VkSemaphoreSubmitInfo.Buffer waits = VkSemaphoreSubmitInfo.calloc(waitCount, stack);
             for (int i = 0; i < waitCount; i++) {
-                long a = waits + (long) i * semSize;
-                VkSemaphoreSubmitInfo.nsType(a, VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO);
-                VkSemaphoreSubmitInfo.nsemaphore(a, waitSemaphores[i]);
-                VkSemaphoreSubmitInfo.nvalue(a, waitValues[i]);
-                VkSemaphoreSubmitInfo.nstageMask(a, waitStages[i]);
+                waits.get(i).sType$Default().semaphore(waitSemaphores[i]).value(waitValues[i]).stageMask(waitStages[i]);
             }
-            long signals = stack.ncalloc(VkSemaphoreSubmitInfo.ALIGNOF, Math.max(1, signalCount), semSize);
+            VkSemaphoreSubmitInfo.Buffer signals = VkSemaphoreSubmitInfo.calloc(signalCount, stack);
             for (int i = 0; i < signalCount; i++) {
-                long a = signals + (long) i * semSize;
-                VkSemaphoreSubmitInfo.nsType(a, VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO);
-                VkSemaphoreSubmitInfo.nsemaphore(a, signalSemaphores[i]);
-                VkSemaphoreSubmitInfo.nvalue(a, signalValues[i]);
-                VkSemaphoreSubmitInfo.nstageMask(a, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+                signals.get(i).sType$Default().semaphore(signalSemaphores[i]).value(signalValues[i])
+                        .stageMask(VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
             }
-            int cmdSize = VkCommandBufferSubmitInfo.SIZEOF;
-            long cmds = stack.ncalloc(VkCommandBufferSubmitInfo.ALIGNOF, Math.max(1, commandBufferCount), cmdSize);
+            VkCommandBufferSubmitInfo.Buffer cmds = VkCommandBufferSubmitInfo.calloc(commandBufferCount, stack);
             for (int i = 0; i < commandBufferCount; i++) {
-                long a = cmds + (long) i * cmdSize;
-                VkCommandBufferSubmitInfo.nsType(a, VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO);
-                MemoryUtil.memPutAddress(a + VkCommandBufferSubmitInfo.COMMANDBUFFER, commandBuffers[i].address());
+                cmds.get(i).sType$Default().commandBuffer(commandBuffers[i]);
             }
-            long submit = stack.ncalloc(VkSubmitInfo2.ALIGNOF, 1, VkSubmitInfo2.SIZEOF);
-            VkSubmitInfo2.nsType(submit, VK_STRUCTURE_TYPE_SUBMIT_INFO_2);
-            VkSubmitInfo2.nwaitSemaphoreInfoCount(submit, waitCount);
-            MemoryUtil.memPutAddress(submit + VkSubmitInfo2.PWAITSEMAPHOREINFOS, waitCount == 0 ? 0 : waits);
-            VkSubmitInfo2.ncommandBufferInfoCount(submit, commandBufferCount);
-            MemoryUtil.memPutAddress(submit + VkSubmitInfo2.PCOMMANDBUFFERINFOS, commandBufferCount == 0 ? 0 : cmds);
-            VkSubmitInfo2.nsignalSemaphoreInfoCount(submit, signalCount);
-            MemoryUtil.memPutAddress(submit + VkSubmitInfo2.PSIGNALSEMAPHOREINFOS, signalCount == 0 ? 0 : signals);
-            checkLoss(nvkQueueSubmit2(queue, 1, submit, VK_NULL_HANDLE), "vkQueueSubmit2", null);
+            VkSubmitInfo2.Buffer submit = VkSubmitInfo2.calloc(1, stack);
+            submit.get(0).sType$Default().pWaitSemaphoreInfos(waits).pSignalSemaphoreInfos(signals).pCommandBufferInfos(cmds);
+            checkLoss(vkQueueSubmit2(queue, submit, VK_NULL_HANDLE), "vkQueueSubmit2", null);
         }
     }
 
