@@ -78,6 +78,24 @@ class HeadlessDemoTest {
         }
     }
 
+    @Test
+    @Timeout(240)
+    void producersOnAnotherDriverReachTheCompositorThroughHostCopy(@TempDir Path out) {
+        // SwiftShader and llvmpipe have different UUIDs: no shared memory, so every frame is copied
+        // through host memory, and must still arrive intact.
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        PrintStream print = new PrintStream(stdout, true, StandardCharsets.UTF_8);
+        int exit = DemoCommand.run(new String[] {"--headless", "--device", "SwiftShader", "--producers", "2", "--size", W + "x" + H,
+                "--frames", "20", "--out", out.toString()}, print, print);
+        String text = stdout.toString(StandardCharsets.UTF_8);
+        if (text.contains("no Vulkan device fits") && !"true".equalsIgnoreCase(System.getenv("CI"))) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "SwiftShader is not installed (chromium-common; ./baton test adds it)");
+        }
+        assertEquals(0, exit, text);
+        assertTrue(text.contains("tier host-copy"), text);
+        assertTrue(text.contains("torn 0, stale 0, invalid 0, bad private data 0"), text);
+    }
+
     static ByteBuffer rgba(BufferedImage image) {
         ByteBuffer rgba = ByteBuffer.allocate(image.getWidth() * image.getHeight() * 4);
         for (int y = 0; y < image.getHeight(); y++) {
