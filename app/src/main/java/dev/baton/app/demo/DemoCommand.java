@@ -37,8 +37,8 @@ public final class DemoCommand {
         var soak = flags.decimal("--soak", "MINUTES", 0, 0, 10_080,
                 "headless soak: 8 producers (unless --producers) under validation for this long; reports memory, fds, errors");
         var killAt = flags.integer("--kill-at", "N", -1, -1, 1_000_000,
-                "headless fault: after N composites, a producer's device is lost while it owns a surface");
-        var restartAt = flags.integer("--restart-at", "N", -1, -1, 1_000_000, "headless: after N composites, restart the killed producer");
+                "fault: after N composites (window: frames), a producer's device is lost while it owns a surface");
+        var restartAt = flags.integer("--restart-at", "N", -1, -1, 1_000_000, "after N composites (window: frames), restart the killed producer");
         var faultProducer = flags.integer("--fault-producer", "I", 0, 0, 15, "the producer (position) --kill-at applies to");
         try {
             if (!flags.parse(args, out)) {

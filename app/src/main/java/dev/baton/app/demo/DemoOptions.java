@@ -20,9 +20,9 @@ import java.nio.file.Path;
  * @param exitAfterSeconds window: close by itself after this long (0: run until closed)
  * @param screenshot window: write the window's last frame to this PNG on exit, or null
  * @param soakMinutes headless soak: run this long instead of {@code frames} (0: no soak)
- * @param killAt headless fault injection: after this many composites, producer {@code faultProducer}'s
+ * @param killAt fault injection: after this many composites (window: frames), producer {@code faultProducer}'s
  *        device is lost while it owns a surface (-1: never)
- * @param restartAt headless: after this many composites, the killed producer restarts (-1: never)
+ * @param restartAt after this many composites (window: frames), the killed producer restarts (-1: never)
  * @param faultProducer position of the producer {@code killAt} applies to
  */
 record DemoOptions(

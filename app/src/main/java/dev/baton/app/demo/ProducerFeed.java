@@ -43,10 +43,12 @@ final class ProducerFeed {
      * @return true when a newer frame became the displayed one
      */
     boolean update() throws InterruptedException {
+        // Fences first, even once abandoned: the producer's last submits may wait (through the host
+        // bridge) for our earlier releases, and it frees its command buffers only after they ran.
+        pollFences();
         if (abandoned) {
             return false;
         }
-        pollFences();
         if (pendingSlot < 0) {
             GlEndpoint.GlLease lease = ring.get(nextSlot).glEndpoint().acquire(Producer.COMPOSITOR_KEY, 0);
             if (lease.status() == AcquireStatus.ABANDONED) {

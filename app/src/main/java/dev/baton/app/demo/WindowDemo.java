@@ -79,6 +79,7 @@ final class WindowDemo {
         private final PrintStream err;
         private final List<Runnable> actions = new ArrayList<>();   // applied between frames
         private final float[] fpsSlider = new float[1];
+        private final Faults faults;
         private String lastError;
         private DemoSession session;
 
@@ -89,6 +90,7 @@ final class WindowDemo {
             this.signal = signal;
             this.out = out;
             this.err = err;
+            this.faults = new Faults(options);
         }
 
         int run() {
@@ -109,9 +111,11 @@ final class WindowDemo {
                 long start = System.nanoTime();
                 long next = start;
                 boolean last = false;
+                int frames = 0;
                 while (!last) {
                     window.pollEvents();
                     session.update();
+                    faults.apply(session, frames++, out);
                     glfw.newFrame();
                     gl3.newFrame();
                     ImGui.newFrame();
@@ -134,6 +138,10 @@ final class WindowDemo {
                     } else {
                         next = System.nanoTime();
                     }
+                }
+                faults.report(out);
+                if (!faults.ok()) {
+                    exit = 1;
                 }
                 out.println("Stopping: producers first, then the compositor's imports, then the devices.");
             } catch (InterruptedException e) {

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The windowed demo under Xvfb, as a user sees it: the demo runs in its own JVM (GLFW reads DISPLAY
  * from the environment) on a private X server, saves a screenshot of its last frame, and the
- * screenshot must show the control panel and every producer's surface with an intact frame stamp.
+ * screenshot must show the control panel and every producer's surface with an intact frame stamp,
+ * after one producer was killed (its device lost while it owned a surface) and restarted mid-run.
  */
 class WindowDemoTest {
     private static final int W = 512;
@@ -39,7 +40,10 @@ class WindowDemoTest {
             Path shot = dir.resolve("window.png");
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), "dev.baton.app.Main", "demo",
-                    "--producers", "4", "--exit-after", "10", "--screenshot", shot.toString());
+                    "--producers", "4", "--exit-after", "12", "--screenshot", shot.toString(),
+                    // kill producer 1's device mid-run (in a window GL fences only signal when polled:
+                    // the path that once crashed lavapipe), then restart it before the screenshot
+                    "--kill-at", "60", "--restart-at", "180", "--fault-producer", "1");
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
             pb.environment().put("DISPLAY", ":" + display);
             pb.environment().putIfAbsent("XCURSOR_THEME", "Adwaita");
@@ -53,6 +57,7 @@ class WindowDemoTest {
             String output = Files.readString(log, StandardCharsets.UTF_8);
             assertEquals(0, demo.exitValue(), output);
             assertTrue(Files.exists(shot), "no screenshot written:\n" + output);
+            assertTrue(output.contains("ABANDONED") && output.contains("the restarted producer delivered"), output);
 
             BufferedImage image = ImageIO.read(shot.toFile());
             assertTrue(distinctColours(image, 0, 0, image.getWidth(), image.getHeight()) > 1000, "the window looks blank");

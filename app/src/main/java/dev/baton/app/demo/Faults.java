@@ -1,0 +1,95 @@
+package dev.baton.app.demo;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * The demo's fault plan (headless and window): kill one producer's device while it owns a surface after {@code killAt}
+ * composites (window: frames), measure how long until the compositor sees the surface ABANDONED, and restart the
+ * producer after {@code restartAt} composites. Compositor thread only.
+ */
+final class Faults {
+    private final DemoOptions options;
+    private ProducerFeed victim;
+    private long killNanos;
+    private long abandonedAfterNanos = -1;
+    private boolean restarted;
+    private boolean killed;
+    private long framesAfterRestart = -1;
+    private ProducerFeed restartedFeed;
+    private boolean dirty;   // the victim's tile changed (abandoned or restarted): composite once more
+    private long othersAtKill = -1;
+    private long othersDuringFault = -1;
+
+    Faults(DemoOptions options) {
+        this.options = options;
+    }
+
+    void apply(DemoSession session, int composited, PrintStream out) {
+        if (!killed && options.killAt() >= 0 && composited >= options.killAt()) {
+            killed = true;
+            victim = session.feeds().get(options.faultProducer());
+            killNanos = System.nanoTime();
+            victim.producer.requestKill();
+            othersAtKill = othersHandoffs(session);
+            out.println("Fault: " + victim.producer.name + "'s device will be lost at its next frame, while it owns a surface");
+        }
+        if (killed && abandonedAfterNanos < 0 && victim.abandoned()) {
+            abandonedAfterNanos = System.nanoTime() - killNanos;
+            dirty = true;
+        }
+        if (killed && !restarted && options.restartAt() >= 0 && composited >= options.restartAt() && abandonedAfterNanos >= 0) {
+            restarted = true;
+            othersDuringFault = othersHandoffs(session) - othersAtKill;
+            restartedFeed = session.restart(victim, options.tier());
+            dirty = true;
+            out.println("Fault: restarted " + restartedFeed.producer.name + " on a new device");
+        }
+        if (restartedFeed != null) {
+            framesAfterRestart = restartedFeed.handoffs();
+        }
+    }
+
+    private long othersHandoffs(DemoSession session) {
+        long sum = 0;
+        for (ProducerFeed f : session.feeds()) {
+            sum += f == victim ? 0 : f.handoffs();
+        }
+        return sum;
+    }
+
+    /** True right after the victim turned ABANDONED, so the placeholder gets composited. */
+    boolean changed(DemoSession session) {
+        boolean was = dirty;
+        dirty = false;
+        return was;
+    }
+
+    private boolean session0Only() {
+        return options.producers() == 1;
+    }
+
+    boolean ok() {
+        return !killed || (abandonedAfterNanos >= 0 && (!restarted || framesAfterRestart > 0)
+                && (options.restartAt() < 0 || restarted) && (othersDuringFault != 0 || session0Only()));
+    }
+
+    void report(PrintStream out) {
+        if (!killed) {
+            return;
+        }
+        out.println(abandonedAfterNanos >= 0
+                ? String.format(Locale.ROOT, "Fault: %s's surface was ABANDONED %.1f ms after the kill request (the loss happens at its next frame)",
+                        victim.producer.name, abandonedAfterNanos / 1e6)
+                : "Fault: " + victim.producer.name + "'s surface was never seen ABANDONED  <-- FAILED");
+        if (othersDuringFault >= 0) {
+            out.println("Fault: while " + victim.producer.name + " was down, the other producers delivered " + othersDuringFault + " frames"
+                    + (othersDuringFault > 0 || session0Only() ? "" : "  <-- FAILED"));
+        }
+        if (options.restartAt() >= 0) {
+            out.println(restarted
+                    ? "Fault: the restarted producer delivered " + framesAfterRestart + " frames" + (framesAfterRestart > 0 ? "" : "  <-- FAILED")
+                    : "Fault: the producer was not restarted (it was never seen abandoned)  <-- FAILED");
+        }
+    }
+}
