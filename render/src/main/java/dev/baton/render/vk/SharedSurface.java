@@ -160,7 +160,8 @@ public final class SharedSurface implements AutoCloseable {
                 if (tier == SyncTier.SHARED_TIMELINE && i > 0) {
                     timeline = VulkanTimeline.importFd(d, endpointName, sharedTimeline.exportFd());
                 } else {
-                    timeline = VulkanTimeline.create(d, endpointName, 0, tier == SyncTier.SHARED_TIMELINE);
+                    // exported only when someone imports it: a lone participant has nothing to share
+                    timeline = VulkanTimeline.create(d, endpointName, 0, tier == SyncTier.SHARED_TIMELINE && n > 1);
                     if (i == 0) {
                         sharedTimeline = timeline;
                     }
