@@ -30,7 +30,7 @@ class BenchCommandTest {
         Path png = dir.resolve("bench.png");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = BenchCommand.run(new String[] {"--quick", "--json", json.toString(), "--csv=" + csv, "--plot", png.toString()},
+        int exit = BenchCommand.run(new String[] {"--quick", "--validate", "--json", json.toString(), "--csv=" + csv, "--plot", png.toString()},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String stdout = out.toString(StandardCharsets.UTF_8);
         String stderr = err.toString(StandardCharsets.UTF_8);

@@ -24,7 +24,7 @@ class DemoReliabilityTest {
     @Test
     @Timeout(240)
     void aKilledProducerIsShownAbandonedAndRestartsWhileTheOthersRun(@TempDir Path out) {
-        Run run = demo("--headless", "--producers", "3", "--size", "256x192", "--frames", "60", "--kill-at", "15",
+        Run run = demo("--headless", "--validate", "--producers", "3", "--size", "256x192", "--frames", "60", "--kill-at", "15",
                 "--restart-at", "35", "--out", out.toString());
         assertEquals(0, run.exit, run.text);
         Matcher abandoned = Pattern.compile("ABANDONED ([0-9.]+) ms after the kill request").matcher(run.text);
@@ -33,6 +33,7 @@ class DemoReliabilityTest {
         assertTrue(restarted.find(), run.text);
         assertTrue(Integer.parseInt(restarted.group(1)) > 0, run.text);
         assertTrue(run.text.contains("torn 0, stale 0, invalid 0, bad private data 0"), run.text);
+        assertTrue(run.text.contains("Validation: 0 messages"), run.text);
         // the two producers that were not killed kept delivering while the victim was down
         Matcher during = Pattern.compile("the other producers delivered (\\d+) frames").matcher(run.text);
         assertTrue(during.find(), run.text);

@@ -33,12 +33,13 @@ class HeadlessDemoTest {
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         ByteArrayOutputStream stderr = new ByteArrayOutputStream();
         int frames = 40;
-        int exit = DemoCommand.run(new String[] {"--headless", "--producers", "3", "--size", W + "x" + H, "--frames", "" + frames,
+        int exit = DemoCommand.run(new String[] {"--headless", "--validate", "--producers", "3", "--size", W + "x" + H, "--frames", "" + frames,
                 "--out", out.toString(), "--fps", "30"}, new PrintStream(stdout, true, StandardCharsets.UTF_8),
                 new PrintStream(stderr, true, StandardCharsets.UTF_8));
         String text = stdout.toString(StandardCharsets.UTF_8);
         assertEquals(0, exit, () -> text + stderr.toString(StandardCharsets.UTF_8));
         assertTrue(text.contains("torn 0, stale 0, invalid 0, bad private data 0"), text);
+        assertTrue(text.contains("Validation: 0 messages"), text);
         assertTrue(Files.exists(out.resolve("contact-sheet.png")), "no contact sheet");
         long pngs;
         try (Stream<Path> files = Files.list(out)) {
@@ -85,7 +86,7 @@ class HeadlessDemoTest {
         // through host memory, and must still arrive intact.
         ByteArrayOutputStream stdout = new ByteArrayOutputStream();
         PrintStream print = new PrintStream(stdout, true, StandardCharsets.UTF_8);
-        int exit = DemoCommand.run(new String[] {"--headless", "--device", "SwiftShader", "--producers", "2", "--size", W + "x" + H,
+        int exit = DemoCommand.run(new String[] {"--headless", "--validate", "--device", "SwiftShader", "--producers", "2", "--size", W + "x" + H,
                 "--frames", "20", "--out", out.toString()}, print, print);
         String text = stdout.toString(StandardCharsets.UTF_8);
         if (text.contains("no Vulkan device fits") && !"true".equalsIgnoreCase(System.getenv("CI"))) {
@@ -93,6 +94,7 @@ class HeadlessDemoTest {
         }
         assertEquals(0, exit, text);
         assertTrue(text.contains("tier host-copy"), text);
+        assertTrue(text.contains("Validation: 0 messages"), text);
         assertTrue(text.contains("torn 0, stale 0, invalid 0, bad private data 0"), text);
     }
 

@@ -39,7 +39,7 @@ class WindowDemoTest {
         try {
             Path shot = dir.resolve("window.png");
             List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), "dev.baton.app.Main", "demo",
+                    "-cp", System.getProperty("java.class.path"), "dev.baton.app.Main", "demo", "--validate",
                     "--producers", "4", "--exit-after", "12", "--screenshot", shot.toString(),
                     // kill producer 1's device mid-run (in a window GL fences only signal when polled:
                     // the path that once crashed lavapipe), then restart it before the screenshot
@@ -58,6 +58,7 @@ class WindowDemoTest {
             assertEquals(0, demo.exitValue(), output);
             assertTrue(Files.exists(shot), "no screenshot written:\n" + output);
             assertTrue(output.contains("ABANDONED") && output.contains("the restarted producer delivered"), output);
+            assertTrue(output.contains("Validation: 0 messages"), output);
 
             BufferedImage image = ImageIO.read(shot.toFile());
             assertTrue(distinctColours(image, 0, 0, image.getWidth(), image.getHeight()) > 1000, "the window looks blank");
