@@ -96,8 +96,8 @@ final class Producer implements Runnable {
                     finished = renderer.awaitSubmitted(5_000_000_000L);
                 } catch (InterruptedException e) {
                     finished = false;
-                } catch (RuntimeException lost) {
-                    finished = device.isLost();
+                } catch (RuntimeException unexpected) {
+                    finished = false;   // awaitSubmitted handles DEVICE_LOST itself: anything else, keep them
                 }
                 if (finished) {
                     renderer.close();
