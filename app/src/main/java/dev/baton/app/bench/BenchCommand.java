@@ -212,28 +212,21 @@ public final class BenchCommand {
             try {
                 vk = instance;
                 drivers(instance);
-                boolean lvp = present(LAVAPIPE);
-                boolean sws = present(SWIFTSHADER);
+                DeviceContext[] lvpPair = pairOrSkip(devices, LAVAPIPE, "lavapipe", "lavapipe scenarios (install mesa-vulkan-drivers)");
+                DeviceContext[] swsPair = pairOrSkip(devices, SWIFTSHADER, "swiftshader",
+                        "SwiftShader scenarios (install chromium-common and run through ./baton)");
+                boolean lvp = lvpPair != null;
+                boolean sws = swsPair != null;
                 {
-                    DeviceContext lvpA = null;
-                    DeviceContext lvpB = null;
-                    DeviceContext swsA = null;
-                    DeviceContext swsB = null;
+                    DeviceContext lvpA = lvp ? lvpPair[0] : null;
+                    DeviceContext lvpB = lvp ? lvpPair[1] : null;
+                    DeviceContext swsA = sws ? swsPair[0] : null;
+                    DeviceContext swsB = sws ? swsPair[1] : null;
                     if (lvp) {
-                        lvpA = devices.add(device(LAVAPIPE, "lavapipe#a"));
-                        lvpB = devices.add(device(LAVAPIPE, "lavapipe#b"));
-                        lavapipeClock = GpuClock.calibrate(lvpA, s.stallNanos());
-                        report.environment("clock lavapipe", lavapipeClock.method());
-                    } else {
-                        skipped.add("lavapipe scenarios (install mesa-vulkan-drivers)");
+                        lavapipeClock = calibrate(lvpA, "lavapipe");
                     }
                     if (sws) {
-                        swsA = devices.add(device(SWIFTSHADER, "swiftshader#a"));
-                        swsB = devices.add(device(SWIFTSHADER, "swiftshader#b"));
-                        swiftShaderClock = GpuClock.calibrate(swsA, s.stallNanos());
-                        report.environment("clock SwiftShader", swiftShaderClock.method());
-                    } else {
-                        skipped.add("SwiftShader scenarios (install chromium-common and run through ./baton)");
+                        swiftShaderClock = calibrate(swsA, "SwiftShader");
                     }
                     for (int round = 0; round < s.rounds(); round++) {
                         this.round = round;
@@ -377,6 +370,22 @@ public final class BenchCommand {
                 // not Linux: fall through
             }
             return System.getProperty("os.arch");
+        }
+
+        /** Two devices ({@code prefix#a}, {@code #b}) on {@code driver}, or null (noted as skipped) when it is missing. */
+        private DeviceContext[] pairOrSkip(Disposer devices, String driver, String prefix, String skippedNote) {
+            if (!present(driver)) {
+                skipped.add(skippedNote);
+                return null;
+            }
+            return new DeviceContext[] {devices.add(device(driver, prefix + "#a")), devices.add(device(driver, prefix + "#b"))};
+        }
+
+        /** The device's GPU clock mapped to the host clock, recorded in the report's environment. */
+        private GpuClock calibrate(DeviceContext device, String label) throws InterruptedException {
+            GpuClock clock = GpuClock.calibrate(device, s.stallNanos());
+            report.environment("clock " + label, clock.method());
+            return clock;
         }
 
         private void cpuFloors() throws InterruptedException {

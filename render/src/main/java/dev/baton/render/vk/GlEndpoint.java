@@ -109,10 +109,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
                     + " (GlLease.release) before acquiring again");
         }
         AcquireResult result = handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS);
-        lease.status = result.status();
-        lease.fenceValue = result.fenceValue();
-        lease.privateData = result.privateData();
-        lease.held = result.status() == AcquireStatus.ACQUIRED;
+        lease.setOutcome(result.status(), result.fenceValue(), result.privateData());
         lease.ready = false;
         lease.touched = false;
         lease.written = false;
@@ -186,32 +183,11 @@ public final class GlEndpoint implements Participant, AutoCloseable {
     }
 
     /** The lease of one acquire; one per endpoint, reused, GL owner thread only. */
-    public final class GlLease {
-        private AcquireStatus status = AcquireStatus.TIMEOUT;
-        private long fenceValue;
-        private ByteBuffer privateData;
+    public final class GlLease extends LeaseState {
         private Participant source;   // whose timeline/pixels this acquire depends on, or null/ourselves
-        private boolean held;
         private boolean ready;
         private boolean touched;
         private boolean written;
-
-        public AcquireStatus status() {
-            return status;
-        }
-
-        public boolean acquired() {
-            return status == AcquireStatus.ACQUIRED;
-        }
-
-        public long fenceValue() {
-            return fenceValue;
-        }
-
-        /** Read-only private data of the previous release, valid until this endpoint's next acquire. */
-        public ByteBuffer privateData() {
-            return privateData;
-        }
 
         /**
          * True once the texture holds the released pixels and GL may use it. Never blocks; in the

@@ -15,11 +15,8 @@ import java.nio.ByteBuffer;
  * release: the release happens at submit time with the fence value that submit signals, and no CPU
  * waits for the GPU (keyed-mutex rule 10).
  */
-public final class Lease {
+public final class Lease extends LeaseState {
     private final SurfaceEndpoint endpoint;
-    AcquireStatus status = AcquireStatus.TIMEOUT;
-    long fenceValue;
-    ByteBuffer privateData;
     /** Binary tier: the endpoint whose outgoing semaphore the next submit must wait on, or null. */
     SurfaceEndpoint waitBinaryFrom;
     /** Timeline tiers: wait on the endpoint's timeline for {@link #fenceValue}. */
@@ -28,7 +25,6 @@ public final class Lease {
     boolean upload;
     /** Fence value of the submit made under this lease, or 0 if none yet. */
     long submittedValue;
-    boolean held;
     /** An extra timeline wait for the next submit (e.g. the application's own work), or null. */
     VulkanTimeline extraWait;
     long extraWaitValue;
@@ -38,34 +34,12 @@ public final class Lease {
     }
 
     void reset(AcquireStatus newStatus, long newFenceValue, ByteBuffer newPrivateData) {
-        status = newStatus;
-        fenceValue = newFenceValue;
-        privateData = newPrivateData;
+        setOutcome(newStatus, newFenceValue, newPrivateData);
         waitBinaryFrom = null;
         waitTimeline = false;
         upload = false;
         submittedValue = 0;
         extraWait = null;
-        held = newStatus == AcquireStatus.ACQUIRED;
-    }
-
-    /** ACQUIRED, TIMEOUT or ABANDONED. Anything but ACQUIRED means the surface is not ours. */
-    public AcquireStatus status() {
-        return status;
-    }
-
-    public boolean acquired() {
-        return status == AcquireStatus.ACQUIRED;
-    }
-
-    /** The fence value the previous releaser's work signals; the next submit waits for it. */
-    public long fenceValue() {
-        return fenceValue;
-    }
-
-    /** Read-only private data stored by the previous release (empty if none). */
-    public ByteBuffer privateData() {
-        return privateData;
     }
 
     /** The endpoint's {@code VkImage}, in GENERAL layout while the lease is held. */
