@@ -28,12 +28,12 @@ public final class GpuClock {
     public static final String EXTENSION = "VK_EXT_calibrated_timestamps";
     private static final int SAMPLES = 25;
 
-    private final double nanosPerTick;
+    private final float nanosPerTick; // VkPhysicalDeviceLimits::timestampPeriod, exactly as the driver reports it
     private final long offsetNanos;
     private final long uncertaintyNanos;
     private final String method;
 
-    private GpuClock(double nanosPerTick, long offsetNanos, long uncertaintyNanos, String method) {
+    private GpuClock(float nanosPerTick, long offsetNanos, long uncertaintyNanos, String method) {
         this.nanosPerTick = nanosPerTick;
         this.offsetNanos = offsetNanos;
         this.uncertaintyNanos = uncertaintyNanos;
@@ -47,7 +47,7 @@ public final class GpuClock {
      * @throws IllegalStateException if a bracketing submit does not complete in time
      */
     public static GpuClock calibrate(DeviceContext device, long timeoutNanos) throws InterruptedException {
-        double period;
+        float period;
         try (MemoryStack stack = stackPush()) {
             VkPhysicalDeviceProperties props = VkPhysicalDeviceProperties.malloc(stack);
             vkGetPhysicalDeviceProperties(device.vkDevice().getPhysicalDevice(), props);
@@ -76,7 +76,7 @@ public final class GpuClock {
         }
     }
 
-    private static GpuClock calibrated(DeviceContext device, double period) {
+    private static GpuClock calibrated(DeviceContext device, float period) {
         try (MemoryStack stack = stackPush()) {
             VkCalibratedTimestampInfoEXT.Buffer infos = VkCalibratedTimestampInfoEXT.calloc(2, stack);
             infos.get(0).sType$Default().timeDomain(VK_TIME_DOMAIN_DEVICE_EXT);
@@ -90,7 +90,7 @@ public final class GpuClock {
                         "vkGetCalibratedTimestampsEXT on " + device.name());
                 if (Long.compareUnsigned(deviation.get(0), bestDeviation) < 0) {
                     bestDeviation = deviation.get(0);
-                    bestOffset = stamps.get(1) - Math.round(stamps.get(0) * period);
+                    bestOffset = stamps.get(1) - ticksToNanos(stamps.get(0), period);
                 }
             }
             return new GpuClock(period, bestOffset, bestDeviation, EXTENSION + " (DEVICE vs CLOCK_MONOTONIC, max deviation "
@@ -98,7 +98,7 @@ public final class GpuClock {
         }
     }
 
-    private static GpuClock bracketed(DeviceContext device, double period, long timeoutNanos) throws InterruptedException {
+    private static GpuClock bracketed(DeviceContext device, float period, long timeoutNanos) throws InterruptedException {
         long pool;
         try (MemoryStack stack = stackPush()) {
             LongBuffer p = stack.mallocLong(1);
@@ -133,7 +133,7 @@ public final class GpuClock {
                 }
                 if (after - before < bestWidth) {
                     bestWidth = after - before;
-                    bestOffset = before + bestWidth / 2 - Math.round(ticks * period);
+                    bestOffset = before + bestWidth / 2 - ticksToNanos(ticks, period);
                 }
             }
             return new GpuClock(period, bestOffset, bestWidth / 2, "bracketed: a timestamp-only submit between host clock reads "
@@ -149,7 +149,55 @@ public final class GpuClock {
 
     /** The host time ({@link System#nanoTime()} scale) of a device timestamp. */
     public long hostNanos(long ticks) {
-        return Math.round(ticks * nanosPerTick) + offsetNanos;
+        return ticksToNanos(ticks, nanosPerTick) + offsetNanos;
+    }
+
+    /**
+     * {@code ticks * period} rounded to the nearest nanosecond, exactly. Ticks are unsigned 64-bit;
+     * hardware counters run from boot or the epoch (about 1e18 ns), where a double has a spacing of
+     * 128 ns, so the product is formed in 128-bit integer arithmetic from the float's exact value
+     * {@code mantissa * 2^exponent}. Results past {@code Long.MAX_VALUE} ns (292 years) saturate.
+     */
+    static long ticksToNanos(long ticks, float period) {
+        if (!(period > 0) || Float.isInfinite(period)) {
+            throw new IllegalArgumentException("timestampPeriod must be a positive finite number of nanoseconds, got " + period);
+        }
+        int bits = Float.floatToRawIntBits(period);
+        int biased = (bits >>> 23) & 0xff;
+        long mantissa = biased == 0 ? (bits & 0x7fffff) : ((bits & 0x7fffff) | 0x800000);
+        int exponent = (biased == 0 ? 1 : biased) - 127 - 23; // period == mantissa * 2^exponent exactly
+        long lo = ticks * mantissa;
+        long hi = Math.multiplyHigh(ticks, mantissa) + ((ticks >> 63) & mantissa); // unsigned 128-bit product
+        if (exponent >= 0) {
+            if (hi != 0 || lo < 0 || exponent >= 63 || (lo >>> (63 - exponent)) != 0) {
+                return Long.MAX_VALUE;
+            }
+            return lo << exponent;
+        }
+        int shift = -exponent; // 1..149: round half up at bit (shift - 1)
+        if (shift >= 128) {
+            return 0;
+        }
+        long roundedLo;
+        long roundedHi;
+        if (shift <= 64) {
+            long half = 1L << (shift - 1);
+            roundedLo = lo + half;
+            roundedHi = hi + (Long.compareUnsigned(roundedLo, lo) < 0 ? 1 : 0);
+        } else {
+            roundedLo = lo;
+            roundedHi = hi + (1L << (shift - 65));
+        }
+        long resultHi;
+        long resultLo;
+        if (shift < 64) {
+            resultLo = (roundedLo >>> shift) | (roundedHi << (64 - shift));
+            resultHi = roundedHi >>> shift;
+        } else {
+            resultLo = roundedHi >>> (shift - 64);
+            resultHi = 0;
+        }
+        return resultHi != 0 || resultLo < 0 ? Long.MAX_VALUE : resultLo;
     }
 
     /** How far {@link #hostNanos} may be off (the calibration's max deviation or half the bracket). */
@@ -162,6 +210,7 @@ public final class GpuClock {
         return method;
     }
 
+    /** The device's timestamp period (nanoseconds per tick) as the driver reports it. */
     public double nanosPerTick() {
         return nanosPerTick;
     }
