@@ -458,20 +458,20 @@ public final class DeviceContext implements AutoCloseable {
 
     /** Index of a memory type allowed by {@code typeBits} with all {@code required} property flags, or -1. */
     int memoryType(int typeBits, int required) {
-        for (int i = 0; i < memoryProperties.memoryTypeCount(); i++) {
-            if ((typeBits & (1 << i)) != 0 && (memoryProperties.memoryTypes(i).propertyFlags() & required) == required) {
-                return i;
-            }
+        return MemoryTypes.choose(memoryTypeFlags(), typeBits, required, 0);
+    }
+
+    private int[] memoryTypeFlags() {
+        int[] flags = new int[memoryProperties.memoryTypeCount()];
+        for (int i = 0; i < flags.length; i++) {
+            flags[i] = memoryProperties.memoryTypes(i).propertyFlags();
         }
-        return -1;
+        return flags;
     }
 
     /** Like {@link #memoryType} but prefers {@code preferred} flags and fails with a clear message. */
     int memoryType(int typeBits, int required, int preferred) {
-        int best = memoryType(typeBits, required | preferred);
-        if (best < 0) {
-            best = memoryType(typeBits, required);
-        }
+        int best = MemoryTypes.choose(memoryTypeFlags(), typeBits, required, preferred);
         if (best < 0) {
             throw new IllegalStateException(name + " has no memory type with flags 0x" + Integer.toHexString(required)
                     + " in type bits 0x" + Integer.toHexString(typeBits) + "; this driver cannot back the resource:"

@@ -11,8 +11,17 @@ import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.vulkan.*;
 
-/** A host-visible, coherent, persistently mapped transfer buffer (staging and read-back). One owner. */
+/**
+ * A host-visible, coherent, persistently mapped transfer buffer (staging and read-back). One owner.
+ *
+ * <p>The CPU reads these bytes (read-back, then a memcpy to the next device's staging), so the memory
+ * is HOST_CACHED where the driver offers it: on discrete GPUs the first HOST_VISIBLE|COHERENT type is
+ * often write-combined or BAR memory, where CPU reads are 10-100x slower.
+ */
 public final class HostBuffer implements AutoCloseable {
+    static final int HOST_REQUIRED = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+    static final int HOST_PREFERRED = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+
     private final DeviceContext device;
     private final long buffer; // VkBuffer
     private final long memory; // VkDeviceMemory
@@ -40,8 +49,7 @@ public final class HostBuffer implements AutoCloseable {
             VkMemoryRequirements req = VkMemoryRequirements.malloc(stack);
             vkGetBufferMemoryRequirements(vk, buffer, req);
             VkMemoryAllocateInfo alloc = VkMemoryAllocateInfo.calloc(stack).sType$Default().allocationSize(req.size())
-                    .memoryTypeIndex(device.memoryType(req.memoryTypeBits(),
-                            VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0));
+                    .memoryTypeIndex(device.memoryType(req.memoryTypeBits(), HOST_REQUIRED, HOST_PREFERRED));
             VkResults.check(vkAllocateMemory(vk, alloc, null, p), "vkAllocateMemory(host) on " + device.name());
             memory = p.get(0);
             VkResults.check(vkBindBufferMemory(vk, buffer, memory, 0), "vkBindBufferMemory on " + device.name());
