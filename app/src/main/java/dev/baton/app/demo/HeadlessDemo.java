@@ -57,6 +57,10 @@ final class HeadlessDemo {
 
     private static int composite(DemoOptions options, VulkanInstance vulkan, EglContext gl, PrintStream out, PrintStream err) {
         GlInfo glInfo = GlInfo.query(gl);
+        String softwareWarning = glInfo.softwareWarning(vulkan.physicalDevices());
+        if (softwareWarning != null) {
+            err.println("baton demo: " + softwareWarning + " (EGL: " + gl.selection().reason() + ")");
+        }
         int n = options.producers();
         int cols = (int) Math.ceil(Math.sqrt(n));
         int rows = (n + cols - 1) / cols;
@@ -79,7 +83,7 @@ final class HeadlessDemo {
             Files.createDirectories(options.out());
             writer = new FrameWriter(options.out(), cols * w, rows * h, cols, w, h, expectedWrites);
             writer.start();
-            describe(session, out);
+            describe(session, gl, out);
             long start = System.nanoTime();
             Progress progress = soak ? new Progress(out, "soak", soakNanos / 1_000_000_000L)
                     : new Progress(out, "compositing", options.frames());
@@ -237,8 +241,8 @@ final class HeadlessDemo {
         }
     }
 
-    private static void describe(DemoSession session, PrintStream out) {
-        out.println("Compositor: " + session.glInfo().renderer() + " (EGL surfaceless)");
+    private static void describe(DemoSession session, EglContext gl, PrintStream out) {
+        out.println("Compositor: " + session.glInfo().renderer() + " (EGL " + gl.selection().platform() + ")");
         for (ProducerFeed f : session.feeds()) {
             out.println("  " + f.producer.name + ": " + f.producer.scene.label() + " on " + f.producer.device().info().name()
                     + ", tier " + f.ring.get(0).tier() + " (" + f.ring.get(0).tierReason() + ")");

@@ -108,6 +108,10 @@ final class WindowDemo {
                     session.addProducer(options.tier());
                 }
                 out.println("Compositor: " + session.glInfo().renderer() + " in a window; close it or press Ctrl-C to stop.");
+                String softwareWarning = session.glInfo().softwareWarning(vulkan.physicalDevices());
+                if (softwareWarning != null) {
+                    err.println("baton demo: " + softwareWarning);
+                }
                 long start = System.nanoTime();
                 long next = start;
                 boolean last = false;

@@ -6,6 +6,8 @@ import static org.lwjgl.egl.EGL12.eglBindAPI;
 import static org.lwjgl.egl.EGL15.*;
 
 import java.nio.IntBuffer;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.lwjgl.PointerBuffer;
@@ -21,8 +23,16 @@ import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
 
 /**
- * An OpenGL core context on EGL's surfaceless platform ({@code EGL_MESA_platform_surfaceless}): no
- * window, no display server. Rendering goes to FBOs, for example {@link GlImportedTexture}'s.
+ * A headless OpenGL core context: no window, no display server. Rendering goes to FBOs, for example
+ * {@link GlImportedTexture}'s.
+ *
+ * <p><b>Which GPU.</b> With {@code EGL_EXT_device_enumeration} and {@code EGL_EXT_platform_device}
+ * (NVIDIA's EGL, Mesa 19+), the context is made on an EGL <i>device</i>: the one whose GL reports the
+ * driver and device UUIDs asked for ({@link #create(boolean, String, String)}, the Vulkan device a
+ * surface comes from), or without UUIDs the first hardware device. Otherwise, or when no device
+ * matches, it falls back to Mesa's surfaceless platform ({@code EGL_MESA_platform_surfaceless}), which
+ * on a machine with glvnd may be served by llvmpipe while a GPU is present: {@link #selection()} says
+ * what was chosen and why, so callers can warn.
  *
  * <p><b>Thread contract.</b> A GL context is current on at most one thread, and only that thread may
  * make GL calls with it. {@link #create} makes the new context current on the creating thread, which
@@ -34,25 +44,37 @@ import org.lwjgl.system.MemoryUtil;
  * <p>Creation tries GL 4.5 core, then 4.3 core, then 3.3 core; {@link #glMajorVersion()} and
  * {@link #glMinorVersion()} say which one was made.
  *
- * <p>The EGL display is shared by every context of the process (EGL returns the same handle for the
- * same platform); it is initialized by the first context and terminated when the last one closes.
+ * <p>An EGL display is shared by every context of the process on the same platform and device (EGL
+ * returns the same handle); it is initialized by the first such context and terminated when the last
+ * one closes.
  */
 public final class EglContext implements GlContext, AutoCloseable {
     /** {@code EGL_PLATFORM_SURFACELESS_MESA} from EGL_MESA_platform_surfaceless. */
     private static final int EGL_PLATFORM_SURFACELESS_MESA = 0x31DD;
+    /** {@code EGL_PLATFORM_DEVICE_EXT} from EGL_EXT_platform_device. */
+    private static final int EGL_PLATFORM_DEVICE_EXT = 0x313F;
+    private static final int MAX_EGL_DEVICES = 16;
     /** {@code EGL_NO_CONFIG_KHR} from EGL_KHR_no_config_context. */
     private static final long EGL_NO_CONFIG_KHR = 0L;
     private static final int[][] VERSIONS_TO_TRY = {{4, 5}, {4, 3}, {3, 3}};
 
     private static final Object DISPLAY_LOCK = new Object();
     private static boolean librariesLoaded;
-    private static long sharedDisplay; // EGLDisplay
-    private static int displayUsers;
-    private static EGLCapabilities sharedDisplayCaps;
+    /** Users per initialized EGLDisplay: EGL hands out one handle per platform and native display. */
+    private static final Map<Long, Integer> displayUsers = new HashMap<>();
+    private static final Map<Long, EGLCapabilities> displayCaps = new HashMap<>();
+
+    /**
+     * What {@link #create} chose: {@code platform} is {@code "device"} or {@code "surfaceless"},
+     * {@code eglDevice} the EGLDeviceEXT (0 on surfaceless), {@code software} whether the EGL device
+     * says it is a software renderer ({@code EGL_MESA_device_software}), {@code reason} one sentence.
+     */
+    public record Selection(String platform, long eglDevice, boolean software, String reason) {}
 
     private final long display; // EGLDisplay
     private final long context; // EGLContext
-    private final EGLCapabilities displayCaps;
+    private final EGLCapabilities eglDisplayCaps;
+    private Selection selection;
     private final GLCapabilities glCaps;
     private final int glMajor;
     private final int glMinor;
@@ -65,7 +87,7 @@ public final class EglContext implements GlContext, AutoCloseable {
 
     private EglContext(long display, EGLCapabilities displayCaps, long context, int major, int minor, boolean debug) {
         this.display = display;
-        this.displayCaps = displayCaps;
+        this.eglDisplayCaps = displayCaps;
         this.context = context;
         this.glMajor = major;
         this.glMinor = minor;
@@ -79,18 +101,113 @@ public final class EglContext implements GlContext, AutoCloseable {
     }
 
     /**
-     * Creates a GL core context on the surfaceless EGL display and makes it current on the calling
-     * thread, which becomes its owner.
+     * Creates a GL core context and makes it current on the calling thread, which becomes its owner:
+     * on the first hardware EGL device if the device platform offers one, else on the surfaceless
+     * platform (see the class comment).
      *
      * @param debug create a debug context and count GL errors and warnings through KHR_debug
      *     ({@link #debugErrorCount()}, {@link #debugWarningCount()}); debug output is synchronous
-     * @throws GlUnavailableException if libEGL is missing, the surfaceless platform is not offered, or
-     *     no GL 3.3+ core context can be created; the message says what to install
+     * @throws GlUnavailableException if libEGL is missing, neither platform is offered, or no GL 3.3+
+     *     core context can be created; the message says what to install
      */
     public static EglContext create(boolean debug) {
-        long display = acquireDisplay();
+        return create(debug, null, null);
+    }
+
+    /**
+     * Like {@link #create(boolean)}, on the EGL device whose GL reports these UUIDs (lower-case hex as
+     * {@link GlInfo#hex} writes them; null for "any hardware device"): the GPU of the Vulkan device a
+     * surface comes from, so that its memory can be imported. Falls back to surfaceless when no device
+     * matches; {@link #selection()} says so.
+     */
+    public static EglContext create(boolean debug, String driverUuidHex, String deviceUuidHex) {
+        loadLibraries();
+        StringBuilder tried = new StringBuilder();
+        for (DeviceCandidate candidate : deviceCandidates()) {
+            boolean wantAny = driverUuidHex == null && deviceUuidHex == null;
+            if (wantAny && candidate.software()) {
+                tried.append(" device ").append(candidate.index()).append(" is a software renderer;");
+                continue; // with no UUIDs asked for, surfaceless serves a software renderer just as well
+            }
+            EglContext context;
+            try {
+                context = createOn(candidate.display(), debug);
+            } catch (GlUnavailableException e) {
+                tried.append(" device ").append(candidate.index()).append(": ").append(e.getMessage()).append(';');
+                continue;
+            }
+            GlInfo info = GlInfo.query(context);
+            boolean matches = wantAny || (GlInfo.hex(info.driverUuid()).equals(driverUuidHex)
+                    && GlInfo.hex(info.deviceUuid()).equals(deviceUuidHex));
+            if (matches) {
+                context.selection = new Selection("device", candidate.device(), candidate.software(), "EGL device " + candidate.index()
+                        + " (" + info.renderer() + ")" + (wantAny ? " is a hardware device" : " matches the Vulkan device's UUIDs"));
+                return context;
+            }
+            tried.append(" device ").append(candidate.index()).append(" (").append(info.renderer()).append(") has other UUIDs;");
+            context.close();
+        }
+        long display = acquireDisplay(EGL_PLATFORM_SURFACELESS_MESA, MemoryUtil.NULL);
+        EglContext context = createOnAcquired(display, debug);
+        String why = tried.length() == 0 ? "the EGL device platform is not offered or lists no device" : tried.toString().trim();
+        context.selection = new Selection("surfaceless", 0, false, "Mesa's surfaceless platform (" + why + ")");
+        return context;
+    }
+
+    /** What this context runs on and why it was chosen. */
+    public Selection selection() {
+        return selection;
+    }
+
+    private record DeviceCandidate(int index, long device, long display, boolean software) {}
+
+    /** True if this EGL can enumerate devices and make displays on them (after libEGL loads). */
+    static boolean devicePlatformOffered() {
+        loadLibraries();
+        Set<String> client = clientExtensions();
+        EGLCapabilities caps = EGL.getCapabilities();
+        return client.contains("EGL_EXT_device_enumeration") && client.contains("EGL_EXT_platform_device")
+                && caps.eglQueryDevicesEXT != MemoryUtil.NULL && caps.eglGetPlatformDisplayEXT != MemoryUtil.NULL;
+    }
+
+    /** Every EGL device on the device platform, hardware first; empty without the extensions. */
+    private static java.util.List<DeviceCandidate> deviceCandidates() {
+        if (!devicePlatformOffered()) {
+            return java.util.List.of();
+        }
+        EGLCapabilities caps = EGL.getCapabilities();
+        java.util.List<DeviceCandidate> hardware = new java.util.ArrayList<>();
+        java.util.List<DeviceCandidate> software = new java.util.ArrayList<>();
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer devices = stack.mallocPointer(MAX_EGL_DEVICES);
+            IntBuffer count = stack.mallocInt(1);
+            if (JNI.invokePPZ(MAX_EGL_DEVICES, MemoryUtil.memAddress(devices), MemoryUtil.memAddress(count), caps.eglQueryDevicesEXT)
+                    && count.get(0) > 0) {
+                for (int i = 0; i < Math.min(count.get(0), MAX_EGL_DEVICES); i++) {
+                    long device = devices.get(i);
+                    String extensions = caps.eglQueryDeviceStringEXT == MemoryUtil.NULL ? null
+                            : MemoryUtil.memASCIISafe(JNI.invokePP(device, EGL_EXTENSIONS, caps.eglQueryDeviceStringEXT));
+                    boolean isSoftware = extensions != null && Set.of(extensions.trim().split("\\s+")).contains("EGL_MESA_device_software");
+                    (isSoftware ? software : hardware).add(new DeviceCandidate(i, device, device, isSoftware));
+                }
+            }
+        }
+        java.util.List<DeviceCandidate> all = new java.util.ArrayList<>(hardware);
+        all.addAll(software);
+        return all;
+    }
+
+    /** Initializes the device's display (counted per display) and makes a context on it. */
+    private static EglContext createOn(long eglDevice, boolean debug) {
+        return createOnAcquired(acquireDisplay(EGL_PLATFORM_DEVICE_EXT, eglDevice), debug);
+    }
+
+    private static EglContext createOnAcquired(long display, boolean debug) {
         try {
-            EGLCapabilities caps = sharedDisplayCaps;
+            EGLCapabilities caps;
+            synchronized (DISPLAY_LOCK) {
+                caps = displayCaps.get(display);
+            }
             if (!eglBindAPI(EGL_OPENGL_API)) {
                 throw new GlUnavailableException("eglBindAPI(EGL_OPENGL_API) failed: this EGL has no desktop OpenGL; install "
                         + GlUnavailableException.PACKAGES);
@@ -112,7 +229,7 @@ public final class EglContext implements GlContext, AutoCloseable {
                     + Integer.toHexString(eglGetError()) + "); install " + GlUnavailableException.PACKAGES
                     + " or check that LIBGL_ALWAYS_SOFTWARE / MESA_GL_VERSION_OVERRIDE are not forcing a lower version");
         } catch (RuntimeException | Error e) {
-            releaseDisplay();
+            releaseDisplay(display);
             throw e;
         }
     }
@@ -149,8 +266,8 @@ public final class EglContext implements GlContext, AutoCloseable {
         }
     }
 
-    /** Loads libEGL and GL's function provider once per process, then initializes the shared display. */
-    private static long acquireDisplay() {
+    /** Loads libEGL and GL's function provider once per process. */
+    private static void loadLibraries() {
         synchronized (DISPLAY_LOCK) {
             if (!librariesLoaded) {
                 // GL's entry points must come from EGL (eglGetProcAddress), not from libGL/GLX.
@@ -171,17 +288,26 @@ public final class EglContext implements GlContext, AutoCloseable {
                 }
                 librariesLoaded = true;
             }
-            if (displayUsers == 0) {
-                sharedDisplay = openSurfacelessDisplay();
-                sharedDisplayCaps = EGL.createDisplayCapabilities(sharedDisplay);
-                if (!sharedDisplayCaps.EGL_KHR_surfaceless_context) {
-                    eglTerminate(sharedDisplay);
-                    throw new GlUnavailableException("the surfaceless EGL display lacks EGL_KHR_surfaceless_context; install "
+        }
+    }
+
+    /** Opens (first user: initializes) the display of {@code platform} and {@code nativeDisplay}; counted. */
+    private static long acquireDisplay(int platform, long nativeDisplay) {
+        synchronized (DISPLAY_LOCK) {
+            long display = openDisplay(platform, nativeDisplay);
+            Integer users = displayUsers.get(display);
+            if (users == null) {
+                EGLCapabilities caps = EGL.createDisplayCapabilities(display);
+                if (!caps.EGL_KHR_surfaceless_context) {
+                    eglTerminate(display);
+                    throw new GlUnavailableException("the " + platformName(platform) + " EGL display lacks EGL_KHR_surfaceless_context; install "
                             + GlUnavailableException.PACKAGES + " (Mesa 17 or newer)");
                 }
+                displayCaps.put(display, caps);
+                users = 0;
             }
-            displayUsers++;
-            return sharedDisplay;
+            displayUsers.put(display, users + 1);
+            return display;
         }
     }
 
@@ -193,20 +319,32 @@ public final class EglContext implements GlContext, AutoCloseable {
         }
     }
 
-    private static void releaseDisplay() {
+    private static void releaseDisplay(long display) {
         synchronized (DISPLAY_LOCK) {
-            if (displayUsers > 0 && --displayUsers == 0) {
-                eglTerminate(sharedDisplay);
-                sharedDisplay = EGL_NO_DISPLAY;
-                sharedDisplayCaps = null;
+            Integer users = displayUsers.get(display);
+            if (users == null) {
+                return;
+            }
+            if (users == 1) {
+                displayUsers.remove(display);
+                displayCaps.remove(display);
+                eglTerminate(display);
+            } else {
+                displayUsers.put(display, users - 1);
             }
         }
     }
 
-    private static long openSurfacelessDisplay() {
+    private static String platformName(int platform) {
+        return platform == EGL_PLATFORM_DEVICE_EXT ? "device-platform" : "surfaceless";
+    }
+
+    private static long openDisplay(int platform, long nativeDisplay) {
         Set<String> clientExtensions = clientExtensions();
-        if (!clientExtensions.contains("EGL_EXT_platform_base") || !clientExtensions.contains("EGL_MESA_platform_surfaceless")) {
-            throw new GlUnavailableException("EGL does not offer EGL_MESA_platform_surfaceless (client extensions: "
+        if (platform == EGL_PLATFORM_SURFACELESS_MESA
+                && (!clientExtensions.contains("EGL_EXT_platform_base") || !clientExtensions.contains("EGL_MESA_platform_surfaceless"))) {
+            throw new GlUnavailableException("EGL offers neither a matching EGL device (EGL_EXT_platform_device) nor"
+                    + " EGL_MESA_platform_surfaceless (client extensions: "
                     + String.join(" ", clientExtensions) + "); install " + GlUnavailableException.PACKAGES
                     + " (Mesa's EGL), or check that __EGL_VENDOR_LIBRARY_FILENAMES does not select another vendor");
         }
@@ -215,16 +353,19 @@ public final class EglContext implements GlContext, AutoCloseable {
             throw new GlUnavailableException("eglGetPlatformDisplayEXT is missing from libEGL; install " + GlUnavailableException.PACKAGES);
         }
         // Called through JNI: LWJGL's eglGetPlatformDisplayEXT wrapper rejects a NULL native display.
-        long display = JNI.invokePPP(EGL_PLATFORM_SURFACELESS_MESA, MemoryUtil.NULL, MemoryUtil.NULL, getPlatformDisplay);
+        long display = JNI.invokePPP(platform, nativeDisplay, MemoryUtil.NULL, getPlatformDisplay);
         if (display == EGL_NO_DISPLAY) {
-            throw new GlUnavailableException("eglGetPlatformDisplayEXT(EGL_PLATFORM_SURFACELESS_MESA) returned no display (EGL error 0x"
+            throw new GlUnavailableException("eglGetPlatformDisplayEXT(" + platformName(platform) + ") returned no display (EGL error 0x"
                     + Integer.toHexString(eglGetError()) + "); install " + GlUnavailableException.PACKAGES);
+        }
+        if (displayUsers.containsKey(display)) {
+            return display; // already initialized by another context
         }
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer major = stack.mallocInt(1);
             IntBuffer minor = stack.mallocInt(1);
             if (!eglInitialize(display, major, minor)) {
-                throw new GlUnavailableException("eglInitialize on the surfaceless display failed (EGL error 0x"
+                throw new GlUnavailableException("eglInitialize on the " + platformName(platform) + " display failed (EGL error 0x"
                         + Integer.toHexString(eglGetError()) + "); is /dev/dri readable, or is libgl1-mesa-dri (swrast) installed? install "
                         + GlUnavailableException.PACKAGES);
             }
@@ -309,7 +450,7 @@ public final class EglContext implements GlContext, AutoCloseable {
 
     /** The display's EGL extensions (for example {@code EGL_KHR_fence_sync}). */
     public EGLCapabilities eglCapabilities() {
-        return displayCaps;
+        return eglDisplayCaps;
     }
 
     /** LWJGL's GL capabilities of this context (extension flags, function pointers). */
@@ -376,6 +517,6 @@ public final class EglContext implements GlContext, AutoCloseable {
         if (debugCallback != null) {
             debugCallback.free();
         }
-        releaseDisplay();
+        releaseDisplay(display);
     }
 }

@@ -92,6 +92,31 @@ public record GlInfo(
         return memoryObjectFd && Arrays.equals(driverUuid, exporterDriverUuid) && Arrays.equals(deviceUuid, exporterDeviceUuid);
     }
 
+    /** True if the renderer string names a CPU rasterizer (Mesa's llvmpipe/softpipe/swrast, SwiftShader). */
+    public boolean softwareRenderer() {
+        String r = renderer().toLowerCase(java.util.Locale.ROOT);
+        return r.contains("llvmpipe") || r.contains("softpipe") || r.contains("swrast") || r.contains("swiftshader");
+    }
+
+    /**
+     * A loud one-line warning when this GL renders on the CPU while one of {@code vulkanDevices} is a
+     * hardware GPU (on a glvnd machine Mesa's EGL or GLX can serve the display while the GPU's vendor
+     * library is not chosen, and everything then silently runs on the CPU), else null.
+     */
+    public String softwareWarning(java.util.List<dev.baton.render.vk.PhysicalDeviceInfo> vulkanDevices) {
+        if (!softwareRenderer()) {
+            return null;
+        }
+        for (dev.baton.render.vk.PhysicalDeviceInfo d : vulkanDevices) {
+            if (!d.cpuDriver()) {
+                return "WARNING: the GL compositor runs on a software renderer (" + renderer() + ") although a hardware Vulkan device is"
+                        + " present (" + d.name() + "): its surfaces will be copied through the CPU. Install the GPU vendor's EGL/GL"
+                        + " library (glvnd: check __EGL_VENDOR_LIBRARY_FILENAMES / __GLX_VENDOR_LIBRARY_NAME) to composite on the GPU.";
+            }
+        }
+        return null;
+    }
+
     /** Lower-case hex of a UUID, or {@code "-"} when null. */
     public static String hex(byte[] uuid) {
         return uuid == null ? "-" : HexFormat.of().formatHex(uuid);

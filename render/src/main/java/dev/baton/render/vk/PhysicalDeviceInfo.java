@@ -71,6 +71,15 @@ public record PhysicalDeviceInfo(
     }
 
     /**
+     * True for a driver that rasterizes on the CPU: device type CPU, or lavapipe / SwiftShader by
+     * driver ID (both report CPU, but the ID is what the spec guarantees to identify a driver).
+     */
+    public boolean cpuDriver() {
+        return deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU || driverId == VK_DRIVER_ID_MESA_LLVMPIPE
+                || driverId == VK_DRIVER_ID_GOOGLE_SWIFTSHADER;
+    }
+
+    /**
      * {@code VkPhysicalDeviceType} in words: {@code integrated GPU}, {@code discrete GPU},
      * {@code virtual GPU}, {@code CPU} or {@code other}.
      */
