@@ -59,7 +59,13 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
      * success; closes it on failure.
      */
     public static VulkanTimeline importFd(DeviceContext device, String name, int fd) {
-        VulkanTimeline timeline = create(device, name, 0, false);
+        VulkanTimeline timeline;
+        try {
+            timeline = create(device, name, 0, false);
+        } catch (RuntimeException | Error e) {
+            Fds.close(fd); // the import never happened: the fd is still ours
+            throw e;
+        }
         try (MemoryStack stack = stackPush()) {
             VkImportSemaphoreFdInfoKHR info = VkImportSemaphoreFdInfoKHR.calloc(stack).sType$Default()
                     .semaphore(timeline.semaphore).handleType(VK_EXTERNAL_SEMAPHORE_HANDLE_TYPE_OPAQUE_FD_BIT).fd(fd);
