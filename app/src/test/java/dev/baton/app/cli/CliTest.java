@@ -151,6 +151,27 @@ class CliTest {
         assertFalse(r.out().contains("no window (default"), "a switch shows no default:\n" + r.out());
     }
 
+    @Command(name = "baton", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class)
+    static final class Root {}
+
+    @Test
+    void asASubcommandTheSameRulesHoldAndGivenSeesItsOwnOptions() {
+        Sample s = new Sample();
+        picocli.CommandLine root = new picocli.CommandLine(new Root());
+        root.addSubcommand(s);
+        Cli.configure(root);
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        assertEquals(0, Cli.execute(root, new String[] {"demo", "--producers", "5"}, o, e), err.toString(StandardCharsets.UTF_8));
+        assertTrue(s.ran);
+        assertEquals(5, s.producers);
+        assertTrue(Cli.given(s.spec, "--producers"));
+        assertFalse(Cli.given(s.spec, "--fps"));
+        assertEquals(2, Cli.execute(root, new String[] {"demo", "--fps", "0"}, o, e));
+        assertEquals("baton demo: --fps expects a number from 1 to 1000, got '0'" + System.lineSeparator(), err.toString(StandardCharsets.UTF_8));
+    }
+
     @Test
     void versionNamesTheBuild() {
         Result r = run(new Sample(), "--version");
