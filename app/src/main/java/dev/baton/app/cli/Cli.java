@@ -1,6 +1,7 @@
 package dev.baton.app.cli;
 
 import dev.baton.app.BuildInfo;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.lang.reflect.AnnotatedElement;
@@ -89,7 +90,6 @@ public final class Cli {
         cl.setOverwrittenOptionsAllowed(true);      // --x 1 --x 2: the last wins, as before picocli
         cl.setAllowOptionsAsOptionParameters(true); // --device --tier: "--tier" is the value, refused by its own rules
         cl.setUsageHelpWidth(HELP_WIDTH);
-        cl.setCaseInsensitiveEnumValuesAllowed(false);
         cl.registerConverter(Integer.class, Cli::parseInt);
         cl.registerConverter(Integer.TYPE, Cli::parseInt);
         cl.registerConverter(Double.class, Cli::parseDouble);
@@ -105,8 +105,8 @@ public final class Cli {
 
     /** Parses and runs; returns the exit code. Writes help and version to {@code out}, errors to {@code err}. */
     public static int execute(CommandLine cl, String[] args, PrintStream out, PrintStream err) {
-        PrintWriter outWriter = new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true);
-        PrintWriter errWriter = new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        PrintWriter outWriter = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+        PrintWriter errWriter = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         cl.setOut(outWriter);
         cl.setErr(errWriter);
         cl.setParameterExceptionHandler((ex, given) -> {

@@ -104,7 +104,10 @@ public final class DemoCommand implements Cli.Body {
         }
     }
 
-    /** Parses {@code args} as {@code ./baton demo} does and runs it. Exit code: 0 ok, 1 a run that failed its checks or could not start, 2 bad usage. */
+    /**
+     * Parses {@code args} as {@code ./baton demo} does and runs it. Exit code: 0 ok, 1 a run that failed
+     * its checks or could not start, 2 bad usage.
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         return Cli.run(new DemoCommand(), args, out, err);
     }
