@@ -9,7 +9,8 @@ import java.util.Properties;
  * The Baton version and the git commit this build was made from, for {@code --version} and for every
  * JSON the tools write. Both come from {@code build-info.properties}, which the Maven build writes by
  * resource filtering: the version is the project version, the commit is what the launcher passes as
- * {@code -Dbaton.commit} ({@code git rev-parse --short HEAD}), {@code "unknown"} for a build outside
+ * {@code -Dbaton.commit} ({@code git rev-parse --short HEAD}, {@code -dirty} appended when tracked files
+ * differ from it), {@code "unknown"} for a build outside
  * git or without the launcher. Immutable; safe from any thread.
  */
 public final class BuildInfo {
@@ -35,7 +36,10 @@ public final class BuildInfo {
         return version;
     }
 
-    /** The short git commit, or {@code "unknown"} when the build did not know it. */
+    /**
+     * The short git commit, with {@code -dirty} when tracked files differed from it at build time, or
+     * {@code "unknown"} when the build did not know it.
+     */
     public String commit() {
         return commit;
     }

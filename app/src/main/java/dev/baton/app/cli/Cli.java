@@ -89,6 +89,7 @@ public final class Cli {
     public static void configure(CommandLine cl) {
         cl.setOverwrittenOptionsAllowed(true);      // --x 1 --x 2: the last wins, as before picocli
         cl.setAllowOptionsAsOptionParameters(true); // --device --tier: "--tier" is the value, refused by its own rules
+        cl.setExpandAtFiles(false);                 // "@file" is an argument like any other, not a file of arguments
         cl.setUsageHelpWidth(HELP_WIDTH);
         cl.registerConverter(Integer.class, Cli::parseInt);
         cl.registerConverter(Integer.TYPE, Cli::parseInt);

@@ -132,6 +132,7 @@ class CliTest {
         assertMessage("baton demo: unknown option --producer for 'demo' (did you mean --producers?); run ./baton demo --help for the list",
                 "--producer=3");
         assertMessage("baton demo: unexpected argument 'extra' for 'demo'; run ./baton demo --help", "extra");
+        assertMessage("baton demo: unexpected argument '@args.txt' for 'demo'; run ./baton demo --help", "@args.txt");
     }
 
     @Test
