@@ -1,5 +1,6 @@
 package dev.baton.app;
 
+import dev.baton.app.cli.Cli;
 import dev.baton.render.InteropCapabilities;
 import dev.baton.render.SyncTierSelector;
 import dev.baton.render.VulkanUnavailableException;
@@ -12,6 +13,7 @@ import dev.baton.render.vk.SharedSurface;
 import dev.baton.render.vk.VulkanInstance;
 import java.io.PrintStream;
 import java.util.List;
+import picocli.CommandLine.Command;
 
 /**
  * {@code ./baton devices}: every Vulkan physical device and the GL renderer, their interop support,
@@ -19,25 +21,32 @@ import java.util.List;
  * {@link SyncTierSelector} picks for each pair, from the same capabilities {@link SharedSurface}
  * uses. Runs on the calling thread (it creates and closes its own Vulkan instance and GL context).
  */
-final class DevicesCommand {
-    private DevicesCommand() {}
+@Command(name = "devices", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        header = "list Vulkan devices and the GL renderer, their interop support and chosen tiers",
+        description = {
+            "Lists every Vulkan physical device (name, type, driver, API version, driver/device UUIDs, whether",
+            "an RGBA8 optimal image's memory can be exported/imported as OPAQUE_FD or DMA_BUF, whether binary",
+            "and timeline semaphores can be exported/imported as OPAQUE_FD, and whether Baton can open a device",
+            "on it), then the OpenGL renderer reached through EGL surfaceless (memory-object/semaphore",
+            "extensions, UUIDs), then the sync tier chosen for each pair and why. A pair is \"exporter ->",
+            "importer\" (the first allocates the surface's memory); GL only imports. Tiers, best first:",
+            "  shared-timeline   same UUIDs, memory shared, both export+import OPAQUE_FD timeline semaphores",
+            "  binary-semaphore  same UUIDs, memory shared, both export+import OPAQUE_FD binary semaphores",
+            "  host-bridge       same UUIDs, memory shared, no shared semaphores (always so with GL): the",
+            "                    host forwards each fence value",
+            "  host-copy         UUIDs differ (or memory not exportable/importable): pixels are copied",
+            "                    through host memory"},
+        footer = {
+            "Select drivers with VK_DRIVER_FILES / VK_ADD_DRIVER_FILES (the launcher adds SwiftShader when",
+            "installed; BATON_NO_SWIFTSHADER=1 turns that off). Exit code 1 if Vulkan or GL is unavailable."})
+final class DevicesCommand implements Cli.Body {
 
     /** What was learnt about Vulkan: the devices and, per device, why Baton cannot use it (null: it can). */
     private record VulkanFacts(List<PhysicalDeviceInfo> devices, List<String> rejections) {}
 
-    /** Exit code: 0 when Vulkan and GL were both probed, 1 when either is unavailable, 2 on bad usage. */
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        for (String arg : args) {
-            if (arg.equals("--help") || arg.equals("-h")) {
-                printHelp(out);
-                return 0;
-            }
-            // One line naming what was wrong and what the command accepts (it takes no options).
-            err.println(arg.startsWith("-")
-                    ? "baton devices: unknown option " + arg + "; devices takes no options but --help: run ./baton devices"
-                    : "baton devices: unexpected argument '" + arg + "'; devices takes no arguments: run ./baton devices");
-            return 2;
-        }
+    /** Exit code: 0 when Vulkan and GL were both probed, 1 when either is unavailable (bad usage: 2, from {@link Cli}). */
+    @Override
+    public int run(PrintStream out, PrintStream err) {
         int exit = 0;
         VulkanFacts vulkan = new VulkanFacts(List.of(), List.of());
         try (VulkanInstance instance = VulkanInstance.create(false)) {
@@ -150,25 +159,5 @@ final class DevicesCommand {
 
     private static String yesNo(boolean value) {
         return value ? "yes" : "no";
-    }
-
-    static void printHelp(PrintStream out) {
-        out.println("Usage: ./baton devices");
-        out.println();
-        out.println("Lists every Vulkan physical device (name, type, driver, API version, driver/device UUIDs, whether");
-        out.println("an RGBA8 optimal image's memory can be exported/imported as OPAQUE_FD or DMA_BUF, whether binary");
-        out.println("and timeline semaphores can be exported/imported as OPAQUE_FD, and whether Baton can open a device");
-        out.println("on it), then the OpenGL renderer reached through EGL surfaceless (memory-object/semaphore");
-        out.println("extensions, UUIDs), then the sync tier chosen for each pair and why. A pair is \"exporter ->");
-        out.println("importer\" (the first allocates the surface's memory); GL only imports. Tiers, best first:");
-        out.println("  shared-timeline   same UUIDs, memory shared, both export+import OPAQUE_FD timeline semaphores");
-        out.println("  binary-semaphore  same UUIDs, memory shared, both export+import OPAQUE_FD binary semaphores");
-        out.println("  host-bridge       same UUIDs, memory shared, no shared semaphores (always so with GL): the");
-        out.println("                    host forwards each fence value");
-        out.println("  host-copy         UUIDs differ (or memory not exportable/importable): pixels are copied");
-        out.println("                    through host memory");
-        out.println();
-        out.println("Select drivers with VK_DRIVER_FILES / VK_ADD_DRIVER_FILES (the launcher adds SwiftShader when");
-        out.println("installed; BATON_NO_SWIFTSHADER=1 turns that off). Exit code 1 if Vulkan or GL is unavailable.");
     }
 }

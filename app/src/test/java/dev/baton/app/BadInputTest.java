@@ -8,9 +8,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -20,6 +24,7 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bad command-line input, for every command and every flag, discovered in-process rather than listed
@@ -196,6 +201,51 @@ class BadInputTest {
 
     private static String format(double v, boolean whole) {
         return whole ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    /** A flag of the mode the demo is not running in is refused rather than silently ignored. */
+    @Test
+    void theDemoRefusesTheOtherModesFlags() {
+        assertUsageError(run("demo", "--headless", "--screenshot", "shot.png"), "--screenshot", "window", "--headless");
+        assertUsageError(run("demo", "--headless", "--exit-after", "5"), "--exit-after", "window", "--headless");
+        assertUsageError(run("demo", "--soak", "1", "--screenshot", "shot.png"), "--screenshot", "window", "--soak");
+        assertFalse(Files.exists(Path.of("shot.png")), "a refused run writes nothing");
+    }
+
+    /** The same with a display (set in a child JVM; nothing connects to it): headless-only flags are refused. */
+    @Test
+    void withADisplayHeadlessOnlyFlagsAreRefused(@TempDir Path dir) throws Exception {
+        Path frames = dir.resolve("frames");
+        Result r = child(Map.of("DISPLAY", ":57"), "demo", "--frames", "10", "--out", frames.toString());
+        assertUsageError(r, "--frames", "headless", "add --headless");
+        assertFalse(Files.exists(frames), "a refused run writes nothing");
+        assertUsageError(child(Map.of("DISPLAY", ":57"), "demo", "--out", frames.toString()), "--out", "headless");
+        // and without one, window-only flags say why the run is headless
+        assertUsageError(child(Map.of(), "demo", "--exit-after", "3"), "--exit-after", "window", "no display");
+    }
+
+    /** Runs Main in a child JVM with DISPLAY and WAYLAND_DISPLAY replaced by {@code display}'s entries. */
+    static Result child(Map<String, String> display, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().remove("DISPLAY");
+        pb.environment().remove("WAYLAND_DISPLAY");
+        pb.environment().putAll(display);
+        Path out = Files.createTempFile("baton-child", ".out");
+        Path err = Files.createTempFile("baton-child", ".err");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail("baton " + String.join(" ", args) + " did not exit within 120 s");
+            }
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
     }
 
     @Test

@@ -1,7 +1,8 @@
 package dev.baton.app.bench;
 
-import dev.baton.app.cli.Flags;
-import dev.baton.app.cli.UsageException;
+import dev.baton.app.cli.Cli;
+import dev.baton.app.cli.Range;
+import dev.baton.app.cli.Size;
 import dev.baton.app.report.Plot;
 import dev.baton.app.report.Progress;
 import dev.baton.render.SyncTier;
@@ -21,6 +22,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./baton bench}: handoff latency and cost per sync tier, each beside its floor measured in the
@@ -34,7 +37,11 @@ import java.util.Set;
  * ping-pong per tier; a pipelined producer with a ring of surfaces; one producer to K consumers; N
  * producers into one compositor. A scenario whose driver is missing is skipped with a note.
  */
-public final class BenchCommand {
+@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        header = "GPU handoff latency per sync tier, beside its floors and the naive way",
+        description = {"Measures GPU surface handoff latency and cost per sync tier, beside its floors (park/unpark,",
+            "raw Vulkan sync, the naive vkQueueWaitIdle way) measured in the same run."})
+public final class BenchCommand implements Cli.Body {
     /** The CPU floors alternate park/unpark and the keyed mutex in this many slices per round. */
     static final int CPU_FLOOR_SLICES = 8;
 
@@ -45,8 +52,6 @@ public final class BenchCommand {
     static final int SLOTS = 3;
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
-
-    private BenchCommand() {}
 
     /** Settings from the command line. */
     record Settings(double warmupSeconds, double seconds, int rounds, boolean quick, boolean validate, int width, int height,
@@ -74,39 +79,62 @@ public final class BenchCommand {
         }
     }
 
-    /** Exit code: 0 ok, 1 a scenario failed or stalled or validation reported something, 2 bad usage. */
+    @Option(names = "--warmup-seconds", paramLabel = "S", description = "warm-up per scenario, not measured")
+    @Range(min = 0, max = 60)
+    double warmup = 0.5;
+
+    @Option(names = "--seconds", paramLabel = "S", description = "measured time per scenario")
+    @Range(min = 0.05, max = 600)
+    double seconds = 2;
+
+    @Option(names = "--rounds", paramLabel = "N", description = "split each scenario's measured time into N rounds, "
+            + "interleaved with the other scenarios, so a floor and its tier see the same machine conditions")
+    @Range(min = 1, max = 100)
+    int rounds = 3;
+
+    @Option(names = "--quick", description = "short run (0.3 s per scenario in one round, N producers up to 4): under a minute")
+    boolean quick;
+
+    @Option(names = "--validate",
+            description = "run under the Khronos validation layer with synchronization validation; exit 1 if it reports anything")
+    boolean validate;
+
+    @Option(names = "--size", paramLabel = "WxH", description = "surface size in pixels")
+    @Range(min = 32, max = 4096)
+    Size size = new Size(256, 256);
+
+    @Option(names = "--stall-seconds", paramLabel = "S", description = "a wait longer than this fails the scenario")
+    @Range(min = 0.5, max = 600)
+    double stall = 10;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write every summary as JSON")
+    Path json;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "also write every summary as CSV")
+    Path csv;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "also write latency CDFs and the N-producer scaling chart")
+    Path plot;
+
+    @Option(names = "--markdown", paramLabel = "FILE", description = "also write the tables and targets as Markdown")
+    Path markdown;
+
+    /** Parses {@code args} as {@code ./baton bench} does and runs it (exit codes as {@link #run(PrintStream, PrintStream)}). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        Flags flags = new Flags("bench", "Measures GPU surface handoff latency and cost per sync tier, beside its floors "
-                + "(park/unpark, raw Vulkan sync, the naive vkQueueWaitIdle way) measured in the same run.");
-        Flags.Flag<Double> warmup = flags.decimal("--warmup-seconds", "S", 0.5, 0, 60, "warm-up per scenario, not measured");
-        Flags.Flag<Double> seconds = flags.decimal("--seconds", "S", 2, 0.05, 600, "measured time per scenario");
-        Flags.Flag<Integer> rounds = flags.integer("--rounds", "N", 3, 1, 100, "split each scenario's measured time into N rounds, "
-                + "interleaved with the other scenarios, so a floor and its tier see the same machine conditions");
-        Flags.Flag<Boolean> quick = flags.toggle("--quick", "short run (0.3 s per scenario in one round, N producers up to 4): under a minute");
-        Flags.Flag<Boolean> validate = flags.toggle("--validate",
-                "run under the Khronos validation layer with synchronization validation; exit 1 if it reports anything");
-        Flags.Flag<Flags.Size> size = flags.size("--size", 256, 256, 32, 4096, "surface size in pixels");
-        Flags.Flag<Double> stall = flags.decimal("--stall-seconds", "S", 10, 0.5, 600, "a wait longer than this fails the scenario");
-        Flags.Flag<Path> json = flags.path("--json", "FILE", null, "also write every summary as JSON");
-        Flags.Flag<Path> csv = flags.path("--csv", "FILE", null, "also write every summary as CSV");
-        Flags.Flag<Path> plot = flags.path("--plot", "FILE.png", null, "also write latency CDFs and the N-producer scaling chart");
-        Flags.Flag<Path> markdown = flags.path("--markdown", "FILE", null, "also write the tables and targets as Markdown");
-        try {
-            if (!flags.parse(args, out)) {
-                return 0;
-            }
-        } catch (UsageException e) {
-            err.println("baton bench: " + e.getMessage());
-            return 2;
-        }
-        double measureSeconds = seconds.get();
-        double warmupSeconds = warmup.get();
-        if (quick.get()) {
+        return Cli.run(new BenchCommand(), args, out, err);
+    }
+
+    /** Exit code: 0 ok, 1 a scenario failed or stalled or validation reported something, 2 bad usage. */
+    @Override
+    public int run(PrintStream out, PrintStream err) {
+        double measureSeconds = seconds;
+        double warmupSeconds = warmup;
+        if (quick) {
             measureSeconds = Math.min(measureSeconds, 0.3);
             warmupSeconds = Math.min(warmupSeconds, 0.1);
         }
-        Settings settings = new Settings(warmupSeconds, measureSeconds, quick.get() ? 1 : rounds.get(), quick.get(), validate.get(), size.get().width(),
-                size.get().height(), stall.get(), json.get(), csv.get(), plot.get(), markdown.get());
+        Settings settings = new Settings(warmupSeconds, measureSeconds, quick ? 1 : rounds, quick, validate, size.width(),
+                size.height(), stall, json, csv, plot, markdown);
         try {
             BenchReport report = new BenchReport();
             int validationMessages = new BenchCommand.Run(settings, report, err).all();

@@ -1,70 +1,163 @@
 package dev.baton.app.demo;
 
-import dev.baton.app.cli.Flags;
+import dev.baton.app.cli.Cli;
+import dev.baton.app.cli.Range;
+import dev.baton.app.cli.Size;
 import dev.baton.app.cli.UsageException;
 import dev.baton.render.SyncTier;
 import dev.baton.render.vk.VulkanInstance;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code ./baton demo}: parses the flags and runs the window or the headless compositor. */
-public final class DemoCommand {
-    private DemoCommand() {}
+/** {@code ./baton demo}: the demo's options, then the window or the headless compositor. */
+@Command(name = "demo", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        header = "producers on their own devices, composited in a window (or --headless to PNGs)",
+        description = {
+            "Producers on their own Vulkan devices draw animated scenes into shared surfaces that a",
+            "keyed mutex hands to an OpenGL compositor: a window with a control panel, or headless PNGs."})
+public final class DemoCommand implements Cli.Body {
+    @Spec
+    CommandSpec spec;
 
-    /** Exit code: 0 ok, 1 a run that failed its checks or could not start, 2 bad usage. */
-    public static int run(String[] args, PrintStream out, PrintStream err) {
-        Flags flags = new Flags("demo", "Producers on their own Vulkan devices draw animated scenes into shared surfaces that a\n"
-                + "keyed mutex hands to an OpenGL compositor: a window with a control panel, or headless PNGs.");
-        var producers = flags.integer("--producers", "N", 4, 1, 16, "producer render threads, each on its own device");
-        var size = flags.size("--size", 512, 384, 64, 4096, "surface size in pixels");
-        var fps = flags.decimal("--fps", "FPS", 60, 1, 1000, "each producer's target frame rate");
-        var frames = flags.integer("--frames", "N", 120, 1, 1_000_000, "headless: composited frames to write");
-        var out2 = flags.path("--out", "DIR", Path.of("out", "demo"), "headless: folder for the frames and the contact sheet");
-        var headless = flags.toggle("--headless", "composite on EGL surfaceless and write PNGs (the default without a display)");
-        var device = flags.text("--device", "NAME", null, "producers' Vulkan device: a name substring (default: the one that shares memory with GL)");
-        List<String> tiers = new ArrayList<>();
-        for (SyncTier t : SyncTier.values()) {
-            tiers.add(t.id());
-        }
-        var tier = flags.choice("--tier", "NAME", null, tiers, "sync tier for every surface (default: the best both sides offer)");
-        var validate = flags.toggle("--validate", "run under the Khronos validation layer (sync validation on); fail on any message");
-        var ring = flags.integer("--ring", "N", 3, 2, 3, "shared surfaces per producer");
-        var timeoutMs = flags.integer("--acquire-timeout-ms", "MS", 2000, 1, 60_000, "the longest any acquire waits");
-        var exitAfter = flags.decimal("--exit-after", "SECONDS", 0, 0, 86_400, "window: close by itself after this long (0: when closed)");
-        var screenshot = flags.path("--screenshot", "FILE", null, "window: save the last frame as a PNG on exit");
-        var soak = flags.decimal("--soak", "MINUTES", 0, 0, 10_080,
-                "headless soak: 8 producers (unless --producers) under validation for this long; reports memory, fds, errors");
-        var killAt = flags.integer("--kill-at", "N", -1, -1, 1_000_000,
-                "fault: after N composites (window: frames), a producer's device is lost while it owns a surface");
-        var restartAt = flags.integer("--restart-at", "N", -1, -1, 1_000_000, "after N composites (window: frames), restart the killed producer");
-        var faultProducer = flags.integer("--fault-producer", "I", 0, 0, 15, "the producer (position) --kill-at applies to");
-        try {
-            if (!flags.parse(args, out)) {
-                return 0;
+    @Option(names = "--producers", paramLabel = "N", description = "producer render threads, each on its own device")
+    @Range(min = 1, max = 16)
+    int producers = 4;
+
+    @Option(names = "--size", paramLabel = "WxH", description = "surface size in pixels")
+    @Range(min = 64, max = 4096)
+    Size size = new Size(512, 384);
+
+    @Option(names = "--fps", paramLabel = "FPS", description = "each producer's target frame rate")
+    @Range(min = 1, max = 1000)
+    double fps = 60;
+
+    @Option(names = "--frames", paramLabel = "N", description = "headless: composited frames to write")
+    @Range(min = 1, max = 1_000_000)
+    int frames = 120;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "headless: folder for the frames and the contact sheet")
+    Path out = Path.of("out", "demo");
+
+    @Option(names = "--headless", description = "composite on EGL surfaceless and write PNGs (the default without a display)")
+    boolean headless;
+
+    @Option(names = "--device", paramLabel = "NAME",
+            description = "producers' Vulkan device: a name substring (default: the one that shares memory with GL)")
+    String device;
+
+    @Option(names = "--tier", paramLabel = "NAME", completionCandidates = TierIds.class,
+            description = "sync tier for every surface (default: the best both sides offer)")
+    String tier;
+
+    @Option(names = "--validate", description = "run under the Khronos validation layer (sync validation on); fail on any message")
+    boolean validate;
+
+    @Option(names = "--ring", paramLabel = "N", description = "shared surfaces per producer")
+    @Range(min = 2, max = 3)
+    int ring = 3;
+
+    @Option(names = "--acquire-timeout-ms", paramLabel = "MS", description = "the longest any acquire waits")
+    @Range(min = 1, max = 60_000)
+    int acquireTimeoutMs = 2000;
+
+    @Option(names = "--exit-after", paramLabel = "SECONDS", description = "window: close by itself after this long (0: when closed)")
+    @Range(min = 0, max = 86_400)
+    double exitAfter = 0;
+
+    @Option(names = "--screenshot", paramLabel = "FILE", description = "window: save the last frame as a PNG on exit")
+    Path screenshot;
+
+    @Option(names = "--soak", paramLabel = "MINUTES",
+            description = "headless soak: 8 producers (unless --producers) under validation for this long; reports memory, fds, errors")
+    @Range(min = 0, max = 10_080)
+    double soak = 0;
+
+    @Option(names = "--kill-at", paramLabel = "N",
+            description = "fault: after N composites (window: frames), a producer's device is lost while it owns a surface")
+    @Range(min = -1, max = 1_000_000)
+    int killAt = -1;
+
+    @Option(names = "--restart-at", paramLabel = "N", description = "after N composites (window: frames), restart the killed producer")
+    @Range(min = -1, max = 1_000_000)
+    int restartAt = -1;
+
+    @Option(names = "--fault-producer", paramLabel = "I", description = "the producer (position) --kill-at applies to")
+    @Range(min = 0, max = 15)
+    int faultProducer = 0;
+
+    /** The sync tiers' ids, for {@code --tier}'s check, help and completion. */
+    static final class TierIds implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            List<String> ids = new ArrayList<>();
+            for (SyncTier t : SyncTier.values()) {
+                ids.add(t.id());
             }
-        } catch (UsageException e) {
-            err.println("baton demo: " + e.getMessage());
-            return 2;
+            return ids.iterator();
         }
-        boolean soaking = soak.get() > 0;
-        if (restartAt.get() >= 0 && (killAt.get() < 0 || restartAt.get() <= killAt.get())) {
+    }
+
+    /**
+     * Parses {@code args} as {@code ./baton demo} does and runs it. Exit code: 0 ok, 1 a run that failed
+     * its checks or could not start, 2 bad usage.
+     */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        return Cli.run(new DemoCommand(), args, out, err);
+    }
+
+    @Override
+    public int run(PrintStream out, PrintStream err) throws UsageException {
+        boolean soaking = soak > 0;
+        if (restartAt >= 0 && (killAt < 0 || restartAt <= killAt)) {
             err.println("baton demo: --restart-at needs --kill-at with a smaller value (the producer must be killed first)");
             return 2;
         }
-        if (faultProducer.get() >= (producers.given() || !soaking ? producers.get() : 8)) {
-            err.println("baton demo: --fault-producer " + faultProducer.get() + " names no producer (there are " + producers.get() + ")");
+        boolean producersGiven = Cli.given(spec, "--producers");
+        if (faultProducer >= (producersGiven || !soaking ? producers : 8)) {
+            err.println("baton demo: --fault-producer " + faultProducer + " names no producer (there are " + producers + ")");
             return 2;
         }
-        DemoOptions options = new DemoOptions(soaking && !producers.given() ? 8 : producers.get(), size.get().width(),
-                size.get().height(), fps.get(), frames.get(), out2.get(), headless.get() || soaking || noDisplay(), device.get(),
-                tier.get(), validate.get() || soaking, ring.get(), timeoutMs.get() * 1_000_000L, exitAfter.get(), screenshot.get(),
-                soak.get(), killAt.get(), restartAt.get(), faultProducer.get());
-        if (options.headless() && !headless.get() && soak.get() == 0) {
+        boolean noDisplay = noDisplay();
+        refuseOtherModesFlags(headless || soaking, noDisplay);
+        DemoOptions options = new DemoOptions(soaking && !producersGiven ? 8 : producers, size.width(),
+                size.height(), fps, frames, this.out, headless || soaking || noDisplay, device,
+                tier, validate || soaking, ring, acquireTimeoutMs * 1_000_000L, exitAfter, screenshot,
+                soak, killAt, restartAt, faultProducer);
+        if (options.headless() && !headless && soak == 0) {
             out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
         }
         return options.headless() ? HeadlessDemo.run(options, out, err) : WindowDemo.run(options, out, err);
+    }
+
+    /**
+     * A flag of the other mode would be silently ignored: refuse it, saying which mode it belongs to.
+     * {@code --frames}/{@code --out} only act headless; {@code --screenshot}/{@code --exit-after} only in the window.
+     */
+    private void refuseOtherModesFlags(boolean headlessAsked, boolean noDisplay) throws UsageException {
+        if (headlessAsked || noDisplay) {
+            for (String flag : List.of("--screenshot", "--exit-after")) {
+                if (Cli.given(spec, flag)) {
+                    String why = headless ? "--headless makes this run headless; remove one of them"
+                            : headlessAsked ? "--soak runs headless; remove one of them"
+                            : "there is no display (DISPLAY is not set); set DISPLAY (e.g. Xvfb :99 & DISPLAY=:99) or remove " + flag;
+                    throw new UsageException(flag + " is for the window, but " + why);
+                }
+            }
+        } else {
+            for (String flag : List.of("--frames", "--out")) {
+                if (Cli.given(spec, flag)) {
+                    throw new UsageException(flag + " is for headless runs, but this run opens the window (DISPLAY is set); add --headless or remove "
+                            + flag);
+                }
+            }
+        }
     }
 
     /** Starts Vulkan for a run (validated with --validate), or prints why it cannot and returns null. */

@@ -39,13 +39,31 @@ public final class GlfwWindow implements GlContext, AutoCloseable {
      *     says to use {@code --headless} or start Xvfb
      */
     public static GlfwWindow open(String title, int width, int height, boolean vsync) {
-        GLFWErrorCallback errors = GLFWErrorCallback.createPrint(System.err);
+        // Before the window exists GLFW's errors become part of the exception's one line; afterwards each is
+        // one line on stderr. (GLFWErrorCallback.createPrint printed a stack trace before the hint.)
+        String[] initError = new String[1];
+        boolean[] opened = new boolean[1];
+        GLFWErrorCallback errors = GLFWErrorCallback.create((code, description) -> {
+            String text = GLFWErrorCallback.getDescription(description);
+            if (opened[0]) {
+                System.err.println("GLFW error 0x" + Integer.toHexString(code) + ": " + text);
+            } else if (initError[0] == null) {
+                initError[0] = text;
+            }
+        });
         glfwSetErrorCallback(errors);
+        String wayland = System.getenv("WAYLAND_DISPLAY");
+        if (wayland == null || wayland.isBlank()) {
+            // Without a Wayland compositor only X11 can work; probing Wayland too makes libwayland print
+            // its own XDG_RUNTIME_DIR complaint and hides X11's precise "cannot open display" reason.
+            glfwInitHint(GLFW_PLATFORM, GLFW_PLATFORM_X11);
+        }
         if (!glfwInit()) {
             glfwSetErrorCallback(null);
             errors.free();
             throw new GlUnavailableException("cannot open a window: GLFW found no display (DISPLAY='"
-                    + System.getenv("DISPLAY") + "'); run with --headless, or start one with: Xvfb :99 & DISPLAY=:99 ./baton demo");
+                    + System.getenv("DISPLAY") + "'" + (initError[0] == null ? "" : ": " + initError[0])
+                    + "); run with --headless, or start one with: Xvfb :99 & DISPLAY=:99 ./baton demo");
         }
         int[][] versions = {{4, 5}, {3, 3}};
         for (int[] v : versions) {
@@ -60,13 +78,15 @@ public final class GlfwWindow implements GlContext, AutoCloseable {
                 glfwMakeContextCurrent(window);
                 glfwSwapInterval(vsync ? 1 : 0);
                 GLCapabilities caps = GL.createCapabilities();
+                opened[0] = true;
                 return new GlfwWindow(window, caps, v[0], v[1], errors);
             }
         }
         glfwTerminate();
         glfwSetErrorCallback(null);
         errors.free();
-        throw new GlUnavailableException("cannot create a window with an OpenGL 3.3 core context; run with --headless");
+        throw new GlUnavailableException("cannot create a window with an OpenGL 3.3 core context"
+                + (initError[0] == null ? "" : " (" + initError[0] + ")") + "; run with --headless");
     }
 
     /** The {@code GLFWwindow*} handle, for the imgui backend. */
