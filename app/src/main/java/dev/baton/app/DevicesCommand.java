@@ -15,9 +15,9 @@ import java.util.List;
 
 /**
  * {@code ./baton devices}: every Vulkan physical device and the GL renderer, their interop support,
- * whether a {@link DeviceContext} can be built on each device, and the sync tier
- * {@link SyncTierSelector} picks for each pair, from the same capabilities {@link SharedSurface}
- * uses. Runs on the calling thread (it creates and closes its own Vulkan instance and GL context).
+ * whether a {@link DeviceContext} can be built on each device, and the tier {@link SyncTierSelector}
+ * picks for each pair (its two choices: how memory is shared, how the next owner waits), from the same
+ * capabilities {@link SharedSurface} uses. Runs on the calling thread (it creates and closes its own Vulkan instance and GL context).
  */
 final class DevicesCommand {
     private DevicesCommand() {}
@@ -117,7 +117,8 @@ final class DevicesCommand {
      * GL only imports, so GL pairs are always Vulkan -> GL.
      */
     private static void printPairs(PrintStream out, List<PhysicalDeviceInfo> devices, InteropCapabilities gl) {
-        out.println("Sync tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-copy;");
+        out.println("Tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-copy), its two");
+        out.println("choices (how memory is shared, how the next owner waits) and why;");
         out.println("\"a -> b\": a allocates and exports the surface, b imports; \"a <-> b\": the same either way):");
         for (int i = 0; i < devices.size(); i++) {
             for (int j = i; j < devices.size(); j++) {
@@ -145,6 +146,7 @@ final class DevicesCommand {
 
     private static void printPair(PrintStream out, String pair, SyncTierSelector.Choice choice) {
         out.printf("  %-47s %s%n", pair, choice.tier());
+        out.printf("      %s%n", choice.tier().choices());
         out.printf("      %s%n", choice.reason());
     }
 
@@ -159,14 +161,16 @@ final class DevicesCommand {
         out.println("an RGBA8 optimal image's memory can be exported/imported as OPAQUE_FD or DMA_BUF, whether binary");
         out.println("and timeline semaphores can be exported/imported as OPAQUE_FD, and whether Baton can open a device");
         out.println("on it), then the OpenGL renderer reached through EGL surfaceless (memory-object/semaphore");
-        out.println("extensions, UUIDs), then the sync tier chosen for each pair and why. A pair is \"exporter ->");
-        out.println("importer\" (the first allocates the surface's memory); GL only imports. Tiers, best first:");
+        out.println("extensions, UUIDs), then the tier chosen for each pair, its two choices and why. A pair is");
+        out.println("\"exporter -> importer\" (the first allocates the surface's memory); GL only imports. A tier is");
+        out.println("a memory choice (import device memory | copy through host memory) and a sync choice");
+        out.println("(shared-timeline | binary-semaphore | host-bridge | host-wait). Tiers, best first:");
         out.println("  shared-timeline   same UUIDs, memory shared, both export+import OPAQUE_FD timeline semaphores");
         out.println("  binary-semaphore  same UUIDs, memory shared, both export+import OPAQUE_FD binary semaphores");
         out.println("  host-bridge       same UUIDs, memory shared, no shared semaphores (always so with GL): the");
         out.println("                    host forwards each fence value");
         out.println("  host-copy         UUIDs differ (or memory not exportable/importable): pixels are copied");
-        out.println("                    through host memory");
+        out.println("                    through host memory, and the acquirer's CPU waits for the writer (host-wait)");
         out.println();
         out.println("Select drivers with VK_DRIVER_FILES / VK_ADD_DRIVER_FILES (the launcher adds SwiftShader when");
         out.println("installed; BATON_NO_SWIFTSHADER=1 turns that off). Exit code 1 if Vulkan or GL is unavailable.");

@@ -167,6 +167,35 @@ class SyncTierSelectorTest {
     }
 
     @Nested
+    class TwoChoices {
+        @Test
+        void eachTierIsOneMemoryChoiceAndOneSyncChoice() {
+            assertEquals(MemorySharing.DEVICE_MEMORY, SyncTier.SHARED_TIMELINE.memory());
+            assertEquals(HandoffSync.SHARED_TIMELINE, SyncTier.SHARED_TIMELINE.sync());
+            assertEquals(MemorySharing.DEVICE_MEMORY, SyncTier.BINARY_SEMAPHORE.memory());
+            assertEquals(HandoffSync.BINARY_SEMAPHORE, SyncTier.BINARY_SEMAPHORE.sync());
+            assertEquals(MemorySharing.DEVICE_MEMORY, SyncTier.HOST_BRIDGE.memory());
+            assertEquals(HandoffSync.HOST_BRIDGE, SyncTier.HOST_BRIDGE.sync());
+            assertEquals(MemorySharing.HOST_COPY, SyncTier.HOST_COPY.memory());
+            assertEquals(HandoffSync.HOST_WAIT, SyncTier.HOST_COPY.sync());
+            for (SyncTier tier : SyncTier.values()) {
+                assertEquals(tier, SyncTier.of(tier.memory(), tier.sync()));
+            }
+            assertThrows(IllegalArgumentException.class, () -> SyncTier.of(MemorySharing.HOST_COPY, HandoffSync.SHARED_TIMELINE));
+        }
+
+        @Test
+        void choicesArePrintedInWords() {
+            SyncTierSelector.Choice bridge = SyncTierSelector.choose(lavapipe("a"), lavapipe("b"));
+            assertEquals(MemorySharing.DEVICE_MEMORY, bridge.memory());
+            assertEquals(HandoffSync.HOST_BRIDGE, bridge.sync());
+            assertEquals("memory: import device memory, sync: host-bridge", bridge.tier().choices());
+            SyncTierSelector.Choice copy = SyncTierSelector.choose(lavapipe("lvp"), swiftshader("sws"));
+            assertEquals("memory: copy through host memory, sync: host-wait", copy.tier().choices());
+        }
+    }
+
+    @Nested
     class Surfaces {
         @Test
         void weakestPairWins() {
