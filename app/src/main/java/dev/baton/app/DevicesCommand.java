@@ -87,6 +87,9 @@ final class DevicesCommand {
         out.println("      device UUID     " + d.deviceUuidHex());
         out.println("      image memory    OPAQUE_FD " + support(d.memoryExport(), d.memoryImport(), d.memoryDedicatedOnly())
                 + "; DMA_BUF " + support(d.dmaBufExport(), d.dmaBufImport(), d.dmaBufDedicatedOnly()));
+        out.println("      host memory     " + (d.hostMemoryImport() ? "import (VK_EXT_external_memory_host, RGBA8 linear)"
+                : d.extensions().contains("VK_EXT_external_memory_host") ? "none (has VK_EXT_external_memory_host, but no import for an RGBA8 linear image)"
+                : "none"));
         out.println("      semaphores      binary " + support(d.binarySemaphoreExport(), d.binarySemaphoreImport(), false)
                 + "; timeline " + support(d.timelineSemaphoreExport(), d.timelineSemaphoreImport(), false));
         out.println("      Baton device    " + (rejection == null ? "usable (a DeviceContext can be built on it)" : "unusable: " + rejection));
@@ -117,7 +120,7 @@ final class DevicesCommand {
      * GL only imports, so GL pairs are always Vulkan -> GL.
      */
     private static void printPairs(PrintStream out, List<PhysicalDeviceInfo> devices, InteropCapabilities gl) {
-        out.println("Tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-copy), its two");
+        out.println("Tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-memory > host-copy), its two");
         out.println("choices (how memory is shared, how the next owner waits) and why;");
         out.println("\"a -> b\": a allocates and exports the surface, b imports; \"a <-> b\": the same either way):");
         for (int i = 0; i < devices.size(); i++) {
@@ -163,12 +166,14 @@ final class DevicesCommand {
         out.println("on it), then the OpenGL renderer reached through EGL surfaceless (memory-object/semaphore");
         out.println("extensions, UUIDs), then the tier chosen for each pair, its two choices and why. A pair is");
         out.println("\"exporter -> importer\" (the first allocates the surface's memory); GL only imports. A tier is");
-        out.println("a memory choice (import device memory | copy through host memory) and a sync choice");
+        out.println("a memory choice (import device memory | import host memory | copy through host memory) and a sync choice");
         out.println("(shared-timeline | binary-semaphore | host-bridge | host-wait). Tiers, best first:");
         out.println("  shared-timeline   same UUIDs, memory shared, both export+import OPAQUE_FD timeline semaphores");
         out.println("  binary-semaphore  same UUIDs, memory shared, both export+import OPAQUE_FD binary semaphores");
         out.println("  host-bridge       same UUIDs, memory shared, no shared semaphores (always so with GL): the");
         out.println("                    host forwards each fence value");
+        out.println("  host-memory       UUIDs differ (or no OPAQUE_FD memory), both import host memory for a linear image");
+        out.println("                    (VK_EXT_external_memory_host): one sealed memfd, nothing copied; host bridge");
         out.println("  host-copy         UUIDs differ (or memory not exportable/importable): pixels are copied");
         out.println("                    through host memory, and the acquirer's CPU waits for the writer (host-wait)");
         out.println();

@@ -16,7 +16,13 @@ public enum MemorySharing {
      * the end of its submit and the next owner copies those bytes and uploads them. Works between any
      * two drivers; costs three copies of the image per handoff.
      */
-    HOST_COPY("copy through host memory");
+    HOST_COPY("copy through host memory"),
+    /**
+     * Zero copy between different drivers: the first participant creates a sealed memfd and every
+     * participant imports the same pages as host memory ({@code VK_EXT_external_memory_host}) backing a
+     * linear image laid out identically on every driver. Vulkan only (GL cannot import host memory).
+     */
+    HOST_MEMORY("import host memory");
 
     private final String label;
 

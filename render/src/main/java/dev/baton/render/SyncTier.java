@@ -18,6 +18,11 @@ public enum SyncTier {
     /** Shared memory; each device has its own timeline and a host thread forwards the fence value. */
     HOST_BRIDGE("host-bridge", MemorySharing.DEVICE_MEMORY, HandoffSync.HOST_BRIDGE),
     /**
+     * Different drivers, zero copy: both import the same sealed memfd pages as host memory (a linear
+     * image); each device keeps its own timeline and a host thread forwards the fence value.
+     */
+    HOST_MEMORY("host-memory", MemorySharing.HOST_MEMORY, HandoffSync.HOST_BRIDGE),
+    /**
      * Memory cannot be shared: the releaser's pixels go through host memory into the acquirer's image,
      * whose CPU waits for the releaser's GPU before copying them.
      */
@@ -75,7 +80,7 @@ public enum SyncTier {
                 return tier;
             }
         }
-        throw new IllegalArgumentException("unknown sync tier '" + name + "'; use one of shared-timeline, binary-semaphore, host-bridge, host-copy");
+        throw new IllegalArgumentException("unknown sync tier '" + name + "'; use one of shared-timeline, binary-semaphore, host-bridge, host-memory, host-copy");
     }
 
     @Override

@@ -41,16 +41,24 @@ public final class SyncTierSelector {
     /** Memory first: it decides which sync choices are possible at all. */
     private static Decision<MemorySharing> chooseMemory(InteropCapabilities a, InteropCapabilities b) {
         String memoryProblem = memoryProblem(a, b);
-        if (memoryProblem != null) {
-            return new Decision<>(MemorySharing.HOST_COPY, memoryProblem + ", so pixels are copied through host memory");
+        if (memoryProblem == null) {
+            return new Decision<>(MemorySharing.DEVICE_MEMORY, "memory is shareable");
         }
-        return new Decision<>(MemorySharing.DEVICE_MEMORY, "memory is shareable");
+        if (hostMemoryShared(a, b)) {
+            return new Decision<>(MemorySharing.HOST_MEMORY, memoryProblem + ", but both import host memory"
+                    + " (VK_EXT_external_memory_host), so both map the same sealed memfd pages as a linear image and a host thread"
+                    + " forwards each fence value (pixels are copied through host memory instead if the drivers' layouts differ)");
+        }
+        return new Decision<>(MemorySharing.HOST_COPY, memoryProblem + hostMemoryGap(a, b) + ", so pixels are copied through host memory");
     }
 
     /** The best sync for {@code memory}; a null reason means the memory's reason says it all. */
     private static Decision<HandoffSync> chooseSync(MemorySharing memory, InteropCapabilities a, InteropCapabilities b) {
         if (memory == MemorySharing.HOST_COPY) {
             return new Decision<>(HandoffSync.HOST_WAIT, null); // the CPU reads the pixels, so the CPU waits
+        }
+        if (memory == MemorySharing.HOST_MEMORY) {
+            return new Decision<>(HandoffSync.HOST_BRIDGE, null); // different drivers share no semaphores
         }
         if (timelinesShared(a, b)) {
             return new Decision<>(HandoffSync.SHARED_TIMELINE, "both export and import OPAQUE_FD timeline semaphores");
@@ -61,6 +69,18 @@ public final class SyncTierSelector {
         }
         return new Decision<>(HandoffSync.HOST_BRIDGE, "memory is shareable but " + semaphoreGap(a, b)
                 + ", so a host thread forwards each fence value between the devices' own timelines");
+    }
+
+    /** Why host memory is not shared either, once device memory cannot be; empty when neither side could be asked. */
+    private static String hostMemoryGap(InteropCapabilities a, InteropCapabilities b) {
+        if (a.hostMemoryImport() == b.hostMemoryImport()) {
+            return a.hostMemoryImport() ? "" : "; neither imports host memory for a linear image (VK_EXT_external_memory_host)";
+        }
+        return "; " + (a.hostMemoryImport() ? b.name() : a.name()) + " cannot import host memory for a linear image (VK_EXT_external_memory_host)";
+    }
+
+    private static boolean hostMemoryShared(InteropCapabilities a, InteropCapabilities b) {
+        return a.hostMemoryImport() && b.hostMemoryImport();
     }
 
     private static boolean timelinesShared(InteropCapabilities a, InteropCapabilities b) {
@@ -110,6 +130,23 @@ public final class SyncTierSelector {
         return new Choice(forced, "requested by name (best available: " + weakest.tier() + ")");
     }
 
+    /** Every tier a surface shared by all {@code participants} can use, best first (for a tier switch). */
+    public static List<SyncTier> feasible(List<InteropCapabilities> participants) {
+        List<SyncTier> tiers = new java.util.ArrayList<>();
+        for (SyncTier tier : SyncTier.values()) {
+            boolean ok = true;
+            for (int i = 0; i < participants.size() && ok; i++) {
+                for (int j = i + 1; j < participants.size() && ok; j++) {
+                    ok = unsupported(tier, participants.get(i), participants.get(j)) == null;
+                }
+            }
+            if (ok) {
+                tiers.add(tier);
+            }
+        }
+        return List.copyOf(tiers);
+    }
+
     /** Why {@code tier} cannot be used between a and b, or null if it can: its memory choice, then its sync. */
     static String unsupported(SyncTier tier, InteropCapabilities a, InteropCapabilities b) {
         switch (tier.memory()) {
@@ -122,6 +159,11 @@ public final class SyncTierSelector {
                 }
                 break;
             }
+            case HOST_MEMORY:
+                if (!hostMemoryShared(a, b)) {
+                    return "cannot import host memory (VK_EXT_external_memory_host on both; GL never can)";
+                }
+                break;
             default:
                 throw new AssertionError(tier.memory());
         }

@@ -32,7 +32,7 @@ final class DeviceMemoryImport implements SurfaceMemory {
         } else {
             image = SurfaceImage.importFrom(device, exported);
         }
-        return new View(device, image);
+        return new View(device, image, VK_QUEUE_FAMILY_EXTERNAL, null);
     }
 
     @Override
@@ -40,16 +40,25 @@ final class DeviceMemoryImport implements SurfaceMemory {
         return new Gl(GlImportedTexture.importFrom(context, info, exported));
     }
 
-    private static final class View implements VulkanView {
+    /**
+     * A view of an image whose memory other drivers or devices access too: each access acquires the
+     * image from {@code externalFamily} and releases it back; nothing is copied. Also used by
+     * {@link HostMemoryImport}.
+     */
+    static final class View implements VulkanView {
         private final DeviceContext device;
         private final SurfaceImage image;
+        private final int externalFamily; // VK_QUEUE_FAMILY_EXTERNAL, or VK_QUEUE_FAMILY_FOREIGN_EXT across drivers
+        private final Runnable afterClose; // frees what backs the memory (a host mapping), or null
         private VkCommandBuffer prologue;
         private VkCommandBuffer epilogue;
         private boolean closed;
 
-        View(DeviceContext device, SurfaceImage image) {
+        View(DeviceContext device, SurfaceImage image, int externalFamily, Runnable afterClose) {
             this.device = device;
             this.image = image;
+            this.externalFamily = externalFamily;
+            this.afterClose = afterClose;
         }
 
         @Override
@@ -71,11 +80,11 @@ final class DeviceMemoryImport implements SurfaceMemory {
             // The semaphore/timeline wait orders execution; these barriers make the memory available/visible.
             Commands.begin(prologue, flags);
             Commands.imageBarrier(prologue, img, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, all, readWrite,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_EXTERNAL, family);
+                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, externalFamily, family);
             Commands.end(prologue);
             Commands.begin(epilogue, flags);
             Commands.imageBarrier(epilogue, img, all, readWrite, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, family, VK_QUEUE_FAMILY_EXTERNAL);
+                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, family, externalFamily);
             Commands.end(epilogue);
         }
 
@@ -87,7 +96,7 @@ final class DeviceMemoryImport implements SurfaceMemory {
             Commands.imageBarrier(cmd, img, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, all, readWrite,
                     VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
             Commands.imageBarrier(cmd, img, all, readWrite, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, device.queueFamilyIndex(), VK_QUEUE_FAMILY_EXTERNAL);
+                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, device.queueFamilyIndex(), externalFamily);
         }
 
         @Override
@@ -122,6 +131,9 @@ final class DeviceMemoryImport implements SurfaceMemory {
             device.freeCommandBuffer(prologue);
             device.freeCommandBuffer(epilogue);
             image.close();
+            if (afterClose != null) {
+                afterClose.run();
+            }
         }
     }
 

@@ -41,6 +41,7 @@ public final class SharedSurface implements AutoCloseable {
     private final String name;
     private final SyncTier tier;
     private final String tierReason;
+    private List<SyncTier> feasibleTiers = List.of();
     private final Options options;
     private final KeyedMutex mutex; // closed last, after every endpoint closed its handle
     private final List<SurfaceEndpoint> endpoints = new ArrayList<>();
@@ -59,7 +60,7 @@ public final class SharedSurface implements AutoCloseable {
         this.tierReason = choice.reason();
         this.options = options;
         this.mutex = KeyedMutex.create(options.initialKey(), options.maxPrivateDataBytes());
-        this.memory = SurfaceMemory.create(tier.memory());
+        this.memory = SurfaceMemory.create(tier.memory(), name);
         this.sync = SurfaceSync.create(tier.sync(), this);
     }
 
@@ -100,6 +101,26 @@ public final class SharedSurface implements AutoCloseable {
             caps.add(gl.capabilities());
         }
         SyncTierSelector.Choice choice = SyncTierSelector.choose(caps, options.tierOverride());
+        List<SyncTier> feasible = SyncTierSelector.feasible(caps);
+        try {
+            return build(name, width, height, participants, gl, options, choice).feasible(feasible);
+        } catch (HostMemoryImport.Unsuitable e) {
+            // Only building the images shows whether the drivers agree on a linear layout: copy instead.
+            SyncTier copy = SyncTier.of(MemorySharing.HOST_COPY, HandoffSync.HOST_WAIT);
+            if (options.tierOverride() != null && !options.tierOverride().isBlank()) {
+                throw new IllegalArgumentException("sync tier " + choice.tier() + " was requested but " + e.getMessage()
+                        + "; drop the override or pick " + copy, e);
+            }
+            List<SyncTier> withoutHostMemory = new ArrayList<>(feasible);
+            withoutHostMemory.remove(choice.tier());
+            return build(name, width, height, participants, gl, options, new SyncTierSelector.Choice(copy,
+                    choice.reason() + "; but " + e.getMessage() + ", so pixels are copied through host memory")).feasible(withoutHostMemory);
+        }
+    }
+
+    /** Makes the surface with {@code choice}, all-or-nothing. */
+    private static SharedSurface build(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options,
+                                       SyncTierSelector.Choice choice) {
         SharedSurface surface = new SharedSurface(name, choice, options);
         try {
             surface.build(width, height, participants);
@@ -127,7 +148,8 @@ public final class SharedSurface implements AutoCloseable {
         return new InteropCapabilities(d.name(), i.driverUuidHex(), i.deviceUuidHex(),
                 memory && i.memoryExport(), memory && i.memoryImport(),
                 semaphores && i.binarySemaphoreExport(), semaphores && i.binarySemaphoreImport(),
-                semaphores && i.timelineSemaphoreExport(), semaphores && i.timelineSemaphoreImport());
+                semaphores && i.timelineSemaphoreExport(), semaphores && i.timelineSemaphoreImport(),
+                d.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST) && i.hostMemoryImport());
     }
 
     private void build(int width, int height, List<DeviceContext> participants) {
@@ -209,6 +231,19 @@ public final class SharedSurface implements AutoCloseable {
     /** How this surface's next owner waits (the tier's second choice). */
     public HandoffSync handoffSync() {
         return sync.kind();
+    }
+
+    private SharedSurface feasible(List<SyncTier> tiers) {
+        feasibleTiers = List.copyOf(tiers);
+        return this;
+    }
+
+    /**
+     * Every tier these participants could share a surface with, best first: what a tier switch may
+     * offer ({@link Options#withTier}). Any thread.
+     */
+    public List<SyncTier> feasibleTiers() {
+        return feasibleTiers;
     }
 
     /** Why {@link #tier()} was chosen, in one sentence. */

@@ -8,7 +8,7 @@ import org.lwjgl.vulkan.VkCommandBuffer;
 
 /**
  * How one surface's pixels reach each participant: one implementation per {@link MemorySharing}
- * choice ({@link DeviceMemoryImport}, {@link HostCopyMemory}), modelled on Dawn's
+ * choice ({@link DeviceMemoryImport}, {@link HostCopyMemory}, {@link HostMemoryImport}), modelled on Dawn's
  * {@code SharedTextureMemory}. The surface makes one per surface and asks it for each participant's
  * {@linkplain VulkanView view}; an access begins when the keyed mutex and the {@link SurfaceSync} say
  * the previous owner's work is done or waited for, and ends when the owner's work is submitted.
@@ -22,12 +22,14 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  */
 interface SurfaceMemory {
     /** The implementation of {@code kind} for one surface. */
-    static SurfaceMemory create(MemorySharing kind) {
+    static SurfaceMemory create(MemorySharing kind, String surfaceName) {
         switch (kind) {
             case DEVICE_MEMORY:
                 return new DeviceMemoryImport();
             case HOST_COPY:
                 return new HostCopyMemory();
+            case HOST_MEMORY:
+                return new HostMemoryImport(surfaceName);
             default:
                 throw new AssertionError(kind);
         }
