@@ -40,6 +40,37 @@ class HostMemoryTest extends GpuTest {
     }
 
     @Test
+    void closingASurfaceUnmapsTheMemfdAndClosesIt() throws Exception {
+        DeviceContext a = device(LAVAPIPE, "lavapipe#a");
+        DeviceContext b = device(LAVAPIPE, "lavapipe#b");
+        requireHostMemory(a);
+        TestPattern pa = own(new TestPattern(a, W, H));
+        TestPattern pb = own(new TestPattern(b, W, H));
+        cycle(a, b, pa, pb); // warm up lazily opened driver fds
+        int fdsBefore = LeakTest.openFds();
+        long mappingsBefore = memfdMappings();
+        for (int i = 0; i < 20; i++) {
+            cycle(a, b, pa, pb);
+        }
+        assertEquals(fdsBefore, LeakTest.openFds(), "open fds before and after 20 host-memory surfaces");
+        assertEquals(mappingsBefore, memfdMappings(), "mappings of Baton's memfds before and after 20 host-memory surfaces");
+    }
+
+    private static void cycle(DeviceContext a, DeviceContext b, TestPattern pa, TestPattern pb) throws Exception {
+        try (SharedSurface s = SharedSurface.create("leak", W, H, List.of(a, b), SharedSurface.Options.defaults().withTier("host-memory"))) {
+            turn(s.endpoint(0), pa, 0, 1, 1);
+            assertEquals(1, turn(s.endpoint(1), pb, 1, 0, 2));
+            assertTrue(memfdMappings() >= 2, "each device maps the memfd while the surface lives");
+        }
+    }
+
+    /** Mappings of memfds named like the test's surfaces ("memfd:leak"), from /proc/self/maps. */
+    private static long memfdMappings() throws java.io.IOException {
+        return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps")).stream()
+                .filter(line -> line.contains("/memfd:leak")).count();
+    }
+
+    @Test
     void devicesThatCannotShareDeviceMemoryChooseHostMemoryAutomatically() throws Exception {
         requireOrSkip(instance.physicalDevices().stream().anyMatch(d -> d.name().contains(LAVAPIPE)), LAVAPIPE, "mesa-vulkan-drivers");
         DeviceContext a = own(DeviceContext.builder(instance).deviceNameContains(LAVAPIPE).name("no-fd#a")
