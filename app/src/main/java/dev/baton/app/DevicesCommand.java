@@ -17,9 +17,9 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code ./baton devices}: every Vulkan physical device and the GL renderer, their interop support,
- * whether a {@link DeviceContext} can be built on each device, and the sync tier
- * {@link SyncTierSelector} picks for each pair, from the same capabilities {@link SharedSurface}
- * uses. Runs on the calling thread (it creates and closes its own Vulkan instance and GL context).
+ * whether a {@link DeviceContext} can be built on each device, and the tier {@link SyncTierSelector}
+ * picks for each pair (its two choices: how memory is shared, how the next owner waits), from the same
+ * capabilities {@link SharedSurface} uses. Runs on the calling thread (it creates and closes its own Vulkan instance and GL context).
  */
 @Command(name = "devices", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         header = "list Vulkan devices and the GL renderer, their interop support and chosen tiers",
@@ -28,14 +28,18 @@ import picocli.CommandLine.Command;
             "an RGBA8 optimal image's memory can be exported/imported as OPAQUE_FD or DMA_BUF, whether binary",
             "and timeline semaphores can be exported/imported as OPAQUE_FD, and whether Baton can open a device",
             "on it), then the OpenGL renderer reached through EGL surfaceless (memory-object/semaphore",
-            "extensions, UUIDs), then the sync tier chosen for each pair and why. A pair is \"exporter ->",
-            "importer\" (the first allocates the surface's memory); GL only imports. Tiers, best first:",
+            "extensions, UUIDs), then the tier chosen for each pair, its two choices and why. A pair is",
+            "\"exporter -> importer\" (the first allocates the surface's memory); GL only imports. A tier is a",
+            "memory choice (import device memory | import host memory | copy through host memory) and a sync",
+            "choice (shared-timeline | binary-semaphore | host-bridge | host-wait). Tiers, best first:",
             "  shared-timeline   same UUIDs, memory shared, both export+import OPAQUE_FD timeline semaphores",
             "  binary-semaphore  same UUIDs, memory shared, both export+import OPAQUE_FD binary semaphores",
             "  host-bridge       same UUIDs, memory shared, no shared semaphores (always so with GL): the",
             "                    host forwards each fence value",
-            "  host-copy         UUIDs differ (or memory not exportable/importable): pixels are copied",
-            "                    through host memory"},
+            "  host-memory       UUIDs differ (or no OPAQUE_FD memory), both import host memory for a linear",
+            "                    image (VK_EXT_external_memory_host): one sealed memfd, nothing copied; host bridge",
+            "  host-copy         UUIDs differ (or memory not exportable/importable): pixels are copied through",
+            "                    host memory, and the acquirer's CPU waits for the writer (host-wait)"},
         footer = {
             "Select drivers with VK_DRIVER_FILES / VK_ADD_DRIVER_FILES (the launcher adds SwiftShader when",
             "installed; BATON_NO_SWIFTSHADER=1 turns that off). Exit code 1 if Vulkan or GL is unavailable."})
@@ -96,6 +100,9 @@ final class DevicesCommand implements Cli.Body {
         out.println("      device UUID     " + d.deviceUuidHex());
         out.println("      image memory    OPAQUE_FD " + support(d.memoryExport(), d.memoryImport(), d.memoryDedicatedOnly())
                 + "; DMA_BUF " + support(d.dmaBufExport(), d.dmaBufImport(), d.dmaBufDedicatedOnly()));
+        out.println("      host memory     " + (d.hostMemoryImport() ? "import (VK_EXT_external_memory_host, RGBA8 linear)"
+                : d.extensions().contains("VK_EXT_external_memory_host") ? "none (has VK_EXT_external_memory_host, but no import for an RGBA8 linear image)"
+                : "none"));
         out.println("      semaphores      binary " + support(d.binarySemaphoreExport(), d.binarySemaphoreImport(), false)
                 + "; timeline " + support(d.timelineSemaphoreExport(), d.timelineSemaphoreImport(), false));
         out.println("      Baton device    " + (rejection == null ? "usable (a DeviceContext can be built on it)" : "unusable: " + rejection));
@@ -126,7 +133,8 @@ final class DevicesCommand implements Cli.Body {
      * GL only imports, so GL pairs are always Vulkan -> GL.
      */
     private static void printPairs(PrintStream out, List<PhysicalDeviceInfo> devices, InteropCapabilities gl) {
-        out.println("Sync tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-copy;");
+        out.println("Tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-memory > host-copy), its two");
+        out.println("choices (how memory is shared, how the next owner waits) and why;");
         out.println("\"a -> b\": a allocates and exports the surface, b imports; \"a <-> b\": the same either way):");
         for (int i = 0; i < devices.size(); i++) {
             for (int j = i; j < devices.size(); j++) {
@@ -154,6 +162,7 @@ final class DevicesCommand implements Cli.Body {
 
     private static void printPair(PrintStream out, String pair, SyncTierSelector.Choice choice) {
         out.printf("  %-47s %s%n", pair, choice.tier());
+        out.printf("      %s%n", choice.tier().choices());
         out.printf("      %s%n", choice.reason());
     }
 

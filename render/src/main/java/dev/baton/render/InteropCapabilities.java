@@ -14,6 +14,8 @@ package dev.baton.render;
  * @param binarySemaphoreImport    can import binary semaphores as OPAQUE_FD
  * @param timelineSemaphoreExport  can export timeline semaphores as OPAQUE_FD
  * @param timelineSemaphoreImport  can import timeline semaphores as OPAQUE_FD
+ * @param hostMemoryImport         can import host memory as device memory ({@code VK_EXT_external_memory_host}),
+ *                                 which lets different drivers share pages; never GL
  */
 public record InteropCapabilities(
         String name,
@@ -24,7 +26,16 @@ public record InteropCapabilities(
         boolean binarySemaphoreExport,
         boolean binarySemaphoreImport,
         boolean timelineSemaphoreExport,
-        boolean timelineSemaphoreImport) {
+        boolean timelineSemaphoreImport,
+        boolean hostMemoryImport) {
+
+    /** Capabilities without host-memory import. */
+    public InteropCapabilities(String name, String driverUuid, String deviceUuid, boolean memoryExport, boolean memoryImport,
+                               boolean binarySemaphoreExport, boolean binarySemaphoreImport,
+                               boolean timelineSemaphoreExport, boolean timelineSemaphoreImport) {
+        this(name, driverUuid, deviceUuid, memoryExport, memoryImport, binarySemaphoreExport, binarySemaphoreImport,
+                timelineSemaphoreExport, timelineSemaphoreImport, false);
+    }
 
     /**
      * A GL context's capabilities: GL imports Vulkan memory ({@code GL_EXT_memory_object_fd}) but

@@ -3,34 +3,92 @@ package dev.baton.render;
 import java.util.List;
 
 /**
- * Chooses the sync tier for a surface from its participants' capabilities. Pure: no GPU, no I/O.
+ * Chooses a surface's two choices from its participants' capabilities: how its memory is shared
+ * ({@link MemorySharing}) and, given that, how the next owner waits ({@link HandoffSync}); the pair is
+ * the surface's {@link SyncTier}. Pure: no GPU, no I/O. This class and the choice classes are the only
+ * code that decides by kind; everything else asks the chosen objects.
  *
  * <p>The surface's memory is allocated by the first participant and imported by the others, and the
- * surface travels in every direction, so each pair must support the tier both ways.
+ * surface travels in every direction, so each pair must support the choice both ways.
  */
 public final class SyncTierSelector {
     private SyncTierSelector() {}
 
     /** The chosen tier and a sentence saying why, for logs and {@code ./baton devices}. */
-    public record Choice(SyncTier tier, String reason) {}
+    public record Choice(SyncTier tier, String reason) {
+        /** How the surface's memory is shared. */
+        public MemorySharing memory() {
+            return tier.memory();
+        }
+
+        /** How the surface's next owner waits. */
+        public HandoffSync sync() {
+            return tier.sync();
+        }
+    }
+
+    /** One of the two choices and why. */
+    private record Decision<T>(T kind, String reason) {}
 
     /** The best tier for a surface that {@code a} allocates (and exports) and {@code b} imports. */
     public static Choice choose(InteropCapabilities a, InteropCapabilities b) {
+        Decision<MemorySharing> memory = chooseMemory(a, b);
+        Decision<HandoffSync> sync = chooseSync(memory.kind(), a, b);
+        String reason = sync.reason() == null ? memory.reason() : sync.reason();
+        return new Choice(SyncTier.of(memory.kind(), sync.kind()), reason);
+    }
+
+    /** Memory first: it decides which sync choices are possible at all. */
+    private static Decision<MemorySharing> chooseMemory(InteropCapabilities a, InteropCapabilities b) {
         String memoryProblem = memoryProblem(a, b);
-        if (memoryProblem != null) {
-            return new Choice(SyncTier.HOST_COPY, memoryProblem + ", so pixels are copied through host memory");
+        if (memoryProblem == null) {
+            return new Decision<>(MemorySharing.DEVICE_MEMORY, "memory is shareable");
         }
-        if (a.timelineSemaphoreExport() && a.timelineSemaphoreImport()
-                && b.timelineSemaphoreExport() && b.timelineSemaphoreImport()) {
-            return new Choice(SyncTier.SHARED_TIMELINE, "both export and import OPAQUE_FD timeline semaphores");
+        if (hostMemoryShared(a, b)) {
+            return new Decision<>(MemorySharing.HOST_MEMORY, memoryProblem + ", but both import host memory"
+                    + " (VK_EXT_external_memory_host), so both map the same sealed memfd pages as a linear image and a host thread"
+                    + " forwards each fence value (pixels are copied through host memory instead if the drivers' layouts differ)");
         }
-        if (a.binarySemaphoreExport() && a.binarySemaphoreImport()
-                && b.binarySemaphoreExport() && b.binarySemaphoreImport()) {
-            return new Choice(SyncTier.BINARY_SEMAPHORE, "memory is shareable and both export and import OPAQUE_FD binary semaphores"
+        return new Decision<>(MemorySharing.HOST_COPY, memoryProblem + hostMemoryGap(a, b) + ", so pixels are copied through host memory");
+    }
+
+    /** The best sync for {@code memory}; a null reason means the memory's reason says it all. */
+    private static Decision<HandoffSync> chooseSync(MemorySharing memory, InteropCapabilities a, InteropCapabilities b) {
+        if (memory == MemorySharing.HOST_COPY) {
+            return new Decision<>(HandoffSync.HOST_WAIT, null); // the CPU reads the pixels, so the CPU waits
+        }
+        if (memory == MemorySharing.HOST_MEMORY) {
+            return new Decision<>(HandoffSync.HOST_BRIDGE, null); // different drivers share no semaphores
+        }
+        if (timelinesShared(a, b)) {
+            return new Decision<>(HandoffSync.SHARED_TIMELINE, "both export and import OPAQUE_FD timeline semaphores");
+        }
+        if (binarySemaphoresShared(a, b)) {
+            return new Decision<>(HandoffSync.BINARY_SEMAPHORE, "memory is shareable and both export and import OPAQUE_FD binary semaphores"
                     + timelineNote(a, b));
         }
-        return new Choice(SyncTier.HOST_BRIDGE, "memory is shareable but " + semaphoreGap(a, b)
+        return new Decision<>(HandoffSync.HOST_BRIDGE, "memory is shareable but " + semaphoreGap(a, b)
                 + ", so a host thread forwards each fence value between the devices' own timelines");
+    }
+
+    /** Why host memory is not shared either, once device memory cannot be; empty when neither side could be asked. */
+    private static String hostMemoryGap(InteropCapabilities a, InteropCapabilities b) {
+        if (a.hostMemoryImport() == b.hostMemoryImport()) {
+            return a.hostMemoryImport() ? "" : "; neither imports host memory for a linear image (VK_EXT_external_memory_host)";
+        }
+        return "; " + (a.hostMemoryImport() ? b.name() : a.name()) + " cannot import host memory for a linear image (VK_EXT_external_memory_host)";
+    }
+
+    private static boolean hostMemoryShared(InteropCapabilities a, InteropCapabilities b) {
+        return a.hostMemoryImport() && b.hostMemoryImport();
+    }
+
+    private static boolean timelinesShared(InteropCapabilities a, InteropCapabilities b) {
+        return a.timelineSemaphoreExport() && a.timelineSemaphoreImport() && b.timelineSemaphoreExport() && b.timelineSemaphoreImport();
+    }
+
+    private static boolean binarySemaphoresShared(InteropCapabilities a, InteropCapabilities b) {
+        return a.binarySemaphoreExport() && a.binarySemaphoreImport() && b.binarySemaphoreExport() && b.binarySemaphoreImport();
     }
 
     /**
@@ -72,24 +130,50 @@ public final class SyncTierSelector {
         return new Choice(forced, "requested by name (best available: " + weakest.tier() + ")");
     }
 
-    /** Why {@code tier} cannot be used between a and b, or null if it can. */
+    /** Every tier a surface shared by all {@code participants} can use, best first (for a tier switch). */
+    public static List<SyncTier> feasible(List<InteropCapabilities> participants) {
+        List<SyncTier> tiers = new java.util.ArrayList<>();
+        for (SyncTier tier : SyncTier.values()) {
+            boolean ok = true;
+            for (int i = 0; i < participants.size() && ok; i++) {
+                for (int j = i + 1; j < participants.size() && ok; j++) {
+                    ok = unsupported(tier, participants.get(i), participants.get(j)) == null;
+                }
+            }
+            if (ok) {
+                tiers.add(tier);
+            }
+        }
+        return List.copyOf(tiers);
+    }
+
+    /** Why {@code tier} cannot be used between a and b, or null if it can: its memory choice, then its sync. */
     static String unsupported(SyncTier tier, InteropCapabilities a, InteropCapabilities b) {
-        if (tier == SyncTier.HOST_COPY) {
-            return null;
-        }
-        String memoryProblem = memoryProblem(a, b);
-        if (memoryProblem != null) {
-            return "cannot share memory (" + memoryProblem + ")";
-        }
-        switch (tier) {
-            case SHARED_TIMELINE:
-                return a.timelineSemaphoreExport() && a.timelineSemaphoreImport() && b.timelineSemaphoreExport() && b.timelineSemaphoreImport()
-                        ? null : "cannot share timeline semaphores";
-            case BINARY_SEMAPHORE:
-                return a.binarySemaphoreExport() && a.binarySemaphoreImport() && b.binarySemaphoreExport() && b.binarySemaphoreImport()
-                        ? null : "cannot share binary semaphores";
+        switch (tier.memory()) {
+            case HOST_COPY:
+                return null; // copies work between any two participants, and host waits need nothing shared
+            case DEVICE_MEMORY: {
+                String memoryProblem = memoryProblem(a, b);
+                if (memoryProblem != null) {
+                    return "cannot share memory (" + memoryProblem + ")";
+                }
+                break;
+            }
+            case HOST_MEMORY:
+                if (!hostMemoryShared(a, b)) {
+                    return "cannot import host memory (VK_EXT_external_memory_host on both; GL never can)";
+                }
+                break;
             default:
-                return null; // host-bridge only needs shareable memory and host-signalled timelines (Vulkan 1.2 core)
+                throw new AssertionError(tier.memory());
+        }
+        switch (tier.sync()) {
+            case SHARED_TIMELINE:
+                return timelinesShared(a, b) ? null : "cannot share timeline semaphores";
+            case BINARY_SEMAPHORE:
+                return binarySemaphoresShared(a, b) ? null : "cannot share binary semaphores";
+            default:
+                return null; // host-bridge and host-wait need only host-signalled timelines (Vulkan 1.2 core)
         }
     }
 

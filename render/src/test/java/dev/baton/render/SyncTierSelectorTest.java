@@ -167,6 +167,71 @@ class SyncTierSelectorTest {
     }
 
     @Nested
+    class TwoChoices {
+        @Test
+        void eachTierIsOneMemoryChoiceAndOneSyncChoice() {
+            assertEquals(MemorySharing.DEVICE_MEMORY, SyncTier.SHARED_TIMELINE.memory());
+            assertEquals(HandoffSync.SHARED_TIMELINE, SyncTier.SHARED_TIMELINE.sync());
+            assertEquals(MemorySharing.DEVICE_MEMORY, SyncTier.BINARY_SEMAPHORE.memory());
+            assertEquals(HandoffSync.BINARY_SEMAPHORE, SyncTier.BINARY_SEMAPHORE.sync());
+            assertEquals(MemorySharing.DEVICE_MEMORY, SyncTier.HOST_BRIDGE.memory());
+            assertEquals(HandoffSync.HOST_BRIDGE, SyncTier.HOST_BRIDGE.sync());
+            assertEquals(MemorySharing.HOST_COPY, SyncTier.HOST_COPY.memory());
+            assertEquals(HandoffSync.HOST_WAIT, SyncTier.HOST_COPY.sync());
+            for (SyncTier tier : SyncTier.values()) {
+                assertEquals(tier, SyncTier.of(tier.memory(), tier.sync()));
+            }
+            assertThrows(IllegalArgumentException.class, () -> SyncTier.of(MemorySharing.HOST_COPY, HandoffSync.SHARED_TIMELINE));
+        }
+
+        @Test
+        void differentDriversThatBothImportHostMemoryShareItWithAHostBridge() {
+            InteropCapabilities a = new InteropCapabilities("a", LVP, LVP, true, true, false, false, false, false, true);
+            InteropCapabilities b = new InteropCapabilities("b", SWS, SWS, true, true, true, true, false, false, true);
+            SyncTierSelector.Choice c = SyncTierSelector.choose(a, b);
+            assertEquals(SyncTier.HOST_MEMORY, c.tier(), c.reason());
+            assertEquals(MemorySharing.HOST_MEMORY, c.memory());
+            assertEquals(HandoffSync.HOST_BRIDGE, c.sync());
+            assertEquals("memory: import host memory, sync: host-bridge", c.tier().choices());
+            assertTrue(c.reason().contains("driver UUIDs differ") && c.reason().contains("VK_EXT_external_memory_host"), c.reason());
+        }
+
+        @Test
+        void hostMemoryNeedsBothSidesAndNeverGl() {
+            InteropCapabilities a = new InteropCapabilities("a", LVP, LVP, true, true, false, false, false, false, true);
+            SyncTierSelector.Choice c = SyncTierSelector.choose(a, swiftshader("sws"));
+            assertEquals(SyncTier.HOST_COPY, c.tier(), c.reason());
+            assertTrue(c.reason().contains("sws cannot import host memory"), c.reason());
+            assertTrue(c.reason().endsWith("so pixels are copied through host memory"), c.reason());
+            InteropCapabilities gl = InteropCapabilities.forGl("GL", SWS, SWS, true);
+            assertEquals(SyncTier.HOST_COPY, SyncTierSelector.choose(a, gl).tier());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SyncTierSelector.choose(List.of(a, gl), "host-memory"));
+            assertTrue(e.getMessage().contains("cannot import host memory"), e.getMessage());
+        }
+
+        @Test
+        void sharedDeviceMemoryIsPreferredToHostMemory() {
+            InteropCapabilities a = new InteropCapabilities("a", LVP, LVP, true, true, false, false, false, false, true);
+            InteropCapabilities b = new InteropCapabilities("b", LVP, LVP, true, true, false, false, false, false, true);
+            assertEquals(SyncTier.HOST_BRIDGE, SyncTierSelector.choose(a, b).tier());
+            assertEquals(SyncTier.HOST_MEMORY, SyncTierSelector.choose(List.of(a, b), "host-memory").tier(), "but it can be requested");
+            InteropCapabilities c = new InteropCapabilities("c", SWS, SWS, true, true, true, true, false, false, true);
+            assertEquals(SyncTier.HOST_MEMORY, SyncTierSelector.choose(List.of(a, b, c), null).tier(), "the weakest pair decides");
+        }
+
+        @Test
+        void choicesArePrintedInWords() {
+            SyncTierSelector.Choice bridge = SyncTierSelector.choose(lavapipe("a"), lavapipe("b"));
+            assertEquals(MemorySharing.DEVICE_MEMORY, bridge.memory());
+            assertEquals(HandoffSync.HOST_BRIDGE, bridge.sync());
+            assertEquals("memory: import device memory, sync: host-bridge", bridge.tier().choices());
+            SyncTierSelector.Choice copy = SyncTierSelector.choose(lavapipe("lvp"), swiftshader("sws"));
+            assertEquals("memory: copy through host memory, sync: host-wait", copy.tier().choices());
+        }
+    }
+
+    @Nested
     class Surfaces {
         @Test
         void weakestPairWins() {

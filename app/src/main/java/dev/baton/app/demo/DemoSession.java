@@ -188,8 +188,10 @@ final class DemoSession implements AutoCloseable {
     /** The tiers a producer's surfaces could use with this compositor, best first (for the tier switch). */
     List<SyncTier> availableTiers(ProducerFeed feed) {
         SyncTier best = bestTiers.getOrDefault(feed.producer.index, feed.ring.get(0).tier());
-        // every tier below the best one also works (host-copy always does)
-        return List.of(SyncTier.values()).subList(best.ordinal(), SyncTier.values().length);
+        // what these participants support at all, from the best one chosen unforced down (host-copy always works)
+        List<SyncTier> tiers = new java.util.ArrayList<>(feed.ring.get(0).feasibleTiers());
+        tiers.removeIf(t -> t.ordinal() < best.ordinal());
+        return tiers;
     }
 
     /** Stops every producer, newest first. Idempotent; GL thread. */

@@ -245,7 +245,7 @@ final class HeadlessDemo {
         out.println("Compositor: " + session.glInfo().renderer() + " (EGL " + gl.selection().platform() + ")");
         for (ProducerFeed f : session.feeds()) {
             out.println("  " + f.producer.name + ": " + f.producer.scene.label() + " on " + f.producer.device().info().name()
-                    + ", tier " + f.ring.get(0).tier() + " (" + f.ring.get(0).tierReason() + ")");
+                    + ", tier " + f.ring.get(0).tier() + " [" + f.ring.get(0).tier().choices() + "] (" + f.ring.get(0).tierReason() + ")");
         }
     }
 

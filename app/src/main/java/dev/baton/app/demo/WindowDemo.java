@@ -258,6 +258,7 @@ final class WindowDemo {
             ImGui.text("device  " + p.device().info().name());
             ImGui.text("driver  " + p.device().info().driverName() + " " + p.device().info().driverInfo());
             ImGui.text("tier    " + first.tier());
+            ImGui.text("        " + first.tier().choices());
             StringBuilder keys = new StringBuilder("key/owner ");
             for (SharedSurface s : f.ring) {
                 String owner = s.ownerName();

@@ -35,6 +35,10 @@ import org.lwjgl.vulkan.*;
 public final class DeviceContext implements AutoCloseable {
     static final String EXTERNAL_MEMORY_FD = "VK_KHR_external_memory_fd";
     static final String EXTERNAL_SEMAPHORE_FD = "VK_KHR_external_semaphore_fd";
+    /** Imports host memory (a mapped memfd) as device memory: what lets two different drivers share pages. */
+    static final String EXTERNAL_MEMORY_HOST = "VK_EXT_external_memory_host";
+    /** {@code VK_QUEUE_FAMILY_FOREIGN_EXT}: ownership transfers to and from queues of another driver. */
+    static final String QUEUE_FAMILY_FOREIGN = "VK_EXT_queue_family_foreign";
     private static final int MAX_WAITS = 8;
     private static final int MAX_SIGNALS = 8;
     private static final int MAX_COMMAND_BUFFERS = 4;
@@ -96,7 +100,8 @@ public final class DeviceContext implements AutoCloseable {
         private String nameContains;
         private int index = -1;
         private final Set<String> requiredExtensions = new LinkedHashSet<>();
-        private final Set<String> optionalExtensions = new LinkedHashSet<>(List.of(EXTERNAL_MEMORY_FD, EXTERNAL_SEMAPHORE_FD));
+        private final Set<String> optionalExtensions = new LinkedHashSet<>(List.of(EXTERNAL_MEMORY_FD, EXTERNAL_SEMAPHORE_FD,
+                EXTERNAL_MEMORY_HOST, QUEUE_FAMILY_FOREIGN));
         private final Set<String> excludedExtensions = new LinkedHashSet<>();
 
         private Builder(VulkanInstance instance) {

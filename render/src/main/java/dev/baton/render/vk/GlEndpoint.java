@@ -1,24 +1,21 @@
 package dev.baton.render.vk;
 
-import dev.baton.render.ExportedImageMemory;
-import dev.baton.render.SyncTier;
 import dev.baton.render.gl.GlContext;
 import dev.baton.render.gl.GlFenceTimeline;
-import dev.baton.render.gl.GlImportedTexture;
 import dev.baton.render.gl.GlInfo;
-import dev.baton.render.gl.GlLocalTexture;
 import dev.baton.sync.AcquireResult;
 import dev.baton.sync.AcquireStatus;
 import dev.baton.sync.KeyedMutex;
 import dev.baton.sync.Timeline;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
-import org.lwjgl.system.MemoryUtil;
 
 /**
- * An OpenGL participant of a {@link SharedSurface}: a GL texture (the Vulkan memory imported with
- * {@code GL_EXT_memory_object_fd}, or in the host-copy tier a texture of GL's own filled from host
- * memory), the participant's keyed-mutex handle, and a fence timeline.
+ * An OpenGL participant of a {@link SharedSurface}: a GL texture (a {@link SurfaceMemory.GlView} of
+ * the surface's memory choice: the Vulkan memory imported with {@code GL_EXT_memory_object_fd}, or a
+ * texture of GL's own filled from host memory), the participant's keyed-mutex handle, and a fence
+ * timeline. GL waits from the host whatever the surface's sync choice; what differs by memory choice
+ * is asked of the view.
  *
  * <p>How GL waits and signals without GL semaphores (llvmpipe has none):
  * <ul>
@@ -40,52 +37,32 @@ import org.lwjgl.system.MemoryUtil;
 public final class GlEndpoint implements Participant, AutoCloseable {
     private final SharedSurface surface;
     private final GlContext context;
-    private final SyncTier tier;
     private final KeyedMutex.Handle handle;
     private final GlFenceTimeline timeline;
-    private final GlImportedTexture imported;   // shared tiers
-    private final GlLocalTexture local;         // host-copy tier
-    private final ByteBuffer hostPixels;        // host-copy tier: our pixels after a write, else null
+    private final SurfaceMemory.GlView view;
     private final GlLease lease = new GlLease();
     private boolean closed;
     private volatile boolean abandoned;
 
     private GlEndpoint(SharedSurface surface, GlContext context, KeyedMutex.Handle handle, GlFenceTimeline timeline,
-                       GlImportedTexture imported, GlLocalTexture local) {
+                       SurfaceMemory.GlView view) {
         this.surface = surface;
         this.context = context;
-        this.tier = surface.tier();
         this.handle = handle;
         this.timeline = timeline;
-        this.imported = imported;
-        this.local = local;
-        this.hostPixels = local == null ? null : MemoryUtil.memAlloc(local.width() * local.height() * 4);
+        this.view = view;
     }
 
     /**
-     * Makes the GL endpoint of {@code surface}: imports {@code exported} (shared tiers) or makes a
-     * texture of GL's own (host-copy). All-or-nothing. GL owner thread.
+     * Makes the GL endpoint of {@code surface}: its view of the surface's memory (an import of the
+     * Vulkan allocation, or a texture of GL's own). All-or-nothing. GL owner thread.
      */
-    static GlEndpoint create(SharedSurface surface, GlContext context, GlInfo info, ExportedImageMemory exported, int width, int height,
-                             KeyedMutex.Handle handle) {
+    static GlEndpoint create(SharedSurface surface, GlContext context, GlInfo info, int width, int height, KeyedMutex.Handle handle) {
         GlFenceTimeline timeline = null;
-        GlImportedTexture imported = null;
-        GlLocalTexture local = null;
         try {
             timeline = new GlFenceTimeline(surface.name() + "@GL", context, 16, 0);
-            if (surface.tier() == SyncTier.HOST_COPY) {
-                local = new GlLocalTexture(context, width, height);
-            } else {
-                imported = GlImportedTexture.importFrom(context, info, exported);
-            }
-            return new GlEndpoint(surface, context, handle, timeline, imported, local);
+            return new GlEndpoint(surface, context, handle, timeline, surface.memory().gl(context, info, width, height));
         } catch (RuntimeException | Error e) {
-            if (local != null) {
-                local.close();
-            }
-            if (imported != null) {
-                imported.close();
-            }
             if (timeline != null) {
                 timeline.close();
             }
@@ -113,7 +90,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         lease.ready = false;
         lease.touched = false;
         lease.written = false;
-        lease.source = lease.held ? (tier == SyncTier.HOST_COPY ? surface.contentHolder : surface.lastSignaller) : null;
+        lease.source = lease.held ? surface.lastSignaller : null;
         return lease;
     }
 
@@ -147,20 +124,20 @@ public final class GlEndpoint implements Participant, AutoCloseable {
 
     /** GL texture name of the surface as GL sees it. */
     public int texture() {
-        return imported != null ? imported.texture() : local.texture();
+        return view.texture();
     }
 
     /** GL framebuffer name with the texture attached (for blits and read-backs). */
     public int framebuffer() {
-        return imported != null ? imported.framebuffer() : local.framebuffer();
+        return view.framebuffer();
     }
 
     public int width() {
-        return imported != null ? imported.width() : local.width();
+        return view.width();
     }
 
     public int height() {
-        return imported != null ? imported.height() : local.height();
+        return view.height();
     }
 
     public SharedSurface surface() {
@@ -170,11 +147,6 @@ public final class GlEndpoint implements Participant, AutoCloseable {
     @Override
     public Timeline signalTimeline() {
         return timeline;
-    }
-
-    @Override
-    public ByteBuffer hostPixels() {
-        return hostPixels;
     }
 
     /** Waits (teardown only) for GL's last fence. */
@@ -221,8 +193,8 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         }
 
         private void becomeReady() {
-            if (tier == SyncTier.HOST_COPY && source != null && source != GlEndpoint.this) {
-                local.upload(source.hostPixels());
+            if (source != null && source != GlEndpoint.this) {
+                view.beginAccess(); // memory copied through the host: upload the writer's pixels
             }
             // Our timeline follows the surface's values so GL's next fence value is above every earlier one.
             timeline.signalFromHost(fenceValue);
@@ -250,15 +222,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         public void release(long nextKey, ByteBuffer privateData) {
             checkHeld();
             long value = fenceValue;
-            if (touched && (tier != SyncTier.HOST_COPY || written)) {
+            if (touched && view.releaseSignals(written)) {
                 value = fenceValue + 1;
-                if (tier == SyncTier.HOST_COPY) {
-                    local.readback(hostPixels);           // synchronous: done when it returns
-                    timeline.signalFromHost(value);
-                    surface.contentHolder = GlEndpoint.this;
-                } else {
-                    timeline.signalAfterSubmittedWork(value); // fence + glFlush
-                }
+                view.endAccess(timeline, value); // a GL fence, or a synchronous read-back signalled from the host
                 surface.lastSignaller = GlEndpoint.this;
             }
             held = false;
@@ -281,13 +247,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         }
         closed = true;
         handle.close();
-        if (imported != null) {
-            imported.close();
-        }
-        if (local != null) {
-            local.close();
-            MemoryUtil.memFree(hostPixels);
-        }
+        view.close();
         timeline.close();
     }
 

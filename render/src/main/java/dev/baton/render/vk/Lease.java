@@ -17,12 +17,10 @@ import java.nio.ByteBuffer;
  */
 public final class Lease extends LeaseState {
     private final SurfaceEndpoint endpoint;
-    /** Binary tier: the endpoint whose outgoing semaphore the next submit must wait on, or null. */
-    SurfaceEndpoint waitBinaryFrom;
-    /** Timeline tiers: wait on the endpoint's timeline for {@link #fenceValue}. */
-    boolean waitTimeline;
-    /** Host-copy tier: the staging buffer holds new pixels to upload first. */
-    boolean upload;
+    /** What the surface's sync says the next submit must wait for: a VkSemaphore (0: nothing), its value and stage. */
+    long syncWaitSemaphore;
+    long syncWaitValue;
+    long syncWaitStage;
     /** Fence value of the submit made under this lease, or 0 if none yet. */
     long submittedValue;
     /** An extra timeline wait for the next submit (e.g. the application's own work), or null. */
@@ -35,11 +33,16 @@ public final class Lease extends LeaseState {
 
     void reset(AcquireStatus newStatus, long newFenceValue, ByteBuffer newPrivateData) {
         setOutcome(newStatus, newFenceValue, newPrivateData);
-        waitBinaryFrom = null;
-        waitTimeline = false;
-        upload = false;
+        syncWaitSemaphore = 0;
         submittedValue = 0;
         extraWait = null;
+    }
+
+    /** Set by the surface's {@link SurfaceSync} when an access begins: the next submit waits on {@code semaphore}. */
+    void waitFor(long semaphore, long value, long stageMask) {
+        syncWaitSemaphore = semaphore;
+        syncWaitValue = value;
+        syncWaitStage = stageMask;
     }
 
     /** The endpoint's {@code VkImage}, in GENERAL layout while the lease is held. */

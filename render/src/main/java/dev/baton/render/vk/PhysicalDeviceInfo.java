@@ -30,6 +30,8 @@ import java.util.Set;
  * @param dmaBufExport            DMA_BUF export of an RGBA8 optimal image's memory (reported, not used by Baton)
  * @param dmaBufImport            DMA_BUF import of the same
  * @param dmaBufDedicatedOnly     the driver demands a dedicated allocation for DMA_BUF memory
+ * @param hostMemoryImport        {@code VK_EXT_external_memory_host} can import host memory for a linear RGBA8
+ *                                image with Baton's usage (zero copy between different drivers)
  */
 public record PhysicalDeviceInfo(
         int index,
@@ -51,7 +53,8 @@ public record PhysicalDeviceInfo(
         boolean timelineSemaphoreImport,
         boolean dmaBufExport,
         boolean dmaBufImport,
-        boolean dmaBufDedicatedOnly) {
+        boolean dmaBufDedicatedOnly,
+        boolean hostMemoryImport) {
 
     public PhysicalDeviceInfo {
         extensions = Set.copyOf(extensions);
@@ -135,7 +138,8 @@ public record PhysicalDeviceInfo(
      */
     public InteropCapabilities capabilities(String participantName) {
         return new InteropCapabilities(participantName, driverUuidHex, deviceUuidHex, memoryExport, memoryImport,
-                binarySemaphoreExport, binarySemaphoreImport, timelineSemaphoreExport, timelineSemaphoreImport);
+                binarySemaphoreExport, binarySemaphoreImport, timelineSemaphoreExport, timelineSemaphoreImport,
+                hostMemoryImport);
     }
 
     /** One line for {@code ./baton devices}. */

@@ -1,22 +1,25 @@
 package dev.baton.render.vk;
 
+import dev.baton.render.HandoffSync;
 import dev.baton.render.InteropCapabilities;
+import dev.baton.render.MemorySharing;
 import dev.baton.render.gl.GlContext;
 import dev.baton.render.gl.GlInfo;
 import dev.baton.render.SyncTier;
 import dev.baton.render.SyncTierSelector;
-import dev.baton.sync.HostBridge;
 import dev.baton.sync.KeyedMutex;
-import dev.baton.sync.Timeline;
 import java.util.ArrayList;
 import java.util.List;
 import org.lwjgl.vulkan.VkCommandBuffer;
 
 /**
- * A surface shared by several Vulkan participants and guarded by its own {@link KeyedMutex}: the
- * first participant allocates it (exportable OPAQUE_FD memory, dedicated allocation), the others
- * import it (a fresh fd each, after a UUID check) or, in the host-copy tier, keep their own image.
- * Each participant gets a {@link SurfaceEndpoint} holding its mutex handle.
+ * A surface shared by several Vulkan participants and guarded by its own {@link KeyedMutex}. It makes
+ * two choices, from its participants' capabilities ({@link SyncTierSelector}): how its memory is
+ * shared, a {@link SurfaceMemory} (the first participant allocates exportable OPAQUE_FD memory and the
+ * others import it, or each keeps its own image and pixels are copied through host memory), and how
+ * the next owner waits, a {@link SurfaceSync} (shared timeline, binary semaphores, host bridge, host
+ * wait). Each participant gets a {@link SurfaceEndpoint} holding its mutex handle; the endpoints ask
+ * the two choice objects and never branch on the tier.
  *
  * <p>Threading: create and close on one thread while no render thread uses the surface (creation
  * touches every participant's device once). In between, each endpoint belongs to its device's
@@ -38,27 +41,18 @@ public final class SharedSurface implements AutoCloseable {
     private final String name;
     private final SyncTier tier;
     private final String tierReason;
+    private List<SyncTier> feasibleTiers = List.of();
     private final Options options;
     private final KeyedMutex mutex; // closed last, after every endpoint closed its handle
     private final List<SurfaceEndpoint> endpoints = new ArrayList<>();
-    /** Pending forwards per surface: a handful are in flight at most (one per handoff not yet executed). */
-    private static final int BRIDGE_CAPACITY = 64;
-    /** A forward whose source did not reach its value in this long is reported and dropped. */
-    private static final long BRIDGE_REQUEST_TIMEOUT_NANOS = 30_000_000_000L;
-    private static final long BRIDGE_ENQUEUE_TIMEOUT_NANOS = 5_000_000_000L;
-
-    private final HostBridge bridge; // host-bridge tier only
-    private volatile String bridgeFailure; // the first forward the bridge could not make, or null
+    private final SurfaceMemory memory;
+    private final SurfaceSync sync;
     private GlEndpoint glEndpoint;   // null without a GL participant
-    private boolean closed;
+    private volatile boolean closed;
 
-    // Handoff record (see class comment).
-    /** The participant whose work signals the current fence value. */
+    // Handoff record (see class comment); the choices keep their own parts of it.
+    /** The participant whose work signals the current fence value, or null before the first signal. */
     volatile Participant lastSignaller;
-    /** Binary tier: the endpoint whose outgoing semaphore is signalled and not yet waited. */
-    volatile SurfaceEndpoint pendingBinary;
-    /** Host-copy tier: the participant whose host memory holds the latest pixels. */
-    volatile Participant contentHolder;
 
     private SharedSurface(String name, SyncTierSelector.Choice choice, Options options) {
         this.name = name;
@@ -66,9 +60,8 @@ public final class SharedSurface implements AutoCloseable {
         this.tierReason = choice.reason();
         this.options = options;
         this.mutex = KeyedMutex.create(options.initialKey(), options.maxPrivateDataBytes());
-        this.bridge = tier == SyncTier.HOST_BRIDGE
-                ? new HostBridge(BRIDGE_CAPACITY, BRIDGE_REQUEST_TIMEOUT_NANOS, BRIDGE_ENQUEUE_TIMEOUT_NANOS, this::bridgeFailed)
-                : null;
+        this.memory = SurfaceMemory.create(tier.memory(), name);
+        this.sync = SurfaceSync.create(tier.sync(), this);
     }
 
     /**
@@ -108,14 +101,33 @@ public final class SharedSurface implements AutoCloseable {
             caps.add(gl.capabilities());
         }
         SyncTierSelector.Choice choice = SyncTierSelector.choose(caps, options.tierOverride());
+        List<SyncTier> feasible = SyncTierSelector.feasible(caps);
+        try {
+            return build(name, width, height, participants, gl, options, choice).feasible(feasible);
+        } catch (HostMemoryImport.Unsuitable e) {
+            // Only building the images shows whether the drivers agree on a linear layout: copy instead.
+            SyncTier copy = SyncTier.of(MemorySharing.HOST_COPY, HandoffSync.HOST_WAIT);
+            if (options.tierOverride() != null && !options.tierOverride().isBlank()) {
+                throw new IllegalArgumentException("sync tier " + choice.tier() + " was requested but " + e.getMessage()
+                        + "; drop the override or pick " + copy, e);
+            }
+            List<SyncTier> withoutHostMemory = new ArrayList<>(feasible);
+            withoutHostMemory.remove(choice.tier());
+            return build(name, width, height, participants, gl, options, new SyncTierSelector.Choice(copy,
+                    choice.reason() + "; but " + e.getMessage() + ", so pixels are copied through host memory")).feasible(withoutHostMemory);
+        }
+    }
+
+    /** Makes the surface with {@code choice}, all-or-nothing. */
+    private static SharedSurface build(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options,
+                                       SyncTierSelector.Choice choice) {
         SharedSurface surface = new SharedSurface(name, choice, options);
         try {
             surface.build(width, height, participants);
             if (gl != null) {
                 KeyedMutex.Handle handle = surface.mutex.open("GL");
                 try {
-                    surface.glEndpoint = GlEndpoint.create(surface, gl.context(), gl.info(), surface.endpoints.get(0).image(),
-                            width, height, handle);
+                    surface.glEndpoint = GlEndpoint.create(surface, gl.context(), gl.info(), width, height, handle);
                 } catch (RuntimeException | Error e) {
                     handle.close();
                     throw e;
@@ -136,36 +148,21 @@ public final class SharedSurface implements AutoCloseable {
         return new InteropCapabilities(d.name(), i.driverUuidHex(), i.deviceUuidHex(),
                 memory && i.memoryExport(), memory && i.memoryImport(),
                 semaphores && i.binarySemaphoreExport(), semaphores && i.binarySemaphoreImport(),
-                semaphores && i.timelineSemaphoreExport(), semaphores && i.timelineSemaphoreImport());
+                semaphores && i.timelineSemaphoreExport(), semaphores && i.timelineSemaphoreImport(),
+                d.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST) && i.hostMemoryImport());
     }
 
     private void build(int width, int height, List<DeviceContext> participants) {
         int n = participants.size();
-        SurfaceImage exported = null;
-        VulkanTimeline sharedTimeline = null;
         for (int i = 0; i < n; i++) {
             DeviceContext d = participants.get(i);
             String endpointName = name + "@" + d.name();
-            SurfaceImage image = null;
+            SurfaceMemory.VulkanView view = null;
             VulkanTimeline timeline = null;
             KeyedMutex.Handle handle = null;
             try {
-                if (tier == SyncTier.HOST_COPY) {
-                    image = SurfaceImage.createPrivate(d, width, height);
-                } else if (i == 0) {
-                    image = exported = SurfaceImage.createExportable(d, width, height);
-                } else {
-                    image = SurfaceImage.importFrom(d, exported);
-                }
-                if (tier == SyncTier.SHARED_TIMELINE && i > 0) {
-                    timeline = VulkanTimeline.importFd(d, endpointName, sharedTimeline.exportFd());
-                } else {
-                    // exported only when someone imports it: a lone participant has nothing to share
-                    timeline = VulkanTimeline.create(d, endpointName, 0, tier == SyncTier.SHARED_TIMELINE && n > 1);
-                    if (i == 0) {
-                        sharedTimeline = timeline;
-                    }
-                }
+                view = memory.vulkan(d, i, width, height);
+                timeline = sync.createTimeline(d, endpointName, i, n);
                 handle = mutex.open(d.name());
             } catch (RuntimeException e) {
                 if (handle != null) {
@@ -174,32 +171,14 @@ public final class SharedSurface implements AutoCloseable {
                 if (timeline != null) {
                     timeline.close();
                 }
-                if (image != null) {
-                    image.close();
+                if (view != null) {
+                    view.close();
                 }
                 throw e;
             }
-            SurfaceEndpoint endpoint = new SurfaceEndpoint(this, i, d, image, timeline, handle, n);
-            endpoints.add(endpoint);
-            if (tier == SyncTier.HOST_COPY) {
-                endpoint.staging = HostBuffer.create(d, width * height * 4);
-            }
-            if (tier == SyncTier.BINARY_SEMAPHORE) {
-                endpoint.outgoing = Semaphores.createBinary(d, true);
-                endpoint.incoming[i] = endpoint.outgoing;
-            }
+            endpoints.add(new SurfaceEndpoint(this, i, d, view, timeline, handle));
         }
-        if (tier == SyncTier.BINARY_SEMAPHORE) {
-            // Each endpoint imports every other endpoint's outgoing semaphore once (a fresh fd each).
-            for (SurfaceEndpoint consumer : endpoints) {
-                for (SurfaceEndpoint producer : endpoints) {
-                    if (producer != consumer) {
-                        consumer.incoming[producer.index()] = Semaphores.importBinary(consumer.device(),
-                                Semaphores.exportFd(producer.device(), producer.outgoing));
-                    }
-                }
-            }
-        }
+        sync.connect(endpoints);
         for (SurfaceEndpoint e : endpoints) {
             e.recordHandoffCommands();
             VkCommandBuffer init = e.device().allocateCommandBuffer();
@@ -214,18 +193,17 @@ public final class SharedSurface implements AutoCloseable {
         }
     }
 
-    /** Host-bridge tier: forward {@code value} from the source timeline to the destination timeline. */
-    void forward(Timeline from, long value, Timeline to) throws InterruptedException {
-        bridge.forward(from, value, to);
+    SurfaceMemory memory() {
+        return memory;
     }
 
-    /** Bridge thread: a forward failed, so the waiting participant's GPU will not start; remember why. */
-    private void bridgeFailed(Timeline from, long value, Timeline to, long waitedNanos, Throwable cause) {
-        if (bridgeFailure == null && !closed) {
-            bridgeFailure = "host bridge could not forward value " + Long.toUnsignedString(value) + " from " + from.name() + " to "
-                    + to.name() + " after " + waitedNanos / 1_000_000 + " ms"
-                    + (cause == null ? ": the source never reached it" : ": " + cause);
-        }
+    SurfaceSync sync() {
+        return sync;
+    }
+
+    /** True once {@link #close()} began: failures reported after that are teardown noise. */
+    boolean isClosing() {
+        return closed;
     }
 
     /**
@@ -234,7 +212,7 @@ public final class SharedSurface implements AutoCloseable {
      * forever: recreate the surface. Any thread.
      */
     public String bridgeFailure() {
-        return bridgeFailure;
+        return sync.failure();
     }
 
     public String name() {
@@ -243,6 +221,29 @@ public final class SharedSurface implements AutoCloseable {
 
     public SyncTier tier() {
         return tier;
+    }
+
+    /** How this surface's memory is shared (the tier's first choice). */
+    public MemorySharing memorySharing() {
+        return memory.kind();
+    }
+
+    /** How this surface's next owner waits (the tier's second choice). */
+    public HandoffSync handoffSync() {
+        return sync.kind();
+    }
+
+    private SharedSurface feasible(List<SyncTier> tiers) {
+        feasibleTiers = List.copyOf(tiers);
+        return this;
+    }
+
+    /**
+     * Every tier these participants could share a surface with, best first: what a tier switch may
+     * offer ({@link Options#withTier}). Any thread.
+     */
+    public List<SyncTier> feasibleTiers() {
+        return feasibleTiers;
     }
 
     /** Why {@link #tier()} was chosen, in one sentence. */
@@ -334,9 +335,7 @@ public final class SharedSurface implements AutoCloseable {
                 // device lost while waiting: its objects can be destroyed
             }
         }
-        if (bridge != null) {
-            bridge.close();
-        }
+        sync.close();
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

@@ -1,22 +1,21 @@
 package dev.baton.render.vk;
 
-import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
 import dev.baton.render.DeviceLostException;
-import dev.baton.render.SyncTier;
 import dev.baton.sync.AcquireResult;
 import dev.baton.sync.AcquireStatus;
 import dev.baton.sync.DeviceRemovedException;
 import dev.baton.sync.KeyedMutex;
-import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
-import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.vulkan.VkCommandBuffer;
 
 /**
- * One participant's view of a {@link SharedSurface}: its image on its device, its keyed-mutex
- * handle, its timeline and the prerecorded acquire/release command buffers of the surface's tier.
+ * One participant's view of a {@link SharedSurface}: its image on its device (a
+ * {@link SurfaceMemory.VulkanView} of the surface's memory choice), its keyed-mutex handle and its
+ * timeline. An acquire asks the surface's {@link SurfaceSync} what the next submit waits for and the
+ * memory view for the pixels; a submit brackets the owner's work with the view's prerecorded command
+ * buffers and the sync's signals. The endpoint never asks which kind either is.
  *
  * <p>Threading: owned by the thread that owns {@link #device()}; {@link #acquire} may block that
  * thread up to the given timeout. {@link #abandon()} is the exception: any thread. Created and closed
@@ -31,37 +30,27 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     private final SharedSurface surface;
     private final int index;
     private final DeviceContext device;
-    private final SurfaceImage image;
+    private final SurfaceMemory.VulkanView view;
     private final VulkanTimeline timeline;
     private final KeyedMutex.Handle handle;
-    private final SyncTier tier;
+    private final SurfaceSync sync;
     private final Lease lease = new Lease(this);
     private final Runnable lossListener;
-    /** Binary tier: our exportable semaphore, signalled by each of our submits. */
-    long outgoing; // VkSemaphore (binary, exported)
-    /** Binary tier: incoming[j] shares endpoint j's outgoing payload (incoming[index] = outgoing). */
-    final long[] incoming; // VkSemaphore each
-    /** Host-copy tier: staging for upload (before our work) and read-back (after it). */
-    HostBuffer staging;
-    private VkCommandBuffer prologue;
-    private VkCommandBuffer prologueUpload;
-    private VkCommandBuffer epilogue;
     private long lastSubmittedValue;
     /** Bytes this endpoint copied to move pixels between devices (host-copy tier only); owning thread writes. */
     private long copiedBytes;
     private boolean closed;
     private volatile boolean abandoned;
 
-    SurfaceEndpoint(SharedSurface surface, int index, DeviceContext device, SurfaceImage image, VulkanTimeline timeline,
-                    KeyedMutex.Handle handle, int participantCount) {
+    SurfaceEndpoint(SharedSurface surface, int index, DeviceContext device, SurfaceMemory.VulkanView view, VulkanTimeline timeline,
+                    KeyedMutex.Handle handle) {
         this.surface = surface;
         this.index = index;
         this.device = device;
-        this.image = image;
+        this.view = view;
         this.timeline = timeline;
         this.handle = handle;
-        this.tier = surface.tier();
-        this.incoming = new long[participantCount];
+        this.sync = surface.sync();
         this.lossListener = handle::deviceLost;
         device.onLoss(lossListener);
     }
@@ -71,7 +60,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     }
 
     public SurfaceImage image() {
-        return image;
+        return view.image();
     }
 
     /** This endpoint's timeline: its submits signal the surface's fence values on it. */
@@ -82,11 +71,6 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     @Override
     public VulkanTimeline signalTimeline() {
         return timeline;
-    }
-
-    @Override
-    public ByteBuffer hostPixels() {
-        return staging == null ? null : staging.mapped();
     }
 
     public SharedSurface surface() {
@@ -102,9 +86,9 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     }
 
     /**
-     * Bytes this endpoint has copied so far to move pixels between devices: in the host-copy tier, the
-     * host memcpy between staging buffers at acquire, the GPU upload at the start of a submit and the
-     * GPU read-back at its end; always 0 in the shared-memory tiers. Written by the owning thread;
+     * Bytes this endpoint has copied so far to move pixels between devices: with memory copied through
+     * host memory, the host memcpy between staging buffers at acquire, the GPU upload at the start of a
+     * submit and the GPU read-back at its end; always 0 when memory is shared. Written by the owning thread;
      * read it from another thread only after that thread stopped (e.g. after {@code join}).
      */
     public long copiedBytes() {
@@ -118,8 +102,8 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
 
     /**
      * Acquires the surface for {@code key}, waiting at most {@code timeoutNanos}. Never waits for a
-     * GPU except in the host-copy tier, which waits (up to the surface's copy timeout) for the
-     * previous writer's GPU before copying its pixels through host memory.
+     * GPU except with the host-wait sync (the host-copy tier), which waits (up to the surface's copy
+     * timeout) for the previous writer's GPU before copying its pixels through host memory.
      *
      * @param timeoutNanos how long to wait for the mutex, in nanoseconds; 0 polls
      * @return this endpoint's reused lease: check {@link Lease#status()} before using it
@@ -139,57 +123,25 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
             return lease;
         }
         long value = result.fenceValue();
-        switch (tier) {
-            case SHARED_TIMELINE:
-                lease.waitTimeline = value != 0;
-                break;
-            case HOST_BRIDGE: {
-                Participant source = surface.lastSignaller;
-                if (source != null && source != this) {
-                    // Wait-before-signal: our submit waits on our own timeline for a value a host thread
-                    // signals once the source's GPU (or GL fence) reached it.
-                    surface.forward(source.signalTimeline(), value, timeline);
-                }
-                lease.waitTimeline = value != 0;
-                break;
-            }
-            case BINARY_SEMAPHORE:
-                lease.waitBinaryFrom = surface.pendingBinary;
-                break;
-            case HOST_COPY: {
-                Participant holder = surface.contentHolder;
-                if (holder != null && holder != this) {
-                    boolean done;
-                    try {
-                        done = holder.signalTimeline().awaitValue(value, surface.copyTimeoutNanos());
-                    } catch (DeviceLostException e) {
-                        handle.release(key, value, result.privateData()); // put it back untouched
-                        lease.reset(AcquireStatus.ABANDONED, value, result.privateData());
-                        throw e;
-                    } catch (InterruptedException e) {
-                        handle.release(key, value, result.privateData());
-                        lease.reset(AcquireStatus.TIMEOUT, value, result.privateData());
-                        throw e;
-                    }
-                    if (!done) {
-                        // The writer's GPU is late: give the surface back unchanged and report a timeout.
-                        handle.release(key, value, result.privateData());
-                        lease.reset(AcquireStatus.TIMEOUT, value, result.privateData());
-                        return lease;
-                    }
-                    ByteBuffer from = holder.hostPixels();
-                    ByteBuffer to = staging.mapped();
-                    // Address-to-address copy: no buffer views allocated per handoff.
-                    int bytes = Math.min(from.capacity(), to.capacity());
-                    MemoryUtil.memCopy(MemoryUtil.memAddress0(from), MemoryUtil.memAddress0(to), bytes);
-                    copiedBytes += bytes;
-                    lease.upload = true;
-                }
-                break;
-            }
-            default:
-                throw new AssertionError(tier);
+        boolean done;
+        try {
+            done = sync.beginAccess(this, surface.lastSignaller, value, lease);
+        } catch (DeviceLostException e) {
+            handle.release(key, value, result.privateData()); // put it back untouched
+            lease.reset(AcquireStatus.ABANDONED, value, result.privateData());
+            throw e;
+        } catch (InterruptedException e) {
+            handle.release(key, value, result.privateData());
+            lease.reset(AcquireStatus.TIMEOUT, value, result.privateData());
+            throw e;
         }
+        if (!done) {
+            // The writer's GPU is late: give the surface back unchanged and report a timeout.
+            handle.release(key, value, result.privateData());
+            lease.reset(AcquireStatus.TIMEOUT, value, result.privateData());
+            return lease;
+        }
+        copiedBytes += view.beginAccess();
         return lease;
     }
 
@@ -231,99 +183,35 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     long submit(Lease l, VkCommandBuffer work) {
         long signal = l.fenceValue + 1;
         device.beginBatch();
-        if (l.waitTimeline) {
-            device.addWait(timeline.handle(), l.fenceValue, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
-        }
-        if (l.waitBinaryFrom != null) {
-            device.addWait(incoming[l.waitBinaryFrom.index], 0, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+        if (l.syncWaitSemaphore != 0) {
+            device.addWait(l.syncWaitSemaphore, l.syncWaitValue, l.syncWaitStage);
         }
         if (l.extraWait != null) {
             device.addWait(l.extraWait.handle(), l.extraWaitValue, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
         }
-        if (tier == SyncTier.HOST_COPY) {
-            long imageBytes = 4L * image.width() * image.height(); // RGBA8, whole image each way
-            copiedBytes += l.upload ? 2 * imageBytes : imageBytes;  // epilogue read-back, plus the upload
-        }
-        device.addCommandBuffer(l.upload ? prologueUpload : prologue);
+        copiedBytes += view.submitCopiedBytes();
+        device.addCommandBuffer(view.prologue());
         device.addCommandBuffer(work);
-        device.addCommandBuffer(epilogue);
+        device.addCommandBuffer(view.epilogue());
         device.addSignal(timeline.handle(), signal);
-        if (tier == SyncTier.BINARY_SEMAPHORE) {
-            device.addSignal(outgoing, 0);
-        }
+        sync.addSignals(this);
         device.flushBatch(); // DeviceLostException: the device's loss listeners already abandoned the mutex
         lastSubmittedValue = signal;
         // The handoff record is only touched by the mutex owner; the mutex orders it for the next owner.
         surface.lastSignaller = this;
-        if (tier == SyncTier.BINARY_SEMAPHORE) {
-            surface.pendingBinary = this;
-        } else if (tier == SyncTier.HOST_COPY) {
-            surface.contentHolder = this;
-        }
+        sync.endAccess(this);
+        view.endAccess();
         return signal;
     }
 
     /** Records the prologue/epilogue command buffers once; they are resubmitted every handoff. */
     void recordHandoffCommands() {
-        long img = image.handle();
-        int family = device.queueFamilyIndex();
-        long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
-        long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
-        // SIMULTANEOUS_USE: a later handoff may resubmit these while an earlier submit is still pending.
-        int flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT;
-        prologue = device.allocateCommandBuffer();
-        epilogue = device.allocateCommandBuffer();
-        if (tier != SyncTier.HOST_COPY) {
-            // Queue-family ownership transfer from/to EXTERNAL around our work; the layout stays GENERAL.
-            // The semaphore/timeline wait orders execution; these barriers make the memory available/visible.
-            Commands.begin(prologue, flags);
-            Commands.imageBarrier(prologue, img, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, all, readWrite,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_EXTERNAL, family);
-            Commands.end(prologue);
-            Commands.begin(epilogue, flags);
-            Commands.imageBarrier(epilogue, img, all, readWrite, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, family, VK_QUEUE_FAMILY_EXTERNAL);
-            Commands.end(epilogue);
-            return;
-        }
-        long buffer = staging.handle();
-        long transfer = VK_PIPELINE_STAGE_2_COPY_BIT;
-        // Our previous submit's read-back copy (and the user's work) precede this one on our queue.
-        Commands.begin(prologue, flags);
-        Commands.imageBarrier(prologue, img, all, readWrite, all, readWrite,
-                VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
-        Commands.end(prologue);
-        prologueUpload = device.allocateCommandBuffer();
-        Commands.begin(prologueUpload, flags);
-        Commands.imageBarrier(prologueUpload, img, all, readWrite, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT,
-                VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
-        Commands.bufferBarrier(prologueUpload, buffer, all | VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT | VK_ACCESS_2_HOST_WRITE_BIT,
-                transfer, VK_ACCESS_2_TRANSFER_READ_BIT);
-        Commands.copyBufferToImage(prologueUpload, buffer, img, 0, 0, image.width(), image.height());
-        Commands.imageBarrier(prologueUpload, img, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT, all, readWrite,
-                VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
-        Commands.end(prologueUpload);
-        Commands.begin(epilogue, flags);
-        Commands.imageBarrier(epilogue, img, all, readWrite, transfer, VK_ACCESS_2_TRANSFER_READ_BIT,
-                VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
-        Commands.bufferBarrier(epilogue, buffer, all, readWrite, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT);
-        Commands.copyImageToBuffer(epilogue, img, buffer, image.width(), image.height());
-        Commands.bufferBarrier(epilogue, buffer, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_2_HOST_BIT,
-                VK_ACCESS_2_HOST_READ_BIT);
-        Commands.end(epilogue);
+        view.recordAccessCommands();
     }
 
-    /** Records the one-off setup: UNDEFINED -> GENERAL, then (shared tiers) release to EXTERNAL. */
+    /** Records the one-off setup: UNDEFINED -> GENERAL, then whatever the memory choice needs. */
     void recordInitialTransition(VkCommandBuffer cmd) {
-        long img = image.handle();
-        long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
-        long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
-        Commands.imageBarrier(cmd, img, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, all, readWrite,
-                VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
-        if (tier != SyncTier.HOST_COPY) {
-            Commands.imageBarrier(cmd, img, all, readWrite, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, device.queueFamilyIndex(), VK_QUEUE_FAMILY_EXTERNAL);
-        }
+        view.recordInitialTransition(cmd);
     }
 
     /**
@@ -357,20 +245,9 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         closed = true;
         device.removeLossListener(lossListener);
         handle.close();
-        device.freeCommandBuffer(prologue);
-        device.freeCommandBuffer(prologueUpload);
-        device.freeCommandBuffer(epilogue);
-        for (int j = 0; j < incoming.length; j++) {
-            if (j != index) {
-                Semaphores.destroy(device, incoming[j]);
-            }
-        }
-        Semaphores.destroy(device, outgoing);
-        if (staging != null) {
-            staging.close();
-        }
+        sync.closeEndpoint(this);
         timeline.close();
-        image.close();
+        view.close();
     }
 
     @Override

@@ -31,9 +31,11 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
     private final long memory; // VkDeviceMemory
     private final long allocationSize;
     private final boolean exportable;
+    private final boolean linear;
     private boolean closed;
 
-    private SurfaceImage(DeviceContext device, int width, int height, long image, long memory, long allocationSize, boolean exportable) {
+    private SurfaceImage(DeviceContext device, int width, int height, long image, long memory, long allocationSize, boolean exportable,
+                         boolean linear) {
         this.device = device;
         this.width = width;
         this.height = height;
@@ -41,6 +43,15 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
         this.memory = memory;
         this.allocationSize = allocationSize;
         this.exportable = exportable;
+        this.linear = linear;
+    }
+
+    /**
+     * Takes ownership of an image and its bound memory made elsewhere (a linear image in imported host
+     * memory, {@link HostMemoryImport}); {@link #close()} destroys both. Not exportable.
+     */
+    static SurfaceImage adopt(DeviceContext device, int width, int height, long image, long memory, long allocationSize, boolean linear) {
+        return new SurfaceImage(device, width, height, image, memory, allocationSize, false, linear);
     }
 
     /** An image whose dedicated memory can be exported as OPAQUE_FD. */
@@ -120,7 +131,7 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
                 vkFreeMemory(vk, memory, null);
                 VkResults.check(bind, "vkBindImageMemory on " + device.name());
             }
-            return new SurfaceImage(device, width, height, image, memory, size, exportable);
+            return new SurfaceImage(device, width, height, image, memory, size, exportable, false);
         } catch (RuntimeException e) {
             Fds.close(importFd);
             if (image != VK_NULL_HANDLE) {
@@ -156,7 +167,7 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
 
     @Override
     public boolean linearTiling() {
-        return false;
+        return linear;
     }
 
     @Override

@@ -230,9 +230,13 @@ public final class VulkanInstance implements AutoCloseable {
             }
 
             boolean memoryFd = extensions.contains("VK_KHR_external_memory_fd");
-            int memoryFeatures = memoryFd ? imageMemoryFeatures(device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT) : 0;
+            int memoryFeatures = memoryFd ? imageMemoryFeatures(device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT, VK_IMAGE_TILING_OPTIMAL) : 0;
             int dmaBufFeatures = memoryFd && extensions.contains(VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME)
-                    ? imageMemoryFeatures(device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT) : 0;
+                    ? imageMemoryFeatures(device, VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT, VK_IMAGE_TILING_OPTIMAL) : 0;
+            // Host memory backs a linear image (HostMemoryImport): the driver must say it can import that.
+            int hostFeatures = extensions.contains(DeviceContext.EXTERNAL_MEMORY_HOST)
+                    ? imageMemoryFeatures(device, EXTExternalMemoryHost.VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, VK_IMAGE_TILING_LINEAR)
+                    : 0;
             int binary = extensions.contains("VK_KHR_external_semaphore_fd") ? semaphoreFeatures(device, VK_SEMAPHORE_TYPE_BINARY) : 0;
             int timeline = extensions.contains("VK_KHR_external_semaphore_fd") ? semaphoreFeatures(device, VK_SEMAPHORE_TYPE_TIMELINE) : 0;
             return new PhysicalDeviceInfo(index, props.properties().deviceNameString(), props.properties().deviceType(),
@@ -248,7 +252,8 @@ public final class VulkanInstance implements AutoCloseable {
                     (timeline & VK_EXTERNAL_SEMAPHORE_FEATURE_IMPORTABLE_BIT) != 0,
                     (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) != 0,
                     (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0,
-                    (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0);
+                    (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0,
+                    (hostFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0);
         }
     }
 
@@ -258,13 +263,13 @@ public final class VulkanInstance implements AutoCloseable {
         return out;
     }
 
-    /** {@code VkExternalMemoryFeatureFlags} for memory of a shared surface image with the given handle type. */
-    private static int imageMemoryFeatures(VkPhysicalDevice device, int handleType) {
+    /** {@code VkExternalMemoryFeatureFlags} for memory of a shared surface image with the given handle type and tiling. */
+    private static int imageMemoryFeatures(VkPhysicalDevice device, int handleType, int tiling) {
         try (MemoryStack stack = stackPush()) {
             VkPhysicalDeviceExternalImageFormatInfo external = VkPhysicalDeviceExternalImageFormatInfo.calloc(stack).sType$Default()
                     .handleType(handleType);
             VkPhysicalDeviceImageFormatInfo2 info = VkPhysicalDeviceImageFormatInfo2.calloc(stack).sType$Default().pNext(external.address())
-                    .format(SurfaceImage.FORMAT).type(VK_IMAGE_TYPE_2D).tiling(VK_IMAGE_TILING_OPTIMAL).usage(SurfaceImage.USAGE);
+                    .format(SurfaceImage.FORMAT).type(VK_IMAGE_TYPE_2D).tiling(tiling).usage(SurfaceImage.USAGE);
             VkExternalImageFormatProperties externalProps = VkExternalImageFormatProperties.calloc(stack).sType$Default();
             VkImageFormatProperties2 props = VkImageFormatProperties2.calloc(stack).sType$Default().pNext(externalProps.address());
             int result = vkGetPhysicalDeviceImageFormatProperties2(device, info, props);

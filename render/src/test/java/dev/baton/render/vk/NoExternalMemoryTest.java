@@ -31,10 +31,11 @@ class NoExternalMemoryTest extends GpuTest {
     @Test
     void withoutTheExternalMemoryExtensionSurfacesCopyAndSharedTiersNameTheExtension() throws Exception {
         requireOrSkip(instance.physicalDevices().stream().anyMatch(d -> d.name().contains(LAVAPIPE)), LAVAPIPE, "mesa-vulkan-drivers");
+        // Without host-memory import too: otherwise the two would share host memory instead of copying.
         DeviceContext a = own(DeviceContext.builder(instance).deviceNameContains(LAVAPIPE).name("no-memory#a")
-                .withoutExtension(DeviceContext.EXTERNAL_MEMORY_FD).build());
+                .withoutExtension(DeviceContext.EXTERNAL_MEMORY_FD).withoutExtension(DeviceContext.EXTERNAL_MEMORY_HOST).build());
         DeviceContext b = own(DeviceContext.builder(instance).deviceNameContains(LAVAPIPE).name("no-memory#b")
-                .withoutExtension(DeviceContext.EXTERNAL_MEMORY_FD).build());
+                .withoutExtension(DeviceContext.EXTERNAL_MEMORY_FD).withoutExtension(DeviceContext.EXTERNAL_MEMORY_HOST).build());
         assertFalse(a.hasExtension(DeviceContext.EXTERNAL_MEMORY_FD));
         TestPattern pa = own(new TestPattern(a, W, H));
         TestPattern pb = own(new TestPattern(b, W, H));

@@ -1,0 +1,79 @@
+package dev.baton.render.vk;
+
+import dev.baton.render.HandoffSync;
+import java.util.List;
+
+/**
+ * How the next owner of one surface waits for the previous owner's work: one implementation per
+ * {@link HandoffSync} choice ({@link SharedTimelineSync}, {@link BinarySemaphoreSync},
+ * {@link HostBridgeSync}, {@link HostWaitSync}), modelled on Dawn's {@code SharedFence}: an access
+ * begins with what to wait for (a semaphore and value put on the {@link Lease}) and ends by adding what
+ * the owner's submit signals, so the endpoints never branch on the kind.
+ *
+ * <p>Every participant's submits signal the surface's fence values on its own {@link VulkanTimeline}
+ * (made by {@link #createTimeline}); what differs is how the next owner's GPU (or CPU) comes to wait
+ * for that value. GL participants have no semaphores here: they check the previous signaller's
+ * {@link Participant#signalTimeline()} from the host, whatever the choice, and the choices that admit
+ * GL ({@link HostBridgeSync}, {@link HostWaitSync}) read GL's timeline like any other.
+ *
+ * <p>Adding a way to wait: one class implementing this, its case in {@link #create}, and its rule in
+ * {@link dev.baton.render.SyncTierSelector}.
+ *
+ * <p>Threading: created and {@link #connect connected} on the surface's creating thread; the access
+ * methods run on the acquiring endpoint's thread while it owns the surface's keyed mutex.
+ */
+interface SurfaceSync {
+    /** The implementation of {@code kind} for {@code surface}. */
+    static SurfaceSync create(HandoffSync kind, SharedSurface surface) {
+        switch (kind) {
+            case SHARED_TIMELINE:
+                return new SharedTimelineSync();
+            case BINARY_SEMAPHORE:
+                return new BinarySemaphoreSync();
+            case HOST_BRIDGE:
+                return new HostBridgeSync(surface);
+            case HOST_WAIT:
+                return new HostWaitSync(surface.copyTimeoutNanos());
+            default:
+                throw new AssertionError(kind);
+        }
+    }
+
+    HandoffSync kind();
+
+    /**
+     * The timeline Vulkan participant {@code index} of {@code participantCount} signals on (called in
+     * index order). All-or-nothing.
+     */
+    VulkanTimeline createTimeline(DeviceContext device, String name, int index, int participantCount);
+
+    /** After every Vulkan endpoint exists: exchanges what they share (semaphores). On failure, {@link #closeEndpoint} frees it. */
+    void connect(List<SurfaceEndpoint> endpoints);
+
+    /**
+     * An access by {@code acquirer} begins: it acquired fence value {@code fenceValue}, last signalled
+     * by {@code signaller} (null before the first signal). Puts what its next submit must wait for on
+     * {@code lease} ({@link Lease#waitFor}). Never blocks except in {@link HostWaitSync}.
+     *
+     * @return false if the previous owner's work did not finish in time (host wait only): the caller
+     *     gives the surface back unchanged and reports a timeout
+     */
+    boolean beginAccess(SurfaceEndpoint acquirer, Participant signaller, long fenceValue, Lease lease) throws InterruptedException;
+
+    /** An access ends: adds what {@code owner}'s submit must signal besides its timeline to its device's open batch. */
+    void addSignals(SurfaceEndpoint owner);
+
+    /** {@code owner}'s submit was flushed: the surface's current fence value is signalled by it. */
+    void endAccess(SurfaceEndpoint owner);
+
+    /** Frees what this sync made for {@code endpoint}; its GPU must be done. Idempotent. */
+    void closeEndpoint(SurfaceEndpoint endpoint);
+
+    /** The first handoff this sync could not complete on its own (host bridge), or null. Any thread. */
+    default String failure() {
+        return null;
+    }
+
+    /** Stops whatever this sync runs on the host (the bridge thread). Idempotent. */
+    default void close() {}
+}
