@@ -7,6 +7,7 @@ import dev.baton.render.gl.EglContext;
 import dev.baton.render.gl.GlInfo;
 import dev.baton.render.gl.GlUnavailableException;
 import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.DeviceSelector;
 import dev.baton.render.vk.PhysicalDeviceInfo;
 import dev.baton.render.vk.SharedSurface;
 import dev.baton.render.vk.VulkanInstance;
@@ -74,8 +75,9 @@ final class DevicesCommand {
         return exit;
     }
 
+    /** The label {@code --device} accepts, from the one matcher demo and bench use. */
     private static String label(PhysicalDeviceInfo d) {
-        return "vk" + d.index() + " " + d.driverLabel();
+        return DeviceSelector.label(d);
     }
 
     private static void printVulkanDevice(PrintStream out, PhysicalDeviceInfo d, String rejection) {

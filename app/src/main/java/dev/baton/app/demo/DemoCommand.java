@@ -23,7 +23,7 @@ public final class DemoCommand {
         var frames = flags.integer("--frames", "N", 120, 1, 1_000_000, "headless: composited frames to write");
         var out2 = flags.path("--out", "DIR", Path.of("out", "demo"), "headless: folder for the frames and the contact sheet");
         var headless = flags.toggle("--headless", "composite on EGL surfaceless and write PNGs (the default without a display)");
-        var device = flags.text("--device", "NAME", null, "producers' Vulkan device: a name substring (default: the one that shares memory with GL)");
+        var device = flags.text("--device", "NAME", null, "producers' Vulkan device: an index, a label ./baton devices prints (vk1, lavapipe) or an unambiguous part of its name (default: the one that shares memory with GL)");
         List<String> tiers = new ArrayList<>();
         for (SyncTier t : SyncTier.values()) {
             tiers.add(t.id());
