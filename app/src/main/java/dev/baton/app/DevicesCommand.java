@@ -82,8 +82,7 @@ final class DevicesCommand {
 
     private static void printVulkanDevice(PrintStream out, PhysicalDeviceInfo d, String rejection) {
         out.println("  [" + label(d) + "] " + d.name() + " (" + d.deviceTypeString() + ")");
-        out.println("      driver          " + (d.driverName().isEmpty() ? d.driverLabel() : d.driverName()
-                + (d.driverInfo().isEmpty() ? "" : " " + d.driverInfo())));
+        out.println("      driver          " + DeviceSelector.driverVersion(d));
         out.println("      Vulkan API      " + d.apiVersionString());
         out.println("      driver UUID     " + d.driverUuidHex());
         out.println("      device UUID     " + d.deviceUuidHex());

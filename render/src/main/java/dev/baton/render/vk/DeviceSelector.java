@@ -42,10 +42,16 @@ public final class DeviceSelector {
                 || d.driverId() == VK_DRIVER_ID_GOOGLE_SWIFTSHADER;
     }
 
-    /** The driver and its version in one phrase, such as {@code llvmpipe Mesa 22.3.6 (LLVM 15.0.6)}. */
+    /**
+     * The driver and its version in one phrase, such as {@code llvmpipe Mesa 22.3.6 (LLVM 15.0.6)}; the
+     * packed driver version is added when the driver gives no version text (SwiftShader's is empty).
+     */
     public static String driverVersion(PhysicalDeviceInfo d) {
         String driver = d.driverName().isEmpty() ? d.driverLabel() : d.driverName();
-        return d.driverInfo().isEmpty() ? driver : driver + " " + d.driverInfo();
+        String text = d.driverInfo().isEmpty() ? driver : driver + " " + d.driverInfo();
+        String packed = d.driverVersionString();
+        // Mesa's packed version is a placeholder (lavapipe: 0.0.1); its driverInfo holds the real one.
+        return packed.isEmpty() || !d.driverInfo().isEmpty() ? text : text + " " + packed;
     }
 
     /** Hardware devices first (not a CPU driver), then in enumeration order. */
