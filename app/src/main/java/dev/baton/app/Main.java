@@ -26,6 +26,8 @@ public final class Main {
                 return dev.baton.app.demo.DemoCommand.run(rest, out, err);
             case "bench":
                 return dev.baton.app.bench.BenchCommand.run(rest, out, err);
+            case "gpu-check":
+                return GpuCheckCommand.run(rest, out, err);
             default:
                 err.println("baton: unknown command '" + command + "'; run ./baton --help for the list");
                 return 2;
@@ -41,6 +43,8 @@ public final class Main {
         out.println("  demo      producers on their own devices, composited in a window (or --headless to PNGs)");
         out.println("  bench     GPU handoff latency per sync tier, beside its floors and the naive way");
         out.println("  devices   list Vulkan devices and the GL renderer, their interop support and chosen tiers");
+        out.println("  gpu-check devices, the hardware tier check and bench --quick into one report folder (--bundle DIR:");
+        out.println("            a self-contained copy with its own Java runtime, run as DIR/run)");
         out.println("  test      build and run every test (installs missing drivers first)");
         out.println("  jmh       JMH microbenchmarks of the keyed mutex (arguments go to JMH)");
         out.println("  help      this text");
