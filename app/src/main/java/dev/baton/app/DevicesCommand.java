@@ -8,6 +8,7 @@ import dev.baton.render.gl.EglContext;
 import dev.baton.render.gl.GlInfo;
 import dev.baton.render.gl.GlUnavailableException;
 import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.DeviceSelector;
 import dev.baton.render.vk.PhysicalDeviceInfo;
 import dev.baton.render.vk.SharedSurface;
 import dev.baton.render.vk.VulkanInstance;
@@ -87,14 +88,14 @@ final class DevicesCommand implements Cli.Body {
         return exit;
     }
 
+    /** The label {@code --device} accepts, from the one matcher demo and bench use. */
     private static String label(PhysicalDeviceInfo d) {
-        return "vk" + d.index() + " " + d.driverLabel();
+        return DeviceSelector.label(d);
     }
 
     private static void printVulkanDevice(PrintStream out, PhysicalDeviceInfo d, String rejection) {
         out.println("  [" + label(d) + "] " + d.name() + " (" + d.deviceTypeString() + ")");
-        out.println("      driver          " + (d.driverName().isEmpty() ? d.driverLabel() : d.driverName()
-                + (d.driverInfo().isEmpty() ? "" : " " + d.driverInfo())));
+        out.println("      driver          " + DeviceSelector.driverVersion(d));
         out.println("      Vulkan API      " + d.apiVersionString());
         out.println("      driver UUID     " + d.driverUuidHex());
         out.println("      device UUID     " + d.deviceUuidHex());

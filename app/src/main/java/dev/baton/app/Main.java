@@ -31,6 +31,7 @@ public final class Main {
         root.addSubcommand(new DemoCommand());
         root.addSubcommand(new BenchCommand());
         root.addSubcommand(new DevicesCommand());
+        root.addSubcommand(new GpuCheckCommand());
         root.addSubcommand(new Completion());
         root.addSubcommand(new LauncherOnly.Test());
         root.addSubcommand(new LauncherOnly.Jmh());

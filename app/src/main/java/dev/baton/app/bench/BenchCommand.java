@@ -5,8 +5,12 @@ import dev.baton.app.cli.Range;
 import dev.baton.app.cli.Size;
 import dev.baton.app.report.Plot;
 import dev.baton.app.report.Progress;
+import dev.baton.render.InteropCapabilities;
 import dev.baton.render.SyncTier;
+import dev.baton.render.gl.EglContext;
+import dev.baton.render.gl.GlInfo;
 import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.DeviceSelector;
 import dev.baton.render.vk.GpuClock;
 import dev.baton.render.vk.PhysicalDeviceInfo;
 import dev.baton.render.vk.SharedSurface;
@@ -18,9 +22,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,17 +51,25 @@ public final class BenchCommand implements Cli.Body {
     /** The CPU floors alternate park/unpark and the keyed mutex in this many slices per round. */
     static final int CPU_FLOOR_SLICES = 8;
 
-    static final String LAVAPIPE = "llvmpipe";
-    static final String SWIFTSHADER = "SwiftShader";
+    /** Raw sync floors: the timeline + host-thread forward (host-bridge's floor) and exported binary semaphores. */
+    static final String RAW_BRIDGE = "timeline+host thread";
+    static final String RAW_BINARY = "binary semaphores";
     /** The HostBridge thread's name in the sync module (looked up to charge its CPU and allocations). */
     static final String HOST_BRIDGE_THREAD = "baton-host-bridge";
     static final int SLOTS = 3;
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
 
+    /** {@code --device} fits no device, or several: a usage error found once Vulkan listed the devices. */
+    static final class DeviceChoiceException extends RuntimeException {
+        DeviceChoiceException(String message) {
+            super(message);
+        }
+    }
+
     /** Settings from the command line. */
     record Settings(double warmupSeconds, double seconds, int rounds, boolean quick, boolean validate, int width, int height,
-                    double stallSeconds, Path json, Path csv, Path plot, Path markdown) {
+                    double stallSeconds, Path json, Path csv, Path plot, Path markdown, String devices) {
         long warmupNanos() {
             return (long) (warmupSeconds * 1e9);
         }
@@ -119,6 +133,10 @@ public final class BenchCommand implements Cli.Body {
     @Option(names = "--markdown", paramLabel = "FILE", description = "also write the tables and targets as Markdown")
     Path markdown;
 
+    @Option(names = "--device", paramLabel = "NAME[,NAME...]", description = "only these Vulkan devices: an index, a label "
+            + "./baton devices prints (vk1, lavapipe) or an unambiguous part of a name (default: every device that can take part)")
+    String device;
+
     /** Parses {@code args} as {@code ./baton bench} does and runs it (exit codes as {@link #run(PrintStream, PrintStream)}). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         return Cli.run(new BenchCommand(), args, out, err);
@@ -134,7 +152,7 @@ public final class BenchCommand implements Cli.Body {
             warmupSeconds = Math.min(warmupSeconds, 0.1);
         }
         Settings settings = new Settings(warmupSeconds, measureSeconds, quick ? 1 : rounds, quick, validate, size.width(),
-                size.height(), stall, json, csv, plot, markdown);
+                size.height(), stall, json, csv, plot, markdown, device);
         try {
             BenchReport report = new BenchReport();
             int validationMessages = new BenchCommand.Run(settings, report, err).all();
@@ -161,6 +179,10 @@ public final class BenchCommand implements Cli.Body {
                 return 1;
             }
             return 0;
+        } catch (DeviceChoiceException e) {
+            // --device named no device or several: only known once Vulkan has listed them.
+            err.println("baton bench: --device: " + e.getMessage());
+            return 2;
         } catch (StallException e) {
             err.println("baton bench: " + e.getMessage() + "; rerun that scenario's drivers with ./baton test, "
                     + "or raise --stall-seconds on a heavily loaded machine");
@@ -184,11 +206,12 @@ public final class BenchCommand implements Cli.Body {
         private final Settings s;
         private final BenchReport report;
         private final PrintStream err;
-        private final Progress progress;
+        private Progress progress;
         private int done;
         private VulkanInstance vk;
-        private GpuClock lavapipeClock;
-        private GpuClock swiftShaderClock;
+        /** Per physical device index, its calibrated clock; and each clock's device label for notes. */
+        private final Map<Integer, GpuClock> clocks = new HashMap<>();
+        private final Map<GpuClock, String> clockLabels = new HashMap<>();
         private final List<String> skipped = new ArrayList<>();
 
         Run(Settings settings, BenchReport report, PrintStream err) {
@@ -240,78 +263,71 @@ public final class BenchCommand implements Cli.Body {
             try {
                 vk = instance;
                 drivers(instance);
-                DeviceContext[] lvpPair = pairOrSkip(devices, LAVAPIPE, "lavapipe", "lavapipe scenarios (install mesa-vulkan-drivers)");
-                DeviceContext[] swsPair = pairOrSkip(devices, SWIFTSHADER, "swiftshader",
-                        "SwiftShader scenarios (install chromium-common and run through ./baton)");
-                boolean lvp = lvpPair != null;
-                boolean sws = swsPair != null;
-                {
-                    DeviceContext lvpA = lvp ? lvpPair[0] : null;
-                    DeviceContext lvpB = lvp ? lvpPair[1] : null;
-                    DeviceContext swsA = sws ? swsPair[0] : null;
-                    DeviceContext swsB = sws ? swsPair[1] : null;
-                    if (lvp) {
-                        lavapipeClock = calibrate(lvpA, "lavapipe");
+                BenchPlan plan = plan(instance);
+                List<Pair> pairs = new ArrayList<>();
+                for (BenchPlan.Device d : plan.devices) {
+                    DeviceContext a = devices.add(device(d, d.info().driverLabel().toLowerCase(Locale.ROOT) + "#a"));
+                    DeviceContext b = devices.add(device(d, d.info().driverLabel().toLowerCase(Locale.ROOT) + "#b"));
+                    GpuClock clock = calibrate(a, d.label());
+                    clocks.put(d.info().index(), clock);
+                    clockLabels.put(clock, d.label());
+                    pairs.add(new Pair(d, a, b));
+                }
+                Pair primary = pairs.isEmpty() ? null : pairs.get(0);
+                for (int round = 0; round < s.rounds(); round++) {
+                    this.round = round;
+                    step("raw sync floors");
+                    for (Pair p : pairs) {
+                        String two = p.device.label() + " x2";
+                        if (p.device.offers(SyncTier.HOST_BRIDGE)) {
+                            rawFloor(RawSyncFloor.Mode.TIMELINE_BRIDGE, RAW_BRIDGE, two, p);
+                        }
+                        if (p.device.offers(SyncTier.BINARY_SEMAPHORE)) {
+                            rawFloor(RawSyncFloor.Mode.BINARY, RAW_BINARY, two, p);
+                        }
                     }
-                    if (sws) {
-                        swiftShaderClock = calibrate(swsA, "SwiftShader");
+                    step("naive way");
+                    if (primary != null) {
+                        naive(NaiveHandoff.Mode.SHARED_MEMORY, "waitIdle+lock", primary.device.label() + " x2", primary.a, primary.b);
                     }
-                    for (int round = 0; round < s.rounds(); round++) {
-                        this.round = round;
-                        step("raw sync floors");
-                        if (lvp) {
-                            rawFloor(RawSyncFloor.Mode.TIMELINE_BRIDGE, "timeline+host thread", "lavapipe x2", lvpA, lvpB, lavapipeClock);
+                    for (BenchPlan.Cross c : plan.crosses) {
+                        if (c.tier() == SyncTier.HOST_COPY) {
+                            naive(NaiveHandoff.Mode.READBACK_UPLOAD, "readback+upload", c.a().label() + "->" + c.b().label(),
+                                    pairOf(pairs, c.a()).a, pairOf(pairs, c.b()).a);
                         }
-                        if (sws) {
-                            rawFloor(RawSyncFloor.Mode.BINARY, "binary semaphores", "SwiftShader x2", swsA, swsB, swiftShaderClock);
+                    }
+                    for (Pair p : pairs) {
+                        String two = p.device.label() + " x2";
+                        for (SyncTier tier : p.device.tiers()) {
+                            step("ping-pong " + tier + " on " + p.device.label());
+                            chain("ping-pong", tier, two, List.of(p.a, p.b), 1, pingPongFloor(p.device, tier, two));
                         }
-                        step("naive way");
-                        if (lvp) {
-                            naive(NaiveHandoff.Mode.SHARED_MEMORY, "waitIdle+lock", "lavapipe x2", lvpA, lvpB, lavapipeClock, lavapipeClock);
-                        }
-                        if (lvp && sws) {
-                            naive(NaiveHandoff.Mode.READBACK_UPLOAD, "readback+upload", "lavapipe->SwiftShader", lvpA, swsA, lavapipeClock,
-                                    swiftShaderClock);
-                        }
-                        step("ping-pong host-bridge");
-                        if (lvp) {
-                            chain("ping-pong", SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), 1,
-                                    floor("raw sync", "timeline+host thread"));
-                        }
-                        step("ping-pong binary-semaphore");
-                        if (sws) {
-                            chain("ping-pong", SyncTier.BINARY_SEMAPHORE, "SwiftShader x2", List.of(swsA, swsB), 1,
-                                    floor("raw sync", "binary semaphores"));
-                        }
-                        step("ping-pong host-copy");
-                        if (lvp && sws) {
-                            chain("ping-pong", SyncTier.HOST_COPY, "lavapipe<->SwiftShader", List.of(lvpA, swsA), 1,
-                                    floor("naive", "readback+upload"));
-                        }
+                    }
+                    for (BenchPlan.Cross c : plan.crosses) {
+                        step("ping-pong " + c.tier() + " " + c.a().label() + "<->" + c.b().label());
+                        chain("ping-pong", c.tier(), c.a().label() + "<->" + c.b().label(), List.of(pairOf(pairs, c.a()).a,
+                                pairOf(pairs, c.b()).a), 1, c.tier() == SyncTier.HOST_COPY
+                                ? floor("naive", "readback+upload", c.a().label() + "->" + c.b().label()) : null);
+                    }
+                    if (primary != null) {
+                        SyncTier best = primary.device.best();
+                        String two = primary.device.label() + " x2";
                         step("pipelined producer");
-                        if (lvp) {
-                            chain("pipelined x" + RING_SURFACES, SyncTier.HOST_BRIDGE, "lavapipe x2", List.of(lvpA, lvpB), RING_SURFACES,
-                                    floor("naive", "waitIdle+lock"));
-                        }
+                        chain("pipelined x" + RING_SURFACES, best, two, List.of(primary.a, primary.b), RING_SURFACES,
+                                floor("naive", "waitIdle+lock", two));
                         step("one to " + FAN_OUT_CONSUMERS);
-                        if (lvp) {
-                            // Closed with the other devices at the end (and not at all after a stall).
-                            List<DeviceContext> chain = new ArrayList<>(List.of(lvpA, lvpB));
-                            for (int i = 0; i < FAN_OUT_CONSUMERS - 1; i++) {
-                                chain.add(devices.add(device(LAVAPIPE, "lavapipe#c" + round + "." + i)));
-                            }
-                            chain("fan-out 1->" + FAN_OUT_CONSUMERS, SyncTier.HOST_BRIDGE, "lavapipe x" + chain.size(), chain, 1,
-                                    floor("ping-pong", SyncTier.HOST_BRIDGE.toString()));
+                        // Closed with the other devices at the end (and not at all after a stall).
+                        List<DeviceContext> chain = new ArrayList<>(List.of(primary.a, primary.b));
+                        for (int i = 0; i < FAN_OUT_CONSUMERS - 1; i++) {
+                            chain.add(devices.add(device(primary.device, "consumer#c" + round + "." + i)));
                         }
-                        if (lvp) {
-                            fanIn(lvpA);
-                        } else {
-                            done += s.fanIn().length;
-                        }
+                        chain("fan-out 1->" + FAN_OUT_CONSUMERS, best, primary.device.label() + " x" + chain.size(), chain, 1,
+                                floor("ping-pong", best.toString(), two));
+                        fanIn(primary);
                     }
-                    if (lvp) {
-                        scaling();
-                    }
+                }
+                if (primary != null) {
+                    scaling(primary);
                 }
             } catch (StallException e) {
                 stalled = true;
@@ -338,29 +354,109 @@ public final class BenchCommand implements Cli.Body {
             return messages;
         }
 
-        private boolean present(String driver) {
-            for (PhysicalDeviceInfo d : vk.physicalDevices()) {
-                if (d.name().contains(driver) || d.driverName().contains(driver)) {
-                    return true;
+        /** Two VkDevices on one physical device of the plan. */
+        private record Pair(BenchPlan.Device device, DeviceContext a, DeviceContext b) {}
+
+        private static Pair pairOf(List<Pair> pairs, BenchPlan.Device d) {
+            for (Pair p : pairs) {
+                if (p.device.equals(d)) {
+                    return p;
                 }
             }
-            return false;
+            throw new IllegalStateException("no devices open for " + d.label());
         }
 
-        private DeviceContext device(String driver, String name) {
-            return DeviceContext.builder(vk).deviceNameContains(driver).name(name).requireMemorySharing()
+        /** The floor a same-device ping-pong on {@code tier} is compared to (the raw sync with the same mechanism). */
+        private static String pingPongFloor(BenchPlan.Device d, SyncTier tier, String devices) {
+            switch (tier) {
+                case HOST_BRIDGE:
+                    return floor("raw sync", RAW_BRIDGE, devices);
+                case BINARY_SEMAPHORE:
+                    return floor("raw sync", RAW_BINARY, devices);
+                default:
+                    // No raw shared-timeline floor yet: the binary-semaphore floor is the nearest (GPU-side waits, no host thread).
+                    return d.offers(SyncTier.BINARY_SEMAPHORE) ? floor("raw sync", RAW_BINARY, devices) : null;
+            }
+        }
+
+        /**
+         * Which devices take part and what runs on each, from their capabilities; devices that do not
+         * take part are listed (with the reason) in the report and the progress line.
+         */
+        private BenchPlan plan(VulkanInstance instance) {
+            InteropCapabilities gl = null;
+            try (EglContext context = EglContext.create(false)) {
+                gl = new SharedSurface.GlSide(context, GlInfo.query(context)).capabilities();
+            } catch (RuntimeException e) {
+                report.environment("GL", "unavailable (" + e.getMessage() + "): the primary device is chosen without it");
+            }
+            List<String> rejections = DeviceContext.builder(instance).requireMemorySharing().rejectionReasons();
+            BenchPlan plan;
+            try {
+                plan = BenchPlan.of(instance.physicalDevices(), rejections, s.devices(), gl);
+            } catch (IllegalArgumentException e) {
+                throw new DeviceChoiceException(e.getMessage());
+            }
+            for (BenchPlan.Device d : plan.devices) {
+                report.environment("driver " + d.label(), DeviceSelector.driverVersion(d.info()));
+                report.environment("device " + d.label(), d.description() + "; same-device tiers " + d.tiers()
+                        + (d == plan.primary() ? "; primary (runs pipelined, fan-out and fan-in)" : ""));
+                if (gl != null && d.sharesGl()) {
+                    // The bench has no GL participant yet; the pair is named so a reader knows it was not measured.
+                    skipped.add("GL pair " + d.label() + " -> " + gl.name() + " (" + d.best() + " by UUID match): the bench has no GL "
+                            + "participant yet (./baton test covers it: GlEndpointTest)");
+                }
+            }
+            for (String x : plan.excluded) {
+                skipped.add("device " + x);
+            }
+            if (plan.devices.isEmpty()) {
+                skipped.add("every GPU scenario: no Vulkan device can take part (./baton devices says why; install mesa-vulkan-drivers)");
+            } else if (plan.devices.size() == 1) {
+                skipped.add("cross-device pairs: only " + plan.devices.get(0).label() + " takes part");
+            }
+            int steps = 3 + plan.crosses.size(); // raw floors, naive, pipelined/fan-out counted below
+            for (BenchPlan.Device d : plan.devices) {
+                steps += d.tiers().size();
+            }
+            if (plan.primary() != null) {
+                steps += 1 + s.fanIn().length;
+            } else {
+                steps -= 1;
+            }
+            // The count of GPU steps is known only now: the CPU floors' rounds are done.
+            progress = new Progress(err, "bench", done + (long) s.rounds() * steps);
+            return plan;
+        }
+
+        private DeviceContext device(BenchPlan.Device d, String name) {
+            return DeviceContext.builder(vk).physicalDeviceIndex(d.info().index()).name(name).requireMemorySharing()
                     .preferExtension(GpuClock.EXTENSION).build();
         }
 
-        private static String floor(String scenario, String tier) {
-            return scenario + " / " + tier + " / ";
+        private static String floor(String scenario, String tier, String devices) {
+            return scenario + " / " + tier + " / " + devices + " / ";
         }
 
         private Series series(String scenario, String tier, String devices, Series.Metric metric, String floorPrefix, int capacity) {
             String floorLabel = floorPrefix == null ? null : floorPrefix + metric.label;
             Series x = new Series(scenario, tier, devices, metric, floorLabel, capacity);
+            x.driver(driversOf(devices));
             pending.add(x);
             return x;
+        }
+
+        /** Every plan device named in a devices string, with its name and driver version. */
+        private String driversOf(String devices) {
+            List<String> parts = new ArrayList<>();
+            for (Map.Entry<String, String> e : report.environmentEntries()) {
+                if (e.getKey().startsWith("device ") && devices.contains(e.getKey().substring(7))) {
+                    String text = e.getValue();
+                    int cut = text.indexOf("; same-device tiers");
+                    parts.add(e.getKey().substring(7) + ": " + (cut < 0 ? text : text.substring(0, cut)));
+                }
+            }
+            return String.join("; ", parts);
         }
 
         private void environment() {
@@ -400,15 +496,6 @@ public final class BenchCommand implements Cli.Body {
             return System.getProperty("os.arch");
         }
 
-        /** Two devices ({@code prefix#a}, {@code #b}) on {@code driver}, or null (noted as skipped) when it is missing. */
-        private DeviceContext[] pairOrSkip(Disposer devices, String driver, String prefix, String skippedNote) {
-            if (!present(driver)) {
-                skipped.add(skippedNote);
-                return null;
-            }
-            return new DeviceContext[] {devices.add(device(driver, prefix + "#a")), devices.add(device(driver, prefix + "#b"))};
-        }
-
         /** The device's GPU clock mapped to the host clock, recorded in the report's environment. */
         private GpuClock calibrate(DeviceContext device, String label) throws InterruptedException {
             GpuClock clock = GpuClock.calibrate(device, s.stallNanos());
@@ -420,7 +507,7 @@ public final class BenchCommand implements Cli.Body {
             int cap = s.capacity();
             Series park = series("cpu floor", "park/unpark", "2 threads", Series.Metric.CPU_HANDOFF, null, cap);
             Series mutex = series("cpu floor", "keyed-mutex", "2 threads", Series.Metric.CPU_HANDOFF,
-                    floor("cpu floor", "park/unpark"), cap);
+                    floor("cpu floor", "park/unpark", "2 threads"), cap);
             // Both ping-pongs are bimodal on small VMs (a fast mode while the partner's core is still awake, a
             // cross-core wake-up mode otherwise) and the mode changes every few seconds: alternate the two in
             // short slices so each sees the same mix, and compare what they pooled.
@@ -441,8 +528,10 @@ public final class BenchCommand implements Cli.Body {
                     + "alternated with park/unpark in " + CPU_FLOOR_SLICES + " slices");
         }
 
-        private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clock)
-                throws InterruptedException {
+        private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, Pair pair) throws InterruptedException {
+            DeviceContext a = pair.a;
+            DeviceContext b = pair.b;
+            GpuClock clock = clockOf(a);
             int cap = s.capacity();
             Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
             Series e2e = series("raw sync", tier, devices, Series.Metric.END_TO_END, null, cap);
@@ -454,13 +543,15 @@ public final class BenchCommand implements Cli.Body {
                     ? "no keyed mutex: one thread submits both devices' work (wait-before-signal), a host thread forwards timeline values; "
                     + "A's last GPU timestamp to B's first, " + clockNote(clock)
                     : "no keyed mutex: one thread submits both devices' work, exported binary semaphores order them; A's last GPU "
-                    + "timestamp to B's first, raw ticks of one SwiftShader clock (both devices share it)");
+                    + "timestamp to B's first, raw ticks of one " + pair.device.label() + " clock (both devices are on it)");
             e2e.note("A's submit to B's last GPU timestamp; the submitting thread runs up to " + RawSyncFloor.SLOTS
                     + " iterations ahead, so this includes queueing the tiers do not have");
         }
 
-        private void naive(NaiveHandoff.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clockA,
-                           GpuClock clockB) throws InterruptedException {
+        private void naive(NaiveHandoff.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b)
+                throws InterruptedException {
+            GpuClock clockA = clockOf(a);
+            GpuClock clockB = clockOf(b);
             int cap = s.capacity();
             Series cpu = series("naive", tier, devices, Series.Metric.CPU_HANDOFF, null, cap);
             Series gpu = series("naive", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
@@ -480,8 +571,13 @@ public final class BenchCommand implements Cli.Body {
             return "timestamps mapped to the host clock by " + clock.method();
         }
 
+        /** The clock calibrated for the physical device {@code d} runs on (one per device: floors are per driver). */
         private GpuClock clockOf(DeviceContext d) {
-            return d.info().name().contains(SWIFTSHADER) || d.info().driverName().contains(SWIFTSHADER) ? swiftShaderClock : lavapipeClock;
+            GpuClock clock = clocks.get(d.info().index());
+            if (clock == null) {
+                throw new IllegalStateException("no clock calibrated for " + d);
+            }
+            return clock;
         }
 
         /**
@@ -490,10 +586,11 @@ public final class BenchCommand implements Cli.Body {
          */
         private void chain(String scenario, SyncTier expected, String devices, List<DeviceContext> participants, int surfaceCount,
                            String floorPrefix) throws InterruptedException {
+            boolean sameDevice = participants.stream().allMatch(p -> p.info().index() == participants.get(0).info().index());
             int cap = s.capacity();
             String tier = expected.toString();
             // The raw sync floors have no CPU handoff: compare the CPU side with the keyed mutex alone.
-            String cpuFloor = floorPrefix.startsWith("raw sync") ? floor("cpu floor", "keyed-mutex") : floorPrefix;
+            String cpuFloor = floorPrefix == null || floorPrefix.startsWith("raw sync") ? floor("cpu floor", "keyed-mutex", "2 threads") : floorPrefix;
             Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, cpuFloor, cap * participants.size());
             Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floorPrefix, cap * participants.size());
             Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floorPrefix, cap);
@@ -504,7 +601,7 @@ public final class BenchCommand implements Cli.Body {
                 List<SharedSurface> surfaces = new ArrayList<>();
                 for (int i = 0; i < surfaceCount; i++) {
                     SharedSurface surface = d.add(SharedSurface.create(scenario.replace(' ', '-') + "-" + i, s.width(), s.height(),
-                            participants, SharedSurface.Options.defaults()));
+                            participants, sameDevice ? SharedSurface.Options.defaults().withTier(expected.id()) : SharedSurface.Options.defaults()));
                     if (surface.tier() != expected) {
                         throw new IllegalStateException(scenario + ": expected tier " + expected + " between " + devices + " but got "
                                 + surface.tier() + " (" + surface.tierReason() + ")");
@@ -553,8 +650,7 @@ public final class BenchCommand implements Cli.Body {
             }
             List<String> methods = new ArrayList<>();
             for (GpuClock c : clocks) {
-                methods.add(c == swiftShaderClock ? "SwiftShader: " + c.method() + ", +-" + c.uncertaintyNanos() / 1000 + " us across drivers"
-                        : "lavapipe: " + c.method());
+                methods.add(clockLabels.get(c) + ": " + c.method() + (clocks.size() > 1 ? ", +-" + c.uncertaintyNanos() / 1000 + " us across drivers" : ""));
             }
             return "clocks: " + String.join("; ", methods);
         }
@@ -590,34 +686,35 @@ public final class BenchCommand implements Cli.Body {
         }
 
         /** N producers, each on its own lavapipe device and surface, into one compositor device that visits them in turn. */
-        private void fanIn(DeviceContext compositor) throws InterruptedException {
+        private void fanIn(Pair primary) throws InterruptedException {
+            DeviceContext compositor = primary.a;
+            GpuClock clock = clockOf(compositor);
+            SyncTier tier = primary.device.best();
             int[] counts = s.fanIn();
             for (int c = 0; c < counts.length; c++) {
                 int n = counts[c];
                 step("fan-in N=" + n);
                 String scenario = "fan-in N=" + n;
                 int cap = Math.max(2_000, s.capacity() / n);
-                String floorPrefix = n == 1 ? null : floor("fan-in N=1", SyncTier.HOST_BRIDGE.toString());
-                Series cpu = series(scenario, SyncTier.HOST_BRIDGE.toString(), n + " lavapipe + compositor", Series.Metric.CPU_HANDOFF,
-                        floorPrefix, cap * n);
-                Series e2e = series(scenario, SyncTier.HOST_BRIDGE.toString(), n + " lavapipe + compositor", Series.Metric.END_TO_END,
-                        floorPrefix, cap * n);
+                String floorPrefix = n == 1 ? null : floor("fan-in N=1", tier.toString(), fanInDevices(primary, 1));
+                Series cpu = series(scenario, tier.toString(), fanInDevices(primary, n), Series.Metric.CPU_HANDOFF, floorPrefix, cap * n);
+                Series e2e = series(scenario, tier.toString(), fanInDevices(primary, n), Series.Metric.END_TO_END, floorPrefix, cap * n);
                 Disposer d = new Disposer();
                 boolean stalled = false;
                 try {
                     Set<Thread> bridgesBefore = Coordinator.threadsNamed(HOST_BRIDGE_THREAD);
                     List<SurfaceRun.Worker> workers = new ArrayList<>();
-                    SurfaceRun.Worker comp = new SurfaceRun.Worker(new Recorder(n, compositor.name(), lavapipeClock, cap * n));
+                    SurfaceRun.Worker comp = new SurfaceRun.Worker(new Recorder(n, compositor.name(), clock, cap * n));
                     for (int k = 0; k < n; k++) {
-                        DeviceContext producer = d.add(device(LAVAPIPE, "producer#" + k));
+                        DeviceContext producer = d.add(device(primary.device, "producer#" + k));
                         SharedSurface surface = d.add(SharedSurface.create("fan-in-" + k, s.width(), s.height(),
-                                List.of(producer, compositor), SharedSurface.Options.defaults()));
+                                List.of(producer, compositor), SharedSurface.Options.defaults().withTier(tier.id())));
                         SurfaceRun.Mailbox mailbox = new SurfaceRun.Mailbox();
                         TimedWork pw = d.add(TimedWork.create(producer, surface.endpoint(0).image().handle(), s.width(), s.height(),
                                 TimedWork.Kind.CLEAR, SLOTS, false));
                         TimedWork cw = d.add(TimedWork.create(compositor, surface.endpoint(1).image().handle(), s.width(), s.height(),
                                 TimedWork.Kind.READ, SLOTS, false));
-                        SurfaceRun.Worker w = new SurfaceRun.Worker(new Recorder(k, producer.name(), lavapipeClock, cap));
+                        SurfaceRun.Worker w = new SurfaceRun.Worker(new Recorder(k, producer.name(), clock, cap));
                         w.visits.add(new SurfaceRun.Visit(surface.endpoint(0), 0, 1, true, false, mailbox, pw));
                         comp.visits.add(new SurfaceRun.Visit(surface.endpoint(1), 1, 0, false, true, mailbox, cw));
                         workers.add(w);
@@ -629,7 +726,7 @@ public final class BenchCommand implements Cli.Body {
                     Recorder.collect(recorders, cpu, null, e2e);
                     totals(recorders, cpu, e2e);
                     cpu.note("release to acquire returning, both directions (producer -> compositor, compositor -> producer); "
-                            + "costs include the " + bridges.size() + " host-bridge thread(s)");
+                            + (bridges.isEmpty() ? "no host-bridge thread" : "costs include the " + bridges.size() + " host-bridge thread(s)"));
                     e2e.note("producer's submit to the compositor's last GPU timestamp for that surface");
                 } catch (StallException e) {
                     stalled = true;
@@ -642,15 +739,19 @@ public final class BenchCommand implements Cli.Body {
             }
         }
 
+        private static String fanInDevices(Pair primary, int n) {
+            return n + " " + primary.device.label() + " + compositor";
+        }
+
         /** The N-producer scaling lines, from every round's fan-in series. */
-        private void scaling() {
+        private void scaling(Pair primary) {
             keepPending();
             int[] counts = s.fanIn();
             double[] x = new double[counts.length];
             double[] cpuP50 = new double[counts.length];
             double[] e2eP50 = new double[counts.length];
             for (int c = 0; c < counts.length; c++) {
-                String prefix = "fan-in N=" + counts[c] + " / " + SyncTier.HOST_BRIDGE + " / ";
+                String prefix = floor("fan-in N=" + counts[c], primary.device.best().toString(), fanInDevices(primary, counts[c]));
                 x[c] = counts[c];
                 Series cpu = report.find(prefix + Series.Metric.CPU_HANDOFF.label);
                 Series e2e = report.find(prefix + Series.Metric.END_TO_END.label);

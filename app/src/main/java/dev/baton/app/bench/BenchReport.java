@@ -37,6 +37,11 @@ public final class BenchReport {
         environment.put(key, value);
     }
 
+    /** The environment so far, in insertion order (read-only). */
+    public java.util.Collection<Map.Entry<String, String>> environmentEntries() {
+        return java.util.Collections.unmodifiableMap(environment).entrySet();
+    }
+
     public void scaling(Plot.ScalingSeries s) {
         scaling.add(s);
     }
@@ -109,7 +114,7 @@ public final class BenchReport {
         if (s.metric == Series.Metric.GPU_HANDOFF) {
             return false;
         }
-        return find(s.scenario + " / " + s.tier + " / " + Series.Metric.CPU_HANDOFF.label) == null;
+        return find(s.scenario + " / " + s.tier + " / " + s.devices + " / " + Series.Metric.CPU_HANDOFF.label) == null;
     }
 
     public void print(PrintStream out) {
@@ -119,6 +124,14 @@ public final class BenchReport {
         out.println();
         out.println("Costs per handoff");
         costTable().print(out);
+        List<String> devices = deviceLines();
+        if (!devices.isEmpty()) {
+            out.println();
+            out.println("Devices (the devices column names them by the labels of ./baton devices)");
+            for (String line : devices) {
+                out.println("- " + line);
+            }
+        }
         boolean notes = false;
         for (Series s : series) {
             if (!s.note().isEmpty()) {
@@ -156,6 +169,7 @@ public final class BenchReport {
                     .append(", \"tier\": ").append(quote(s.tier))
                     .append(", \"devices\": ").append(quote(s.devices))
                     .append(", \"metric\": ").append(quote(s.metric.label))
+                    .append(", \"driver\": ").append(quote(s.driver()))
                     .append(", \"floor\": ").append(s.floorLabel == null ? "null" : quote(s.floorLabel))
                     .append(", \"n\": ").append(d.count())
                     .append(", \"p50_us\": ").append(num(d.p50Nanos() / 1e3))
@@ -196,7 +210,7 @@ public final class BenchReport {
 
     public void writeCsv(Path file) throws IOException {
         StringBuilder b = new StringBuilder("scenario,tier,devices,metric,floor,n,p50_us,p90_us,p99_us,p999_us,max_us,ratio_to_floor,"
-                + "handoffs,handoffs_per_second,cpu_us_per_handoff,process_cpu_us_per_handoff,bytes_copied_per_handoff,bytes_allocated_per_handoff,machine,drivers\n");
+                + "handoffs,handoffs_per_second,cpu_us_per_handoff,process_cpu_us_per_handoff,bytes_copied_per_handoff,bytes_allocated_per_handoff,machine,drivers,driver\n");
         String machine = environment.getOrDefault("machine", "");
         String drivers = environment.getOrDefault("drivers", "");
         for (Series s : series) {
@@ -208,18 +222,40 @@ public final class BenchReport {
                     .append(num(ratioToFloor(s))).append(',').append(s.handoffs()).append(',').append(num(s.handoffsPerSecond())).append(',')
                     .append(num(s.cpuMicrosPerHandoff())).append(',').append(num(s.processCpuMicrosPerHandoff())).append(',')
                     .append(num(s.bytesCopiedPerHandoff())).append(',')
-                    .append(num(s.bytesAllocatedPerHandoff())).append(',').append(csv(machine)).append(',').append(csv(drivers)).append('\n');
+                    .append(num(s.bytesAllocatedPerHandoff())).append(',').append(csv(machine)).append(',').append(csv(drivers)).append(',').append(csv(s.driver())).append('\n');
         }
         write(file, b.toString());
     }
 
+    /** "vk1 lavapipe: llvmpipe (...), driver and version, ..." for every device that took part. */
+    private List<String> deviceLines() {
+        List<String> lines = new ArrayList<>();
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            if (e.getKey().startsWith("device ")) {
+                lines.add(e.getKey().substring("device ".length()) + ": " + e.getValue());
+            }
+        }
+        return lines;
+    }
+
     public void writePlot(Path file, String title) throws IOException {
+        List<String> versions = new ArrayList<>();
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            if (e.getKey().startsWith("driver ")) {
+                versions.add(e.getKey().substring("driver ".length()) + " = " + e.getValue());
+            }
+        }
+        if (!versions.isEmpty()) {
+            title += "; " + String.join(", ", versions);
+        }
         List<Plot.CdfSeries> cdfs = new ArrayList<>();
         for (Series s : series) {
             // GPU handoffs of every tier and floor, plus the CPU floors: few enough lines to tell apart.
             boolean plotted = s.metric == Series.Metric.GPU_HANDOFF || s.scenario.equals("cpu floor");
             if (s.count() > 0 && plotted && !s.scenario.startsWith("fan-in")) {
-                cdfs.add(new Plot.CdfSeries(s.scenario + " " + s.tier + " " + s.metric.label, s.distribution().sortedNanos()));
+                // Every line is a GPU handoff but the CPU floors'; the devices name the driver (versions in the title).
+                String name = s.scenario.equals("cpu floor") ? s.scenario + " " + s.tier : s.scenario + " " + s.tier + " (" + s.devices + ")";
+                cdfs.add(new Plot.CdfSeries(name, s.distribution().sortedNanos()));
             }
         }
         Plot.write(file, title, cdfs, scaling);

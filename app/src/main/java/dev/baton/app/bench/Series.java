@@ -39,6 +39,7 @@ public final class Series {
     private long bytesAllocated;
     private long processCpuNanos = -1;
     private String note = "";
+    private String driver = "";
 
     public Series(String scenario, String tier, String devices, Metric metric, String floorLabel, int capacity) {
         this.scenario = scenario;
@@ -49,9 +50,18 @@ public final class Series {
         this.samplesNanos = new long[capacity];
     }
 
-    /** The name other series use to name this one as their floor. */
+    /** The name other series use to name this one as their floor (one scenario runs on several devices). */
     public String label() {
-        return scenario + " / " + tier + " / " + metric.label;
+        return scenario + " / " + tier + " / " + devices + " / " + metric.label;
+    }
+
+    /** Names the devices of {@link #devices} with their device name and driver version (empty for CPU-only rows). */
+    public void driver(String text) {
+        this.driver = text;
+    }
+
+    public String driver() {
+        return driver;
     }
 
     /** Records one sample; samples beyond the capacity are counted as handoffs but not kept. */
@@ -114,6 +124,9 @@ public final class Series {
         }
         if (!other.note.isEmpty()) {
             note = other.note;
+        }
+        if (!other.driver.isEmpty()) {
+            driver = other.driver;
         }
     }
 

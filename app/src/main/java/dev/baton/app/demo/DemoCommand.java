@@ -49,7 +49,8 @@ public final class DemoCommand implements Cli.Body {
     boolean headless;
 
     @Option(names = "--device", paramLabel = "NAME",
-            description = "producers' Vulkan device: a name substring (default: the one that shares memory with GL)")
+            description = "producers' Vulkan device: an index, a label ./baton devices prints (vk1, lavapipe) or an unambiguous"
+                    + " part of its name (default: the one that shares memory with GL)")
     String device;
 
     @Option(names = "--tier", paramLabel = "NAME", completionCandidates = TierIds.class,

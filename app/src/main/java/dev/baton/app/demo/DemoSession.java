@@ -97,7 +97,13 @@ final class DemoSession implements AutoCloseable {
     private DeviceContext buildDevice(String name) {
         DeviceContext.Builder builder = DeviceContext.builder(vulkan).name(name);
         if (options.device() != null) {
-            return builder.deviceNameContains(options.device()).build();
+            // An index, a label of ./baton devices or an unambiguous name part; refused when it fits several.
+            try {
+                builder.device(options.device());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--device: " + e.getMessage(), e);
+            }
+            return builder.build();
         }
         String glDriver = GlInfo.hex(glInfo.driverUuid());
         String glDevice = GlInfo.hex(glInfo.deviceUuid());

@@ -79,7 +79,7 @@ public final class Plot {
             logMax = logMin + 1;
         }
         Frame f = new Frame(x0 + 70, y0 + 30, w - 100, h - 150);
-        axes(g, f, "handoff latency, microseconds (log scale)", "fraction of handoffs <= x", "Latency CDF per series");
+        axes(g, f, "handoff latency, microseconds (log scale)", "fraction of handoffs <= x", "Latency CDF per series (GPU handoff; CPU handoff for the cpu floors)");
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         for (double e = logMin; e <= logMax; e++) {
             int px = f.x + (int) ((e - logMin) / (logMax - logMin) * f.w);

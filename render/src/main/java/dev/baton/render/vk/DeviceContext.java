@@ -120,6 +120,16 @@ public final class DeviceContext implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Only the physical device a user's {@code name} fits ({@link DeviceSelector#one}: an index, a
+         * label {@code ./baton devices} prints, or an unambiguous part of its name).
+         *
+         * @throws IllegalArgumentException when the name fits no device or several
+         */
+        public Builder device(String userName) {
+            return physicalDeviceIndex(DeviceSelector.one(instance.physicalDevices(), userName).index());
+        }
+
         /** Only the physical device with this enumeration index. */
         public Builder physicalDeviceIndex(int physicalDeviceIndex) {
             this.index = physicalDeviceIndex;

@@ -32,6 +32,8 @@ import java.util.Set;
  * @param dmaBufDedicatedOnly     the driver demands a dedicated allocation for DMA_BUF memory
  * @param hostMemoryImport        {@code VK_EXT_external_memory_host} can import host memory for a linear RGBA8
  *                                image with Baton's usage (zero copy between different drivers)
+ * @param driverVersion           {@code VkPhysicalDeviceProperties.driverVersion}, packed the driver's way (0: unknown);
+ *                                see {@link #driverVersionString()}
  */
 public record PhysicalDeviceInfo(
         int index,
@@ -54,10 +56,40 @@ public record PhysicalDeviceInfo(
         boolean dmaBufExport,
         boolean dmaBufImport,
         boolean dmaBufDedicatedOnly,
-        boolean hostMemoryImport) {
+        boolean hostMemoryImport,
+        int driverVersion) {
 
     public PhysicalDeviceInfo {
         extensions = Set.copyOf(extensions);
+    }
+
+    /** Without the packed driver version (descriptions made by hand, as in tests). */
+    public PhysicalDeviceInfo(int index, String name, int deviceType, String driverName, String driverInfo, int driverId, int apiVersion,
+                              String driverUuidHex, String deviceUuidHex, Set<String> extensions, boolean memoryExport, boolean memoryImport,
+                              boolean memoryDedicatedOnly, boolean binarySemaphoreExport, boolean binarySemaphoreImport,
+                              boolean timelineSemaphoreExport, boolean timelineSemaphoreImport, boolean dmaBufExport, boolean dmaBufImport,
+                              boolean dmaBufDedicatedOnly) {
+        this(index, name, deviceType, driverName, driverInfo, driverId, apiVersion, driverUuidHex, deviceUuidHex, extensions, memoryExport,
+                memoryImport, memoryDedicatedOnly, binarySemaphoreExport, binarySemaphoreImport, timelineSemaphoreExport,
+                timelineSemaphoreImport, dmaBufExport, dmaBufImport, dmaBufDedicatedOnly, false, 0);
+    }
+
+    /**
+     * {@link #driverVersion()} decoded: NVIDIA packs it 10.8.8.6 bits, Intel's Windows driver 18.14,
+     * every other driver as a Vulkan version (major.minor.patch); empty when unknown.
+     */
+    public String driverVersionString() {
+        if (driverVersion == 0) {
+            return "";
+        }
+        if (driverId == VK_DRIVER_ID_NVIDIA_PROPRIETARY) {
+            return (driverVersion >>> 22) + "." + ((driverVersion >>> 14) & 0xFF) + "." + ((driverVersion >>> 6) & 0xFF) + "."
+                    + (driverVersion & 0x3F);
+        }
+        if (driverId == VK_DRIVER_ID_INTEL_PROPRIETARY_WINDOWS) {
+            return (driverVersion >>> 14) + "." + (driverVersion & 0x3FFF);
+        }
+        return (driverVersion >>> 22) + "." + ((driverVersion >>> 12) & 0x3FF) + "." + (driverVersion & 0xFFF);
     }
 
     /** {@code major.minor.patch}. */

@@ -253,7 +253,8 @@ public final class VulkanInstance implements AutoCloseable {
                     (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT) != 0,
                     (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0,
                     (dmaBufFeatures & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT) != 0,
-                    (hostFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0);
+                    (hostFeatures & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0,
+                    props.properties().driverVersion());
         }
     }
 

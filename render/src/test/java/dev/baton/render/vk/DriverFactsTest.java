@@ -8,6 +8,19 @@ import org.junit.jupiter.api.Test;
 
 /** What the drivers on this machine report and do, pinned down so a driver change shows up here. */
 class DriverFactsTest extends GpuTest {
+    // This test is about these two drivers by design (it pins what each reports); every other GPU test
+    // picks its devices by capability.
+    static final String LAVAPIPE = "llvmpipe";
+    static final String SWIFTSHADER = "SwiftShader";
+
+    /** A device on the first physical device whose name contains {@code driver}; skipped when it is missing. */
+    private DeviceContext device(String driver, String participantName) {
+        boolean present = instance.physicalDevices().stream().anyMatch(d -> d.name().contains(driver) || d.driverName().contains(driver));
+        requireOrSkip(present, driver, driver.equals(SWIFTSHADER)
+                ? "chromium-common (SwiftShader's ICD is /usr/lib/chromium/vk_swiftshader_icd.json; run through ./baton test)"
+                : "mesa-vulkan-drivers");
+        return own(DeviceContext.builder(instance).deviceNameContains(driver).name(participantName).requireMemorySharing().build());
+    }
     @Test
     void capabilitiesAndPairTiers() {
         device(LAVAPIPE, "probe-lvp").close();

@@ -1,5 +1,6 @@
 package dev.baton.render.vk;
 
+import dev.baton.render.SyncTier;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.baton.render.DeviceLostException;
@@ -201,7 +202,7 @@ class FaultTest extends GpuTest {
             requireOrSkip(false, "OpenGL via EGL surfaceless (" + e.getMessage() + ")", dev.baton.render.gl.GlUnavailableException.PACKAGES);
             throw e;
         }
-        DeviceContext vk = device(LAVAPIPE, "lavapipe#producer");
+        DeviceContext vk = deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, "lavapipe#producer");
         TestPattern pattern = own(new TestPattern(vk, W, H));
         SharedSurface surface = own(SharedSurface.create("gl-orphan", W, H, List.of(vk),
                 new SharedSurface.GlSide(gl, dev.baton.render.gl.GlInfo.query(gl)), SharedSurface.Options.defaults()));
@@ -344,8 +345,8 @@ class FaultTest extends GpuTest {
 
     /** Two lavapipe devices (producer, consumer), a test pattern on each and a surface they share. */
     private void lavapipePair(String surfaceName) {
-        a = device(LAVAPIPE, "lavapipe#producer");
-        b = device(LAVAPIPE, "lavapipe#consumer");
+        a = deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, "lavapipe#producer");
+        b = deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, "lavapipe#consumer");
         pa = own(new TestPattern(a, W, H));
         pb = own(new TestPattern(b, W, H));
         surface = own(SharedSurface.create(surfaceName, W, H, List.of(a, b), SharedSurface.Options.defaults()));
@@ -427,7 +428,7 @@ class FaultTest extends GpuTest {
 
     /** A second surface on two other devices, handed back and forth with pixel checks on its own thread. */
     private Pair pair(String name) {
-        return new Pair(name, device(LAVAPIPE, name + "#c"), device(LAVAPIPE, name + "#d"));
+        return new Pair(name, deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, name + "#c"), deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, name + "#d"));
     }
 
     private final class Pair {

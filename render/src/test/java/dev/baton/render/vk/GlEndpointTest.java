@@ -13,12 +13,17 @@ import dev.baton.render.gl.GlUnavailableException;
 import dev.baton.sync.AcquireStatus;
 import java.nio.ByteBuffer;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import dev.baton.render.InteropCapabilities;
+import dev.baton.render.SyncTierSelector;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 import org.lwjgl.system.MemoryUtil;
 
 /**
- * The OpenGL participant of a surface, on real drivers: lavapipe and llvmpipe GL (same UUIDs, shared
- * memory, host-bridge) and SwiftShader and llvmpipe GL (different UUIDs, host-copy). Every round
+ * The OpenGL participant of a surface, on real drivers, with every Vulkan device there is: here lavapipe
+ * and llvmpipe GL (same UUIDs, shared memory, host-bridge) and SwiftShader and llvmpipe GL (different
+ * UUIDs, host-copy). Every round
  * checks the pixels that crossed against the frame number that came with them in private data, in
  * both directions: Vulkan draws, GL checks and draws the next frame, Vulkan checks it.
  */
@@ -28,20 +33,31 @@ class GlEndpointTest extends GpuTest {
     static final long PRODUCER = 0;
     static final long GL_KEY = 1;
 
-    @Test
-    void lavapipeAndGlShareMemoryAndBridgeFencesOnTheHost() throws Exception {
-        roundTrips(LAVAPIPE, SyncTier.HOST_BRIDGE, 25);
+    /**
+     * Every Vulkan device with GL: memory shared where the UUIDs match (lavapipe here, fences bridged on the
+     * host), pixels copied through host memory where they differ (SwiftShader here).
+     */
+    @TestFactory
+    Stream<DynamicTest> vulkanAndGlRoundTrips() {
+        InteropCapabilities gl = glCapabilities();
+        return perDevice("Vulkan <-> GL", this::rejection, d -> {
+            SyncTier expected = SyncTierSelector.choose(d.capabilities(), gl).tier();
+            roundTrips(d, expected, expected == SyncTier.HOST_COPY ? 10 : 25);
+        });
     }
 
-    @Test
-    void swiftShaderAndGlCopyThroughHostMemory() throws Exception {
-        roundTrips(SWIFTSHADER, SyncTier.HOST_COPY, 10);
+    /** On every device that shares memory with GL (the value is only passed on where the fence is shared). */
+    @TestFactory
+    Stream<DynamicTest> glOnlyReadingPassesTheFenceValueOnUnchanged() {
+        InteropCapabilities gl = glCapabilities();
+        return perDevice("GL read-only lease", d -> rejection(d) != null ? rejection(d)
+                : SyncTierSelector.choose(d.capabilities(), gl).tier() == SyncTier.HOST_COPY ? "it does not share memory with " + gl.name()
+                : null, this::glOnlyReadingPassesTheFenceValueOnUnchanged);
     }
 
-    @Test
-    void glOnlyReadingPassesTheFenceValueOnUnchanged() throws Exception {
+    private void glOnlyReadingPassesTheFenceValueOnUnchanged(PhysicalDeviceInfo d) throws Exception {
         EglContext gl = glContext();
-        DeviceContext vk = device(LAVAPIPE, "lavapipe#p");
+        DeviceContext vk = device(d, DeviceSelector.label(d) + "#p");
         SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(vk), new SharedSurface.GlSide(gl, GlInfo.query(gl)),
                 SharedSurface.Options.defaults()));
         TestPattern pattern = own(new TestPattern(vk, W, H));
@@ -58,9 +74,9 @@ class GlEndpointTest extends GpuTest {
         assertTrue(producer.timeline().awaitValue(producer.lastSubmittedValue(), 5 * SECOND_NANOS));
     }
 
-    private void roundTrips(String driver, SyncTier expectedTier, int rounds) throws Exception {
+    private void roundTrips(PhysicalDeviceInfo d, SyncTier expectedTier, int rounds) throws Exception {
         EglContext gl = glContext();
-        DeviceContext vk = device(driver, driver + "#producer");
+        DeviceContext vk = device(d, DeviceSelector.label(d) + "#producer");
         SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(vk), new SharedSurface.GlSide(gl, GlInfo.query(gl)),
                 SharedSurface.Options.defaults()));
         assertEquals(expectedTier, surface.tier(), surface.tierReason());
@@ -86,6 +102,16 @@ class GlEndpointTest extends GpuTest {
             }
         } finally {
             MemoryUtil.memFree(pixels);
+        }
+    }
+
+    /** The GL renderer's capabilities, from a context closed at once (each test makes its own). */
+    private InteropCapabilities glCapabilities() {
+        try (EglContext context = EglContext.create(false)) {
+            return new SharedSurface.GlSide(context, GlInfo.query(context)).capabilities();
+        } catch (GlUnavailableException e) {
+            requireOrSkip(false, "OpenGL via EGL surfaceless (" + e.getMessage() + ")", GlUnavailableException.PACKAGES);
+            throw e;
         }
     }
 

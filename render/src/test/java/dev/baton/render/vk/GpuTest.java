@@ -3,21 +3,33 @@ package dev.baton.render.vk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.baton.render.InteropCapabilities;
+import dev.baton.render.SyncTier;
+import dev.baton.render.SyncTierSelector;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
+import java.util.function.Function;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
 
 /**
  * Base of every GPU test: a validated instance (synchronization validation on), devices picked by
- * driver name, and teardown that closes everything in reverse and fails on any validation message.
- * A missing driver fails the test naming the package when {@code CI=true}, and skips it otherwise.
+ * what they offer (never by driver name), and teardown that closes everything in reverse and fails on
+ * any validation message. Pixel tests run once per device that can take part ({@link #perDevice},
+ * {@link #perPair}: dynamic tests named by device, the others skipped with the reason); a test that
+ * needs one device of a kind takes the first that offers it ({@link #deviceWhoseBestTierIs}). When no
+ * device fits, the test fails naming the packages when {@code CI=true}, and is skipped otherwise.
  */
 abstract class GpuTest {
-    static final String LAVAPIPE = "llvmpipe";
-    static final String SWIFTSHADER = "SwiftShader";
     static final long SECOND_NANOS = 1_000_000_000L;
+    /** Same-device tiers, best first (host copy is never chosen between two devices of one driver). */
+    static final List<SyncTier> SAME_DEVICE_TIERS = List.of(SyncTier.SHARED_TIMELINE, SyncTier.BINARY_SEMAPHORE, SyncTier.HOST_BRIDGE);
+    static final String DRIVER_PACKAGES = "mesa-vulkan-drivers, and chromium-common for SwiftShader (run through ./baton test)";
 
     protected VulkanInstance instance;
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();
@@ -30,13 +42,147 @@ abstract class GpuTest {
         instance = VulkanInstance.create(!"false".equals(System.getProperty("baton.validation")));
     }
 
-    /** A new device on the first physical device whose name contains {@code driver}. */
-    protected DeviceContext device(String driver, String participantName) {
-        boolean present = instance.physicalDevices().stream().anyMatch(d -> d.name().contains(driver) || d.driverName().contains(driver));
-        requireOrSkip(present, driver, driver.equals(SWIFTSHADER)
-                ? "chromium-common (SwiftShader's ICD is /usr/lib/chromium/vk_swiftshader_icd.json; run through ./baton test)"
-                : "mesa-vulkan-drivers");
-        return own(DeviceContext.builder(instance).deviceNameContains(driver).name(participantName).requireMemorySharing().build());
+    /** A new device (memory sharing required) on {@code physical}, closed after the test. */
+    protected DeviceContext device(PhysicalDeviceInfo physical, String participantName) {
+        return own(DeviceContext.builder(instance).physicalDeviceIndex(physical.index()).name(participantName).requireMemorySharing().build());
+    }
+
+    /** Every physical device, hardware first (as the bench orders them). */
+    protected List<PhysicalDeviceInfo> devices() {
+        return DeviceSelector.hardwareFirst(instance.physicalDevices());
+    }
+
+    /** Why a memory-sharing device cannot be built on {@code d}, or null when it can. */
+    protected String rejection(PhysicalDeviceInfo d) {
+        return DeviceContext.builder(instance).requireMemorySharing().rejectionReasons().get(instance.physicalDevices().indexOf(d));
+    }
+
+    /** The tiers two VkDevices on {@code d} can use, best first, as the selector judges a requested tier. */
+    static List<SyncTier> sameDeviceTiers(PhysicalDeviceInfo d) {
+        List<SyncTier> offered = new ArrayList<>();
+        for (SyncTier tier : SAME_DEVICE_TIERS) {
+            if (whyNotTier(d.capabilities("a"), d.capabilities("b"), tier) == null) {
+                offered.add(tier);
+            }
+        }
+        return offered;
+    }
+
+    /** Why a surface between a and b cannot use {@code tier}, or null when it can. */
+    static String whyNotTier(InteropCapabilities a, InteropCapabilities b, SyncTier tier) {
+        try {
+            SyncTierSelector.choose(List.of(a, b), tier.id());
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Why two VkDevices on {@code d} cannot run a surface on {@code tier}, or null when they can. */
+    protected String whyNotSameDevice(PhysicalDeviceInfo d, SyncTier tier) {
+        String rejected = rejection(d);
+        if (rejected != null) {
+            return rejected;
+        }
+        return sameDeviceTiers(d).contains(tier) ? null : "two devices on it cannot use " + tier + " (it offers " + sameDeviceTiers(d) + ")";
+    }
+
+    /**
+     * A new device on the first physical device (hardware first) whose same-device pairs' best tier is
+     * {@code tier}, for tests written for that tier; skipped (failed under CI) when none is.
+     */
+    protected DeviceContext deviceWhoseBestTierIs(SyncTier tier, String participantName) {
+        for (PhysicalDeviceInfo d : devices()) {
+            if (rejection(d) == null && !sameDeviceTiers(d).isEmpty() && sameDeviceTiers(d).get(0) == tier) {
+                return device(d, participantName);
+            }
+        }
+        requireOrSkip(false, "a Vulkan device whose best same-device tier is " + tier, tier == SyncTier.BINARY_SEMAPHORE
+                ? "chromium-common (SwiftShader exports binary semaphores; run through ./baton test)" : "mesa-vulkan-drivers (lavapipe)");
+        throw new AssertionError("unreachable");
+    }
+
+    /** One test body per physical device. */
+    @FunctionalInterface
+    interface DeviceBody {
+        void run(PhysicalDeviceInfo device) throws Exception;
+    }
+
+    /** One test body per pair of different physical devices ({@code a} allocates). */
+    @FunctionalInterface
+    interface PairBody {
+        void run(PhysicalDeviceInfo a, PhysicalDeviceInfo b) throws Exception;
+    }
+
+    /** The name of a dynamic test on {@code d}: its {@code ./baton devices} label and device name. */
+    static String name(PhysicalDeviceInfo d) {
+        return DeviceSelector.label(d) + " (" + d.name() + ")";
+    }
+
+    /**
+     * One dynamic test per physical device, named by it: {@code body} runs where {@code whyNot} says
+     * null, the others are skipped with its reason; whatever a run owned is closed after it. With no
+     * device able to take part, one more test is skipped (failed under CI) saying so.
+     */
+    protected Stream<DynamicTest> perDevice(String what, Function<PhysicalDeviceInfo, String> whyNot, DeviceBody body) {
+        List<DynamicTest> tests = new ArrayList<>();
+        boolean any = false;
+        for (PhysicalDeviceInfo d : devices()) {
+            String why = whyNot.apply(d);
+            any |= why == null;
+            tests.add(DynamicTest.dynamicTest(name(d), () -> {
+                log(what, name(d), why);
+                Assumptions.assumeTrue(why == null, () -> name(d) + " cannot take part: " + why);
+                try {
+                    body.run(d);
+                } finally {
+                    closeOwned();
+                }
+            }));
+        }
+        if (!any) {
+            tests.add(DynamicTest.dynamicTest("no device can take part", () -> requireOrSkip(false, "a Vulkan device for " + what,
+                    DRIVER_PACKAGES)));
+        }
+        return tests.stream();
+    }
+
+    /** Like {@link #perDevice} over every ordered pair of different physical devices ({@code a -> b}). */
+    protected Stream<DynamicTest> perPair(String what, java.util.function.BiFunction<PhysicalDeviceInfo, PhysicalDeviceInfo, String> whyNot,
+                                          PairBody body) {
+        List<DynamicTest> tests = new ArrayList<>();
+        boolean any = false;
+        List<PhysicalDeviceInfo> all = devices();
+        for (int i = 0; i < all.size(); i++) {
+            for (int j = i + 1; j < all.size(); j++) {
+                PhysicalDeviceInfo a = all.get(i);
+                PhysicalDeviceInfo b = all.get(j);
+                String ra = rejection(a);
+                String rb = rejection(b);
+                String why = ra != null ? name(a) + ": " + ra : rb != null ? name(b) + ": " + rb : whyNot.apply(a, b);
+                any |= why == null;
+                String title = name(a) + " -> " + name(b);
+                tests.add(DynamicTest.dynamicTest(title, () -> {
+                    log(what, title, why);
+                    Assumptions.assumeTrue(why == null, () -> title + " cannot take part: " + why);
+                    try {
+                        body.run(a, b);
+                    } finally {
+                        closeOwned();
+                    }
+                }));
+            }
+        }
+        if (!any) {
+            tests.add(DynamicTest.dynamicTest("no pair of devices can take part", () -> requireOrSkip(false,
+                    "two different Vulkan devices for " + what, DRIVER_PACKAGES)));
+        }
+        return tests.stream();
+    }
+
+    /** One line per device and test in the test's output: what ran, what was skipped and why. */
+    private static void log(String what, String device, String whyNot) {
+        System.out.println("[" + what + "] " + device + ": " + (whyNot == null ? "runs" : "skipped: " + whyNot));
     }
 
     protected <T extends AutoCloseable> T own(T resource) {

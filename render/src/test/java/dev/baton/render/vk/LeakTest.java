@@ -1,5 +1,6 @@
 package dev.baton.render.vk;
 
+import dev.baton.render.SyncTier;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.File;
@@ -18,8 +19,8 @@ class LeakTest extends GpuTest {
 
     @Test
     void surfacesOnSwiftShaderBinarySemaphores() throws Exception {
-        DeviceContext a = device(SWIFTSHADER, "swiftshader#a");
-        DeviceContext b = device(SWIFTSHADER, "swiftshader#b");
+        DeviceContext a = deviceWhoseBestTierIs(SyncTier.BINARY_SEMAPHORE, "swiftshader#a");
+        DeviceContext b = deviceWhoseBestTierIs(SyncTier.BINARY_SEMAPHORE, "swiftshader#b");
         TestPattern pa = own(new TestPattern(a, W, H));
         TestPattern pb = own(new TestPattern(b, W, H));
         cycle(a, b, pa, pb); // warm up lazily opened driver fds

@@ -1,5 +1,6 @@
 package dev.baton.render.vk;
 
+import dev.baton.render.SyncTier;
 import static dev.baton.render.vk.NoExternalMemoryTest.assertMentions;
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -17,8 +18,8 @@ class MisuseMessagesTest extends GpuTest {
 
     @Test
     void leaseAndEndpointMisuseSaysWhatToDo() throws Exception {
-        DeviceContext a = device(LAVAPIPE, "lavapipe#a");
-        DeviceContext b = device(LAVAPIPE, "lavapipe#b");
+        DeviceContext a = deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, "lavapipe#a");
+        DeviceContext b = deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, "lavapipe#b");
         TestPattern pa = own(new TestPattern(a, W, H));
         TestPattern pb = own(new TestPattern(b, W, H));
         SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(a, b), SharedSurface.Options.defaults()));
@@ -51,7 +52,7 @@ class MisuseMessagesTest extends GpuTest {
 
     @Test
     void aTierThatDoesNotExistIsNamedWithTheChoices() {
-        DeviceContext a = device(LAVAPIPE, "lavapipe#a");
+        DeviceContext a = deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, "lavapipe#a");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> SharedSurface.create("s", W, H, List.of(a), SharedSurface.Options.defaults().withTier("warp-drive")));
         assertMentions(e.getMessage(), "warp-drive", "host-copy");

@@ -6,7 +6,9 @@ import dev.baton.render.SyncTier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * Three devices pass one surface round-robin with keys 0,1,2,0,... , each on its own render thread;
@@ -17,20 +19,17 @@ class RoundRobinTest extends GpuTest {
     static final int H = 20;
     static final int HANDOFFS = 1_002; // a multiple of 3, > 1,000
 
-    @Test
-    void threeSwiftShaderDevicesBinarySemaphores() throws Exception {
-        run(SWIFTSHADER, SyncTier.BINARY_SEMAPHORE);
+    /** Three VkDevices on each device, on its best same-device tier (the one a surface picks by default). */
+    @TestFactory
+    Stream<DynamicTest> threeDevicesOnTheirBestTier() {
+        return perDevice("round robin", d -> rejection(d) != null ? rejection(d) : sameDeviceTiers(d).isEmpty()
+                ? "two devices on it cannot share memory" : null, d -> run(d, sameDeviceTiers(d).get(0)));
     }
 
-    @Test
-    void threeLavapipeDevicesHostBridge() throws Exception {
-        run(LAVAPIPE, SyncTier.HOST_BRIDGE);
-    }
-
-    private void run(String driver, SyncTier expected) throws Exception {
+    private void run(PhysicalDeviceInfo physical, SyncTier expected) throws Exception {
         List<DeviceContext> devices = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            devices.add(device(driver, driver + "#" + i));
+            devices.add(device(physical, DeviceSelector.label(physical) + "#" + i));
         }
         SharedSurface surface = own(SharedSurface.create("rr", W, H, devices, SharedSurface.Options.defaults()));
         assertEquals(expected, surface.tier(), surface.tierReason());
@@ -65,7 +64,7 @@ class RoundRobinTest extends GpuTest {
             throw new AssertionError(failure.get());
         }
         // Includes each receiver's test-only wait for its own read-back and the validation layer's cost.
-        System.out.printf("%s %s: %d handoffs in %d ms (%.0f us each, validated)%n", driver, surface.tier(), HANDOFFS,
+        System.out.printf("%s %s: %d handoffs in %d ms (%.0f us each, validated)%n", DeviceSelector.label(physical), surface.tier(), HANDOFFS,
                 (System.nanoTime() - start) / 1_000_000, (System.nanoTime() - start) / 1000.0 / HANDOFFS);
     }
 }

@@ -2,32 +2,36 @@ package dev.baton.render.vk;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import org.junit.jupiter.api.Test;
+import dev.baton.render.SyncTier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /** Timestamped prerecorded work, host-clock mapping of device timestamps, and raw (surface-less) submits. */
 class TimedWorkTest extends GpuTest {
     static final int W = 32;
     static final int H = 20;
 
-    private DeviceContext timedDevice(String driver, String name) {
-        device(driver, name + "-probe").close(); // skips/fails with the package name when the driver is missing
-        return own(DeviceContext.builder(instance).deviceNameContains(driver).name(name).preferExtension(GpuClock.EXTENSION).build());
+    private DeviceContext timedDevice(PhysicalDeviceInfo d, String name) {
+        return own(DeviceContext.builder(instance).physicalDeviceIndex(d.index()).name(name).preferExtension(GpuClock.EXTENSION).build());
     }
 
-    @Test
-    void lavapipeTimestampsMapToTheHostClockThroughCalibration() throws Exception {
-        DeviceContext d = timedDevice(LAVAPIPE, "lavapipe");
-        GpuClock clock = GpuClock.calibrate(d, SECOND_NANOS);
-        assertTrue(clock.method().contains(GpuClock.EXTENSION), clock.method());
-        checkWorkFallsBetweenHostReads(d, clock);
-    }
-
-    @Test
-    void swiftShaderTimestampsMapToTheHostClockByBracketing() throws Exception {
-        DeviceContext d = timedDevice(SWIFTSHADER, "swiftshader");
-        GpuClock clock = GpuClock.calibrate(d, SECOND_NANOS);
-        assertTrue(clock.method().startsWith("bracketed"), clock.method());
-        checkWorkFallsBetweenHostReads(d, clock);
+    /**
+     * On every device: with {@value GpuClock#EXTENSION} its timestamps are calibrated against
+     * CLOCK_MONOTONIC (lavapipe here), without it they are bracketed between host clock reads (SwiftShader).
+     */
+    @TestFactory
+    Stream<DynamicTest> timestampsMapToTheHostClock() {
+        return perDevice("GPU clock", this::rejection, d -> {
+            DeviceContext device = timedDevice(d, DeviceSelector.label(d));
+            GpuClock clock = GpuClock.calibrate(device, SECOND_NANOS);
+            if (d.extensions().contains(GpuClock.EXTENSION)) {
+                assertTrue(clock.method().contains(GpuClock.EXTENSION), clock.method());
+            } else {
+                assertTrue(clock.method().startsWith("bracketed"), clock.method());
+            }
+            checkWorkFallsBetweenHostReads(device, clock);
+        });
     }
 
     private void checkWorkFallsBetweenHostReads(DeviceContext d, GpuClock clock) throws Exception {
@@ -57,10 +61,14 @@ class TimedWorkTest extends GpuTest {
         assertEquals(0xFFBF8040, pixel, () -> String.format("read back 0x%08x", pixel));
     }
 
-    @Test
-    void binaryLinkOrdersTwoSwiftShaderDevicesWithoutASurface() throws Exception {
-        DeviceContext a = device(SWIFTSHADER, "swiftshader#a");
-        DeviceContext b = device(SWIFTSHADER, "swiftshader#b");
+    @TestFactory
+    Stream<DynamicTest> binaryLinkOrdersTwoDevicesWithoutASurface() {
+        return perDevice("binary link", d -> whyNotSameDevice(d, SyncTier.BINARY_SEMAPHORE), this::binaryLinkOrdersTwoDevicesWithoutASurface);
+    }
+
+    private void binaryLinkOrdersTwoDevicesWithoutASurface(PhysicalDeviceInfo d) throws Exception {
+        DeviceContext a = device(d, DeviceSelector.label(d) + "#a");
+        DeviceContext b = device(d, DeviceSelector.label(d) + "#b");
         BinarySemaphoreLink link = own(BinarySemaphoreLink.create(a, b));
         VulkanTimeline gate = own(VulkanTimeline.create(a, "gate", 0, false));
         VulkanTimeline aDone = own(VulkanTimeline.create(a, "a", 0, false));

@@ -6,32 +6,28 @@ import dev.baton.render.SyncTier;
 import dev.baton.sync.AcquireStatus;
 import java.nio.ByteBuffer;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
-/** SwiftShader -> SwiftShader: exported binary semaphores, and the consumer's GPU (not its CPU) waits. */
-class BinarySemaphoreSwiftShaderTest extends GpuTest {
+/**
+ * Exported binary semaphores between two VkDevices, on every device that offers them: the consumer's GPU
+ * (not its CPU) waits. (Plain turns on this tier: {@link SameDeviceTiersTest#binarySemaphores}.)
+ */
+class BinarySemaphoreTest extends GpuTest {
     static final int W = 48;
     static final int H = 32;
 
-    @Test
-    void turnsWithoutGate() throws Exception {
-        DeviceContext a = device(SWIFTSHADER, "swiftshader#a");
-        DeviceContext b = device(SWIFTSHADER, "swiftshader#b");
-        SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(a, b), SharedSurface.Options.defaults()));
-        TestPattern pa = own(new TestPattern(a, W, H));
-        TestPattern pb = own(new TestPattern(b, W, H));
-        assertEquals(-1, turn(surface.endpoint(0), pa, 0, 1, 1));
-        for (int frame = 2; frame < 40; frame += 2) {
-            assertEquals(frame - 1, turn(surface.endpoint(1), pb, 1, 0, frame));
-            assertEquals(frame, turn(surface.endpoint(0), pa, 0, 1, frame + 1));
-        }
+    @TestFactory
+    Stream<DynamicTest> consumerGpuWaitsForGatedProducer() {
+        return perDevice("gated binary semaphores", d -> whyNotSameDevice(d, SyncTier.BINARY_SEMAPHORE), this::consumerGpuWaitsForGatedProducer);
     }
 
-    @Test
-    void consumerGpuWaitsForGatedProducer() throws Exception {
-        DeviceContext a = device(SWIFTSHADER, "swiftshader#a");
-        DeviceContext b = device(SWIFTSHADER, "swiftshader#b");
-        SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(a, b), SharedSurface.Options.defaults()));
+    private void consumerGpuWaitsForGatedProducer(PhysicalDeviceInfo d) throws Exception {
+        DeviceContext a = device(d, DeviceSelector.label(d) + "#a");
+        DeviceContext b = device(d, DeviceSelector.label(d) + "#b");
+        SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(a, b),
+                SharedSurface.Options.defaults().withTier(SyncTier.BINARY_SEMAPHORE.id())));
         assertEquals(SyncTier.BINARY_SEMAPHORE, surface.tier(), surface.tierReason());
         TestPattern pa = own(new TestPattern(a, W, H));
         TestPattern pb = own(new TestPattern(b, W, H));
