@@ -1,5 +1,6 @@
 package dev.baton.app.bench;
 
+import dev.baton.app.ShutdownSignal;
 import dev.baton.app.cli.Flags;
 import dev.baton.app.cli.UsageException;
 import dev.baton.app.report.Plot;
@@ -18,8 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -48,9 +51,62 @@ public final class BenchCommand {
 
     private BenchCommand() {}
 
+    /**
+     * The scenario groups {@code --scenario} names, each with the groups whose series it is compared
+     * with (they run too, so its "x floor" has a floor).
+     */
+    static final Map<String, List<String>> SCENARIO_GROUPS = Map.of(
+            "cpu-floor", List.of(),
+            "raw-sync", List.of(),
+            "naive", List.of(),
+            "ping-pong", List.of("cpu-floor", "raw-sync", "naive"),
+            "pipelined", List.of("naive"),
+            "fan-out", List.of("ping-pong", "cpu-floor", "raw-sync", "naive"),
+            "fan-in", List.of());
+    static final List<String> SCENARIO_ORDER = List.of("cpu-floor", "raw-sync", "naive", "ping-pong", "pipelined", "fan-out", "fan-in");
+
+    /** The --scenario group of a scenario name: "cpu floor" -> cpu-floor, "pipelined x3" -> pipelined. */
+    static String group(String scenario) {
+        String s = scenario.toLowerCase(Locale.ROOT);
+        if (s.startsWith("cpu floor") || s.startsWith("raw sync")) {
+            return s.substring(0, s.indexOf(' ')) + "-" + s.substring(s.indexOf(' ') + 1).split(" ")[0];
+        }
+        int space = s.indexOf(' ');
+        return space < 0 ? s : s.substring(0, space);
+    }
+
+    /**
+     * Parses {@code --scenario}'s value: comma-separated group names (spaces or dashes), plus the
+     * groups they are compared with. Empty text means every group.
+     */
+    static Set<String> scenarios(String text) throws UsageException {
+        Set<String> wanted = new LinkedHashSet<>();
+        if (text == null) {
+            return wanted;
+        }
+        for (String part : text.split(",")) {
+            String name = part.trim().toLowerCase(Locale.ROOT).replace(' ', '-');
+            if (!SCENARIO_GROUPS.containsKey(name)) {
+                throw new UsageException("--scenario expects names from " + String.join(", ", SCENARIO_ORDER)
+                        + " (comma-separated), got '" + part.trim() + "'");
+            }
+            wanted.add(name);
+            wanted.addAll(SCENARIO_GROUPS.get(name));
+        }
+        return wanted;
+    }
+
+    /** What to print and write, from the command line (the output part of the settings). */
+    record Output(Path json, Path csv, Path plot, Path markdown, Path hdr, Path compare, boolean wide, boolean strict) {}
+
     /** Settings from the command line. */
     record Settings(double warmupSeconds, double seconds, int rounds, boolean quick, boolean validate, int width, int height,
-                    double stallSeconds, Path json, Path csv, Path plot, Path markdown) {
+                    double stallSeconds, Path json, Path csv, Path plot, Path markdown, Set<String> scenarios) {
+        /** Whether the --scenario selection includes the group of {@code scenario} (no selection: all). */
+        boolean runs(String scenario) {
+            return scenarios.isEmpty() || scenarios.contains(group(scenario));
+        }
+
         long warmupNanos() {
             return (long) (warmupSeconds * 1e9);
         }
@@ -90,15 +146,34 @@ public final class BenchCommand {
         Flags.Flag<Path> json = flags.path("--json", "FILE", null, "also write every summary as JSON");
         Flags.Flag<Path> csv = flags.path("--csv", "FILE", null, "also write every summary as CSV");
         Flags.Flag<Path> plot = flags.path("--plot", "FILE.png", null, "also write latency CDFs and the N-producer scaling chart");
-        Flags.Flag<Path> markdown = flags.path("--markdown", "FILE", null, "also write the tables and targets as Markdown");
+        Flags.Flag<Path> markdown = flags.path("--markdown", "FILE", null, "also write the tables, notes and targets in full as Markdown");
+        Flags.Flag<Path> hdr = flags.path("--hdr", "DIR", null, "also write one HdrHistogram .hlog per series (nanoseconds) into DIR");
+        Flags.Flag<Path> compare = flags.path("--compare", "OLD.json", null, "print this run beside a saved --json run, with ratios");
+        Flags.Flag<String> scenario = flags.text("--scenario", "NAME,...", null, "run only these of " + String.join(", ", SCENARIO_ORDER)
+                + " (and the floors they are compared with)");
+        Flags.Flag<Boolean> wide = flags.toggle("--wide", "print every column and the notes and targets in full (wider than 100 columns)");
+        Flags.Flag<Boolean> strict = flags.toggle("--strict", "exit 1 when a target is missed (without it a miss is informational)");
+        Set<String> scenarios;
+        BenchComparison comparison = null;
         try {
             if (!flags.parse(args, out)) {
                 return 0;
+            }
+            scenarios = scenarios(scenario.get());
+            // Before measuring: a path that cannot be written or a --compare file that cannot be read fails now.
+            checkWritable("--json", json.get(), false);
+            checkWritable("--csv", csv.get(), false);
+            checkWritable("--plot", plot.get(), false);
+            checkWritable("--markdown", markdown.get(), false);
+            checkWritable("--hdr", hdr.get(), true);
+            if (compare.get() != null) {
+                comparison = BenchComparison.read(compare.get());
             }
         } catch (UsageException e) {
             err.println("baton bench: " + e.getMessage());
             return 2;
         }
+        Output output = new Output(json.get(), csv.get(), plot.get(), markdown.get(), hdr.get(), compare.get(), wide.get(), strict.get());
         double measureSeconds = seconds.get();
         double warmupSeconds = warmup.get();
         if (quick.get()) {
@@ -106,33 +181,19 @@ public final class BenchCommand {
             warmupSeconds = Math.min(warmupSeconds, 0.1);
         }
         Settings settings = new Settings(warmupSeconds, measureSeconds, quick.get() ? 1 : rounds.get(), quick.get(), validate.get(), size.get().width(),
-                size.get().height(), stall.get(), json.get(), csv.get(), plot.get(), markdown.get());
-        try {
+                size.get().height(), stall.get(), json.get(), csv.get(), plot.get(), markdown.get(), scenarios);
+        // Ctrl-C asks the run to stop after the series it is measuring; the hook waits for the report below.
+        try (ShutdownSignal signal = new ShutdownSignal(SHUTDOWN_GRACE_MILLIS)) {
             BenchReport report = new BenchReport();
-            int validationMessages = new BenchCommand.Run(settings, report, err).all();
-            report.print(out);
-            if (settings.json() != null) {
-                report.writeJson(settings.json());
-                out.println("wrote " + settings.json());
+            int validationMessages;
+            try {
+                validationMessages = new BenchCommand.Run(settings, report, err, signal).all();
+            } catch (Interrupted e) {
+                report.interrupted("Ctrl-C");
+                Targets.evaluate(report, settings);
+                validationMessages = 0;
             }
-            if (settings.csv() != null) {
-                report.writeCsv(settings.csv());
-                out.println("wrote " + settings.csv());
-            }
-            if (settings.plot() != null) {
-                report.writePlot(settings.plot(), "baton bench (" + settings.width() + "x" + settings.height() + ", "
-                        + Runtime.getRuntime().availableProcessors() + " cores)");
-                out.println("wrote " + settings.plot());
-            }
-            if (settings.markdown() != null) {
-                report.writeMarkdown(settings.markdown());
-                out.println("wrote " + settings.markdown());
-            }
-            if (validationMessages > 0) {
-                err.println("baton bench: the validation layer reported " + validationMessages + " message(s) (listed above); failing the run");
-                return 1;
-            }
-            return 0;
+            return report(report, settings, output, comparison, validationMessages, out, err);
         } catch (StallException e) {
             err.println("baton bench: " + e.getMessage() + "; rerun that scenario's drivers with ./baton test, "
                     + "or raise --stall-seconds on a heavily loaded machine");
@@ -151,22 +212,104 @@ public final class BenchCommand {
         }
     }
 
+    /** How long Ctrl-C waits for the current series to finish and the report to be written. */
+    static final long SHUTDOWN_GRACE_MILLIS = 120_000;
+
+    /** Thrown between scenarios once Ctrl-C was pressed: the run ends and reports what it measured. */
+    static final class Interrupted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Interrupted() {
+            super("interrupted", null, false, false);
+        }
+    }
+
+    /**
+     * Refuses, before anything is measured, an output path that cannot be written: its folder cannot
+     * be created or written, or it names a folder (a file) or a file (a {@code --hdr} folder).
+     */
+    static void checkWritable(String flag, Path path, boolean directory) throws UsageException {
+        if (path == null) {
+            return;
+        }
+        Path folder = directory ? path.toAbsolutePath() : path.toAbsolutePath().getParent();
+        try {
+            if (folder != null) {
+                Files.createDirectories(folder);
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + " (" + e.getClass().getSimpleName()
+                    + "); pick a writable path");
+        }
+        if (!directory && Files.isDirectory(path)) {
+            throw new UsageException(flag + " " + path + " is a folder; pass a file name");
+        }
+        if (folder != null && !Files.isWritable(folder)) {
+            throw new UsageException(flag + " " + path + ": the folder " + folder + " is not writable; pick a writable path");
+        }
+        if (!directory && Files.exists(path) && !Files.isWritable(path)) {
+            throw new UsageException(flag + " " + path + " exists and is not writable; pick another file");
+        }
+    }
+
+    /** Prints the report and writes the files; the exit code (1 for validation messages, or a missed target with --strict). */
+    private static int report(BenchReport report, Settings settings, Output output, BenchComparison comparison, int validationMessages,
+                              PrintStream out, PrintStream err) throws IOException {
+        report.print(out, output.wide(), output.strict());
+        if (comparison != null) {
+            comparison.print(report, out, output.wide() ? Integer.MAX_VALUE : BenchReport.TERMINAL_COLUMNS);
+        }
+        out.println();
+        if (output.json() != null) {
+            report.writeJson(output.json());
+            out.println("wrote " + output.json());
+        }
+        if (output.csv() != null) {
+            report.writeCsv(output.csv());
+            out.println("wrote " + output.csv());
+        }
+        if (output.plot() != null) {
+            report.writePlot(output.plot(), "baton bench (" + settings.width() + "x" + settings.height() + ", "
+                    + Runtime.getRuntime().availableProcessors() + " cores)");
+            out.println("wrote " + output.plot());
+        }
+        if (output.markdown() != null) {
+            report.writeMarkdown(output.markdown());
+            out.println("wrote " + output.markdown());
+        }
+        if (output.hdr() != null) {
+            int files = report.writeHdr(output.hdr()).size();
+            out.println("wrote " + files + " .hlog file(s) into " + output.hdr());
+        }
+        if (validationMessages > 0) {
+            err.println("baton bench: the validation layer reported " + validationMessages + " message(s) (listed above); failing the run");
+            return 1;
+        }
+        if (output.strict() && report.anyMissed()) {
+            err.println("baton bench: a target was missed (see Targets above) and --strict was given");
+            return 1;
+        }
+        return 0;
+    }
+
     /** One run: the Vulkan instance, the devices, and the scenarios in order. Main thread only. */
     static final class Run {
         private final Settings s;
         private final BenchReport report;
         private final PrintStream err;
         private final Progress progress;
+        private final ShutdownSignal signal;
         private int done;
         private VulkanInstance vk;
         private GpuClock lavapipeClock;
         private GpuClock swiftShaderClock;
         private final List<String> skipped = new ArrayList<>();
 
-        Run(Settings settings, BenchReport report, PrintStream err) {
+        Run(Settings settings, BenchReport report, PrintStream err, ShutdownSignal signal) {
             this.s = settings;
             this.report = report;
             this.err = err;
+            this.signal = signal;
             this.progress = new Progress(err, "bench", (long) settings.rounds() * (9 + settings.fanIn().length));
         }
 
@@ -176,6 +319,10 @@ public final class BenchCommand {
 
         private void step(String what) {
             keepPending();
+            if (signal != null && signal.requested()) {
+                progress.done("interrupted before " + what);
+                throw new Interrupted();
+            }
             progress.update(done++, what + (s.rounds() > 1 ? ", round " + (round + 1) + "/" + s.rounds() : ""));
         }
 
@@ -297,7 +444,7 @@ public final class BenchCommand {
             keepPending();
             progress.done(skipped.isEmpty() ? "all scenarios ran" : "skipped: " + String.join("; ", skipped));
             for (String sk : skipped) {
-                report.target("skipped " + sk);
+                report.skipped(sk);
             }
             Targets.evaluate(report, s);
             int messages = vk.validationMessageCount();
@@ -345,6 +492,22 @@ public final class BenchCommand {
                     s.quick() ? " (--quick)" : ""));
             String threads = System.getenv("LP_NUM_THREADS");
             report.environment("LP_NUM_THREADS", threads == null ? "unset" : threads);
+            report.machine("cpu_model", cpuModel());
+            report.machine("cores", Runtime.getRuntime().availableProcessors());
+            report.machine("os", System.getProperty("os.name"));
+            report.machine("os_version", System.getProperty("os.version"));
+            report.machine("arch", System.getProperty("os.arch"));
+            report.machine("java", System.getProperty("java.version"));
+            report.machine("java_vm", System.getProperty("java.vm.name"));
+            report.machine("lwjgl", org.lwjgl.Version.getVersion());
+            report.setting("width", s.width());
+            report.setting("height", s.height());
+            report.setting("seconds_per_scenario", s.seconds());
+            report.setting("rounds", s.rounds());
+            report.setting("warmup_seconds_per_round", s.warmupSeconds());
+            report.setting("quick", s.quick());
+            report.setting("validate", s.validate());
+            report.setting("scenarios", s.scenarios().isEmpty() ? SCENARIO_ORDER : new ArrayList<>(s.scenarios()));
         }
 
         private void drivers(VulkanInstance instance) {
@@ -389,6 +552,9 @@ public final class BenchCommand {
         }
 
         private void cpuFloors() throws InterruptedException {
+            if (!s.runs("cpu floor")) {
+                return;
+            }
             int cap = s.capacity();
             Series park = series("cpu floor", "park/unpark", "2 threads", Series.Metric.CPU_HANDOFF, null, cap);
             Series mutex = series("cpu floor", "keyed-mutex", "2 threads", Series.Metric.CPU_HANDOFF,
@@ -415,6 +581,9 @@ public final class BenchCommand {
 
         private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clock)
                 throws InterruptedException {
+            if (!s.runs("raw sync")) {
+                return;
+            }
             int cap = s.capacity();
             Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
             Series e2e = series("raw sync", tier, devices, Series.Metric.END_TO_END, null, cap);
@@ -433,6 +602,9 @@ public final class BenchCommand {
 
         private void naive(NaiveHandoff.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clockA,
                            GpuClock clockB) throws InterruptedException {
+            if (!s.runs("naive")) {
+                return;
+            }
             int cap = s.capacity();
             Series cpu = series("naive", tier, devices, Series.Metric.CPU_HANDOFF, null, cap);
             Series gpu = series("naive", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
@@ -462,6 +634,9 @@ public final class BenchCommand {
          */
         private void chain(String scenario, SyncTier expected, String devices, List<DeviceContext> participants, int surfaceCount,
                            String floorPrefix) throws InterruptedException {
+            if (!s.runs(scenario)) {
+                return;
+            }
             int cap = s.capacity();
             String tier = expected.toString();
             // The raw sync floors have no CPU handoff: compare the CPU side with the keyed mutex alone.
@@ -563,6 +738,10 @@ public final class BenchCommand {
 
         /** N producers, each on its own lavapipe device and surface, into one compositor device that visits them in turn. */
         private void fanIn(DeviceContext compositor) throws InterruptedException {
+            if (!s.runs("fan-in")) {
+                done += s.fanIn().length;
+                return;
+            }
             int[] counts = s.fanIn();
             for (int c = 0; c < counts.length; c++) {
                 int n = counts[c];
@@ -617,6 +796,9 @@ public final class BenchCommand {
         /** The N-producer scaling lines, from every round's fan-in series. */
         private void scaling() {
             keepPending();
+            if (!s.runs("fan-in")) {
+                return;
+            }
             int[] counts = s.fanIn();
             double[] x = new double[counts.length];
             double[] cpuP50 = new double[counts.length];
