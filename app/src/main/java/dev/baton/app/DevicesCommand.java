@@ -27,26 +27,33 @@ final class DevicesCommand {
 
     /** Exit code: 0 when Vulkan and GL were both probed, 1 when either is unavailable, 2 on bad usage. */
     static int run(String[] args, PrintStream out, PrintStream err) {
+        boolean json = false;
         for (String arg : args) {
             if (arg.equals("--help") || arg.equals("-h")) {
                 printHelp(out);
                 return 0;
             }
+            if (arg.equals("--json")) {
+                json = true;
+                continue;
+            }
             // One line naming what was wrong and what the command accepts (it takes no options).
             err.println(arg.startsWith("-")
-                    ? "baton devices: unknown option " + arg + "; devices takes no options but --help: run ./baton devices"
+                    ? "baton devices: unknown option " + arg + "; devices takes only --json and --help: run ./baton devices"
                     : "baton devices: unexpected argument '" + arg + "'; devices takes no arguments: run ./baton devices");
             return 2;
         }
         int exit = 0;
         VulkanFacts vulkan = new VulkanFacts(List.of(), List.of());
+        String vulkanError = null;
         try (VulkanInstance instance = VulkanInstance.create(false)) {
             vulkan = new VulkanFacts(instance.physicalDevices(), DeviceContext.builder(instance).rejectionReasons());
         } catch (VulkanUnavailableException e) {
             err.println("baton devices: Vulkan unavailable: " + e.getMessage());
+            vulkanError = e.getMessage();
             exit = 1;
         }
-        if (!vulkan.devices().isEmpty()) {
+        if (!json && !vulkan.devices().isEmpty()) {
             out.println("Vulkan physical devices (image: RGBA8 2D optimal; handles: OPAQUE_FD unless named):");
             for (int i = 0; i < vulkan.devices().size(); i++) {
                 printVulkanDevice(out, vulkan.devices().get(i), vulkan.rejections().get(i));
@@ -56,12 +63,23 @@ final class DevicesCommand {
 
         GlInfo gl = null;
         InteropCapabilities glCaps = null;
+        String glError = null;
         try (EglContext context = EglContext.create(false)) {
             gl = GlInfo.query(context);
             glCaps = new SharedSurface.GlSide(context, gl).capabilities();
         } catch (GlUnavailableException e) {
             err.println("baton devices: OpenGL unavailable: " + e.getMessage());
+            glError = e.getMessage();
             exit = 1;
+        }
+        if (json) {
+            try {
+                out.println(DevicesJson.render(vulkan.devices(), vulkan.rejections(), vulkanError, gl, glCaps, glError));
+            } catch (java.io.IOException e) {
+                err.println("baton devices: could not write JSON: " + e.getMessage());
+                return 1;
+            }
+            return exit;
         }
         if (gl != null) {
             printGl(out, gl);
@@ -153,7 +171,7 @@ final class DevicesCommand {
     }
 
     static void printHelp(PrintStream out) {
-        out.println("Usage: ./baton devices");
+        out.println("Usage: ./baton devices [--json]");
         out.println();
         out.println("Lists every Vulkan physical device (name, type, driver, API version, driver/device UUIDs, whether");
         out.println("an RGBA8 optimal image's memory can be exported/imported as OPAQUE_FD or DMA_BUF, whether binary");
@@ -170,5 +188,7 @@ final class DevicesCommand {
         out.println();
         out.println("Select drivers with VK_DRIVER_FILES / VK_ADD_DRIVER_FILES (the launcher adds SwiftShader when");
         out.println("installed; BATON_NO_SWIFTSHADER=1 turns that off). Exit code 1 if Vulkan or GL is unavailable.");
+        out.println();
+        out.println("  --json   print the same facts as JSON (every device field and extension, every ordered pair)");
     }
 }
