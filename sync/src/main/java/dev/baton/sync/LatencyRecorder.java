@@ -25,17 +25,25 @@ public final class LatencyRecorder {
     private final Histogram total;
     private Histogram interval; // recycled between reads: the reader allocates nothing in steady state either
 
-    /** A recorder for latencies from 0 to {@link #DEFAULT_HIGHEST_NANOS}. */
+    /** A recorder for latencies from 0 to {@link #DEFAULT_HIGHEST_NANOS} (about 200 KB of counts, allocated now). */
     public LatencyRecorder() {
         this(DEFAULT_HIGHEST_NANOS);
     }
 
     /**
-     * @param highestNanos the highest latency kept exactly (to 3 significant digits); larger samples are
-     *                     recorded as this value. About 200 KB of counts for a minute, allocated now
+     * A recorder for latencies from 0 to {@code highestNanos}. A factory rather than a constructor so
+     * that code written for the former ring ({@code new LatencyRecorder(capacity)}) fails to compile
+     * instead of silently taking its capacity as a latency bound.
+     *
+     * @param highestNanos the highest latency kept apart (to 3 significant digits); larger samples are
+     *                     recorded as this value
      * @throws IllegalArgumentException if {@code highestNanos} is below 2
      */
-    public LatencyRecorder(long highestNanos) {
+    public static LatencyRecorder upTo(long highestNanos) {
+        return new LatencyRecorder(highestNanos);
+    }
+
+    private LatencyRecorder(long highestNanos) {
         if (highestNanos < 2) {
             throw new IllegalArgumentException("highest trackable latency must be >= 2 ns, got " + highestNanos
                     + "; pass the longest latency worth telling apart, e.g. 60_000_000_000L for a minute");

@@ -42,7 +42,7 @@ class LatencyRecorderTest {
 
         @Test
         void singleSampleAndEmpty() {
-            LatencyRecorder r = new LatencyRecorder(1_000_000);
+            LatencyRecorder r = LatencyRecorder.upTo(1_000_000);
             assertEquals(0, r.summary().recorded());
             assertEquals(0, r.summary().maxNanos());
             r.record(42);
@@ -54,7 +54,7 @@ class LatencyRecorderTest {
 
         @Test
         void outOfRangeSamplesClamp() {
-            LatencyRecorder r = new LatencyRecorder(1_000_000);
+            LatencyRecorder r = LatencyRecorder.upTo(1_000_000);
             r.record(-5);
             assertEquals(0, r.summary().maxNanos());
             r.record(5_000_000_000L);
@@ -99,7 +99,7 @@ class LatencyRecorderTest {
 
         @Test
         void rejectsATinyRange() {
-            assertThrows(IllegalArgumentException.class, () -> new LatencyRecorder(1));
+            assertThrows(IllegalArgumentException.class, () -> LatencyRecorder.upTo(1));
         }
 
         @Test
