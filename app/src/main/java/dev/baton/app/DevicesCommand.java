@@ -37,6 +37,10 @@ final class DevicesCommand {
                 json = true;
                 continue;
             }
+            if (arg.startsWith("--json=")) {
+                err.println("baton devices: --json takes no value (got '" + arg.substring("--json=".length()) + "'); run ./baton devices --json");
+                return 2;
+            }
             // One line naming what was wrong and what the command accepts (it takes no options).
             err.println(arg.startsWith("-")
                     ? "baton devices: unknown option " + arg + "; devices takes only --json and --help: run ./baton devices"

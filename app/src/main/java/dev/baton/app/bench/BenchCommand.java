@@ -183,7 +183,7 @@ public final class BenchCommand {
         Settings settings = new Settings(warmupSeconds, measureSeconds, quick.get() ? 1 : rounds.get(), quick.get(), validate.get(), size.get().width(),
                 size.get().height(), stall.get(), json.get(), csv.get(), plot.get(), markdown.get(), scenarios);
         // Ctrl-C asks the run to stop after the series it is measuring; the hook waits for the report below.
-        try (ShutdownSignal signal = new ShutdownSignal(SHUTDOWN_GRACE_MILLIS)) {
+        try (ShutdownSignal signal = new ShutdownSignal(shutdownGraceMillis(settings))) {
             BenchReport report = new BenchReport();
             int validationMessages;
             try {
@@ -212,8 +212,13 @@ public final class BenchCommand {
         }
     }
 
-    /** How long Ctrl-C waits for the current series to finish and the report to be written. */
-    static final long SHUTDOWN_GRACE_MILLIS = 120_000;
+    /**
+     * How long Ctrl-C waits for the scenario being measured to finish (its warm-up, one round, and a
+     * stall's worth of teardown) and for the report to be written, plus a minute for device setup.
+     */
+    static long shutdownGraceMillis(Settings s) {
+        return (long) ((s.warmupSeconds() + s.seconds() / s.rounds() + 2 * s.stallSeconds()) * 1000) + 60_000;
+    }
 
     /** Thrown between scenarios once Ctrl-C was pressed: the run ends and reports what it measured. */
     static final class Interrupted extends RuntimeException {
@@ -237,9 +242,13 @@ public final class BenchCommand {
             if (folder != null) {
                 Files.createDirectories(folder);
             }
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + " (a file is in the way at "
+                    + e.getFile() + "); pick a writable path");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + " (permission denied); pick a writable path");
         } catch (IOException | RuntimeException e) {
-            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + " (" + e.getClass().getSimpleName()
-                    + "); pick a writable path");
+            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + "; pick a writable path");
         }
         if (!directory && Files.isDirectory(path)) {
             throw new UsageException(flag + " " + path + " is a folder; pass a file name");
@@ -320,7 +329,7 @@ public final class BenchCommand {
         private void step(String what) {
             keepPending();
             if (signal != null && signal.requested()) {
-                progress.done("interrupted before " + what);
+                progress.stop("interrupted before " + what + "; reporting what was measured");
                 throw new Interrupted();
             }
             progress.update(done++, what + (s.rounds() > 1 ? ", round " + (round + 1) + "/" + s.rounds() : ""));

@@ -87,7 +87,7 @@ final class BenchComparison {
 
     /** The ratio new/old of every series both runs have (NaN where either lacks the figure). */
     Table table(BenchReport now) {
-        Table t = new Table("series", "metric", "old p50", "new p50", "new/old", "old p99", "new p99", "new/old");
+        Table t = new Table("series (cpu/gpu handoff, e2e)", "old p50", "new p50", "new/old", "old p99", "new p99", "new/old");
         for (Series s : now.series()) {
             Saved old = series.get(s.label());
             if (old == null) {
@@ -96,7 +96,7 @@ final class BenchComparison {
             Distribution d = s.distribution();
             double p50 = d.p50Nanos() / 1e3;
             double p99 = d.p99Nanos() / 1e3;
-            t.row(s.scenario + " " + s.tier, s.metric.label.replace("-handoff", ""), micros(old.p50Micros()), micros(p50),
+            t.row(BenchReport.shortLabel(s), micros(old.p50Micros()), micros(p50),
                     ratio(p50, old.p50Micros()), micros(old.p99Micros()), micros(p99), ratio(p99, old.p99Micros()));
         }
         return t;
@@ -112,25 +112,28 @@ final class BenchComparison {
 
     void print(BenchReport now, PrintStream out, int columns) {
         out.println();
-        out.println(BenchReport.fit("Compared with " + file + " (" + describe + "); new/old < 1 is faster now", columns));
+        out.println(BenchReport.fitWords("Compared with " + file + " (" + describe + "); new/old < 1: faster now", columns));
         table(now).print(out, columns);
+        int[] counts = new int[2];
         StringBuilder onlyOld = new StringBuilder();
         for (String label : series.keySet()) {
             if (now.find(label) == null) {
                 onlyOld.append(onlyOld.length() == 0 ? "" : ", ").append(label);
+                counts[0]++;
             }
         }
         StringBuilder onlyNew = new StringBuilder();
         for (Series s : now.series()) {
             if (!series.containsKey(s.label())) {
                 onlyNew.append(onlyNew.length() == 0 ? "" : ", ").append(s.label());
+                counts[1]++;
             }
         }
         if (onlyOld.length() > 0) {
-            out.println(BenchReport.fit("only in the old run: " + onlyOld, columns));
+            out.println(BenchReport.fitWords("only in the old run (" + counts[0] + "): " + onlyOld, columns));
         }
         if (onlyNew.length() > 0) {
-            out.println(BenchReport.fit("only in this run: " + onlyNew, columns));
+            out.println(BenchReport.fitWords("only in this run (" + counts[1] + "): " + onlyNew, columns));
         }
     }
 }

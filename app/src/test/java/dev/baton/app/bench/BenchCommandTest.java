@@ -242,6 +242,8 @@ class BenchCommandTest {
         String text = err.toString(StandardCharsets.UTF_8);
         assertEquals(6, text.lines().count(), "one line per refusal:\n" + text);
         assertTrue(text.contains("--json") && text.contains("--hdr") && text.contains("warp-drive") && text.contains("cpu-floor"), text);
+        assertFalse(text.contains("Exception") || text.contains("\tat "), "plain words, no exception names:\n" + text);
+        assertTrue(text.contains("a file is in the way"), text);
     }
 
     @Test
@@ -278,9 +280,9 @@ class BenchCommandTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         BenchComparison.read(saved).print(now, new PrintStream(bytes, true, StandardCharsets.UTF_8), 100);
         String text = bytes.toString(StandardCharsets.UTF_8);
-        assertTrue(text.matches("(?s).*cpu floor park/unpark +cpu +10.0 us +20.0 us +2.00 .*"), text);
-        assertTrue(text.contains("only in the old run: ping-pong / host-bridge / gpu-handoff"), text);
-        assertTrue(text.contains("only in this run: fan-in N=1 / host-bridge / cpu-handoff"), text);
+        assertTrue(text.matches("(?s).*cpu floor park/unpark cpu +10.0 us +20.0 us +2.00 .*"), text);
+        assertTrue(text.contains("only in the old run (1): ping-pong / host-bridge / gpu-handoff"), text);
+        assertTrue(text.contains("only in this run (1): fan-in N=1 / host-bridge / cpu-handoff"), text);
         assertTrue(text.contains("schema " + BenchReport.SCHEMA_VERSION), text);
     }
 
