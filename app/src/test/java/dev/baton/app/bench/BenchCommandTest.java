@@ -246,6 +246,43 @@ class BenchCommandTest {
         assertTrue(text.contains("a file is in the way"), text);
     }
 
+    /**
+     * Ctrl-C (here SIGTERM, which runs the same shutdown hook; a JVM cannot send itself SIGINT) in a
+     * child JVM: the run stops after the round it is measuring and still writes what it measured.
+     */
+    @Test
+    void aSignalStopsTheRunAndStillWritesWhatWasMeasured(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("partial.json");
+        Path log = dir.resolve("stderr.txt");
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"), "dev.baton.app.Main", "bench",
+                "--scenario", "cpu-floor", "--seconds", "4", "--rounds", "2", "--warmup-seconds", "0.2", "--json", json.toString())
+                .redirectError(log.toFile()).redirectOutput(dir.resolve("stdout.txt").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            // the first progress line comes as round 1 of the CPU floors starts measuring
+            while (!Files.readString(log).contains("cpu floors, round 1/2") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(p.isAlive(), "the run ended before it could be interrupted: " + Files.readString(log));
+            p.destroy();   // SIGTERM
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the run did not end after the signal");
+        } finally {
+            p.destroyForcibly();
+        }
+        String stdout = Files.readString(dir.resolve("stdout.txt"));
+        assertTrue(stdout.contains("INTERRUPTED") && stdout.contains("Headline"), stdout + Files.readString(log));
+        Map<String, Object> root = JSON.std.mapFrom(Files.readString(json));
+        assertEquals(Boolean.FALSE, root.get("complete"));
+        assertEquals("Ctrl-C", root.get("interrupted"));
+        List<?> series = (List<?>) root.get("series");
+        assertEquals(2, series.size(), "the CPU floors of round 1: " + series);
+        for (Object o : series) {
+            assertTrue(((Number) ((Map<?, ?>) o).get("n")).longValue() > 0, o.toString());
+        }
+        assertTrue(Files.readString(log).contains("stopped at"), Files.readString(log));
+    }
+
     @Test
     void scenarioGroupsBringTheirFloors() throws Exception {
         assertEquals(java.util.Set.of("ping-pong", "cpu-floor", "raw-sync", "naive"), BenchCommand.scenarios("Ping-Pong"));
