@@ -285,7 +285,7 @@ public final class BenchReport {
             out.println("Targets");
             for (Target t : targets) {
                 if (wide) {
-                    out.println("- " + t.status(strict) + ": " + t.detail());
+                    out.println("- " + t.status(strict) + ": " + (t.met() == null ? t.shortLine() : t.detail()));
                 } else {
                     out.println(fitWords(String.format(Locale.ROOT, "%-22s %s", t.status(strict), t.shortLine()), columns));
                 }
