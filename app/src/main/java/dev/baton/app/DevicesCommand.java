@@ -15,6 +15,7 @@ import dev.baton.render.vk.VulkanInstance;
 import java.io.PrintStream;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * {@code ./baton devices}: every Vulkan physical device and the GL renderer, their interop support,
@@ -49,18 +50,23 @@ final class DevicesCommand implements Cli.Body {
     /** What was learnt about Vulkan: the devices and, per device, why Baton cannot use it (null: it can). */
     private record VulkanFacts(List<PhysicalDeviceInfo> devices, List<String> rejections) {}
 
+    @Option(names = "--json", description = "print the same facts as JSON (every device field and extension, every ordered pair)")
+    boolean json;
+
     /** Exit code: 0 when Vulkan and GL were both probed, 1 when either is unavailable (bad usage: 2, from {@link Cli}). */
     @Override
     public int run(PrintStream out, PrintStream err) {
         int exit = 0;
         VulkanFacts vulkan = new VulkanFacts(List.of(), List.of());
+        String vulkanError = null;
         try (VulkanInstance instance = VulkanInstance.create(false)) {
             vulkan = new VulkanFacts(instance.physicalDevices(), DeviceContext.builder(instance).rejectionReasons());
         } catch (VulkanUnavailableException e) {
             err.println("baton devices: Vulkan unavailable: " + e.getMessage());
+            vulkanError = e.getMessage();
             exit = 1;
         }
-        if (!vulkan.devices().isEmpty()) {
+        if (!json && !vulkan.devices().isEmpty()) {
             out.println("Vulkan physical devices (image: RGBA8 2D optimal; handles: OPAQUE_FD unless named):");
             for (int i = 0; i < vulkan.devices().size(); i++) {
                 printVulkanDevice(out, vulkan.devices().get(i), vulkan.rejections().get(i));
@@ -70,12 +76,23 @@ final class DevicesCommand implements Cli.Body {
 
         GlInfo gl = null;
         InteropCapabilities glCaps = null;
+        String glError = null;
         try (EglContext context = EglContext.create(false)) {
             gl = GlInfo.query(context);
             glCaps = new SharedSurface.GlSide(context, gl).capabilities();
         } catch (GlUnavailableException e) {
             err.println("baton devices: OpenGL unavailable: " + e.getMessage());
+            glError = e.getMessage();
             exit = 1;
+        }
+        if (json) {
+            try {
+                out.println(DevicesJson.render(vulkan.devices(), vulkan.rejections(), vulkanError, gl, glCaps, glError));
+            } catch (java.io.IOException e) {
+                err.println("baton devices: could not write JSON: " + e.getMessage());
+                return 1;
+            }
+            return exit;
         }
         if (gl != null) {
             printGl(out, gl);

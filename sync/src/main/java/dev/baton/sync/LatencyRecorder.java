@@ -1,87 +1,119 @@
 package dev.baton.sync;
 
-import java.util.Arrays;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.SingleWriterRecorder;
 
 /**
- * A preallocated ring of nanosecond latency samples: {@link #record} is allocation-free and wait-free,
- * so it may sit in a frame loop or a handoff path; {@link #summary()} sorts a copy after the run.
+ * Latency samples in nanoseconds kept in an HdrHistogram (3 significant digits, 0 to the highest
+ * trackable value given at construction), so percentiles cost the same however many samples were
+ * recorded and every sample counts (there is no window that forgets old ones).
  *
- * <p>Threading: single writer. One thread records; {@link #summary()} is meant for after the run (or
- * from the recording thread). Calling it concurrently with {@link #record} gives an approximate
- * snapshot, never an exception. When more samples arrive than the capacity, the oldest are overwritten
- * and the summary covers the most recent {@code capacity} samples ({@link Summary#recorded()} still
- * counts all).
+ * <p>Threading: one writer thread calls {@link #record}, which is wait-free and allocation-free (an
+ * HdrHistogram {@link SingleWriterRecorder} on preallocated counts), so it may sit in a frame loop or
+ * a handoff path. Any other thread may call the reader methods ({@link #summary()},
+ * {@link #histogram()}, {@link #recorded()}, {@link #reset()}) at any time, also while the writer
+ * records: each moves what was recorded since the previous read into a cumulative histogram (the
+ * recorder's phaser makes that safe without locking the writer); readers serialise among themselves.
  */
 public final class LatencyRecorder {
-    private final long[] samplesNanos;
-    private long recorded; // total record() calls; the next slot is recorded % capacity
+    /** The default highest trackable latency: a minute (anything longer is a stall, not a latency). */
+    public static final long DEFAULT_HIGHEST_NANOS = 60_000_000_000L;
+    private static final int SIGNIFICANT_DIGITS = 3;
 
-    /**
-     * @param capacity how many most-recent samples to keep (8 bytes each, allocated now)
-     * @throws IllegalArgumentException if {@code capacity} is not positive
-     */
-    public LatencyRecorder(int capacity) {
-        if (capacity <= 0) {
-            throw new IllegalArgumentException("capacity must be > 0, got " + capacity
-                    + "; pass the number of samples to keep, e.g. 1 << 16");
-        }
-        this.samplesNanos = new long[capacity];
+    private final long highestNanos;
+    private final SingleWriterRecorder recorder;
+    private final Histogram total;
+    private Histogram interval; // recycled between reads: the reader allocates nothing in steady state either
+
+    /** A recorder for latencies from 0 to {@link #DEFAULT_HIGHEST_NANOS} (about 200 KB of counts, allocated now). */
+    public LatencyRecorder() {
+        this(DEFAULT_HIGHEST_NANOS);
     }
 
-    /** Records one latency in nanoseconds (negative values are clamped to 0). Allocation-free. */
+    /**
+     * A recorder for latencies from 0 to {@code highestNanos}. A factory rather than a constructor so
+     * that code written for the former ring ({@code new LatencyRecorder(capacity)}) fails to compile
+     * instead of silently taking its capacity as a latency bound.
+     *
+     * @param highestNanos the highest latency kept apart (to 3 significant digits); larger samples are
+     *                     recorded as this value
+     * @throws IllegalArgumentException if {@code highestNanos} is below 2
+     */
+    public static LatencyRecorder upTo(long highestNanos) {
+        return new LatencyRecorder(highestNanos);
+    }
+
+    private LatencyRecorder(long highestNanos) {
+        if (highestNanos < 2) {
+            throw new IllegalArgumentException("highest trackable latency must be >= 2 ns, got " + highestNanos
+                    + "; pass the longest latency worth telling apart, e.g. 60_000_000_000L for a minute");
+        }
+        this.highestNanos = highestNanos;
+        this.recorder = new SingleWriterRecorder(1, highestNanos, SIGNIFICANT_DIGITS);
+        this.total = new Histogram(1, highestNanos, SIGNIFICANT_DIGITS);
+    }
+
+    /**
+     * Records one latency in nanoseconds, clamped to 0..highest (a negative value, e.g. two clocks that
+     * disagree, counts as 0). Allocation-free and wait-free; from the one writer thread only.
+     */
     public void record(long latencyNanos) {
-        samplesNanos[(int) (recorded % samplesNanos.length)] = Math.max(0L, latencyNanos);
-        recorded++;
+        recorder.recordValue(latencyNanos < 0 ? 0 : Math.min(latencyNanos, highestNanos));
     }
 
-    /** Forgets every sample (keeps the buffer). */
-    public void reset() {
-        recorded = 0;
+    /** Forgets every sample recorded so far (safe while the writer records: later samples are kept). */
+    public synchronized void reset() {
+        recorder.reset();
+        total.reset();
     }
 
-    /** The number of samples the ring keeps. */
-    public int capacity() {
-        return samplesNanos.length;
+    /** The highest latency kept apart; larger samples were recorded as this. */
+    public long highestNanos() {
+        return highestNanos;
     }
 
-    /** Total {@link #record} calls since creation or {@link #reset()}. */
-    public long recorded() {
-        return recorded;
+    /** Samples recorded since creation or {@link #reset()}. */
+    public synchronized long recorded() {
+        drain();
+        return total.getTotalCount();
+    }
+
+    /** A copy of every sample recorded so far (e.g. for an HdrHistogram .hlog file). */
+    public synchronized Histogram histogram() {
+        drain();
+        return total.copy();
     }
 
     /**
-     * Percentiles of the retained samples (nearest-rank: the smallest sample with at least p% of the
-     * samples at or below it). Allocates a sorted copy: call after the run, not in the hot path.
+     * Percentiles of every sample recorded so far, as HdrHistogram reports them (the highest value
+     * equivalent, to 3 significant digits, to the sample at that percentile).
      */
-    public Summary summary() {
-        long total = recorded;
-        int n = (int) Math.min(total, samplesNanos.length);
-        long[] sorted = Arrays.copyOf(samplesNanos, n);
-        Arrays.sort(sorted);
-        return new Summary(total, n, percentile(sorted, 50.0), percentile(sorted, 90.0), percentile(sorted, 99.0),
-                percentile(sorted, 99.9), n == 0 ? 0L : sorted[n - 1]);
-    }
-
-    static long percentile(long[] sorted, double percent) {
-        int n = sorted.length;
+    public synchronized Summary summary() {
+        drain();
+        Histogram h = total;
+        long n = h.getTotalCount();
         if (n == 0) {
-            return 0L;
+            return new Summary(0, 0, 0, 0, 0, 0);
         }
-        // 1-based nearest rank; the epsilon keeps 99.9% of 1000 at rank 999 despite binary rounding
-        int rank = (int) Math.ceil(percent * n / 100.0 - 1e-9);
-        return sorted[Math.max(0, Math.min(n - 1, rank - 1))];
+        return new Summary(n, h.getValueAtPercentile(50), h.getValueAtPercentile(90), h.getValueAtPercentile(99),
+                h.getValueAtPercentile(99.9), h.getMaxValue());
+    }
+
+    private void drain() {
+        interval = recorder.getIntervalHistogram(interval);
+        total.add(interval);
     }
 
     /**
-     * Latency percentiles in nanoseconds over {@code n} retained samples ({@code recorded} is every
-     * sample ever recorded). All values are 0 when {@code n == 0}.
+     * Latency percentiles in nanoseconds over {@code recorded} samples; all values are 0 when none was
+     * recorded.
      */
-    public record Summary(long recorded, int n, long p50Nanos, long p90Nanos, long p99Nanos, long p999Nanos, long maxNanos) {
+    public record Summary(long recorded, long p50Nanos, long p90Nanos, long p99Nanos, long p999Nanos, long maxNanos) {
         /** One line in microseconds, for logs and reports. */
         @Override
         public String toString() {
             return String.format("n=%d p50=%.1fus p90=%.1fus p99=%.1fus p99.9=%.1fus max=%.1fus",
-                    n, p50Nanos / 1e3, p90Nanos / 1e3, p99Nanos / 1e3, p999Nanos / 1e3, maxNanos / 1e3);
+                    recorded, p50Nanos / 1e3, p90Nanos / 1e3, p99Nanos / 1e3, p999Nanos / 1e3, maxNanos / 1e3);
         }
     }
 }

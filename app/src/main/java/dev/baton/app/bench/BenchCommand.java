@@ -1,8 +1,10 @@
 package dev.baton.app.bench;
 
+import dev.baton.app.ShutdownSignal;
 import dev.baton.app.cli.Cli;
 import dev.baton.app.cli.Range;
 import dev.baton.app.cli.Size;
+import dev.baton.app.cli.UsageException;
 import dev.baton.app.report.Plot;
 import dev.baton.app.report.Progress;
 import dev.baton.render.InteropCapabilities;
@@ -24,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -67,9 +70,62 @@ public final class BenchCommand implements Cli.Body {
         }
     }
 
+    /**
+     * The scenario groups {@code --scenario} names, each with the groups whose series it is compared
+     * with (they run too, so its "x floor" has a floor).
+     */
+    static final Map<String, List<String>> SCENARIO_GROUPS = Map.of(
+            "cpu-floor", List.of(),
+            "raw-sync", List.of(),
+            "naive", List.of(),
+            "ping-pong", List.of("cpu-floor", "raw-sync", "naive"),
+            "pipelined", List.of("naive"),
+            "fan-out", List.of("ping-pong", "cpu-floor", "raw-sync", "naive"),
+            "fan-in", List.of());
+    static final List<String> SCENARIO_ORDER = List.of("cpu-floor", "raw-sync", "naive", "ping-pong", "pipelined", "fan-out", "fan-in");
+
+    /** The --scenario group of a scenario name: "cpu floor" -> cpu-floor, "pipelined x3" -> pipelined. */
+    static String group(String scenario) {
+        String s = scenario.toLowerCase(Locale.ROOT);
+        if (s.startsWith("cpu floor") || s.startsWith("raw sync")) {
+            return s.substring(0, s.indexOf(' ')) + "-" + s.substring(s.indexOf(' ') + 1).split(" ")[0];
+        }
+        int space = s.indexOf(' ');
+        return space < 0 ? s : s.substring(0, space);
+    }
+
+    /**
+     * Parses {@code --scenario}'s value: comma-separated group names (spaces or dashes), plus the
+     * groups they are compared with. Empty text means every group.
+     */
+    static Set<String> scenarios(String text) throws UsageException {
+        Set<String> wanted = new LinkedHashSet<>();
+        if (text == null) {
+            return wanted;
+        }
+        for (String part : text.split(",")) {
+            String name = part.trim().toLowerCase(Locale.ROOT).replace(' ', '-');
+            if (!SCENARIO_GROUPS.containsKey(name)) {
+                throw new UsageException("--scenario expects names from " + String.join(", ", SCENARIO_ORDER)
+                        + " (comma-separated), got '" + part.trim() + "'");
+            }
+            wanted.add(name);
+            wanted.addAll(SCENARIO_GROUPS.get(name));
+        }
+        return wanted;
+    }
+
+    /** What to print and write, from the command line (the output part of the settings). */
+    record Output(Path json, Path csv, Path plot, Path markdown, Path hdr, Path compare, boolean wide, boolean strict) {}
+
     /** Settings from the command line. */
     record Settings(double warmupSeconds, double seconds, int rounds, boolean quick, boolean validate, int width, int height,
-                    double stallSeconds, Path json, Path csv, Path plot, Path markdown, String devices) {
+                    double stallSeconds, Path json, Path csv, Path plot, Path markdown, String devices, Set<String> scenarios) {
+        /** Whether the --scenario selection includes the group of {@code scenario} (no selection: all). */
+        boolean runs(String scenario) {
+            return scenarios.isEmpty() || scenarios.contains(group(scenario));
+        }
+
         long warmupNanos() {
             return (long) (warmupSeconds * 1e9);
         }
@@ -130,8 +186,24 @@ public final class BenchCommand implements Cli.Body {
     @Option(names = "--plot", paramLabel = "FILE.png", description = "also write latency CDFs and the N-producer scaling chart")
     Path plot;
 
-    @Option(names = "--markdown", paramLabel = "FILE", description = "also write the tables and targets as Markdown")
+    @Option(names = "--markdown", paramLabel = "FILE", description = "also write the tables, notes and targets in full as Markdown")
     Path markdown;
+
+    @Option(names = "--hdr", paramLabel = "DIR", description = "also write one HdrHistogram .hlog per series (nanoseconds) into DIR")
+    Path hdr;
+
+    @Option(names = "--compare", paramLabel = "OLD.json", description = "print this run beside a saved --json run, with ratios")
+    Path compare;
+
+    @Option(names = "--scenario", paramLabel = "NAME,...", description = "run only these of cpu-floor, raw-sync, naive, ping-pong,"
+            + " pipelined, fan-out, fan-in (and the floors they are compared with)")
+    String scenario;
+
+    @Option(names = "--wide", description = "print every column and the notes and targets in full (wider than 100 columns)")
+    boolean wide;
+
+    @Option(names = "--strict", description = "exit 1 when a target is missed (without it a miss is informational)")
+    boolean strict;
 
     @Option(names = "--device", paramLabel = "NAME[,NAME...]", description = "only these Vulkan devices: an index, a label "
             + "./baton devices prints (vk1, lavapipe) or an unambiguous part of a name (default: every device that can take part)")
@@ -142,9 +214,18 @@ public final class BenchCommand implements Cli.Body {
         return Cli.run(new BenchCommand(), args, out, err);
     }
 
-    /** Exit code: 0 ok, 1 a scenario failed or stalled or validation reported something, 2 bad usage. */
+    /** Exit code: 0 ok, 1 a scenario failed or stalled or validation reported something or a --strict target was missed, 2 bad usage. */
     @Override
-    public int run(PrintStream out, PrintStream err) {
+    public int run(PrintStream out, PrintStream err) throws UsageException {
+        Set<String> scenarios = scenarios(scenario);
+        // Before measuring: a path that cannot be written or a --compare file that cannot be read fails now.
+        checkWritable("--json", json, false);
+        checkWritable("--csv", csv, false);
+        checkWritable("--plot", plot, false);
+        checkWritable("--markdown", markdown, false);
+        checkWritable("--hdr", hdr, true);
+        BenchComparison comparison = compare == null ? null : BenchComparison.read(compare);
+        Output output = new Output(json, csv, plot, markdown, hdr, compare, wide, strict);
         double measureSeconds = seconds;
         double warmupSeconds = warmup;
         if (quick) {
@@ -152,33 +233,19 @@ public final class BenchCommand implements Cli.Body {
             warmupSeconds = Math.min(warmupSeconds, 0.1);
         }
         Settings settings = new Settings(warmupSeconds, measureSeconds, quick ? 1 : rounds, quick, validate, size.width(),
-                size.height(), stall, json, csv, plot, markdown, device);
-        try {
+                size.height(), stall, json, csv, plot, markdown, device, scenarios);
+        // Ctrl-C asks the run to stop after the series it is measuring; the hook waits for the report below.
+        try (ShutdownSignal signal = new ShutdownSignal(shutdownGraceMillis(settings))) {
             BenchReport report = new BenchReport();
-            int validationMessages = new BenchCommand.Run(settings, report, err).all();
-            report.print(out);
-            if (settings.json() != null) {
-                report.writeJson(settings.json());
-                out.println("wrote " + settings.json());
+            int validationMessages;
+            try {
+                validationMessages = new BenchCommand.Run(settings, report, err, signal).all();
+            } catch (Interrupted e) {
+                report.interrupted("Ctrl-C");
+                Targets.evaluate(report, settings);
+                validationMessages = 0;
             }
-            if (settings.csv() != null) {
-                report.writeCsv(settings.csv());
-                out.println("wrote " + settings.csv());
-            }
-            if (settings.plot() != null) {
-                report.writePlot(settings.plot(), "baton bench (" + settings.width() + "x" + settings.height() + ", "
-                        + Runtime.getRuntime().availableProcessors() + " cores)");
-                out.println("wrote " + settings.plot());
-            }
-            if (settings.markdown() != null) {
-                report.writeMarkdown(settings.markdown());
-                out.println("wrote " + settings.markdown());
-            }
-            if (validationMessages > 0) {
-                err.println("baton bench: the validation layer reported " + validationMessages + " message(s) (listed above); failing the run");
-                return 1;
-            }
-            return 0;
+            return report(report, settings, output, comparison, validationMessages, out, err);
         } catch (DeviceChoiceException e) {
             // --device named no device or several: only known once Vulkan has listed them.
             err.println("baton bench: --device: " + e.getMessage());
@@ -201,12 +268,102 @@ public final class BenchCommand implements Cli.Body {
         }
     }
 
+    /**
+     * How long Ctrl-C waits for the scenario being measured to finish (its warm-up, one round, and a
+     * stall's worth of teardown) and for the report to be written, plus a minute for device setup.
+     */
+    static long shutdownGraceMillis(Settings s) {
+        return (long) ((s.warmupSeconds() + s.seconds() / s.rounds() + 2 * s.stallSeconds()) * 1000) + 60_000;
+    }
+
+    /** Thrown between scenarios once Ctrl-C was pressed: the run ends and reports what it measured. */
+    static final class Interrupted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Interrupted() {
+            super("interrupted", null, false, false);
+        }
+    }
+
+    /**
+     * Refuses, before anything is measured, an output path that cannot be written: its folder cannot
+     * be created or written, or it names a folder (a file) or a file (a {@code --hdr} folder).
+     */
+    static void checkWritable(String flag, Path path, boolean directory) throws UsageException {
+        if (path == null) {
+            return;
+        }
+        Path folder = directory ? path.toAbsolutePath() : path.toAbsolutePath().getParent();
+        try {
+            if (folder != null) {
+                Files.createDirectories(folder);
+            }
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + " (a file is in the way at "
+                    + e.getFile() + "); pick a writable path");
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + " (permission denied); pick a writable path");
+        } catch (IOException | RuntimeException e) {
+            throw new UsageException(flag + " " + path + ": cannot create the folder " + folder + "; pick a writable path");
+        }
+        if (!directory && Files.isDirectory(path)) {
+            throw new UsageException(flag + " " + path + " is a folder; pass a file name");
+        }
+        if (folder != null && !Files.isWritable(folder)) {
+            throw new UsageException(flag + " " + path + ": the folder " + folder + " is not writable; pick a writable path");
+        }
+        if (!directory && Files.exists(path) && !Files.isWritable(path)) {
+            throw new UsageException(flag + " " + path + " exists and is not writable; pick another file");
+        }
+    }
+
+    /** Prints the report and writes the files; the exit code (1 for validation messages, or a missed target with --strict). */
+    private static int report(BenchReport report, Settings settings, Output output, BenchComparison comparison, int validationMessages,
+                              PrintStream out, PrintStream err) throws IOException {
+        report.print(out, output.wide(), output.strict());
+        if (comparison != null) {
+            comparison.print(report, out, output.wide() ? Integer.MAX_VALUE : BenchReport.TERMINAL_COLUMNS);
+        }
+        out.println();
+        if (output.json() != null) {
+            report.writeJson(output.json());
+            out.println("wrote " + output.json());
+        }
+        if (output.csv() != null) {
+            report.writeCsv(output.csv());
+            out.println("wrote " + output.csv());
+        }
+        if (output.plot() != null) {
+            report.writePlot(output.plot(), "baton bench (" + settings.width() + "x" + settings.height() + ", "
+                    + Runtime.getRuntime().availableProcessors() + " cores)");
+            out.println("wrote " + output.plot());
+        }
+        if (output.markdown() != null) {
+            report.writeMarkdown(output.markdown());
+            out.println("wrote " + output.markdown());
+        }
+        if (output.hdr() != null) {
+            int files = report.writeHdr(output.hdr()).size();
+            out.println("wrote " + files + " .hlog file(s) into " + output.hdr());
+        }
+        if (validationMessages > 0) {
+            err.println("baton bench: the validation layer reported " + validationMessages + " message(s) (listed above); failing the run");
+            return 1;
+        }
+        if (output.strict() && report.anyMissed()) {
+            err.println("baton bench: a target was missed (see Targets above) and --strict was given");
+            return 1;
+        }
+        return 0;
+    }
+
     /** One run: the Vulkan instance, the devices, and the scenarios in order. Main thread only. */
     static final class Run {
         private final Settings s;
         private final BenchReport report;
         private final PrintStream err;
         private Progress progress;
+        private final ShutdownSignal signal;
         private int done;
         private VulkanInstance vk;
         /** Per physical device index, its calibrated clock; and each clock's device label for notes. */
@@ -214,10 +371,11 @@ public final class BenchCommand implements Cli.Body {
         private final Map<GpuClock, String> clockLabels = new HashMap<>();
         private final List<String> skipped = new ArrayList<>();
 
-        Run(Settings settings, BenchReport report, PrintStream err) {
+        Run(Settings settings, BenchReport report, PrintStream err, ShutdownSignal signal) {
             this.s = settings;
             this.report = report;
             this.err = err;
+            this.signal = signal;
             this.progress = new Progress(err, "bench", (long) settings.rounds() * (9 + settings.fanIn().length));
         }
 
@@ -227,6 +385,10 @@ public final class BenchCommand implements Cli.Body {
 
         private void step(String what) {
             keepPending();
+            if (signal != null && signal.requested()) {
+                progress.stop("interrupted before " + what + "; reporting what was measured");
+                throw new Interrupted();
+            }
             progress.update(done++, what + (s.rounds() > 1 ? ", round " + (round + 1) + "/" + s.rounds() : ""));
         }
 
@@ -341,7 +503,7 @@ public final class BenchCommand implements Cli.Body {
             keepPending();
             progress.done(skipped.isEmpty() ? "all scenarios ran" : "skipped: " + String.join("; ", skipped));
             for (String sk : skipped) {
-                report.target("skipped " + sk);
+                report.skipped(sk);
             }
             Targets.evaluate(report, s);
             int messages = vk.validationMessageCount();
@@ -469,6 +631,22 @@ public final class BenchCommand implements Cli.Body {
                     s.quick() ? " (--quick)" : ""));
             String threads = System.getenv("LP_NUM_THREADS");
             report.environment("LP_NUM_THREADS", threads == null ? "unset" : threads);
+            report.machine("cpu_model", cpuModel());
+            report.machine("cores", Runtime.getRuntime().availableProcessors());
+            report.machine("os", System.getProperty("os.name"));
+            report.machine("os_version", System.getProperty("os.version"));
+            report.machine("arch", System.getProperty("os.arch"));
+            report.machine("java", System.getProperty("java.version"));
+            report.machine("java_vm", System.getProperty("java.vm.name"));
+            report.machine("lwjgl", org.lwjgl.Version.getVersion());
+            report.setting("width", s.width());
+            report.setting("height", s.height());
+            report.setting("seconds_per_scenario", s.seconds());
+            report.setting("rounds", s.rounds());
+            report.setting("warmup_seconds_per_round", s.warmupSeconds());
+            report.setting("quick", s.quick());
+            report.setting("validate", s.validate());
+            report.setting("scenarios", s.scenarios().isEmpty() ? SCENARIO_ORDER : new ArrayList<>(s.scenarios()));
         }
 
         private void drivers(VulkanInstance instance) {
@@ -504,6 +682,9 @@ public final class BenchCommand implements Cli.Body {
         }
 
         private void cpuFloors() throws InterruptedException {
+            if (!s.runs("cpu floor")) {
+                return;
+            }
             int cap = s.capacity();
             Series park = series("cpu floor", "park/unpark", "2 threads", Series.Metric.CPU_HANDOFF, null, cap);
             Series mutex = series("cpu floor", "keyed-mutex", "2 threads", Series.Metric.CPU_HANDOFF,
@@ -532,6 +713,9 @@ public final class BenchCommand implements Cli.Body {
             DeviceContext a = pair.a;
             DeviceContext b = pair.b;
             GpuClock clock = clockOf(a);
+            if (!s.runs("raw sync")) {
+                return;
+            }
             int cap = s.capacity();
             Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
             Series e2e = series("raw sync", tier, devices, Series.Metric.END_TO_END, null, cap);
@@ -552,6 +736,9 @@ public final class BenchCommand implements Cli.Body {
                 throws InterruptedException {
             GpuClock clockA = clockOf(a);
             GpuClock clockB = clockOf(b);
+            if (!s.runs("naive")) {
+                return;
+            }
             int cap = s.capacity();
             Series cpu = series("naive", tier, devices, Series.Metric.CPU_HANDOFF, null, cap);
             Series gpu = series("naive", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
@@ -587,6 +774,9 @@ public final class BenchCommand implements Cli.Body {
         private void chain(String scenario, SyncTier expected, String devices, List<DeviceContext> participants, int surfaceCount,
                            String floorPrefix) throws InterruptedException {
             boolean sameDevice = participants.stream().allMatch(p -> p.info().index() == participants.get(0).info().index());
+            if (!s.runs(scenario)) {
+                return;
+            }
             int cap = s.capacity();
             String tier = expected.toString();
             // The raw sync floors have no CPU handoff: compare the CPU side with the keyed mutex alone.
@@ -689,6 +879,10 @@ public final class BenchCommand implements Cli.Body {
         private void fanIn(Pair primary) throws InterruptedException {
             DeviceContext compositor = primary.a;
             GpuClock clock = clockOf(compositor);
+            if (!s.runs("fan-in")) {
+                done += s.fanIn().length;
+                return;
+            }
             SyncTier tier = primary.device.best();
             int[] counts = s.fanIn();
             for (int c = 0; c < counts.length; c++) {
@@ -746,6 +940,9 @@ public final class BenchCommand implements Cli.Body {
         /** The N-producer scaling lines, from every round's fan-in series. */
         private void scaling(Pair primary) {
             keepPending();
+            if (!s.runs("fan-in")) {
+                return;
+            }
             int[] counts = s.fanIn();
             double[] x = new double[counts.length];
             double[] cpuP50 = new double[counts.length];

@@ -1,11 +1,17 @@
 package dev.baton.app.bench;
 
 import dev.baton.app.report.Distribution;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.HdrHistogram.Histogram;
 
 /**
  * One measured series of the bench: a scenario on a tier between some devices, with its latency
- * samples (nanoseconds) recorded into a preallocated array during the run and the per-handoff
- * costs computed after it. Mutable only by the thread that runs the scenario; read after.
+ * samples (nanoseconds) recorded into a preallocated HdrHistogram during the run (3 significant
+ * digits, 0 to {@link #HIGHEST_NANOS}; recording is allocation-free) and the per-handoff costs
+ * computed after it. Mutable only by the thread that runs the scenario (or by threads that take
+ * strict turns, as a ping-pong's two sides do); read after.
  */
 public final class Series {
     /** What the samples measure. */
@@ -30,8 +36,14 @@ public final class Series {
     public final Metric metric;
     /** Label of the series this one is compared to (its floor), or null for a floor itself. */
     public final String floorLabel;
-    private final long[] samplesNanos;
+    /** Samples above this are recorded as this (and counted in {@link #clampedSamples()}): a minute is a stall, not a latency. */
+    public static final long HIGHEST_NANOS = 60_000_000_000L;
+    private final Histogram histogram = new Histogram(1, HIGHEST_NANOS, 3);
+    /** The absorbed rounds (or slices) in time order, each with its start/end wall-clock stamps, for .hlog files. */
+    private final List<Histogram> intervals = new ArrayList<>();
+    private final int capacity;
     private int count;
+    private long clamped;
     private long handoffs;
     private long elapsedNanos;
     private long cpuNanos;
@@ -47,7 +59,8 @@ public final class Series {
         this.devices = devices;
         this.metric = metric;
         this.floorLabel = floorLabel;
-        this.samplesNanos = new long[capacity];
+        this.capacity = capacity;
+        histogram.setStartTimeStamp(System.currentTimeMillis());
     }
 
     /** The name other series use to name this one as their floor (one scenario runs on several devices). */
@@ -64,24 +77,63 @@ public final class Series {
         return driver;
     }
 
-    /** Records one sample; samples beyond the capacity are counted as handoffs but not kept. */
+    /**
+     * Records one sample, allocation-free. At most {@link #capacity()} samples are recorded (the rest
+     * still count as handoffs in {@link #totals}). A negative sample (two GPU clocks mapped to the host
+     * clock can disagree by their uncertainty) is recorded as 0, one above {@link #HIGHEST_NANOS} as
+     * that; both are counted in {@link #clampedSamples()}.
+     */
     public void record(long nanos) {
-        if (count < samplesNanos.length) {
-            samplesNanos[count++] = nanos;
+        if (count >= capacity) {
+            return;
         }
+        count++;
+        if (nanos < 0 || nanos > HIGHEST_NANOS) {
+            clamped++;
+            nanos = nanos < 0 ? 0 : HIGHEST_NANOS;
+        }
+        histogram.recordValue(nanos);
     }
 
     /** Clears samples after warm-up. */
     public void reset() {
+        histogram.reset();
+        histogram.setStartTimeStamp(System.currentTimeMillis());
         count = 0;
+        clamped = 0;
     }
 
     public int count() {
         return count;
     }
 
+    /** Samples recorded as 0 or {@link #HIGHEST_NANOS} because they were outside that range. */
+    public long clampedSamples() {
+        return clamped;
+    }
+
+    /** The most samples this series records (a bound the workers size their own buffers by). */
     public int capacity() {
-        return samplesNanos.length;
+        return capacity;
+    }
+
+    /** Every sample, as a histogram (read-only by contract: a report reads it after the run). */
+    public Histogram histogram() {
+        return histogram;
+    }
+
+    /**
+     * The rounds (or slices) this series absorbed, oldest first, each stamped with its wall-clock
+     * start and end; a series that absorbed nothing is its own single interval.
+     */
+    public List<Histogram> intervals() {
+        if (intervals.isEmpty()) {
+            Histogram self = histogram.copy();
+            self.setStartTimeStamp(histogram.getStartTimeStamp());
+            self.setEndTimeStamp(histogram.getEndTimeStamp() > 0 ? histogram.getEndTimeStamp() : System.currentTimeMillis());
+            return List.of(self);
+        }
+        return Collections.unmodifiableList(intervals);
     }
 
     /** Totals over the measured phase, for the per-handoff columns. */
@@ -108,12 +160,17 @@ public final class Series {
 
     /**
      * Adds another series' samples and totals to this one (the same scenario measured in another
-     * round), keeping its note if it has one. Samples beyond the capacity are dropped.
+     * round), keeping its note if it has one and its histogram as one of {@link #intervals()}.
      */
     public void absorb(Series other) {
-        for (int i = 0; i < other.count; i++) {
-            record(other.samplesNanos[i]);
+        if (other.histogram.getEndTimeStamp() == 0) {
+            other.histogram.setEndTimeStamp(System.currentTimeMillis());
         }
+        intervals.addAll(other.intervals());
+        // Whole histograms: the capacity bounds record() (what a worker buffers), not what rounds add up to.
+        histogram.add(other.histogram);
+        count += other.count;
+        clamped += other.clamped;
         handoffs += other.handoffs;
         elapsedNanos += other.elapsedNanos;
         cpuNanos += other.cpuNanos;
@@ -140,7 +197,7 @@ public final class Series {
     }
 
     public Distribution distribution() {
-        return Distribution.of(samplesNanos, count);
+        return Distribution.of(histogram);
     }
 
     public long handoffs() {

@@ -6,11 +6,16 @@ import java.util.Locale;
 
 /**
  * The targets of issue 5, judged on this run's own series (ratios measured in one run, never as
- * timed unit tests). Each line says the target, what was measured, met or MISSED, and for a miss
- * the measured reason and what would close it.
+ * timed unit tests). Each becomes a {@link Target}: the figure, its baseline and goal, met or not,
+ * and for a miss the measured reason and what would close it (in {@link Target#detail()}). A target
+ * whose series did not run (a driver missing, or left out by --scenario) is "not measured".
  */
 final class Targets {
     private Targets() {}
+
+    /** The series label {@link #hostBridgeVsRaw} judges (the headline puts its verdict on the tier's line). */
+    static final String HOST_BRIDGE_GPU = "ping-pong / host-bridge / gpu-handoff";
+    static final String MUTEX_CPU = "cpu floor / keyed-mutex / cpu-handoff";
 
     static void evaluate(BenchReport report, BenchCommand.Settings settings) {
         hostBridgeVsRaw(report);
@@ -39,18 +44,43 @@ final class Targets {
         return found;
     }
 
-    /** " (per round: 1.10x, 0.92x, 1.31x)" from the interleaved rounds' p50s, or "" with one round. */
-    private static String perRound(BenchReport r, Series s, Series floor) {
+    /** The ratio of the interleaved rounds' p50s, round by round (empty with one round). */
+    private static List<Double> roundRatios(BenchReport r, Series s, Series floor) {
         List<Long> a = r.roundP50s(s.label());
         List<Long> b = r.roundP50s(floor.label());
+        List<Double> ratios = new ArrayList<>();
         if (a.size() < 2 || a.size() != b.size()) {
+            return ratios;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            ratios.add((double) a.get(i) / b.get(i));
+        }
+        return ratios;
+    }
+
+    /** " (per interleaved round: 1.10x, 0.92x, 1.31x)", or "" with one round. */
+    private static String perRound(List<Double> ratios) {
+        if (ratios.isEmpty()) {
             return "";
         }
-        List<String> ratios = new ArrayList<>();
-        for (int i = 0; i < a.size(); i++) {
-            ratios.add(f((double) a.get(i) / b.get(i)) + "x");
+        List<String> text = new ArrayList<>();
+        for (double v : ratios) {
+            text.add(f(v) + "x");
         }
-        return " (per interleaved round: " + String.join(", ", ratios) + ")";
+        return " (per interleaved round: " + String.join(", ", text) + ")";
+    }
+
+    private static boolean measured(Series s) {
+        return s != null && s.count() > 0;
+    }
+
+    /** A p50-vs-floor target on {@code tier} against {@code floor}, with its detail line from {@code detail}. */
+    private static Target p50Ratio(BenchReport r, String name, Series tier, Series floor, double goal, String detail) {
+        double ratio = (double) tier.distribution().p50Nanos() / floor.distribution().p50Nanos();
+        List<Double> rounds = roundRatios(r, tier, floor);
+        boolean met = Target.satisfies(ratio, "<=", goal);
+        return new Target(name, tier.label(), "us", tier.distribution().p50Micros(), floor.label(), floor.distribution().p50Micros(),
+                ratio, "<=", goal, true, met, rounds, detail);
     }
 
     private static String f(double v) {
@@ -63,21 +93,24 @@ final class Targets {
         boolean any = false;
         for (Series tier : tiers) {
             Series raw = tier.floorLabel == null ? null : r.find(tier.floorLabel);
-            if (raw != null && tier.count() > 0 && raw.count() > 0) {
+            if (measured(tier) && measured(raw)) {
                 hostBridgeVsRaw(r, tier, raw);
                 any = true;
             }
         }
         if (!any) {
-            r.target("host-bridge GPU handoff p50 <= 1.25x raw timeline floor: not measured (no device offered host-bridge)");
+            r.target(Target.notMeasured("host-bridge GPU p50 vs raw floor", HOST_BRIDGE_GPU, "us", "<=", 1.25, true,
+                    "no device offered host-bridge, or the scenario was not run"));
         }
     }
 
     private static void hostBridgeVsRaw(BenchReport r, Series tier, Series raw) {
-        double ratio = r.ratioToFloor(tier);
+        String name = "host-bridge GPU p50 vs raw floor (" + tier.devices + ")";
+        double ratio = (double) tier.distribution().p50Nanos() / raw.distribution().p50Nanos();
         boolean met = ratio <= 1.25;
-        String line = "host-bridge GPU handoff p50 <= 1.25x its raw floor (" + tier.devices + "): " + f(tier.distribution().p50Micros()) + " us vs "
-                + f(raw.distribution().p50Micros()) + " us = " + f(ratio) + "x" + perRound(r, tier, raw) + " -> " + (met ? "met" : "MISSED")
+        String line = "host-bridge GPU handoff p50 <= 1.25x its raw floor (" + tier.devices + "): " + f(tier.distribution().p50Micros())
+                + " us vs " + f(raw.distribution().p50Micros()) + " us = " + f(ratio) + "x" + perRound(roundRatios(r, tier, raw)) + " -> "
+                + (met ? "met" : "MISSED")
                 + "; both cross the same bridge-thread and driver queue-thread wake-ups, whose cost swings with this VM's "
                 + "scheduling, so read the per-round ratios before the total";
         if (!met) {
@@ -87,16 +120,22 @@ final class Targets {
                     + "already waiting when the producer's GPU finishes. Closing it: start the forward at release (the fence value is "
                     + "known then) so the bridge waits on the GPU, not on the consumer's CPU";
         }
-        r.target(line);
+        r.target(p50Ratio(r, name, tier, raw, 1.25, line));
     }
 
     private static void mutexVsPark(BenchReport r) {
         Series mutex = find(r, "cpu floor", "keyed-mutex", Series.Metric.CPU_HANDOFF);
         Series park = find(r, "cpu floor", "park/unpark", Series.Metric.CPU_HANDOFF);
-        double ratio = r.ratioToFloor(mutex);
+        String name = "keyed-mutex CPU p50 vs park/unpark";
+        if (!measured(mutex) || !measured(park)) {
+            r.target(Target.notMeasured(name, MUTEX_CPU, "us", "<=", 1.5, true, "the CPU floors did not run"));
+            return;
+        }
+        double ratio = (double) mutex.distribution().p50Nanos() / park.distribution().p50Nanos();
         boolean met = ratio <= 1.5;
         String line = "keyed-mutex CPU handoff p50 <= 1.5x park/unpark: " + f(mutex.distribution().p50Micros()) + " us vs "
-                + f(park.distribution().p50Micros()) + " us = " + f(ratio) + "x" + perRound(r, mutex, park) + " -> " + (met ? "met" : "MISSED");
+                + f(park.distribution().p50Micros()) + " us = " + f(ratio) + "x" + perRound(roundRatios(r, mutex, park)) + " -> "
+                + (met ? "met" : "MISSED");
         if (!met) {
             line += String.format(Locale.ROOT, ": handoffs under %d us (a same-core wake-up): park/unpark %.0f%%, keyed mutex %.0f%%. "
                     + "Both are bimodal here (about 1-2 us when the woken thread runs on the waker's core, 20-30 us when the "
@@ -106,7 +145,7 @@ final class Targets {
                     + "or a machine with more cores, where cross-core wake-ups are cheap)",
                     FAST_MODE_MICROS, 100 * fastShare(park), 100 * fastShare(mutex));
         }
-        r.target(line);
+        r.target(p50Ratio(r, name, mutex, park, 1.5, line));
     }
 
     /** Below this a CPU handoff was a same-core wake-up on the machines measured here. */
@@ -114,37 +153,41 @@ final class Targets {
 
     /** Share (0..1) of a series' samples below {@link #FAST_MODE_MICROS}. */
     static double fastShare(Series s) {
-        long[] sorted = s.distribution().sortedNanos();
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        int below = 0;
-        while (below < sorted.length && sorted[below] < FAST_MODE_MICROS * 1000L) {
-            below++;
-        }
-        return (double) below / sorted.length;
+        return s.distribution().shareBelow(FAST_MODE_MICROS * 1000L);
     }
 
     private static void bytesCopied(BenchReport r) {
         List<String> parts = new ArrayList<>();
         boolean met = true;
+        double most = Double.NaN;
         for (Series s : r.series()) {
             if (s.metric != Series.Metric.CPU_HANDOFF || !(s.tier.equals("host-bridge") || s.tier.equals("binary-semaphore"))) {
                 continue;
             }
             double b = s.bytesCopiedPerHandoff();
+            if (Double.isNaN(b)) {
+                continue;
+            }
             met &= b == 0;
+            most = Double.isNaN(most) ? b : Math.max(most, b);
             parts.add(s.scenario + " " + s.tier + " " + f(b) + " B");
         }
+        String name = "B copied, same-driver tiers (max row)";
+        if (parts.isEmpty()) {
+            r.target(Target.notMeasured(name, null, "B/handoff", "<=", 0, false, "no same-driver tier ran"));
+            return;
+        }
         Series hc = find(r, "ping-pong", "host-copy", Series.Metric.CPU_HANDOFF);
-        r.target("0 bytes copied per handoff on same-driver tiers: " + String.join(", ", parts) + " -> " + (met ? "met" : "MISSED")
-                + (hc == null ? "" : " (host-copy, for contrast: " + f(hc.bytesCopiedPerHandoff()) + " B per handoff)"));
+        String line = "0 bytes copied per handoff on same-driver tiers: " + String.join(", ", parts) + " -> " + (met ? "met" : "MISSED")
+                + (hc == null ? "" : " (host-copy, for contrast: " + f(hc.bytesCopiedPerHandoff()) + " B per handoff)");
+        r.target(new Target(name, null, "B/handoff", most, null, Double.NaN, Double.NaN, "<=", 0, false, met, List.of(), line));
     }
 
     private static void bytesAllocated(BenchReport r) {
         List<String> parts = new ArrayList<>();
         boolean met = true;
         List<String> allocating = new ArrayList<>();
+        double most = Double.NaN;
         for (Series s : r.series()) {
             if (s.metric != Series.Metric.CPU_HANDOFF || s.scenario.equals("naive") || s.tier.equals("park/unpark")) {
                 continue;
@@ -154,10 +197,16 @@ final class Targets {
                 continue;
             }
             met &= b < 1;
+            most = Double.isNaN(most) ? b : Math.max(most, b);
             if (b >= 1) {
                 allocating.add(s.scenario + " " + s.tier);
             }
             parts.add(s.scenario + " " + s.tier + " " + f(b) + " B");
+        }
+        String name = "B allocated, steady state (max row)";
+        if (parts.isEmpty()) {
+            r.target(Target.notMeasured(name, null, "B/handoff", "<", 1, false, "no keyed-mutex scenario ran"));
+            return;
         }
         String line = "0 bytes allocated per handoff in steady state (all Java threads of the scenario, host bridges included): "
                 + String.join(", ", parts) + " -> " + (met ? "met" : "MISSED");
@@ -169,7 +218,7 @@ final class Targets {
                     + "which the JIT's escape analysis removes only once those methods are compiled (cold --quick runs show more). "
                     + "Closing it: preallocate those structs per device";
         }
-        r.target(line);
+        r.target(new Target(name, null, "B/handoff", most, null, Double.NaN, Double.NaN, "<", 1, false, met, List.of(), line));
     }
 
     private static void throughput(BenchReport r) {
@@ -180,8 +229,9 @@ final class Targets {
             }
         }
         Series naive = find(r, "naive", "waitIdle+lock", Series.Metric.CPU_HANDOFF);
-        if (ring == null || naive == null) {
-            r.target(">= 2x the naive way's handoff throughput: not measured (no Vulkan device took part)");
+        String name = "pipelined/naive throughput";
+        if (ring == null || naive == null || ring.handoffs() == 0 || naive.handoffs() == 0) {
+            r.target(Target.notMeasured(name, null, "handoffs/s", ">=", 2, true, "no Vulkan device took part, or the scenario was not run"));
             return;
         }
         double ratio = ring.handoffsPerSecond() / naive.handoffsPerSecond();
@@ -195,23 +245,24 @@ final class Targets {
             Series pingGpu = r.find("ping-pong / " + ring.tier + " / " + ring.devices + " / " + Series.Metric.GPU_HANDOFF.label);
             int cores = Runtime.getRuntime().availableProcessors();
             if (!ring.tier.equals("host-bridge")) {
-                r.target(line + ": the ring on " + ring.tier + " (" + ring.devices + ") did not overlap enough: compare its GPU handoff ("
+                line += ": the ring on " + ring.tier + " (" + ring.devices + ") did not overlap enough: compare its GPU handoff ("
                         + (ringGpu == null ? "?" : f(ringGpu.distribution().p50Micros())) + " us) with ping-pong's ("
-                        + (pingGpu == null ? "?" : f(pingGpu.distribution().p50Micros())) + " us)");
-                return;
+                        + (pingGpu == null ? "?" : f(pingGpu.distribution().p50Micros())) + " us)";
+            } else {
+                line += ": the keyed mutex already releases at submit time, so even one surface (ping-pong: "
+                        + (pingPong == null ? "?" : f(pingPong.handoffsPerSecond())) + " handoffs/s) never blocks a CPU on a GPU and "
+                        + "the ring adds little; what bounds both is the host-bridge chain on lavapipe: every frame crosses two bridge "
+                        + "threads and two lavapipe queue threads (GPU handoff p50 "
+                        + (ringGpu == null ? "?" : f(ringGpu.distribution().p50Micros())) + " us in the ring vs "
+                        + (pingGpu == null ? "?" : f(pingGpu.distribution().p50Micros())) + " us in ping-pong), on " + cores
+                        + " cores that also run the 'GPU' (process CPU " + f(ring.processCpuMicrosPerHandoff()) + " us/handoff = "
+                        + f(ring.processCpuMicrosPerHandoff() * ring.handoffsPerSecond() / 1e6) + " cores busy). The naive way's "
+                        + "vkQueueWaitIdle costs about as much as one bridge hop here because the work is tiny. What would close it: "
+                        + "a driver with exportable timeline semaphores (shared-timeline tier, no host thread on the path), or GPU work "
+                        + "long enough that overlapping it matters";
             }
-            line += ": the keyed mutex already releases at submit time, so even one surface (ping-pong: "
-                    + (pingPong == null ? "?" : f(pingPong.handoffsPerSecond())) + " handoffs/s) never blocks a CPU on a GPU and "
-                    + "the ring adds little; what bounds both is the host-bridge chain on lavapipe: every frame crosses two bridge "
-                    + "threads and two lavapipe queue threads (GPU handoff p50 "
-                    + (ringGpu == null ? "?" : f(ringGpu.distribution().p50Micros())) + " us in the ring vs "
-                    + (pingGpu == null ? "?" : f(pingGpu.distribution().p50Micros())) + " us in ping-pong), on " + cores
-                    + " cores that also run the 'GPU' (process CPU " + f(ring.processCpuMicrosPerHandoff()) + " us/handoff = "
-                    + f(ring.processCpuMicrosPerHandoff() * ring.handoffsPerSecond() / 1e6) + " cores busy). The naive way's "
-                    + "vkQueueWaitIdle costs about as much as one bridge hop here because the work is tiny. What would close it: "
-                    + "a driver with exportable timeline semaphores (shared-timeline tier, no host thread on the path), or GPU work "
-                    + "long enough that overlapping it matters";
         }
-        r.target(line);
+        r.target(new Target(name, ring.label(), "handoffs/s", ring.handoffsPerSecond(), naive.label(), naive.handoffsPerSecond(), ratio,
+                ">=", 2, true, met, List.of(), line));
     }
 }

@@ -1,22 +1,24 @@
 package dev.baton.app.demo;
 
-import java.util.Arrays;
+import org.HdrHistogram.Histogram;
 
 /**
  * The most recent handoff latencies of one producer, for its panel: a preallocated ring of samples
- * (microseconds), p50/p99 recomputed on demand into a preallocated scratch array, and the ring in
- * arrival order for a plot. No allocation after construction. One thread (the compositor's).
+ * (microseconds), p50/p99 read on demand from a preallocated HdrHistogram refilled from the ring,
+ * and the ring in arrival order for a plot. No allocation after construction. One thread (the
+ * compositor's).
  */
 final class LatencyWindow {
     private final float[] ringMicros;
-    private final float[] scratch;
+    /** Refilled from the ring for each quantile: the window is the last {@code capacity} samples. */
+    private final Histogram window = new Histogram(1, HIGHEST_NANOS, 3);
     private final float[] plotX;
     private final float[] plotY;
     private long count;
+    private static final long HIGHEST_NANOS = 60_000_000_000L;
 
     LatencyWindow(int capacity) {
         ringMicros = new float[capacity];
-        scratch = new float[capacity];
         plotX = new float[capacity];
         plotY = new float[capacity];
     }
@@ -40,9 +42,11 @@ final class LatencyWindow {
         if (n == 0) {
             return Float.NaN;
         }
-        System.arraycopy(ringMicros, 0, scratch, 0, n);
-        Arrays.sort(scratch, 0, n);
-        return scratch[Math.max(0, Math.min(n - 1, (int) Math.ceil(q * n) - 1))];
+        window.reset();
+        for (int i = 0; i < n; i++) {
+            window.recordValue(Math.max(0, Math.min(HIGHEST_NANOS, (long) (ringMicros[i] * 1000.0))));
+        }
+        return window.getValueAtPercentile(q * 100) / 1000f;
     }
 
     /** Records every sample of this window into {@code other} (for summaries after a run). */

@@ -4,25 +4,55 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
+import java.awt.Paint;
 import java.awt.RenderingHints;
+import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
+import java.text.FieldPosition;
+import java.text.NumberFormat;
+import java.text.ParsePosition;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.block.BlockBorder;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.LegendTitle;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.chart.ui.RectangleInsets;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * Writes the bench's PNG: latency CDFs per series (log-scaled microseconds) on the left and a
- * scaling chart (p50 and p99 against producer count) on the right. Java2D, headless.
+ * Writes the bench's PNG with JFreeChart: latency CDFs per series (log-scaled latency) on the left
+ * and, when given, a scaling chart (p50 against producer count) on the right. Latency ticks read
+ * "20 us", "1 ms", "2.5 ms": microseconds below a millisecond, milliseconds above, never scientific
+ * notation. JFreeChart lays out titles, axis labels, ticks and the legend (below each chart) so none
+ * overlaps another. Runs headless ({@code java.awt.headless=true} is set when unset).
  */
 public final class Plot {
-    /** One CDF line: a label and the sorted samples in nanoseconds. */
-    public record CdfSeries(String label, long[] sortedNanos) {}
+    /** One CDF line: a label and the series' samples (nanoseconds). */
+    public record CdfSeries(String label, Histogram histogram) {}
 
     /** One scaling line: a label, x values (producer counts) and y values (microseconds). */
     public record ScalingSeries(String label, double[] x, double[] yMicros) {}
+
+    static final int PANEL_WIDTH = 900;
+    static final int HEIGHT = 680;
+    private static final int HEADER = 40;
+    /** Points drawn per CDF line: enough for a smooth curve, few enough for a small PNG. */
+    private static final int CDF_POINTS = 400;
 
     private static final Color[] PALETTE = {
         new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd),
@@ -33,22 +63,23 @@ public final class Plot {
     private Plot() {}
 
     public static void write(Path file, String title, List<CdfSeries> cdfs, List<ScalingSeries> scaling) throws IOException {
-        int panelWidth = 760;
-        int height = 560;
-        int width = scaling.isEmpty() ? panelWidth : 2 * panelWidth;
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        if (System.getProperty("java.awt.headless") == null) {
+            System.setProperty("java.awt.headless", "true");
+        }
+        int width = scaling.isEmpty() ? PANEL_WIDTH : 2 * PANEL_WIDTH;
+        BufferedImage image = new BufferedImage(width, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         try {
             g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
             g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
             g.setColor(Color.WHITE);
-            g.fillRect(0, 0, width, height);
+            g.fillRect(0, 0, width, HEIGHT);
             g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-            g.drawString(title, 20, 24);
-            drawCdfs(g, 0, 36, panelWidth, height - 36, cdfs);
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
+            g.drawString(title, (width - g.getFontMetrics().stringWidth(title)) / 2, HEADER - 12);
+            cdfChart(cdfs).draw(g, new Rectangle2D.Double(0, HEADER, PANEL_WIDTH, HEIGHT - HEADER));
             if (!scaling.isEmpty()) {
-                drawScaling(g, panelWidth, 36, panelWidth, height - 36, scaling);
+                scalingChart(scaling).draw(g, new Rectangle2D.Double(PANEL_WIDTH, HEADER, PANEL_WIDTH, HEIGHT - HEADER));
             }
         } finally {
             g.dispose();
@@ -60,161 +91,133 @@ public final class Plot {
         ImageIO.write(image, "png", file.toFile());
     }
 
-    private static void drawCdfs(Graphics2D g, int x0, int y0, int w, int h, List<CdfSeries> series) {
-        double min = Double.MAX_VALUE;
-        double max = 0;
-        for (CdfSeries s : series) {
-            if (s.sortedNanos().length > 0) {
-                min = Math.min(min, Math.max(0.01, s.sortedNanos()[0] / 1000.0));
-                max = Math.max(max, s.sortedNanos()[s.sortedNanos().length - 1] / 1000.0);
-            }
-        }
-        if (max == 0) {
-            min = 1;
-            max = 10;
-        }
-        double logMin = Math.floor(Math.log10(min));
-        double logMax = Math.ceil(Math.log10(max));
-        if (logMax <= logMin) {
-            logMax = logMin + 1;
-        }
-        Frame f = new Frame(x0 + 70, y0 + 30, w - 100, h - 150);
-        axes(g, f, "handoff latency, microseconds (log scale)", "fraction of handoffs <= x", "Latency CDF per series (GPU handoff; CPU handoff for the cpu floors)");
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        for (double e = logMin; e <= logMax; e++) {
-            int px = f.x + (int) ((e - logMin) / (logMax - logMin) * f.w);
-            g.setColor(new Color(0xdddddd));
-            g.drawLine(px, f.y, px, f.y + f.h);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(formatMicros(Math.pow(10, e)), px - 12, f.y + f.h + 15);
-        }
-        for (int i = 0; i <= 4; i++) {
-            int py = f.y + f.h - i * f.h / 4;
-            g.setColor(new Color(0xdddddd));
-            g.drawLine(f.x, py, f.x + f.w, py);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(String.format(Locale.ROOT, "%.2f", i / 4.0), f.x - 34, py + 4);
-        }
-        int legendY = f.y + f.h + 40;
-        for (int i = 0; i < series.size(); i++) {
-            CdfSeries s = series.get(i);
-            Color c = PALETTE[i % PALETTE.length];
-            g.setColor(c);
-            g.setStroke(new BasicStroke(2f));
-            long[] v = s.sortedNanos();
-            int prevX = -1;
-            int prevY = -1;
-            int steps = Math.min(v.length, 400);
-            for (int k = 0; k < steps; k++) {
-                int idx = (int) ((long) k * (v.length - 1) / Math.max(1, steps - 1));
-                double micros = Math.max(Math.pow(10, logMin), v[idx] / 1000.0);
-                int px = f.x + (int) ((Math.log10(micros) - logMin) / (logMax - logMin) * f.w);
-                int py = f.y + f.h - (int) ((idx + 1.0) / v.length * f.h);
-                if (prevX >= 0) {
-                    g.drawLine(prevX, prevY, px, py);
+    static JFreeChart cdfChart(List<CdfSeries> cdfs) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        double minMicros = Double.MAX_VALUE;
+        double maxMicros = 0;
+        for (CdfSeries s : cdfs) {
+            Histogram h = s.histogram();
+            long total = h.getTotalCount();
+            XYSeries line = new XYSeries(s.label() + " (n=" + total + ")", false, true);
+            if (total > 0) {
+                long step = Math.max(1, total / CDF_POINTS);
+                long nextAt = 0;
+                for (HistogramIterationValue v : h.recordedValues()) {
+                    long below = v.getTotalCountToThisValue();
+                    if (below >= nextAt || below == total) {
+                        // log axis: a zero latency (clamped clock disagreement) is drawn at 0.1 us
+                        double micros = Math.max(0.1, h.highestEquivalentValue(v.getValueIteratedTo()) / 1000.0);
+                        line.add(micros, (double) below / total);
+                        minMicros = Math.min(minMicros, micros);
+                        maxMicros = Math.max(maxMicros, micros);
+                        nextAt = below + step;
+                    }
                 }
-                prevX = px;
-                prevY = py;
             }
-            legend(g, f, legendY, i, c, s.label() + " (n=" + v.length + ")");
+            data.addSeries(line);
         }
-        g.setStroke(new BasicStroke(1f));
+        LogAxis x = new LogAxis("handoff latency (log scale)");
+        x.setNumberFormatOverride(new LatencyFormat());
+        x.setTickUnit(new NumberTickUnit(1), false, true);   // one labelled tick per decade: 1 us, 10 us, ..., 10 ms
+        x.setMinorTickMarksVisible(true);
+        x.setSmallestValue(0.1);
+        if (maxMicros > 0) {
+            x.setRange(Math.pow(10, Math.floor(Math.log10(minMicros))), Math.pow(10, Math.ceil(Math.log10(maxMicros))));
+        }
+        NumberAxis y = new NumberAxis("fraction of handoffs at or below x");
+        y.setRange(0, 1.0);
+        y.setTickUnit(new NumberTickUnit(0.1, new DecimalFormat("0.0", DecimalFormatSymbols.getInstance(Locale.ROOT))));
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        style(plot, renderer, cdfs.size());
+        return chart("Latency CDF per series (GPU handoff; CPU handoff for the cpu floors)", plot);
     }
 
-    private static void drawScaling(Graphics2D g, int x0, int y0, int w, int h, List<ScalingSeries> series) {
+    static JFreeChart scalingChart(List<ScalingSeries> scaling) {
+        XYSeriesCollection data = new XYSeriesCollection();
         double maxX = 1;
-        double maxY = 1;
-        for (ScalingSeries s : series) {
-            for (double x : s.x()) {
-                maxX = Math.max(maxX, x);
-            }
-            for (double y : s.yMicros()) {
-                maxY = Math.max(maxY, y);
-            }
-        }
-        maxY = niceCeiling(maxY);
-        Frame f = new Frame(x0 + 70, y0 + 30, w - 100, h - 150);
-        axes(g, f, "producers into one compositor", "handoff latency, microseconds", "Scaling with producer count");
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
-        for (int i = 0; i <= 4; i++) {
-            int py = f.y + f.h - i * f.h / 4;
-            g.setColor(new Color(0xdddddd));
-            g.drawLine(f.x, py, f.x + f.w, py);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(formatMicros(maxY * i / 4), f.x - 50, py + 4);
-        }
-        double logMaxX = Math.log(maxX) / Math.log(2);
-        for (int e = 0; e <= Math.ceil(logMaxX); e++) {
-            int px = f.x + (int) (e / Math.max(1, Math.ceil(logMaxX)) * f.w);
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(Integer.toString(1 << e), px - 4, f.y + f.h + 15);
-        }
-        int legendY = f.y + f.h + 40;
-        for (int i = 0; i < series.size(); i++) {
-            ScalingSeries s = series.get(i);
-            Color c = PALETTE[i % PALETTE.length];
-            g.setColor(c);
-            g.setStroke(new BasicStroke(2f));
-            int prevX = -1;
-            int prevY = -1;
-            for (int k = 0; k < s.x().length; k++) {
-                double e = Math.log(s.x()[k]) / Math.log(2);
-                int px = f.x + (int) (e / Math.max(1, Math.ceil(logMaxX)) * f.w);
-                int py = f.y + f.h - (int) (s.yMicros()[k] / maxY * f.h);
-                g.fillOval(px - 3, py - 3, 6, 6);
-                if (prevX >= 0) {
-                    g.drawLine(prevX, prevY, px, py);
+        for (ScalingSeries s : scaling) {
+            XYSeries line = new XYSeries(s.label(), false, true);
+            for (int i = 0; i < s.x().length; i++) {
+                if (!Double.isNaN(s.yMicros()[i])) {
+                    line.add(s.x()[i], s.yMicros()[i]);
                 }
-                prevX = px;
-                prevY = py;
+                maxX = Math.max(maxX, s.x()[i]);
             }
-            legend(g, f, legendY, i, c, s.label());
+            data.addSeries(line);
         }
-        g.setStroke(new BasicStroke(1f));
+        LogAxis x = new LogAxis("producers into one compositor");
+        x.setBase(2);
+        x.setTickUnit(new NumberTickUnit(1), false, true);   // one tick per doubling: 1, 2, 4, 8, 16
+        x.setNumberFormatOverride(new DecimalFormat("0", DecimalFormatSymbols.getInstance(Locale.ROOT)));
+        x.setMinorTickMarksVisible(false);
+        x.setRange(0.8, maxX * 1.25);
+        NumberAxis y = new NumberAxis("p50 handoff latency");
+        y.setNumberFormatOverride(new LatencyFormat());
+        y.setAutoRangeIncludesZero(true);
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        XYPlot plot = new XYPlot(data, x, y, renderer);
+        style(plot, renderer, scaling.size());
+        return chart("Scaling with producer count", plot);
     }
 
-    private record Frame(int x, int y, int w, int h) {}
-
-    /** Legend entry {@code i}: two columns under the frame, a colour swatch and the label. */
-    private static void legend(Graphics2D g, Frame f, int legendY, int i, Color colour, String label) {
-        int lx = f.x + (i % 2) * (f.w / 2);
-        int ly = legendY + (i / 2) * 16;
-        g.setColor(colour);
-        g.fillRect(lx, ly - 8, 14, 4);
-        g.setColor(Color.BLACK);
-        g.drawString(label, lx + 20, ly - 2);
-    }
-
-    private static void axes(Graphics2D g, Frame f, String xLabel, String yLabel, String title) {
-        g.setColor(Color.BLACK);
-        g.drawRect(f.x, f.y, f.w, f.h);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
-        g.drawString(title, f.x, f.y - 10);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString(xLabel, f.x + f.w / 2 - g.getFontMetrics().stringWidth(xLabel) / 2, f.y + f.h + 30);
-        Graphics2D r = (Graphics2D) g.create();
-        r.rotate(-Math.PI / 2);
-        r.drawString(yLabel, -(f.y + f.h / 2 + r.getFontMetrics().stringWidth(yLabel) / 2), f.x - 55);
-        r.dispose();
-    }
-
-    private static double niceCeiling(double v) {
-        double p = Math.pow(10, Math.floor(Math.log10(v)));
-        for (double m : new double[] {1, 2, 2.5, 5, 10}) {
-            if (m * p >= v) {
-                return m * p;
-            }
+    private static void style(XYPlot plot, XYLineAndShapeRenderer renderer, int seriesCount) {
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(new Color(0xdddddd));
+        plot.setRangeGridlinePaint(new Color(0xdddddd));
+        plot.setOutlinePaint(Color.GRAY);
+        plot.setAxisOffset(new RectangleInsets(4, 4, 4, 4));
+        Font tickFont = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
+        Font labelFont = new Font(Font.SANS_SERIF, Font.PLAIN, 13);
+        plot.getDomainAxis().setTickLabelFont(tickFont);
+        plot.getRangeAxis().setTickLabelFont(tickFont);
+        plot.getDomainAxis().setLabelFont(labelFont);
+        plot.getRangeAxis().setLabelFont(labelFont);
+        for (int i = 0; i < seriesCount; i++) {
+            Paint colour = PALETTE[i % PALETTE.length];
+            renderer.setSeriesPaint(i, colour);
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
         }
-        return 10 * p;
     }
 
+    private static JFreeChart chart(String title, XYPlot plot) {
+        JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 14), plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        chart.setPadding(new RectangleInsets(4, 8, 8, 16));
+        LegendTitle legend = chart.getLegend();
+        legend.setPosition(RectangleEdge.BOTTOM);
+        legend.setItemFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        legend.setFrame(BlockBorder.NONE);
+        legend.setMargin(new RectangleInsets(8, 0, 0, 0));
+        return chart;
+    }
+
+    /** Text for a latency in microseconds: "0.5 us", "20 us", "1 ms", "2.5 ms" (never scientific). */
     static String formatMicros(double micros) {
-        if (micros >= 1000) {
-            return String.format(Locale.ROOT, "%.0f ms", micros / 1000).replace(".0 ms", " ms");
+        DecimalFormat f = new DecimalFormat("0.##", DecimalFormatSymbols.getInstance(Locale.ROOT));
+        if (Math.abs(micros) >= 1000) {
+            return f.format(micros / 1000) + " ms";
         }
-        if (micros >= 1) {
-            return String.format(Locale.ROOT, "%.0f us", micros);
+        return f.format(micros) + " us";
+    }
+
+    /** A tick-label format for axes in microseconds (see {@link #formatMicros}). */
+    static final class LatencyFormat extends NumberFormat {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public StringBuffer format(double number, StringBuffer toAppendTo, FieldPosition pos) {
+            return toAppendTo.append(formatMicros(number));
         }
-        return String.format(Locale.ROOT, "%.2f us", micros);
+
+        @Override
+        public StringBuffer format(long number, StringBuffer toAppendTo, FieldPosition pos) {
+            return format((double) number, toAppendTo, pos);
+        }
+
+        @Override
+        public Number parse(String source, ParsePosition parsePosition) {
+            throw new UnsupportedOperationException("tick labels are written, never parsed");
+        }
     }
 }

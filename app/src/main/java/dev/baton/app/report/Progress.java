@@ -43,6 +43,15 @@ public final class Progress {
         lastPrintNanos = now;
     }
 
+    /** Ends the bar's line without claiming completion (a run cut short). */
+    public void stop(String status) {
+        if (terminal) {
+            out.print("\n");
+        }
+        out.println(label + ": stopped at " + Math.max(0, lastPercent) + "%: " + status);
+        out.flush();
+    }
+
     /** Ends the bar's line. */
     public void done(String status) {
         if (terminal) {

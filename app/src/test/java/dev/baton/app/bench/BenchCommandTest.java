@@ -2,6 +2,12 @@ package dev.baton.app.bench;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.FileInputStream;
+import java.util.Map;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogReader;
+
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -12,8 +18,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,27 +32,94 @@ class BenchCommandTest {
         Path json = dir.resolve("bench.json");
         Path csv = dir.resolve("out/bench.csv");
         Path png = dir.resolve("bench.png");
+        Path hdr = dir.resolve("hdr");
+        Path md = dir.resolve("bench.md");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int exit = BenchCommand.run(new String[] {"--quick", "--validate", "--json", json.toString(), "--csv=" + csv, "--plot", png.toString()},
+        int exit = BenchCommand.run(new String[] {"--quick", "--validate", "--json", json.toString(), "--csv=" + csv, "--plot", png.toString(),
+                    "--hdr", hdr.toString(), "--markdown", md.toString()},
                 new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         String stdout = out.toString(StandardCharsets.UTF_8);
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertEquals(0, exit, () -> "exit " + exit + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
         assertTrue(stdout.contains("Handoff latency") && stdout.contains("Costs per handoff") && stdout.contains("Targets"), stdout);
 
-        // JSON: parses, and every series has samples.
+        // Terminal: the headline comes first, and every line fits 100 columns.
+        assertTrue(stdout.indexOf("Headline") >= 0 && stdout.indexOf("Headline") < stdout.indexOf("Handoff latency"), stdout);
+        assertTrue(stdout.matches("(?s).*\\nkeyed-mutex CPU +[0-9.]+ [um]s +[0-9.]+x cpu floor park/unpark +(met|MISSED) .*"), "headline names the floor:\n" + stdout);
+        for (String line : stdout.lines().toList()) {
+            assertTrue(line.length() <= BenchReport.TERMINAL_COLUMNS, line.length() + " columns: " + line);
+        }
+        if (!stderr.contains("skipped")) {
+            assertTrue(stdout.matches("(?s).*\\nhost-bridge +[0-9.]+ [um]s +[0-9.]+x raw sync timeline\\+host thread +(met|MISSED) \\(goal <= 1.25x\\).*"), stdout);
+        }
+
+        // JSON through a JSON library: schema, build, machine, structured targets.
+        Map<String, Object> root = JSON.std.mapFrom(Files.readString(json));
+        assertEquals(BenchReport.SCHEMA_VERSION, ((Number) root.get("schema_version")).intValue());
+        assertEquals(Boolean.TRUE, root.get("complete"));
+        Map<?, ?> baton = (Map<?, ?>) root.get("baton");
+        assertTrue(baton.get("version") instanceof String && baton.get("commit") instanceof String, root.toString());
+        Map<?, ?> machine = (Map<?, ?>) root.get("machine");
+        assertEquals(Runtime.getRuntime().availableProcessors(), ((Number) machine.get("cores")).intValue());
+        assertFalse(((String) machine.get("cpu_model")).isBlank());
+        assertEquals(System.getProperty("java.version"), machine.get("java"));
+        List<?> targets = (List<?>) root.get("targets");
+        assertEquals(5, targets.size(), targets.toString());
+        for (Object o : targets) {
+            Map<?, ?> t = (Map<?, ?>) o;
+            for (String key : List.of("name", "measured", "goal", "ratio", "met", "comparison", "unit", "detail")) {
+                assertTrue(t.containsKey(key), "target lacks " + key + ": " + t);
+            }
+            if (t.get("met") != null) {
+                assertTrue(t.get("measured") instanceof Number, t.toString());
+            }
+        }
+        Map<?, ?> mutexTarget = (Map<?, ?>) targets.get(1);
+        double ratio = ((Number) mutexTarget.get("ratio")).doubleValue();
+        assertEquals(ratio <= 1.5, mutexTarget.get("met"), "met follows the ratio and the goal: " + mutexTarget);
+        Map<String, Long> jsonCounts = new java.util.HashMap<>();
+        for (Object o : (List<?>) root.get("series")) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            jsonCounts.put((String) m.get("label"), ((Number) m.get("n")).longValue());
+        }
+
+        // .hlog: one per series, read back by HdrHistogram's own reader with the counts of the JSON.
+        try (var files = Files.list(hdr)) {
+            List<Path> logs = files.filter(f -> f.toString().endsWith(".hlog")).toList();
+            assertEquals(jsonCounts.size(), logs.size(), "one .hlog per series");
+            for (Path log : logs) {
+                long total = 0;
+                int intervals = 0;
+                try (FileInputStream in = new FileInputStream(log.toFile())) {
+                    HistogramLogReader reader = new HistogramLogReader(in);
+                    while (reader.hasNext()) {
+                        total += ((Histogram) reader.nextIntervalHistogram()).getTotalCount();
+                        intervals++;
+                    }
+                }
+                assertTrue(intervals >= 1, log + " has no interval");
+                String name = log.getFileName().toString();
+                long expected = jsonCounts.entrySet().stream().filter(e -> name.startsWith(e.getKey().replace(" / ", "_")
+                        .replaceAll("[^A-Za-z0-9._=+-]+", "-"))).mapToLong(Map.Entry::getValue).max().orElse(-1);
+                assertEquals(expected, total, name);
+            }
+        }
+
+        // Markdown: the full tables and the notes.
+        String markdown = Files.readString(md);
+        assertTrue(markdown.contains("| scenario | tier | devices |") && markdown.contains("Notes:"), markdown);
+
+        // JSON: every series has samples.
         String text = Files.readString(json);
-        new JsonChecker(text).document();
-        Matcher n = Pattern.compile("\"n\": (\\d+)").matcher(text);
-        Matcher scenario = Pattern.compile("\"scenario\": \"([^\"]*)\", \"tier\": \"([^\"]*)\", \"devices\": \"([^\"]*)\", \"metric\": \"([^\"]*)\"").matcher(text);
         Set<String> scenarios = new HashSet<>();
         int series = 0;
-        while (scenario.find()) {
-            assertTrue(n.find(), "a series without n");
-            String label = scenario.group(1) + " / " + scenario.group(2) + " / " + scenario.group(4);
-            assertTrue(Long.parseLong(n.group(1)) > 0, label + " has no samples");
-            scenarios.add(scenario.group(1) + " / " + scenario.group(2));
+        for (Object o : (List<?>) root.get("series")) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            String label = m.get("scenario") + " / " + m.get("tier") + " / " + m.get("metric");
+            assertEquals(label, m.get("label"));
+            assertTrue(((Number) m.get("n")).longValue() > 0, label + " has no samples");
+            scenarios.add(m.get("scenario") + " / " + m.get("tier"));
             series++;
         }
         assertTrue(series >= 2, "too few series: " + series);
@@ -109,7 +180,8 @@ class BenchCommandTest {
         assertEquals(1.5, total.cpuMicrosPerHandoff(), 1e-9);
         assertEquals(2.5, total.processCpuMicrosPerHandoff(), 1e-9);
         assertEquals(5.0, total.bytesAllocatedPerHandoff(), 1e-9);
-        assertEquals(6_000, total.distribution().maxNanos());
+        assertEquals(6_000, total.distribution().maxNanos(), 6, "HdrHistogram's highest equivalent value, within 0.1%");
+        assertEquals(3, total.intervals().size(), "one interval per absorbed round, for .hlog files");
         assertEquals("round 3", total.note());
     }
 
@@ -153,6 +225,125 @@ class BenchCommandTest {
         assertEquals(0, BenchCommand.run(new String[] {"--help"}, o, e));
     }
 
+    @Test
+    void badOutputsAndInputsFailBeforeMeasuring(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        PrintStream o = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        long start = System.nanoTime();
+        assertEquals(2, BenchCommand.run(new String[] {"--json", file.resolve("bench.json").toString()}, o, e));
+        assertEquals(2, BenchCommand.run(new String[] {"--hdr", file.toString()}, o, e));
+        assertEquals(2, BenchCommand.run(new String[] {"--plot", dir.toString()}, o, e));
+        assertEquals(2, BenchCommand.run(new String[] {"--compare", dir.resolve("missing.json").toString()}, o, e));
+        assertEquals(2, BenchCommand.run(new String[] {"--compare", file.toString()}, o, e));
+        assertEquals(2, BenchCommand.run(new String[] {"--scenario", "ping-pong,warp-drive"}, o, e));
+        assertTrue(System.nanoTime() - start < 5_000_000_000L, "refused without measuring");
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(6, text.lines().count(), "one line per refusal:\n" + text);
+        assertTrue(text.contains("--json") && text.contains("--hdr") && text.contains("warp-drive") && text.contains("cpu-floor"), text);
+        assertFalse(text.contains("Exception") || text.contains("\tat "), "plain words, no exception names:\n" + text);
+        assertTrue(text.contains("a file is in the way"), text);
+    }
+
+    /**
+     * Ctrl-C (here SIGTERM, which runs the same shutdown hook; a JVM cannot send itself SIGINT) in a
+     * child JVM: the run stops after the round it is measuring and still writes what it measured.
+     */
+    @Test
+    void aSignalStopsTheRunAndStillWritesWhatWasMeasured(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("partial.json");
+        Path log = dir.resolve("stderr.txt");
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBinary, "-cp", System.getProperty("java.class.path"), "dev.baton.app.Main", "bench",
+                "--scenario", "cpu-floor", "--seconds", "4", "--rounds", "2", "--warmup-seconds", "0.2", "--json", json.toString())
+                .redirectError(log.toFile()).redirectOutput(dir.resolve("stdout.txt").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            // the first progress line comes as round 1 of the CPU floors starts measuring
+            while (!Files.readString(log).contains("cpu floors, round 1/2") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(p.isAlive(), "the run ended before it could be interrupted: " + Files.readString(log));
+            p.destroy();   // SIGTERM
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "the run did not end after the signal");
+        } finally {
+            p.destroyForcibly();
+        }
+        String stdout = Files.readString(dir.resolve("stdout.txt"));
+        assertTrue(stdout.contains("INTERRUPTED") && stdout.contains("Headline"), stdout + Files.readString(log));
+        Map<String, Object> root = JSON.std.mapFrom(Files.readString(json));
+        assertEquals(Boolean.FALSE, root.get("complete"));
+        assertEquals("Ctrl-C", root.get("interrupted"));
+        List<?> series = (List<?>) root.get("series");
+        assertEquals(2, series.size(), "the CPU floors of round 1: " + series);
+        for (Object o : series) {
+            assertTrue(((Number) ((Map<?, ?>) o).get("n")).longValue() > 0, o.toString());
+        }
+        assertTrue(Files.readString(log).contains("stopped at"), Files.readString(log));
+    }
+
+    @Test
+    void scenarioGroupsBringTheirFloors() throws Exception {
+        assertEquals(java.util.Set.of("ping-pong", "cpu-floor", "raw-sync", "naive"), BenchCommand.scenarios("Ping-Pong"));
+        assertEquals(java.util.Set.of("fan-in"), BenchCommand.scenarios(" fan in "));
+        assertEquals("cpu-floor", BenchCommand.group("cpu floor"));
+        assertEquals("raw-sync", BenchCommand.group("raw sync"));
+        assertEquals("pipelined", BenchCommand.group("pipelined x3"));
+        assertEquals("fan-in", BenchCommand.group("fan-in N=4"));
+        assertEquals("fan-out", BenchCommand.group("fan-out 1->3"));
+    }
+
+    private static Series series(String scenario, String tier, Series.Metric metric, String floor, long... nanos) {
+        Series s = new Series(scenario, tier, "d", metric, floor, 100);
+        for (long v : nanos) {
+            s.record(v);
+        }
+        s.totals(nanos.length, 1_000_000, 0, 0, 0);
+        return s;
+    }
+
+    @Test
+    void compareShowsRatiosAgainstASavedRun(@TempDir Path dir) throws Exception {
+        BenchReport old = new BenchReport();
+        old.add(series("cpu floor", "park/unpark", Series.Metric.CPU_HANDOFF, null, 10_000, 10_000, 10_000));
+        old.add(series("ping-pong", "host-bridge", Series.Metric.GPU_HANDOFF, null, 100_000, 100_000));
+        Path saved = dir.resolve("old.json");
+        old.writeJson(saved);
+
+        BenchReport now = new BenchReport();
+        now.add(series("cpu floor", "park/unpark", Series.Metric.CPU_HANDOFF, null, 20_000, 20_000, 20_000));
+        now.add(series("fan-in N=1", "host-bridge", Series.Metric.CPU_HANDOFF, null, 5_000));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BenchComparison.read(saved).print(now, new PrintStream(bytes, true, StandardCharsets.UTF_8), 100);
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.matches("(?s).*cpu floor park/unpark cpu +10.0 us +20.0 us +2.00 .*"), text);
+        assertTrue(text.contains("only in the old run (1): ping-pong / host-bridge / gpu-handoff"), text);
+        assertTrue(text.contains("only in this run (1): fan-in N=1 / host-bridge / cpu-handoff"), text);
+        assertTrue(text.contains("schema " + BenchReport.SCHEMA_VERSION), text);
+    }
+
+    @Test
+    void aMissedTargetIsInformationalUnlessStrict() {
+        BenchReport r = new BenchReport();
+        r.add(series("cpu floor", "park/unpark", Series.Metric.CPU_HANDOFF, null, 10_000, 10_000));
+        r.add(series("cpu floor", "keyed-mutex", Series.Metric.CPU_HANDOFF, "cpu floor / park/unpark / cpu-handoff", 40_000, 40_000));
+        Targets.evaluate(r, null);
+        assertTrue(r.anyMissed(), "4x park/unpark misses <= 1.5x");
+        String headline = String.join("\n", r.headline(false));
+        assertTrue(headline.matches("keyed-mutex CPU +40.0 us +4.00x cpu floor park/unpark +MISSED \\(goal <= 1.5x\\) informational"),
+                headline);
+        assertFalse(String.join("\n", r.headline(true)).contains("informational"));
+        Map<String, Object> json = r.toJson();
+        Map<?, ?> t = (Map<?, ?>) ((List<?>) json.get("targets")).get(1);
+        assertEquals(Boolean.FALSE, t.get("met"));
+        assertEquals(4.0, ((Number) t.get("ratio")).doubleValue(), 0.01);
+        assertEquals(1.5, ((Number) t.get("goal")).doubleValue());
+        assertEquals("ratio", t.get("goal_applies_to"));
+        Map<?, ?> notRun = (Map<?, ?>) ((List<?>) json.get("targets")).get(0);
+        assertNull(notRun.get("met"), "the host-bridge target is not measured without its series: " + notRun);
+    }
+
     /** Splits one CSV line, honouring double-quoted fields. */
     private static List<String> fields(String line) {
         List<String> out = new ArrayList<>();
@@ -180,104 +371,5 @@ class BenchCommandTest {
         }
         out.add(cur.toString());
         return out;
-    }
-
-    /** A minimal recursive-descent JSON validator: throws on anything that is not one JSON value. */
-    private static final class JsonChecker {
-        private final String s;
-        private int i;
-
-        JsonChecker(String s) {
-            this.s = s;
-        }
-
-        void document() {
-            value();
-            ws();
-            assertEquals(s.length(), i, "trailing text after the JSON value");
-        }
-
-        private void value() {
-            ws();
-            char c = peek();
-            if (c == '{') {
-                i++;
-                ws();
-                if (peek() == '}') {
-                    i++;
-                    return;
-                }
-                do {
-                    ws();
-                    string();
-                    ws();
-                    expect(':');
-                    value();
-                    ws();
-                } while (take(','));
-                expect('}');
-            } else if (c == '[') {
-                i++;
-                ws();
-                if (peek() == ']') {
-                    i++;
-                    return;
-                }
-                do {
-                    value();
-                    ws();
-                } while (take(','));
-                expect(']');
-            } else if (c == '"') {
-                string();
-            } else if (s.startsWith("null", i) || s.startsWith("true", i)) {
-                i += 4;
-            } else if (s.startsWith("false", i)) {
-                i += 5;
-            } else {
-                int start = i;
-                while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-                    i++;
-                }
-                assertTrue(i > start, "unexpected '" + c + "' at " + start);
-                Double.parseDouble(s.substring(start, i));
-            }
-        }
-
-        private void string() {
-            expect('"');
-            while (peek() != '"') {
-                if (s.charAt(i) == '\\') {
-                    i++;
-                }
-                assertTrue(s.charAt(i) >= 0x20, "control character in a string at " + i);
-                i++;
-            }
-            i++;
-        }
-
-        private void ws() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
-                i++;
-            }
-        }
-
-        private char peek() {
-            assertTrue(i < s.length(), "JSON ends early");
-            return s.charAt(i);
-        }
-
-        private boolean take(char c) {
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            assertEquals(c, peek(), "at " + i);
-            i++;
-        }
     }
 }
