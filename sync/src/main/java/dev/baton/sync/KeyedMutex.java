@@ -50,6 +50,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * interrupt passes the grant on as above. So the queue never holds a cancelled waiter, and a grant is
  * never dropped.
  *
+ * <h2>Closing and device loss while an acquire is blocked</h2>
+ * <ul>
+ *   <li>A handle closed (or reported lost, see {@link Handle#deviceLost}) while its own acquire is
+ *       queued: that acquire throws {@link IllegalStateException} ({@link DeviceRemovedException}); it
+ *       leaves no waiter behind and the mutex is not abandoned, since the handle did not own it.</li>
+ *   <li>If a release had already granted that handle the mutex before the close, the grant stands and
+ *       the close abandons the mutex, as closing any owner does (rule 8). The acquire returns
+ *       {@link AcquireStatus#ACQUIRED} if it had seen the grant; if its thread was interrupted at that
+ *       moment, so that it could neither refuse the grant nor pass it on, it throws the closed (lost)
+ *       exception above, not {@link InterruptedException} (something did change), and the thread's
+ *       interrupt status stays set.</li>
+ *   <li>{@link #close()} with acquires blocked, whatever keys they wait for and even if the mutex is
+ *       unowned: the mutex is abandoned and every blocked acquire returns
+ *       {@link AcquireStatus#ABANDONED}; then every handle is closed, so the next call on any of them
+ *       throws {@link IllegalStateException}.</li>
+ * </ul>
+ *
  * <h2>Errors</h2>
  * A timeout is an outcome ({@link AcquireStatus#TIMEOUT}), abandonment is an outcome
  * ({@link AcquireStatus#ABANDONED}); misuse throws: release by a non-owner
@@ -438,7 +455,9 @@ public final class KeyedMutex implements AutoCloseable {
          *     thread is acquiring through it, or it is (or gets) closed
          * @throws DeviceRemovedException if this handle's device is (or gets) lost
          * @throws InterruptedException if interrupted while blocked; nothing is left behind, and a grant
-         *     that raced the interrupt is passed on to the next waiter for the key
+         *     that raced the interrupt is passed on to the next waiter for the key (if the grant was
+         *     abandoned by closing this handle first, the close is reported instead: see the class
+         *     Javadoc, "Closing and device loss while an acquire is blocked")
          */
         public AcquireResult acquireNanos(long key, long timeoutNanos) throws InterruptedException {
             if (timeoutNanos < 0) {
@@ -531,12 +550,19 @@ public final class KeyedMutex implements AutoCloseable {
                         return result;
                     }
                 } else if (interrupted) {
-                    // A release chose us just before the interrupt: pass the grant on so that the next
-                    // waiter for the key gets it, or the mutex is left unowned holding the key.
-                    if (state == GRANTED && owner == this) {
-                        passedTo = handOffLocked();
-                    }
                     waitState = IDLE;
+                    if (state == GRANTED) {
+                        if (owner == this) {
+                            // A release chose us just before the interrupt: pass the grant on so that
+                            // the next waiter for the key gets it, or the mutex is left unowned holding
+                            // the key. Nothing is left behind, so the interrupt is reported.
+                            passedTo = handOffLocked();
+                        } else {
+                            // The grant can no longer be passed on: it was used or abandoned before we
+                            // got the lock. Reporting "interrupted, nothing changed" would hide that.
+                            return grantTakenAway(key);
+                        }
+                    }
                 }
             } finally {
                 lock.unlock();
@@ -548,6 +574,31 @@ public final class KeyedMutex implements AutoCloseable {
                         + "' was interrupted while waiting; nothing changed");
             }
             return finish(state, key); // the deadline raced a grant, abandonment or close: report that
+        }
+
+        /**
+         * Lock held. An interrupted waiter found that a release had granted it the mutex and that the
+         * grant is gone: its handle was closed or lost since (which abandoned the mutex, as closing any
+         * owner does), or another thread of its device already released it. Reports what happened and
+         * keeps the thread's interrupt status, since this is not an {@link InterruptedException}.
+         */
+        private AcquireResult grantTakenAway(long key) {
+            Thread.currentThread().interrupt();
+            int lc = lifecycle;
+            if ((lc & LOST) != 0) {
+                throw new DeviceRemovedException("acquire(" + hex(key) + ") on handle '" + deviceName
+                        + "': a release granted it the mutex, then its device was reported lost, which"
+                        + " abandoned the mutex (the interrupt came too late to refuse the grant); recreate"
+                        + " the device, the mutex and the surface");
+            }
+            if ((lc & CLOSED) != 0) {
+                throw new IllegalStateException("acquire(" + hex(key) + ") on handle '" + deviceName
+                        + "': a release granted it the mutex, then the handle (or the mutex) was closed,"
+                        + " which abandoned the mutex (the interrupt came too late to refuse the grant);"
+                        + " recreate the mutex and the surface to take part again");
+            }
+            // Another thread of this device saw the grant and already released: the acquire did happen.
+            return result;
         }
 
         private AcquireResult finish(int state, long key) {

@@ -388,6 +388,54 @@ class KeyedMutexTest {
     }
 
     @Nested
+    class Rule3InterruptRacingGrantAndClose {
+        @Test
+        void anInterruptedWaiterNeverHidesThatItsGrantWasAbandoned() throws Exception {
+            // A shutdown interrupts a device thread blocked in acquire while another thread releases to
+            // it and then closes its handle. If the release grants the waiter the mutex before the
+            // interrupted waiter takes the lock, the close abandons a mutex the waiter owned: the
+            // waiter must then not report "interrupted, nothing changed" (rule 3: no residue). Whatever
+            // the interleaving, an InterruptedException means the mutex is exactly as if the waiter
+            // had never queued: not abandoned, unowned, holding the released key.
+            int interruptedOutcomes = 0;
+            int abandonedOutcomes = 0;
+            for (int i = 0; i < 1_000; i++) {
+                try (KeyedMutex m = KeyedMutex.create()) {
+                    KeyedMutex.Handle releaser = m.open("releaser");
+                    KeyedMutex.Handle waiterHandle = m.open("waiter");
+                    KeyedMutex.Handle probe = m.open("probe");
+                    assertEquals(AcquireStatus.ACQUIRED, poll(releaser, 0));
+                    Acquirer waiter = Acquirer.start(waiterHandle, 1, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+                    awaitWaiters(m, 1);
+                    waiter.thread.interrupt();
+                    long spinUntil = System.nanoTime() + (i % 20) * 3_000L; // vary who wins
+                    while (System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    }
+                    releaser.release(1);
+                    waiterHandle.close();
+                    waiter.join();
+                    assertEquals(0, m.waiterCount());
+                    if (waiter.failure instanceof InterruptedException) {
+                        interruptedOutcomes++;
+                        assertFalse(m.isAbandoned(), "iteration " + i + ": the waiter reported '"
+                                + waiter.failure.getMessage() + "' but its grant was abandoned by the close");
+                        assertEquals(AcquireStatus.ACQUIRED, poll(probe, 1), "iteration " + i + ": the key was lost");
+                    } else if (m.isAbandoned()) {
+                        abandonedOutcomes++;
+                        // The waiter owned the mutex when its handle was closed: it says so, either by
+                        // returning the grant or by failing as a closed handle.
+                        assertTrue(waiter.status == AcquireStatus.ACQUIRED
+                                || waiter.failure instanceof IllegalStateException, "iteration " + i
+                                + ": status " + waiter.status + ", failure " + waiter.failure);
+                    }
+                }
+            }
+            assertTrue(interruptedOutcomes + abandonedOutcomes > 0, "the race never ran either way");
+        }
+    }
+
+    @Nested
     class Rule4NoRecursion {
         @Test
         void acquireByTheOwnerFailsAtOnceAndChangesNothing() throws Exception {
@@ -679,6 +727,24 @@ class KeyedMutexTest {
             assertEquals(AcquireStatus.ABANDONED, w.joinStatus());
             assertTrue(mutex.isAbandoned());
             assertThrows(IllegalStateException.class, () -> a.release(0));
+        }
+    }
+
+    @Nested
+    class ClosingTheMutex {
+        @Test
+        void blockedAcquiresOfAnUnownedMutexWakeAbandonedAndTheirHandlesAreClosed() throws Exception {
+            // Unowned, holding key 0, with acquires blocked for other keys: close() still abandons.
+            Acquirer w1 = Acquirer.start(b, 1, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+            Acquirer w2 = Acquirer.start(c, 2, 20_000 * MS);
+            awaitWaiters(mutex, 2);
+            mutex.close();
+            assertEquals(AcquireStatus.ABANDONED, w1.joinStatus());
+            assertEquals(AcquireStatus.ABANDONED, w2.joinStatus());
+            assertTrue(mutex.isAbandoned());
+            assertEquals(0, mutex.waiterCount());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> b.acquire(1, 0, TimeUnit.NANOSECONDS));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
         }
     }
 
