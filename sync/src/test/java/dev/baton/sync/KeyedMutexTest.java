@@ -1072,6 +1072,7 @@ class KeyedMutexTest {
             assertEquals(AcquireStatus.ACQUIRED, r.status());
             assertEquals(2L * turns, r.fenceValue());
             pong.join(10_000);
+            assertFalse(pong.isAlive(), "pong still running");
             assertNull(pongFailure.get());
             a.release(0);
         }
@@ -1102,7 +1103,7 @@ class KeyedMutexTest {
         @Test
         void aReleaseAndAcquirePingPongAllocatesNothingOnEitherThread() throws Exception {
             com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            final int turns = 5_000; // per round; rounds 0-1 warm up
+            final int turns = 20_000; // per round; rounds 0-1 warm up
             long[] pongAllocated = new long[3];
             AtomicReference<Throwable> pongFailure = new AtomicReference<>();
             assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
@@ -1118,6 +1119,9 @@ class KeyedMutexTest {
                             r = b.releaseAndAcquire(0, 0, null, 1, 10, TimeUnit.SECONDS);
                         }
                         pongAllocated[round] = threads.getCurrentThreadAllocatedBytes() - before;
+                    }
+                    if (r.status() != AcquireStatus.ACQUIRED) { // ping's final release(1)
+                        throw new AssertionError("pong's last turn: " + r.status());
                     }
                     b.release(0);
                 } catch (Throwable e) {
@@ -1137,10 +1141,13 @@ class KeyedMutexTest {
                 }
                 pingAllocated = threads.getCurrentThreadAllocatedBytes() - before;
             }
+            a.release(1); // pong's last releaseAndAcquire waits for it
             pong.join(10_000);
+            assertFalse(pong.isAlive(), "pong still running");
             assertNull(pongFailure.get());
             assertTrue(pingAllocated < 1024, pingAllocated + " bytes on ping for " + turns + " handoffs");
             assertTrue(pongAllocated[2] < 1024, pongAllocated[2] + " bytes on pong for " + turns + " handoffs");
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
             a.release(0);
         }
     }
