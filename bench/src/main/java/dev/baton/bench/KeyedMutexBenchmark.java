@@ -30,7 +30,11 @@ import org.openjdk.jmh.infra.Control;
  *   <li>{@code *PingPong}: two threads handing one token back and forth; each invocation is "wait for
  *       the token, then pass it on", so its sample is one handoff's latency (SampleTime: p50, p99...;
  *       AverageTime too, because SampleTime's own sample buffers show up in {@code -prof gc}).
- *       {@code keyedMutexPingPong} is two devices (handles) on keys 0/1; {@code parkUnparkPingPong}
+ *       {@code keyedMutexPingPong} is two devices (handles) on keys 0/1 with acquire + release;
+ *       {@code keyedReleaseAndAcquirePingPong} is the same handoff with one
+ *       {@link KeyedMutex.Handle#releaseAndAcquireNanos} per turn (release-then-wait, queued in the
+ *       release's critical section; an invocation is "pass the token on, wait for it back");
+ *       {@code parkUnparkPingPong}
  *       is a volatile turn flag with {@link LockSupport} park/unpark (the floor for a blocking handoff);
  *       {@code lockConditionPingPong} is {@link ReentrantLock} + {@link Condition}.</li>
  * </ul>
@@ -128,6 +132,67 @@ public class KeyedMutexBenchmark {
         if (await(s.pong, 1L, control)) {
             s.pong.release(0L, 0L, null);
         }
+    }
+
+    /** As {@link KeyedPingPong}, plus whether each side holds the token between invocations. */
+    @State(Scope.Group)
+    public static class ReleaseAndAcquirePingPong {
+        @Param({"0", "2000"})
+        public long spinNanos;
+
+        KeyedMutex mutex;
+        KeyedMutex.Handle ping;
+        KeyedMutex.Handle pong;
+        boolean pingHolds; // written by ping's thread only
+        boolean pongHolds; // written by pong's thread only
+
+        @Setup
+        public void open() {
+            mutex = KeyedMutex.create(0L, KeyedMutex.DEFAULT_MAX_PRIVATE_DATA_BYTES, spinNanos);
+            ping = mutex.open("ping");
+            pong = mutex.open("pong");
+        }
+
+        @TearDown
+        public void close() {
+            mutex.close();
+        }
+    }
+
+    /**
+     * One turn of a release-then-wait ping-pong: take the token first if not held (the first turn, or
+     * after a wait slice ran out), then pass it to {@code nextKey} and wait for {@code myKey} in one
+     * call. Returns whether the token came back.
+     */
+    static boolean releaseAndAwait(KeyedMutex.Handle handle, boolean holds, long myKey, long nextKey, Control control)
+            throws InterruptedException {
+        if (!holds && !await(handle, myKey, control)) {
+            return false;
+        }
+        AcquireResult r = handle.releaseAndAcquireNanos(nextKey, 0L, null, myKey, WAIT_SLICE_NANOS);
+        if (r.status() == AcquireStatus.ACQUIRED) {
+            return true;
+        }
+        if (r.status() != AcquireStatus.TIMEOUT) {
+            throw new IllegalStateException("unexpected " + r);
+        }
+        return false; // the next invocation waits in slices (and sees stopMeasurement)
+    }
+
+    @Benchmark
+    @Group("keyedReleaseAndAcquirePingPong")
+    @GroupThreads(1)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
+    public void releaseAndAcquirePing(ReleaseAndAcquirePingPong s, Control control) throws InterruptedException {
+        s.pingHolds = releaseAndAwait(s.ping, s.pingHolds, 0L, 1L, control);
+    }
+
+    @Benchmark
+    @Group("keyedReleaseAndAcquirePingPong")
+    @GroupThreads(1)
+    @BenchmarkMode({Mode.SampleTime, Mode.AverageTime})
+    public void releaseAndAcquirePong(ReleaseAndAcquirePingPong s, Control control) throws InterruptedException {
+        s.pongHolds = releaseAndAwait(s.pong, s.pongHolds, 1L, 0L, control);
     }
 
     @State(Scope.Group)

@@ -23,6 +23,16 @@ import java.util.concurrent.locks.LockSupport;
  * bridge thread. {@link #close()} is idempotent and may be called from any thread, including the
  * listener. Steady-state forwarding allocates nothing (the bridge thread's own waits allocate whatever
  * the {@link Timeline} implementation does).
+ *
+ * <p>Nothing accepted is lost: a request for which {@link #forward} returned normally is either
+ * forwarded or reported to the listener, also when {@link #close()} races it or the listener throws.
+ * A listener that throws does not stop the bridge: a {@link RuntimeException} is dropped (the
+ * {@link #failureCount()} still counts the report); the first {@link Error} is kept
+ * ({@link #listenerError()}), the bridge goes on forwarding and reporting, and once {@link #close()}
+ * has drained the ring the bridge thread rethrows that Error, so the thread's uncaught-exception
+ * handler (by default: printed to standard error) sees it rather than nobody. If the bridge thread
+ * itself fails, it stops accepting requests ({@link #forward} throws as if closed), reports every
+ * pending request as cancelled and rethrows the failure.
  */
 public final class HostBridge implements AutoCloseable {
     /** The name of the bridge thread. */
@@ -50,9 +60,11 @@ public final class HostBridge implements AutoCloseable {
     private final long enqueueTimeoutNanos;
     private final FailureListener listener;
     // A bounded multi-producer single-consumer ring (Vyukov's sequence-per-slot design) over parallel
-    // preallocated arrays: slot = index % capacity. sequence[slot] == index means free for the producer
-    // of index; index + 1 means published for the consumer; the consumer frees it as index + capacity.
-    // No lock, so a forward() racing the bridge thread never queues on a lock (which allocates).
+    // preallocated arrays: slot = index % capacity. sequence[slot] == 2 * index means free for the
+    // producer of index; 2 * index + 1 means published for the consumer; the consumer frees it as
+    // 2 * (index + capacity). Doubling keeps "published for index" and "free for index + 1" apart
+    // even when capacity is 1 (Vyukov's index / index + 1 coincide there). No lock, so a forward()
+    // racing the bridge thread never queues on a lock (which allocates).
     private final Timeline[] fromRing;
     private final Timeline[] toRing;
     private final long[] valueRing;
@@ -63,6 +75,7 @@ public final class HostBridge implements AutoCloseable {
     private volatile boolean closed;
     private volatile long failuresReported;           // written by the bridge thread only
     private volatile long forwarded;                  // written by the bridge thread only
+    private volatile Error listenerError;             // the listener's first Error; bridge thread only
     private final Thread thread;
 
     /**
@@ -91,7 +104,7 @@ public final class HostBridge implements AutoCloseable {
         this.acceptedAtNanosRing = new long[capacity];
         this.sequence = new AtomicLongArray(capacity);
         for (int i = 0; i < capacity; i++) {
-            sequence.set(i, i);
+            sequence.set(i, freeFor(i));
         }
         this.thread = new Thread(this::serve, THREAD_NAME);
         this.thread.setDaemon(true); // a forgotten bridge must not keep the JVM alive; close() it anyway
@@ -118,13 +131,14 @@ public final class HostBridge implements AutoCloseable {
         while (true) {
             index = tail.get();
             int slot = (int) (index % capacity);
-            long lag = sequence.get(slot) - index;
+            long lag = sequence.get(slot) - freeFor(index);
             if (lag == 0L) {
                 if (tail.compareAndSet(index, index + 1)) {
                     break;
                 }
             } else if (lag < 0L) {
-                // Full: the slot still holds the request capacity places back. Rare path: poll.
+                // Full: the slot still holds the request capacity places back (published, or
+                // claimed and not yet published). Rare path: poll.
                 long now = System.nanoTime();
                 if (!waitedForSpace) {
                     waitedForSpace = true;
@@ -138,16 +152,27 @@ public final class HostBridge implements AutoCloseable {
                 LockSupport.parkNanos(this, FULL_RING_POLL_NANOS);
                 checkOpen();
             }
-            // lag > 0: another producer claimed this index first; retry with the new tail
+            // lag > 0: another producer claimed (and maybe published) this index first; retry
         }
         int slot = (int) (index % capacity);
         fromRing[slot] = from;
         toRing[slot] = to;
         valueRing[slot] = value;
         acceptedAtNanosRing[slot] = System.nanoTime();
-        sequence.set(slot, index + 1); // publish (volatile write orders the plain writes above)
+        sequence.set(slot, publishedFor(index)); // publish (volatile write orders the plain writes above)
         LockSupport.unpark(thread);
-        checkOpen(); // closed meanwhile: the bridge may have exited without seeing this request
+        // Closed meanwhile: the drain may have passed this slot before it was published, so reject.
+        // If closed is still false here, the close comes later and its drain (which starts after
+        // closed is set and runs up to the tail it then reads) sees this published slot.
+        checkOpen();
+    }
+
+    private static long freeFor(long index) {
+        return 2 * index;
+    }
+
+    private static long publishedFor(long index) {
+        return 2 * index + 1;
     }
 
     private IllegalStateException ringFull() {
@@ -175,6 +200,14 @@ public final class HostBridge implements AutoCloseable {
         return failuresReported;
     }
 
+    /**
+     * The first {@link Error} the listener threw, or null. The bridge kept running after it and its
+     * thread rethrows it once {@link #close()} has drained the ring. Any thread.
+     */
+    public Error listenerError() {
+        return listenerError;
+    }
+
     /** The bridge thread (for diagnostics and tests). */
     public Thread thread() {
         return thread;
@@ -182,8 +215,11 @@ public final class HostBridge implements AutoCloseable {
 
     /**
      * Stops the bridge thread promptly (it is interrupted out of any wait) and waits up to 5 s for it.
-     * Requests not yet served are reported to the listener with a {@link CancellationException}.
-     * Idempotent; any thread (from the listener it does not wait for itself).
+     * Requests not yet served are reported to the listener with a {@link CancellationException};
+     * every request a {@link #forward} accepted before this call is forwarded or reported by the time
+     * it returns (unless the 5 s pass first). Idempotent; any thread (from the listener it does not
+     * wait for itself). Never throws: a listener {@link Error} is rethrown on the bridge thread, see
+     * {@link #listenerError()}.
      */
     @Override
     public void close() {
@@ -208,26 +244,53 @@ public final class HostBridge implements AutoCloseable {
     }
 
     private void serve() {
-        while (!closed) {
-            final long index = head;
-            final int slot = (int) (index % capacity);
-            if (sequence.get(slot) != index + 1) {
-                LockSupport.park(this); // empty: forward() unparks after publishing; close() interrupts
-                continue;
+        Throwable fatal = null;
+        try {
+            while (!closed) {
+                final long index = head;
+                final int slot = (int) (index % capacity);
+                if (sequence.get(slot) != publishedFor(index)) {
+                    LockSupport.park(this); // empty: forward() unparks after publishing; close() interrupts
+                    continue;
+                }
+                if (!serveOne(fromRing[slot], valueRing[slot], toRing[slot], acceptedAtNanosRing[slot])) {
+                    break; // closed while waiting: this request is reported below with the rest
+                }
+                free(index, slot);
             }
-            if (!serveOne(fromRing[slot], valueRing[slot], toRing[slot], acceptedAtNanosRing[slot])) {
-                break; // closed while waiting: this request is reported below with the rest
-            }
-            free(index, slot);
+        } catch (Throwable unexpected) {
+            fatal = unexpected; // a bug of the bridge's own: stop accepting, report the rest, rethrow
+        } finally {
+            closed = true; // before the drain reads the tail, so every later forward() rejects
+            reportPendingAsCancelled();
         }
-        reportPendingAsCancelled();
+        Error error = listenerError;
+        if (fatal != null) {
+            if (error != null && error != fatal) {
+                fatal.addSuppressed(error);
+            }
+            rethrow(fatal);
+        }
+        if (error != null) {
+            throw error; // not swallowed: the thread's uncaught-exception handler gets it
+        }
+    }
+
+    private static void rethrow(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        if (t instanceof RuntimeException e) {
+            throw e;
+        }
+        throw new IllegalStateException("host bridge thread failed", t);
     }
 
     private void free(long index, int slot) {
         fromRing[slot] = null; // do not keep timelines reachable
         toRing[slot] = null;
         head = index + 1;
-        sequence.set(slot, index + capacity); // hand the slot back to producers
+        sequence.set(slot, freeFor(index + capacity)); // hand the slot back to producers
     }
 
     /** Returns false if the bridge was closed before the request finished. */
@@ -262,20 +325,29 @@ public final class HostBridge implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Runs once closed is set. Reports every published request from head up to the tail read after
+     * that. A slot claimed but not yet published is skipped rather than waited for: its producer
+     * publishes after this read, so its final check in forward() sees closed and rejects it. The
+     * published slots behind it are independent requests whose producers may have returned normally:
+     * stopping at the first unpublished slot would lose them.
+     */
     private void reportPendingAsCancelled() {
         CancellationException cancelled = null;
-        while (true) {
-            long index = head;
+        long index = head;
+        for (long end = tail.get(); index - end < 0; index++) {
             int slot = (int) (index % capacity);
-            if (sequence.get(slot) != index + 1) {
-                return;
+            if (sequence.get(slot) != publishedFor(index)) {
+                continue; // claimed, not published: rejected by its own forward()
             }
             if (cancelled == null) {
                 cancelled = new CancellationException("host bridge closed before the request was served");
             }
             report(fromRing[slot], valueRing[slot], toRing[slot], System.nanoTime() - acceptedAtNanosRing[slot], cancelled);
-            free(index, slot);
+            fromRing[slot] = null;
+            toRing[slot] = null;
         }
+        head = index; // no slot is handed back: the bridge accepts nothing more
     }
 
     private void report(Timeline from, long value, Timeline to, long waitedNanos, Throwable cause) {
@@ -284,6 +356,12 @@ public final class HostBridge implements AutoCloseable {
             listener.forwardFailed(from, value, to, waitedNanos, cause);
         } catch (RuntimeException listenerBug) {
             // The listener's own failure must not stop the bridge; the count still shows the report.
+        } catch (Error listenerBug) {
+            // Nor an Error (an AssertionError, an OutOfMemoryError while building a message): keep
+            // serving, and rethrow the first one once the ring is drained (see serve()).
+            if (listenerError == null) {
+                listenerError = listenerBug;
+            }
         }
     }
 

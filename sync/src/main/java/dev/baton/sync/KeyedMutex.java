@@ -24,8 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Ownership belongs to a {@link Handle} (one per participating device), not to a thread: any
  *       thread of the owning device may {@link Handle#release release}.</li>
  *   <li>A handle serves <em>one acquiring thread at a time</em> (normally its device's submit thread).
- *       A second {@code acquire} through the same handle while one is in progress throws
- *       {@link IllegalStateException}; this is what lets each handle reuse one {@link AcquireResult}.</li>
+ *       A second {@code acquire} (or {@code releaseAndAcquire}) through the same handle while one is in
+ *       progress throws {@link IllegalStateException}; this is what lets each handle reuse one
+ *       {@link AcquireResult}.</li>
  *   <li>{@link Handle#release}, {@link Handle#isOwner}, {@link Handle#deviceLost}, {@link Handle#close},
  *       {@link #open}, {@link #isAbandoned}, {@link #close} and {@link #waiterCount} may be called from
  *       any thread.</li>
@@ -40,6 +41,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * may spin for {@link #spinNanos()} before parking (default 0: see {@link #DEFAULT_SPIN_NANOS}). The
  * steady-state handoff path allocates nothing.
  *
+ * <h2>Release-then-wait</h2>
+ * {@link Handle#releaseAndAcquire} is {@code KeReleaseMutex(mutex, Wait = TRUE)} followed by a wait:
+ * it releases (rules 5-6) and queues the handle for the key it wants next in the same critical
+ * section, so the peer's release hands the mutex straight back. If that key is the released key, the
+ * waiters already queued for it are served first (FIFO) and the caller queues behind them; if none
+ * waits, the caller takes it back at once. An argument error changes nothing (the caller still owns
+ * the mutex); after the release, the outcomes are those of an acquire.
+ *
  * <h2>Why no wake-up is lost and nothing is left behind</h2>
  * Every state change happens under one lock, and the invariant "while the mutex is unowned and not
  * abandoned, no queued waiter wants the stored key" holds whenever the lock is free: an acquire only
@@ -49,6 +58,23 @@ import java.util.concurrent.locks.ReentrantLock;
  * (or abandonment, or close) reached it first, a timeout accepts that outcome (the grant wins) and an
  * interrupt passes the grant on as above. So the queue never holds a cancelled waiter, and a grant is
  * never dropped.
+ *
+ * <h2>Closing and device loss while an acquire is blocked</h2>
+ * <ul>
+ *   <li>A handle closed (or reported lost, see {@link Handle#deviceLost}) while its own acquire is
+ *       queued: that acquire throws {@link IllegalStateException} ({@link DeviceRemovedException}); it
+ *       leaves no waiter behind and the mutex is not abandoned, since the handle did not own it.</li>
+ *   <li>If a release had already granted that handle the mutex before the close, the grant stands and
+ *       the close abandons the mutex, as closing any owner does (rule 8). The acquire returns
+ *       {@link AcquireStatus#ACQUIRED} if it had seen the grant; if its thread was interrupted at that
+ *       moment, so that it could neither refuse the grant nor pass it on, it throws the closed (lost)
+ *       exception above, not {@link InterruptedException} (something did change), and the thread's
+ *       interrupt status stays set.</li>
+ *   <li>{@link #close()} with acquires blocked, whatever keys they wait for and even if the mutex is
+ *       unowned: the mutex is abandoned and every blocked acquire returns
+ *       {@link AcquireStatus#ABANDONED}; then every handle is closed, so the next call on any of them
+ *       throws {@link IllegalStateException}.</li>
+ * </ul>
  *
  * <h2>Errors</h2>
  * A timeout is an outcome ({@link AcquireStatus#TIMEOUT}), abandonment is an outcome
@@ -345,6 +371,15 @@ public final class KeyedMutex implements AutoCloseable {
         return null;
     }
 
+    private boolean hasWaiterLocked(long waitKey) {
+        for (Handle h = waitHead; h != null; h = h.next) {
+            if (h.waiterKey == waitKey) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void abandonLocked() {
         abandoned = true;
         owner = null;
@@ -438,7 +473,9 @@ public final class KeyedMutex implements AutoCloseable {
          *     thread is acquiring through it, or it is (or gets) closed
          * @throws DeviceRemovedException if this handle's device is (or gets) lost
          * @throws InterruptedException if interrupted while blocked; nothing is left behind, and a grant
-         *     that raced the interrupt is passed on to the next waiter for the key
+         *     that raced the interrupt is passed on to the next waiter for the key (if the grant was
+         *     abandoned by closing this handle first, the close is reported instead: see the class
+         *     Javadoc, "Closing and device loss while an acquire is blocked")
          */
         public AcquireResult acquireNanos(long key, long timeoutNanos) throws InterruptedException {
             if (timeoutNanos < 0) {
@@ -531,12 +568,19 @@ public final class KeyedMutex implements AutoCloseable {
                         return result;
                     }
                 } else if (interrupted) {
-                    // A release chose us just before the interrupt: pass the grant on so that the next
-                    // waiter for the key gets it, or the mutex is left unowned holding the key.
-                    if (state == GRANTED && owner == this) {
-                        passedTo = handOffLocked();
-                    }
                     waitState = IDLE;
+                    if (state == GRANTED) {
+                        if (owner == this) {
+                            // A release chose us just before the interrupt: pass the grant on so that
+                            // the next waiter for the key gets it, or the mutex is left unowned holding
+                            // the key. Nothing is left behind, so the interrupt is reported.
+                            passedTo = handOffLocked();
+                        } else {
+                            // The grant can no longer be passed on: it was used or abandoned before we
+                            // got the lock. Reporting "interrupted, nothing changed" would hide that.
+                            return grantTakenAway(key);
+                        }
+                    }
                 }
             } finally {
                 lock.unlock();
@@ -548,6 +592,31 @@ public final class KeyedMutex implements AutoCloseable {
                         + "' was interrupted while waiting; nothing changed");
             }
             return finish(state, key); // the deadline raced a grant, abandonment or close: report that
+        }
+
+        /**
+         * Lock held. An interrupted waiter found that a release had granted it the mutex and that the
+         * grant is gone: its handle was closed or lost since (which abandoned the mutex, as closing any
+         * owner does), or another thread of its device already released it. Reports what happened and
+         * keeps the thread's interrupt status, since this is not an {@link InterruptedException}.
+         */
+        private AcquireResult grantTakenAway(long key) {
+            Thread.currentThread().interrupt();
+            int lc = lifecycle;
+            if ((lc & LOST) != 0) {
+                throw new DeviceRemovedException("acquire(" + hex(key) + ") on handle '" + deviceName
+                        + "': a release granted it the mutex, then its device was reported lost, which"
+                        + " abandoned the mutex (the interrupt came too late to refuse the grant); recreate"
+                        + " the device, the mutex and the surface");
+            }
+            if ((lc & CLOSED) != 0) {
+                throw new IllegalStateException("acquire(" + hex(key) + ") on handle '" + deviceName
+                        + "': a release granted it the mutex, then the handle (or the mutex) was closed,"
+                        + " which abandoned the mutex (the interrupt came too late to refuse the grant);"
+                        + " recreate the mutex and the surface to take part again");
+            }
+            // Another thread of this device saw the grant and already released: the acquire did happen.
+            return result;
         }
 
         private AcquireResult finish(int state, long key) {
@@ -602,37 +671,149 @@ public final class KeyedMutex implements AutoCloseable {
             lock.lock();
             try {
                 checkUsable("release");
-                if (owner != this) {
-                    throw notOwner(newKey);
-                }
-                int length = 0;
-                if (withFence) {
-                    if (Long.compareUnsigned(newFenceValue, fenceValue) < 0) {
-                        throw new IllegalArgumentException("fenceValue " + Long.toUnsignedString(newFenceValue)
-                                + " is below the stored fence value " + Long.toUnsignedString(fenceValue)
-                                + " (unsigned); fence values never decrease: pass a value >= "
-                                + Long.toUnsignedString(fenceValue) + ". Nothing changed; '" + deviceName
-                                + "' still owns the mutex");
-                    }
-                    length = privateData == null ? 0 : privateData.remaining();
-                    if (length > maxPrivateDataBytes) {
-                        throw new IllegalArgumentException("privateData has " + length
-                                + " bytes, more than this mutex's maximum of " + maxPrivateDataBytes
-                                + "; send at most that many (or create the mutex with a larger"
-                                + " maxPrivateDataBytes). Nothing changed; '" + deviceName + "' still owns the mutex");
-                    }
-                    fenceValue = newFenceValue;
-                    if (length > 0) {
-                        privateDataStore.put(0, privateData, privateData.position(), length);
-                    }
-                }
-                privateDataLength = length;
-                key = newKey;
-                wake = handOffLocked();
+                checkReleaseLocked(newKey, newFenceValue, privateData, withFence);
+                wake = storeReleaseLocked(newKey, newFenceValue, privateData, withFence);
             } finally {
                 lock.unlock();
             }
             LockSupport.unpark(wake); // outside the lock so the woken thread does not collide with us
+        }
+
+        /** Lock held. Throws if this handle may not release with these arguments; changes nothing. */
+        private void checkReleaseLocked(long newKey, long newFenceValue, ByteBuffer privateData, boolean withFence) {
+            if (owner != this) {
+                throw notOwner(newKey);
+            }
+            if (withFence) {
+                if (Long.compareUnsigned(newFenceValue, fenceValue) < 0) {
+                    throw new IllegalArgumentException("fenceValue " + Long.toUnsignedString(newFenceValue)
+                            + " is below the stored fence value " + Long.toUnsignedString(fenceValue)
+                            + " (unsigned); fence values never decrease: pass a value >= "
+                            + Long.toUnsignedString(fenceValue) + ". Nothing changed; '" + deviceName
+                            + "' still owns the mutex");
+                }
+                int length = privateData == null ? 0 : privateData.remaining();
+                if (length > maxPrivateDataBytes) {
+                    throw new IllegalArgumentException("privateData has " + length
+                            + " bytes, more than this mutex's maximum of " + maxPrivateDataBytes
+                            + "; send at most that many (or create the mutex with a larger"
+                            + " maxPrivateDataBytes). Nothing changed; '" + deviceName + "' still owns the mutex");
+                }
+            }
+        }
+
+        /**
+         * Lock held, arguments checked. Stores the release (rules 5-6) and hands the mutex to the
+         * oldest waiter for {@code newKey}; returns the thread to unpark after unlocking, or null.
+         */
+        private Thread storeReleaseLocked(long newKey, long newFenceValue, ByteBuffer privateData, boolean withFence) {
+            int length = 0;
+            if (withFence) {
+                length = privateData == null ? 0 : privateData.remaining();
+                fenceValue = newFenceValue;
+                if (length > 0) {
+                    privateDataStore.put(0, privateData, privateData.position(), length);
+                }
+            }
+            privateDataLength = length;
+            key = newKey;
+            return handOffLocked();
+        }
+
+        /**
+         * Release-then-wait, as {@code KeReleaseMutex(mutex, Wait = TRUE)} followed by a wait: releases
+         * exactly as {@link #release(long, long, ByteBuffer)} (rules 5-6) and, in the same critical
+         * section, queues this handle as a waiter for {@code acquireKey}, so that the peer's release of
+         * {@code acquireKey} hands the mutex straight to it; then waits as {@link #acquireNanos} does.
+         * No release of {@code acquireKey} can slip in between and find nobody waiting. Calling thread:
+         * the one thread acquiring through this handle.
+         *
+         * <p>If {@code acquireKey == releaseKey}: the release hands the mutex to the oldest waiter for
+         * that key first (FIFO, rule 7) and this handle queues behind the waiters already there; if
+         * nobody waits for it, this handle takes it back at once (ACQUIRED with the fence value and
+         * private data it just stored), as a kernel mutex released with {@code Wait = TRUE} and waited
+         * on again is re-acquired when nobody else waits.
+         *
+         * <p>Outcomes are those of {@link #acquireNanos} for the acquire half: ACQUIRED, TIMEOUT (0
+         * polls: the release is done and the acquire did not block), ABANDONED; an interrupt while
+         * waiting throws {@link InterruptedException} and leaves no waiter behind. In every outcome
+         * except an argument error the release has happened: the caller no longer owns the mutex unless
+         * the result says ACQUIRED.
+         *
+         * @param releaseKey the key the next owner must hold
+         * @param fenceValue the unsigned fence value this handle's submitted work will signal
+         * @param privateData copied (position unchanged); null stores none
+         * @param acquireKey the key to wait for afterwards
+         * @param timeoutNanos for the acquire half: 0 to poll, {@link #INFINITE_TIMEOUT_NANOS} never to expire
+         * @return this handle's reusable result, as {@link #acquireNanos}
+         * @throws IllegalMonitorStateException if this handle does not own the mutex
+         * @throws IllegalArgumentException if {@code timeoutNanos} is negative, {@code fenceValue} is
+         *     below the stored fence value (unsigned) or {@code privateData} is too long
+         * @throws IllegalStateException if another thread is acquiring through this handle, or this
+         *     handle is closed (or gets closed while waiting, as {@link #acquireNanos})
+         * @throws DeviceRemovedException if this handle's device is (or gets) lost
+         * @throws InterruptedException if the thread is interrupted on entry and the call would block
+         *     (then nothing happens: the caller still owns the mutex), or while waiting (then the release
+         *     has happened and no waiter is left behind); every other exception changes nothing
+         */
+        public AcquireResult releaseAndAcquireNanos(long releaseKey, long fenceValue, ByteBuffer privateData,
+                                                    long acquireKey, long timeoutNanos) throws InterruptedException {
+            if (timeoutNanos < 0) {
+                throw negativeTimeout(timeoutNanos + " ns");
+            }
+            checkUsable("releaseAndAcquire");
+            Thread wake;
+            final ReentrantLock lock = KeyedMutex.this.lock;
+            lock.lock();
+            try {
+                checkUsable("releaseAndAcquire");
+                checkReleaseLocked(releaseKey, fenceValue, privateData, true);
+                if (waitState != IDLE) {
+                    throw new IllegalStateException("another thread is already acquiring through handle '"
+                            + deviceName + "'; a handle serves one acquiring thread at a time. Nothing changed; '"
+                            + deviceName + "' still owns the mutex");
+                }
+                // As in acquire, an interrupt is answered only by a call that would block: one that
+                // must queue after releasing. It is checked before the release, so nothing changes.
+                boolean takesItBack = releaseKey == acquireKey && !hasWaiterLocked(releaseKey);
+                if (timeoutNanos != 0L && !takesItBack && Thread.interrupted()) {
+                    throw new InterruptedException("releaseAndAcquire(" + hex(releaseKey) + ", " + hex(acquireKey)
+                            + ") on '" + deviceName + "' was interrupted before releasing; nothing changed, '"
+                            + deviceName + "' still owns the mutex");
+                }
+                wake = storeReleaseLocked(releaseKey, fenceValue, privateData, true);
+                if (owner == null && KeyedMutex.this.key == acquireKey) {
+                    // Nobody waited for releaseKey and it is the key we want: take it back at once.
+                    owner = this;
+                    result.setAcquired(KeyedMutex.this.fenceValue, privateDataStore, privateDataLength);
+                    return result;
+                }
+                if (timeoutNanos == 0L) {
+                    result.setEmpty(AcquireStatus.TIMEOUT);
+                } else {
+                    enqueueLocked(this, acquireKey, Thread.currentThread());
+                }
+            } finally {
+                lock.unlock();
+            }
+            LockSupport.unpark(wake); // null-safe; outside the lock, as in release
+            if (timeoutNanos == 0L) {
+                return result;
+            }
+            return awaitHandoff(acquireKey, timeoutNanos);
+        }
+
+        /**
+         * As {@link #releaseAndAcquireNanos} with the timeout in {@code unit}; a timeout that saturates
+         * to {@link Long#MAX_VALUE} nanoseconds never expires.
+         */
+        public AcquireResult releaseAndAcquire(long releaseKey, long fenceValue, ByteBuffer privateData,
+                                               long acquireKey, long timeout, TimeUnit unit) throws InterruptedException {
+            Objects.requireNonNull(unit, "unit is null: pass the TimeUnit of the timeout, such as TimeUnit.MILLISECONDS");
+            if (timeout < 0) {
+                throw negativeTimeout(timeout + " " + unit);
+            }
+            return releaseAndAcquireNanos(releaseKey, fenceValue, privateData, acquireKey, unit.toNanos(timeout));
         }
 
         /**

@@ -9,11 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -183,6 +188,43 @@ class HostBridgeTest {
         }
 
         @Test
+        void aRingOfOneHoldsOneRequestAndNeverOverwritesIt() throws Exception {
+            // With one slot, "published for the consumer" must not read as "free for the next
+            // producer": a second forward while the first is pending waits for the slot.
+            HostBridge bridge = bridge(1, 30 * SECOND, 10 * SECOND);
+            FakeTimeline src = new FakeTimeline("src");
+            FakeTimeline first = new FakeTimeline("first");
+            FakeTimeline second = new FakeTimeline("second");
+            bridge.forward(src, 1, first);
+            awaitTrue(() -> bridge.pending() == 1, "the first request");
+            Thread.sleep(20); // let the bridge start serving it
+            AtomicReference<Throwable> secondOutcome = new AtomicReference<>();
+            Thread producer = new Thread(() -> {
+                try {
+                    bridge.forward(src, 2, second); // must wait for the slot, not overwrite it
+                } catch (Throwable e) {
+                    secondOutcome.set(e);
+                }
+            });
+            producer.start();
+            Thread.sleep(50);
+            assertTrue(producer.isAlive(), "a forward into a full one-slot ring returned at once");
+            src.signalFromHost(2);
+            assertTrue(first.awaitValue(1, 10 * SECOND), "the first request was lost");
+            producer.join(10_000);
+            assertNull(secondOutcome.get());
+            assertTrue(second.awaitValue(2, 10 * SECOND), "the second request was lost");
+            awaitTrue(() -> bridge.forwardedCount() == 2, "two forwards");
+            src.signalFromHost(1_002);
+            for (long v = 3; v < 1_003; v++) { // and the one slot keeps cycling
+                bridge.forward(src, v, first);
+            }
+            assertTrue(first.awaitValue(1_002, 10 * SECOND));
+            awaitTrue(() -> bridge.forwardedCount() == 1_002, "every forward");
+            assertTrue(failures.isEmpty());
+        }
+
+        @Test
         void aFullRingDrainsOnceTheSourceAdvances() throws Exception {
             HostBridge bridge = bridge(2, 30 * SECOND, 10 * SECOND);
             FakeTimeline src = new FakeTimeline("src");
@@ -201,6 +243,38 @@ class HostBridgeTest {
             bridge.forward(src, 3, dst); // blocks until the bridge drains
             assertTrue(dst.awaitValue(3, 10 * SECOND));
             signaller.join(10_000);
+        }
+    }
+
+    @Nested
+    class ListenerFailures {
+        @Test
+        void anErrorFromTheListenerDoesNotStopTheBridgeAndIsRethrownAfterTheDrain() throws Exception {
+            List<Long> reportedValues = Collections.synchronizedList(new ArrayList<>());
+            AssertionError listenerBug = new AssertionError("listener bug");
+            HostBridge bridge = new HostBridge(8, TimeUnit.MILLISECONDS.toNanos(50), SECOND, (from, value, to, waited, cause) -> {
+                reportedValues.add(value);
+                throw listenerBug; // every report fails, as with an OutOfMemoryError building a message
+            });
+            bridges.add(bridge);
+            AtomicReference<Throwable> uncaught = new AtomicReference<>();
+            bridge.thread().setUncaughtExceptionHandler((thread, e) -> uncaught.set(e));
+            FakeTimeline stuck = new FakeTimeline("stuck");
+            FakeTimeline ok = new FakeTimeline("ok", 100);
+            FakeTimeline dst = new FakeTimeline("dst");
+            bridge.forward(stuck, 7, dst); // times out after 50 ms: the listener throws
+            bridge.forward(ok, 5, dst);    // still forwarded after that
+            awaitTrue(() -> dst.completedValue() == 5, "the request behind the failed report");
+            assertTrue(bridge.thread().isAlive(), "the listener's Error killed the bridge thread");
+            assertSame(listenerBug, bridge.listenerError());
+            HostBridge slow = bridge; // requests still pending at close are reported too
+            slow.forward(stuck, 8, dst);
+            slow.forward(stuck, 9, dst);
+            slow.close();
+            assertFalse(bridge.thread().isAlive());
+            assertEquals(List.of(7L, 8L, 9L), reportedValues.subList(0, reportedValues.size()));
+            assertEquals(3, bridge.failureCount());
+            assertSame(listenerBug, uncaught.get(), "the Error was swallowed instead of rethrown after the drain");
         }
     }
 
@@ -224,6 +298,87 @@ class HostBridgeTest {
             assertEquals(0, dst.completedValue());
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> bridge.forward(stuck, 3, dst));
             assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+
+        @Test
+        void aRequestAcceptedWhileAnEarlierOneIsStillBeingPublishedIsNotLostAtClose() throws Exception {
+            // Producer P1 claims slot i and is preempted before publishing it; P2 claims i + 1,
+            // publishes and returns (accepted); then close() runs. The drain must not stop at the
+            // unpublished slot i: every accepted request is forwarded or reported. 6 producers
+            // forwarding flat out on 2 cores are preempted anywhere, also between claim and
+            // publish; each round closes a bridge in mid-stream.
+            final int producers = 6;
+            // Request n of producer p has value (p << 40) + n. Both sets are written on the bridge
+            // thread only and read after close() joined it.
+            BitSet[] signalled = new BitSet[producers];
+            BitSet[] reported = new BitSet[producers];
+            for (int p = 0; p < producers; p++) {
+                signalled[p] = new BitSet(1 << 20);
+                reported[p] = new BitSet(1 << 20);
+            }
+            for (int round = 0; round < 30; round++) {
+                for (int p = 0; p < producers; p++) {
+                    signalled[p].clear();
+                    reported[p].clear();
+                }
+                long[] acceptedUpTo = new long[producers]; // producer p's requests 1..n returned normally
+                HostBridge bridge = new HostBridge(1 << 16, 10 * SECOND, SECOND,
+                        (from, value, to, waited, cause) -> reported[(int) (value >>> 40)].set((int) value));
+                bridges.add(bridge);
+                Timeline src = new FakeTimeline("src", -1L); // every value already reached
+                Timeline dst = new Timeline() {
+                    @Override public String name() { return "dst"; }
+                    @Override public long completedValue() { return 0; }
+                    @Override public boolean awaitValue(long v, long t) { return false; }
+                    @Override public void signalFromHost(long v) { signalled[(int) (v >>> 40)].set((int) v); }
+                };
+                CountDownLatch started = new CountDownLatch(producers);
+                List<Thread> threads = new ArrayList<>();
+                for (int p = 0; p < producers; p++) {
+                    final int producer = p;
+                    final long base = (long) p << 40;
+                    Thread t = new Thread(() -> {
+                        started.countDown();
+                        long n = 0;
+                        try {
+                            while (n < Integer.MAX_VALUE) {
+                                bridge.forward(src, base + n + 1, dst);
+                                n++;
+                            }
+                        } catch (IllegalStateException | InterruptedException closed) {
+                            // closed (or a full ring at close): stop
+                        }
+                        acceptedUpTo[producer] = n; // published by Thread.join below
+                    }, "producer-" + p);
+                    t.start();
+                    threads.add(t);
+                }
+                started.await();
+                long closeAt = System.nanoTime() + 300_000L;
+                while (System.nanoTime() < closeAt) {
+                    Thread.onSpinWait();
+                }
+                bridge.close();
+                for (Thread t : threads) {
+                    t.join(10_000);
+                    assertFalse(t.isAlive(), t.getName() + " still running after close");
+                }
+                long accepted = 0;
+                long lost = 0;
+                String example = null;
+                for (int p = 0; p < producers; p++) {
+                    accepted += acceptedUpTo[p];
+                    BitSet seen = (BitSet) signalled[p].clone();
+                    seen.or(reported[p]);
+                    int missing = seen.nextClearBit(1);
+                    if (missing <= acceptedUpTo[p]) {
+                        lost += acceptedUpTo[p] - seen.get(1, (int) acceptedUpTo[p] + 1).cardinality();
+                        example = example == null ? "producer " + p + "'s request " + missing : example;
+                    }
+                }
+                assertEquals(0, lost, "round " + round + ": " + lost + " of " + accepted
+                        + " accepted requests were neither forwarded nor reported, e.g. " + example);
+            }
         }
 
         @Test

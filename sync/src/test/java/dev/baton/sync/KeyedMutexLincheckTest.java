@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Timeout;
  * 0..2 map to {@code 0}, {@code 1L << 32} and {@code -1L} so that keys equal in their low 32 bits are
  * in play. Each operation returns its outcome, exceptions included, as a string. A handle serves one
  * acquiring thread at a time (its result object is reused), so each handle's acquires run on one thread
- * ({@code nonParallelGroup}); releases, device loss and other handles run on any thread.
+ * ({@code nonParallelGroup}); releases, device loss and other handles run on any thread. A's
+ * {@code releaseAndAcquire} (timeout 0) runs in A's group and must be one atomic step: release, then poll.
  */
 @Param(name = "key", gen = IntGen.class, conf = "0:2")
 @Param(name = "fence", gen = IntGen.class, conf = "0:2")
@@ -43,6 +44,27 @@ public class KeyedMutexLincheckTest {
     @Operation(nonParallelGroup = "acquireC")
     public String acquireC(@Param(name = "key") int key) {
         return acquire(c, key);
+    }
+
+    /** Release-then-poll through A's acquiring slot, so in A's group: release and acquire as one step. */
+    @Operation(nonParallelGroup = "acquireA")
+    public String releaseAndAcquireA(@Param(name = "key") int releaseKey, @Param(name = "fence") int fence,
+                                     @Param(name = "key") int acquireKey) {
+        try {
+            AcquireResult r = a.releaseAndAcquire(KEYS[releaseKey], fence, ByteBuffer.wrap(new byte[] {(byte) (10 + fence)}),
+                    KEYS[acquireKey], 0, TimeUnit.NANOSECONDS);
+            if (r.status() != AcquireStatus.ACQUIRED) {
+                return r.status().name();
+            }
+            ByteBuffer data = r.privateData();
+            return "ACQUIRED fence=" + r.fenceValue() + " data=" + (data.hasRemaining() ? data.get(0) : -1);
+        } catch (IllegalMonitorStateException e) {
+            return "NotOwner";
+        } catch (IllegalArgumentException e) {
+            return "BadArgument";
+        } catch (InterruptedException e) {
+            return "Interrupted";
+        }
     }
 
     @Operation
@@ -115,6 +137,15 @@ public class KeyedMutexLincheckTest {
         public String releaseA(int key, int fence) { return release(0, key, fence); }
         public String releaseB(int key, int fence) { return release(1, key, fence); }
         public String plainReleaseC(int key) { return release(2, key, -1); }
+
+        /** Release per rules 5-6, then (no waiter can be queued: every acquire polls) poll acquireKey. */
+        public String releaseAndAcquireA(int releaseKey, int newFence, int acquireKey) {
+            String released = release(0, releaseKey, newFence);
+            if (!released.equals("ok")) {
+                return released;
+            }
+            return acquire(0, acquireKey);
+        }
 
         public String loseC() {
             if (!lostC) {

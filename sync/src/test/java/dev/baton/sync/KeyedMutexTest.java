@@ -388,6 +388,54 @@ class KeyedMutexTest {
     }
 
     @Nested
+    class Rule3InterruptRacingGrantAndClose {
+        @Test
+        void anInterruptedWaiterNeverHidesThatItsGrantWasAbandoned() throws Exception {
+            // A shutdown interrupts a device thread blocked in acquire while another thread releases to
+            // it and then closes its handle. If the release grants the waiter the mutex before the
+            // interrupted waiter takes the lock, the close abandons a mutex the waiter owned: the
+            // waiter must then not report "interrupted, nothing changed" (rule 3: no residue). Whatever
+            // the interleaving, an InterruptedException means the mutex is exactly as if the waiter
+            // had never queued: not abandoned, unowned, holding the released key.
+            int interruptedOutcomes = 0;
+            int abandonedOutcomes = 0;
+            for (int i = 0; i < 1_000; i++) {
+                try (KeyedMutex m = KeyedMutex.create()) {
+                    KeyedMutex.Handle releaser = m.open("releaser");
+                    KeyedMutex.Handle waiterHandle = m.open("waiter");
+                    KeyedMutex.Handle probe = m.open("probe");
+                    assertEquals(AcquireStatus.ACQUIRED, poll(releaser, 0));
+                    Acquirer waiter = Acquirer.start(waiterHandle, 1, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+                    awaitWaiters(m, 1);
+                    waiter.thread.interrupt();
+                    long spinUntil = System.nanoTime() + (i % 20) * 3_000L; // vary who wins
+                    while (System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    }
+                    releaser.release(1);
+                    waiterHandle.close();
+                    waiter.join();
+                    assertEquals(0, m.waiterCount());
+                    if (waiter.failure instanceof InterruptedException) {
+                        interruptedOutcomes++;
+                        assertFalse(m.isAbandoned(), "iteration " + i + ": the waiter reported '"
+                                + waiter.failure.getMessage() + "' but its grant was abandoned by the close");
+                        assertEquals(AcquireStatus.ACQUIRED, poll(probe, 1), "iteration " + i + ": the key was lost");
+                    } else if (m.isAbandoned()) {
+                        abandonedOutcomes++;
+                        // The waiter owned the mutex when its handle was closed: it says so, either by
+                        // returning the grant or by failing as a closed handle.
+                        assertTrue(waiter.status == AcquireStatus.ACQUIRED
+                                || waiter.failure instanceof IllegalStateException, "iteration " + i
+                                + ": status " + waiter.status + ", failure " + waiter.failure);
+                    }
+                }
+            }
+            assertTrue(interruptedOutcomes + abandonedOutcomes > 0, "the race never ran either way");
+        }
+    }
+
+    @Nested
     class Rule4NoRecursion {
         @Test
         void acquireByTheOwnerFailsAtOnceAndChangesNothing() throws Exception {
@@ -683,6 +731,24 @@ class KeyedMutexTest {
     }
 
     @Nested
+    class ClosingTheMutex {
+        @Test
+        void blockedAcquiresOfAnUnownedMutexWakeAbandonedAndTheirHandlesAreClosed() throws Exception {
+            // Unowned, holding key 0, with acquires blocked for other keys: close() still abandons.
+            Acquirer w1 = Acquirer.start(b, 1, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+            Acquirer w2 = Acquirer.start(c, 2, 20_000 * MS);
+            awaitWaiters(mutex, 2);
+            mutex.close();
+            assertEquals(AcquireStatus.ABANDONED, w1.joinStatus());
+            assertEquals(AcquireStatus.ABANDONED, w2.joinStatus());
+            assertTrue(mutex.isAbandoned());
+            assertEquals(0, mutex.waiterCount());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> b.acquire(1, 0, TimeUnit.NANOSECONDS));
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+    }
+
+    @Nested
     class Rule9DeviceLossAndClose {
         @Test
         void everyOperationOnALostHandleThrowsDeviceRemoved() {
@@ -740,6 +806,278 @@ class KeyedMutexTest {
         }
     }
 
+    /** Test helper: one releaseAndAcquire on its own thread, its outcome copied out. */
+    static final class ReleaseAndAcquirer {
+        final Thread thread;
+        volatile AcquireStatus status;
+        volatile long fenceValue;
+        volatile byte[] privateData;
+        volatile Throwable failure;
+        volatile long elapsedNanos;
+
+        ReleaseAndAcquirer(KeyedMutex.Handle h, long releaseKey, long fence, ByteBuffer data, long acquireKey, long timeoutNanos) {
+            thread = new Thread(() -> {
+                long start = System.nanoTime();
+                try {
+                    AcquireResult r = h.releaseAndAcquireNanos(releaseKey, fence, data, acquireKey, timeoutNanos);
+                    elapsedNanos = System.nanoTime() - start;
+                    fenceValue = r.fenceValue();
+                    privateData = toArray(r.privateData());
+                    status = r.status();
+                } catch (Throwable e) {
+                    elapsedNanos = System.nanoTime() - start;
+                    failure = e;
+                }
+            }, "release-and-acquire-" + h.deviceName());
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        AcquireStatus joinStatus() throws InterruptedException {
+            thread.join(10_000);
+            assertFalse(thread.isAlive(), thread.getName() + " still blocked after 10 s");
+            if (failure != null) {
+                throw new AssertionError("releaseAndAcquire threw", failure);
+            }
+            return status;
+        }
+
+        Throwable joinFailure() throws InterruptedException {
+            thread.join(10_000);
+            assertFalse(thread.isAlive(), thread.getName() + " still blocked after 10 s");
+            return failure;
+        }
+    }
+
+    @Nested
+    class ReleaseAndAcquire {
+        @Test
+        void releasesToThePeerAndIsQueuedBeforeThePeerCanRunSoItsReleaseHandsStraightBack() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            Acquirer peer = Acquirer.start(b, 1, 20_000 * MS);
+            awaitWaiters(mutex, 1);
+            ReleaseAndAcquirer me = new ReleaseAndAcquirer(a, 1, 5, bytes(7, 8), 0, 20_000 * MS);
+            assertEquals(AcquireStatus.ACQUIRED, peer.joinStatus());
+            // The peer was granted in the same critical section that queued us: we are already there.
+            assertEquals(1, mutex.waiterCount(), "the releaser was not queued when its release woke the peer");
+            assertEquals(5L, peer.fenceValue);
+            assertArrayEquals(new byte[] {7, 8}, peer.privateData);
+            assertFalse(a.isOwner());
+            b.release(0, 6, bytes(9));
+            assertEquals(AcquireStatus.ACQUIRED, me.joinStatus());
+            assertEquals(6L, me.fenceValue);
+            assertArrayEquals(new byte[] {9}, me.privateData);
+            assertTrue(a.isOwner());
+            a.release(0);
+        }
+
+        @Test
+        void zeroTimeoutReleasesAndPollsWithoutResidue() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            AcquireResult r = a.releaseAndAcquire(1, 3, bytes(1), 0, 0, TimeUnit.NANOSECONDS);
+            assertEquals(AcquireStatus.TIMEOUT, r.status());
+            assertFalse(a.isOwner());
+            assertEquals(0, mutex.waiterCount());
+            AcquireResult got = b.acquire(1, 0, TimeUnit.NANOSECONDS);
+            assertEquals(AcquireStatus.ACQUIRED, got.status(), "the release did not happen");
+            assertEquals(3L, got.fenceValue());
+            b.release(0);
+            assertEquals(AcquireStatus.ACQUIRED, poll(c, 0), "a waiter was left behind for key 0");
+        }
+
+        @Test
+        void zeroTimeoutTakesItBackWhenNobodyWaitsForThatKey() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            AcquireResult r = a.releaseAndAcquire(4, 2, bytes(5), 4, 0, TimeUnit.NANOSECONDS);
+            assertEquals(AcquireStatus.ACQUIRED, r.status());
+            assertEquals(2L, r.fenceValue());
+            assertArrayEquals(new byte[] {5}, toArray(r.privateData()));
+            assertTrue(a.isOwner());
+            a.release(0);
+        }
+
+        @Test
+        void finiteTimeoutTimesOutNoEarlierThanTheDeadlineWithoutResidue() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            long start = System.nanoTime();
+            AcquireResult r = a.releaseAndAcquire(1, 0, null, 0, 20, TimeUnit.MILLISECONDS);
+            long elapsed = System.nanoTime() - start;
+            assertEquals(AcquireStatus.TIMEOUT, r.status());
+            assertTrue(elapsed >= 20 * MS, "timed out after " + elapsed + " ns, before the 20 ms deadline");
+            assertTrue(elapsed < 20 * MS + PROMPT_NANOS);
+            assertEquals(0, mutex.waiterCount());
+            assertFalse(a.isOwner());
+            assertEquals(AcquireStatus.ACQUIRED, poll(b, 1));
+        }
+
+        @Test
+        void sameKeyWithOthersWaitingGoesToTheOldestWaiterFirstAndQueuesBehindThem() throws Exception {
+            // KeReleaseMutex(Wait = TRUE) then a wait: the released mutex goes to the waiters already
+            // queued for it (FIFO, rule 7); the releaser is served after them.
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            Acquirer first = Acquirer.start(b, 3, 20_000 * MS);
+            awaitWaiters(mutex, 1);
+            Acquirer second = Acquirer.start(c, 3, 20_000 * MS);
+            awaitWaiters(mutex, 2);
+            ReleaseAndAcquirer me = new ReleaseAndAcquirer(a, 3, 1, null, 3, 20_000 * MS);
+            assertEquals(AcquireStatus.ACQUIRED, first.joinStatus());
+            awaitWaiters(mutex, 2); // second, then us
+            b.release(3);
+            assertEquals(AcquireStatus.ACQUIRED, second.joinStatus());
+            assertTrue(me.thread.isAlive(), "the releaser overtook a waiter queued before it");
+            c.release(3, 2, bytes(4));
+            assertEquals(AcquireStatus.ACQUIRED, me.joinStatus());
+            assertEquals(2L, me.fenceValue);
+            a.release(0);
+        }
+
+        @Test
+        void fifoWithOtherWaitersOfTheAcquireKey() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            Acquirer earlier = Acquirer.start(c, 0, 20_000 * MS); // waits for 0 before we queue for it
+            awaitWaiters(mutex, 1);
+            Acquirer peer = Acquirer.start(b, 1, 20_000 * MS);
+            awaitWaiters(mutex, 2);
+            ReleaseAndAcquirer me = new ReleaseAndAcquirer(a, 1, 0, null, 0, 20_000 * MS);
+            assertEquals(AcquireStatus.ACQUIRED, peer.joinStatus());
+            b.release(0);
+            assertEquals(AcquireStatus.ACQUIRED, earlier.joinStatus(), "the earlier waiter for 0 was overtaken");
+            assertTrue(me.thread.isAlive());
+            c.release(0);
+            assertEquals(AcquireStatus.ACQUIRED, me.joinStatus());
+            a.release(0);
+        }
+
+        @Test
+        void interruptWhileQueuedThrowsLeavesNoWaiterAndTheReleaseStands() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            ReleaseAndAcquirer me = new ReleaseAndAcquirer(a, 1, 8, null, 0, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+            awaitWaiters(mutex, 1);
+            me.thread.interrupt();
+            assertInstanceOf(InterruptedException.class, me.joinFailure());
+            assertEquals(0, mutex.waiterCount());
+            assertFalse(a.isOwner());
+            AcquireResult r = b.acquire(1, 0, TimeUnit.NANOSECONDS);
+            assertEquals(AcquireStatus.ACQUIRED, r.status());
+            assertEquals(8L, r.fenceValue());
+            b.release(0);
+            assertEquals(AcquireStatus.ACQUIRED, poll(c, 0), "the interrupted waiter kept key 0");
+        }
+
+        @Test
+        void anInterruptOnEntryChangesNothingWhenTheCallWouldBlock() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            Thread.currentThread().interrupt();
+            try {
+                InterruptedException e = assertThrows(InterruptedException.class,
+                        () -> a.releaseAndAcquire(1, 1, bytes(1), 0, 1, TimeUnit.SECONDS));
+                assertTrue(e.getMessage().contains("still owns"), e.getMessage());
+                assertTrue(a.isOwner(), "the release happened although the call threw");
+                Thread.currentThread().interrupt();
+                // A poll never blocks, so it does not answer the interrupt: it releases and polls.
+                assertEquals(AcquireStatus.TIMEOUT, a.releaseAndAcquire(1, 1, null, 0, 0, TimeUnit.NANOSECONDS).status());
+                assertTrue(Thread.currentThread().isInterrupted());
+            } finally {
+                Thread.interrupted();
+            }
+            assertEquals(AcquireStatus.ACQUIRED, poll(b, 1), "the poll's release did not happen");
+            assertEquals(0, mutex.waiterCount());
+            b.release(0);
+        }
+
+        @Test
+        void abandonmentWhileQueuedWakesItWithAbandoned() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            Acquirer peer = Acquirer.start(b, 1, 20_000 * MS);
+            awaitWaiters(mutex, 1);
+            ReleaseAndAcquirer me = new ReleaseAndAcquirer(a, 1, 0, null, 0, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+            assertEquals(AcquireStatus.ACQUIRED, peer.joinStatus());
+            b.close(); // the new owner dies
+            assertEquals(AcquireStatus.ABANDONED, me.joinStatus());
+            assertTrue(mutex.isAbandoned());
+            assertEquals(0, mutex.waiterCount());
+        }
+
+        @Test
+        void closingOrLosingItsOwnHandleWhileQueuedFailsTheWait() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            ReleaseAndAcquirer closed = new ReleaseAndAcquirer(a, 1, 0, null, 0, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+            awaitWaiters(mutex, 1);
+            a.close();
+            assertInstanceOf(IllegalStateException.class, closed.joinFailure());
+            assertFalse(mutex.isAbandoned(), "the handle did not own the mutex while it waited");
+            assertEquals(AcquireStatus.ACQUIRED, poll(b, 1));
+            ReleaseAndAcquirer lost = new ReleaseAndAcquirer(b, 2, 0, null, 0, KeyedMutex.INFINITE_TIMEOUT_NANOS);
+            awaitWaiters(mutex, 1);
+            b.deviceLost();
+            assertInstanceOf(DeviceRemovedException.class, lost.joinFailure());
+            assertEquals(0, mutex.waiterCount());
+            assertEquals(AcquireStatus.ACQUIRED, poll(c, 2));
+        }
+
+        @Test
+        void argumentErrorsChangeNothingAndTheCallerStillOwns() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            a.release(0, 10, bytes(1));
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            assertThrows(IllegalArgumentException.class, () -> a.releaseAndAcquire(1, 9, null, 0, 1, TimeUnit.SECONDS));
+            ByteBuffer big = ByteBuffer.allocate(KeyedMutex.DEFAULT_MAX_PRIVATE_DATA_BYTES + 1);
+            assertThrows(IllegalArgumentException.class, () -> a.releaseAndAcquire(1, 11, big, 0, 1, TimeUnit.SECONDS));
+            IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
+                    () -> a.releaseAndAcquire(1, 11, null, 0, -1, TimeUnit.SECONDS));
+            assertTrue(negative.getMessage().contains("pass 0 to poll"), negative.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> a.releaseAndAcquireNanos(1, 11, null, 0, -1));
+            assertThrows(NullPointerException.class, () -> a.releaseAndAcquire(1, 11, null, 0, 1, null));
+            IllegalMonitorStateException notOwner = assertThrows(IllegalMonitorStateException.class,
+                    () -> b.releaseAndAcquire(1, 11, null, 0, 1, TimeUnit.SECONDS));
+            assertTrue(notOwner.getMessage().contains("does not own"), notOwner.getMessage());
+            assertTrue(a.isOwner());
+            assertEquals(0, mutex.waiterCount());
+            assertEquals(AcquireStatus.TIMEOUT, poll(b, 1), "a failed call released the mutex");
+            a.release(1, 10, bytes(2));
+            AcquireResult r = b.acquire(1, 0, TimeUnit.NANOSECONDS);
+            assertEquals(10L, r.fenceValue(), "a failed call changed the fence value");
+            assertArrayEquals(new byte[] {2}, toArray(r.privateData()));
+            c.close();
+            assertThrows(IllegalStateException.class, () -> c.releaseAndAcquire(0, 10, null, 0, 0, TimeUnit.NANOSECONDS));
+            b.deviceLost(); // b owned it: abandoned
+            assertThrows(DeviceRemovedException.class, () -> b.releaseAndAcquire(0, 10, null, 0, 0, TimeUnit.NANOSECONDS));
+        }
+
+        @Test
+        void aPingPongOfReleaseAndAcquireHandsOffEveryTurnInOrder() throws Exception {
+            final int turns = 20_000;
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            AtomicReference<Throwable> pongFailure = new AtomicReference<>();
+            Thread pong = new Thread(() -> {
+                try {
+                    AcquireResult r = b.acquire(1, 10, TimeUnit.SECONDS);
+                    for (int i = 0; i < turns; i++) {
+                        assertEquals(AcquireStatus.ACQUIRED, r.status());
+                        assertEquals(2L * i + 1, r.fenceValue());
+                        r = i == turns - 1 ? null : b.releaseAndAcquire(0, 2L * i + 2, null, 1, 10, TimeUnit.SECONDS);
+                    }
+                    b.release(0, 2L * turns, null);
+                } catch (Throwable e) {
+                    pongFailure.set(e);
+                }
+            }, "pong");
+            pong.start();
+            AcquireResult r = a.releaseAndAcquire(1, 1, null, 0, 10, TimeUnit.SECONDS);
+            for (int i = 1; i < turns; i++) {
+                assertEquals(AcquireStatus.ACQUIRED, r.status(), "turn " + i);
+                assertEquals(2L * i, r.fenceValue());
+                r = a.releaseAndAcquire(1, 2L * i + 1, null, 0, 10, TimeUnit.SECONDS);
+            }
+            assertEquals(AcquireStatus.ACQUIRED, r.status());
+            assertEquals(2L * turns, r.fenceValue());
+            pong.join(10_000);
+            assertFalse(pong.isAlive(), "pong still running");
+            assertNull(pongFailure.get());
+            a.release(0);
+        }
+    }
+
     @Nested
     class SteadyStateAllocation {
         @Test
@@ -760,6 +1098,57 @@ class KeyedMutexTest {
                     assertTrue(allocated < 4096, allocated + " bytes for 400,000 acquire/release pairs");
                 }
             }
+        }
+
+        @Test
+        void aReleaseAndAcquirePingPongAllocatesNothingOnEitherThread() throws Exception {
+            com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            final int turns = 20_000; // per round; rounds 0-1 warm up
+            long[] pongAllocated = new long[3];
+            AtomicReference<Throwable> pongFailure = new AtomicReference<>();
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            Thread pong = new Thread(() -> {
+                try {
+                    AcquireResult r = b.acquire(1, 10, TimeUnit.SECONDS);
+                    for (int round = 0; round < 3; round++) {
+                        long before = threads.getCurrentThreadAllocatedBytes();
+                        for (int i = 0; i < turns; i++) {
+                            if (r.status() != AcquireStatus.ACQUIRED) {
+                                throw new AssertionError("pong: " + r.status());
+                            }
+                            r = b.releaseAndAcquire(0, 0, null, 1, 10, TimeUnit.SECONDS);
+                        }
+                        pongAllocated[round] = threads.getCurrentThreadAllocatedBytes() - before;
+                    }
+                    if (r.status() != AcquireStatus.ACQUIRED) { // ping's final release(1)
+                        throw new AssertionError("pong's last turn: " + r.status());
+                    }
+                    b.release(0);
+                } catch (Throwable e) {
+                    pongFailure.set(e);
+                }
+            }, "pong");
+            pong.start();
+            AcquireResult r = null;
+            long pingAllocated = 0;
+            for (int round = 0; round < 3; round++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < turns; i++) {
+                    r = a.releaseAndAcquire(1, 0, null, 0, 10, TimeUnit.SECONDS);
+                    if (r.status() != AcquireStatus.ACQUIRED) {
+                        throw new AssertionError("ping: " + r.status());
+                    }
+                }
+                pingAllocated = threads.getCurrentThreadAllocatedBytes() - before;
+            }
+            a.release(1); // pong's last releaseAndAcquire waits for it
+            pong.join(10_000);
+            assertFalse(pong.isAlive(), "pong still running");
+            assertNull(pongFailure.get());
+            assertTrue(pingAllocated < 1024, pingAllocated + " bytes on ping for " + turns + " handoffs");
+            assertTrue(pongAllocated[2] < 1024, pongAllocated[2] + " bytes on pong for " + turns + " handoffs");
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            a.release(0);
         }
     }
 }

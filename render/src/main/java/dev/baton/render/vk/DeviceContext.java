@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.vulkan.*;
 
 /**
@@ -66,6 +67,16 @@ public final class DeviceContext implements AutoCloseable {
     private int signalCount;
     private final VkCommandBuffer[] commandBuffers = new VkCommandBuffer[MAX_COMMAND_BUFFERS];
     private int commandBufferCount;
+    // The submit's native structs, allocated once per device (owning thread only) and written by
+    // address in flushBatch: no LWJGL struct or buffer wrapper per submit, so a handoff allocates
+    // nothing whether or not the JIT's escape analysis would have removed such wrappers. Layout:
+    // MAX_WAITS VkSemaphoreSubmitInfo, MAX_SIGNALS VkSemaphoreSubmitInfo, MAX_COMMAND_BUFFERS
+    // VkCommandBufferSubmitInfo, one VkSubmitInfo2; sType set once, pNext and unused fields stay 0.
+    private final long submitStructs;
+    private final long waitInfos;
+    private final long signalInfos;
+    private final long commandBufferInfos;
+    private final long submitInfo;
 
     private DeviceContext(String name, PhysicalDeviceInfo info, VkPhysicalDevice physicalDevice, VkDevice device, int queueFamilyIndex,
                           Set<String> enabledExtensions) {
@@ -86,6 +97,29 @@ public final class DeviceContext implements AutoCloseable {
         }
         this.memoryProperties = VkPhysicalDeviceMemoryProperties.malloc();
         vkGetPhysicalDeviceMemoryProperties(physicalDevice, memoryProperties);
+        int semaphoreInfoSize = VkSemaphoreSubmitInfo.SIZEOF;
+        int commandBufferInfoSize = VkCommandBufferSubmitInfo.SIZEOF;
+        long bytes = (long) (MAX_WAITS + MAX_SIGNALS) * semaphoreInfoSize
+                + (long) MAX_COMMAND_BUFFERS * commandBufferInfoSize + VkSubmitInfo2.SIZEOF;
+        // Every one of these structs has 8-byte alignment and a size that is a multiple of 8.
+        this.submitStructs = MemoryUtil.nmemCallocChecked(1, bytes);
+        this.waitInfos = submitStructs;
+        this.signalInfos = waitInfos + (long) MAX_WAITS * semaphoreInfoSize;
+        this.commandBufferInfos = signalInfos + (long) MAX_SIGNALS * semaphoreInfoSize;
+        this.submitInfo = commandBufferInfos + (long) MAX_COMMAND_BUFFERS * commandBufferInfoSize;
+        for (int i = 0; i < MAX_WAITS; i++) {
+            VkSemaphoreSubmitInfo.nsType(waitInfos + (long) i * semaphoreInfoSize, VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO);
+        }
+        for (int i = 0; i < MAX_SIGNALS; i++) {
+            long a = signalInfos + (long) i * semaphoreInfoSize;
+            VkSemaphoreSubmitInfo.nsType(a, VK_STRUCTURE_TYPE_SEMAPHORE_SUBMIT_INFO);
+            VkSemaphoreSubmitInfo.nstageMask(a, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+        }
+        for (int i = 0; i < MAX_COMMAND_BUFFERS; i++) {
+            VkCommandBufferSubmitInfo.nsType(commandBufferInfos + (long) i * commandBufferInfoSize,
+                    VK_STRUCTURE_TYPE_COMMAND_BUFFER_SUBMIT_INFO);
+        }
+        VkSubmitInfo2.nsType(submitInfo, VK_STRUCTURE_TYPE_SUBMIT_INFO_2);
     }
 
     /** Starts describing a device to create on {@code instance}. */
@@ -408,24 +442,31 @@ public final class DeviceContext implements AutoCloseable {
             markLost();
             throw new DeviceLostException("vkQueueSubmit2 on " + name + " (injected by test)");
         }
-        try (MemoryStack stack = stackPush()) {
-            VkSemaphoreSubmitInfo.Buffer waits = VkSemaphoreSubmitInfo.calloc(waitCount, stack);
-            for (int i = 0; i < waitCount; i++) {
-                waits.get(i).sType$Default().semaphore(waitSemaphores[i]).value(waitValues[i]).stageMask(waitStages[i]);
-            }
-            VkSemaphoreSubmitInfo.Buffer signals = VkSemaphoreSubmitInfo.calloc(signalCount, stack);
-            for (int i = 0; i < signalCount; i++) {
-                signals.get(i).sType$Default().semaphore(signalSemaphores[i]).value(signalValues[i])
-                        .stageMask(VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
-            }
-            VkCommandBufferSubmitInfo.Buffer cmds = VkCommandBufferSubmitInfo.calloc(commandBufferCount, stack);
-            for (int i = 0; i < commandBufferCount; i++) {
-                cmds.get(i).sType$Default().commandBuffer(commandBuffers[i]);
-            }
-            VkSubmitInfo2.Buffer submit = VkSubmitInfo2.calloc(1, stack);
-            submit.get(0).sType$Default().pWaitSemaphoreInfos(waits).pSignalSemaphoreInfos(signals).pCommandBufferInfos(cmds);
-            checkLoss(vkQueueSubmit2(queue, submit, VK_NULL_HANDLE), "vkQueueSubmit2", null);
+        // Only the fields that change are written; see submitStructs for the layout.
+        int semaphoreInfoSize = VkSemaphoreSubmitInfo.SIZEOF;
+        for (int i = 0; i < waitCount; i++) {
+            long a = waitInfos + (long) i * semaphoreInfoSize;
+            VkSemaphoreSubmitInfo.nsemaphore(a, waitSemaphores[i]);
+            VkSemaphoreSubmitInfo.nvalue(a, waitValues[i]);
+            VkSemaphoreSubmitInfo.nstageMask(a, waitStages[i]);
         }
+        for (int i = 0; i < signalCount; i++) {
+            long a = signalInfos + (long) i * semaphoreInfoSize;
+            VkSemaphoreSubmitInfo.nsemaphore(a, signalSemaphores[i]);
+            VkSemaphoreSubmitInfo.nvalue(a, signalValues[i]);
+        }
+        for (int i = 0; i < commandBufferCount; i++) {
+            MemoryUtil.memPutAddress(commandBufferInfos + (long) i * VkCommandBufferSubmitInfo.SIZEOF
+                    + VkCommandBufferSubmitInfo.COMMANDBUFFER, commandBuffers[i].address());
+        }
+        VkSubmitInfo2.nwaitSemaphoreInfoCount(submitInfo, waitCount);
+        MemoryUtil.memPutAddress(submitInfo + VkSubmitInfo2.PWAITSEMAPHOREINFOS, waitCount == 0 ? MemoryUtil.NULL : waitInfos);
+        VkSubmitInfo2.ncommandBufferInfoCount(submitInfo, commandBufferCount);
+        MemoryUtil.memPutAddress(submitInfo + VkSubmitInfo2.PCOMMANDBUFFERINFOS,
+                commandBufferCount == 0 ? MemoryUtil.NULL : commandBufferInfos);
+        VkSubmitInfo2.nsignalSemaphoreInfoCount(submitInfo, signalCount);
+        MemoryUtil.memPutAddress(submitInfo + VkSubmitInfo2.PSIGNALSEMAPHOREINFOS, signalCount == 0 ? MemoryUtil.NULL : signalInfos);
+        checkLoss(nvkQueueSubmit2(queue, 1, submitInfo, VK_NULL_HANDLE), "vkQueueSubmit2", null);
     }
 
     /**
@@ -512,6 +553,7 @@ public final class DeviceContext implements AutoCloseable {
         vkDestroyCommandPool(device, commandPool, null);
         vkDestroyDevice(device, null);
         memoryProperties.free();
+        MemoryUtil.nmemFree(submitStructs);
     }
 
     @Override
