@@ -72,7 +72,7 @@ public final class SeqPacketSocket implements AutoCloseable {
         this.control = MemoryUtil.nmemCallocChecked(1, controlCapacity);
         this.pollfd = MemoryUtil.nmemCallocChecked(1, LibC.POLLFD_SIZEOF);
         // One byte more than the limit so that an oversized message shows as MSG_TRUNC or as too long.
-        this.receiveBuffer = MemoryUtil.memAlloc(maxMessageBytes + 1);
+        this.receiveBuffer = MemoryUtil.memAlloc(maxMessageBytes + 1).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         this.receivedFds = new int[Math.max(1, maxFds) + 1];
     }
 
