@@ -202,6 +202,11 @@ public final class Broker implements AutoCloseable {
 
     /** Hands a connected socket (one end of a pair) to the broker, which then owns it. Any thread. */
     public void adopt(SeqPacketSocket socket) {
+        if (socket.maxMessageBytes() < MAX_MESSAGE_BYTES || socket.maxFds() < MAX_FDS_PER_MESSAGE) {
+            throw new IllegalArgumentException("adopt needs a socket made for the protocol: maxMessageBytes >= "
+                    + MAX_MESSAGE_BYTES + " and maxFds >= " + MAX_FDS_PER_MESSAGE + " (SeqPacketSocket.pair(Protocol."
+                    + "MAX_MESSAGE_BYTES, 2 * Protocol.MAX_FDS_PER_MESSAGE))");
+        }
         adopted.add(socket);
         wakeup();
     }
@@ -217,6 +222,15 @@ public final class Broker implements AutoCloseable {
     public KeyedMutex mutex(int surfaceId) {
         BrokerSurface s = surfacesById.get(surfaceId);
         return s == null ? null : s.mutex;
+    }
+
+    /**
+     * Host bridge: the highest fence value any client reported reached (FENCE_REACHED) on a live
+     * surface, unsigned; 0 if none or no such surface. Any thread.
+     */
+    public long reachedFenceValue(int surfaceId) {
+        BrokerSurface s = surfacesById.get(surfaceId);
+        return s == null ? 0L : s.reachedFenceValue;
     }
 
     /** The listening socket's path, or null for an unbound broker. */

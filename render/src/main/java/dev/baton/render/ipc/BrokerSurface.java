@@ -68,8 +68,8 @@ public final class BrokerSurface {
     /** Remote acquires waiting, oldest first; served by the event loop after every release. */
     final ArrayDeque<Broker.Participant> pending = new ArrayDeque<>();
     boolean closed;
-    /** The highest fence value any participant reported reached (host bridge), unsigned. */
-    long reachedFenceValue;
+    /** The highest fence value any participant reported reached (host bridge), unsigned. Written by the loop. */
+    volatile long reachedFenceValue;
 
     BrokerSurface(int id, Broker.Connection creator, long initialKey, int maxPrivateDataBytes) {
         this.creator = creator;

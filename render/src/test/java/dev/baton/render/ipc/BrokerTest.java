@@ -340,4 +340,35 @@ class BrokerTest {
         a.close();
         assertNull(SocketPaths.probe(path) == SocketPaths.Probe.LIVE ? "live" : null, "the socket is gone");
     }
+
+    @Test
+    void theConnectionCountIsBoundedAndASocketPairClientIsServedLikeAnyOther() throws Exception {
+        Broker.Config config = IpcTestSupport.sharingConfig(log);
+        config.maxConnections = 2;
+        try (Broker small = Broker.startUnbound(config)) {
+            SeqPacketSocket[] p1 = SeqPacketSocket.pair(MAX_MESSAGE_BYTES, 2 * MAX_FDS_PER_MESSAGE);
+            SeqPacketSocket[] p2 = SeqPacketSocket.pair(MAX_MESSAGE_BYTES, 2 * MAX_FDS_PER_MESSAGE);
+            SeqPacketSocket[] p3 = SeqPacketSocket.pair(MAX_MESSAGE_BYTES, 2 * MAX_FDS_PER_MESSAGE);
+            small.adopt(p1[0]);
+            small.adopt(p2[0]);
+            try (BrokerClient a = BrokerClient.over(p1[1], "a", 5 * SECOND);
+                 BrokerClient b = BrokerClient.over(p2[1], "b", 5 * SECOND)) {
+                small.adopt(p3[0]);
+                BrokerClient.BrokerRefusal e = assertThrows(BrokerClient.BrokerRefusal.class,
+                        () -> BrokerClient.over(p3[1], "c", 5 * SECOND));
+                assertTrue(e.getMessage().contains("at most 2 clients"), e.getMessage());
+                BrokerClient.Surface sa = offer(a, 0L);
+                BrokerClient.Surface sb = b.awaitGrant(5 * SECOND);
+                assertEquals(AcquireStatus.ACQUIRED, a.acquire(sa, 0L, SECOND));
+                a.release(sa, 1L, 1L, null);
+                assertEquals(AcquireStatus.ACQUIRED, b.acquire(sb, 1L, SECOND));
+                b.release(sb, 0L, 1L, null);
+                assertTrue(b.fenceReached(sb, 1L));
+                IpcTestSupport.awaitTrue(() -> small.reachedFenceValue(sa.surfaceId) == 1L, 5 * SECOND, "fence reached recorded");
+                assertEquals(AcquireStatus.ACQUIRED, a.acquire(sa, 0L, SECOND));
+                a.poll();
+                assertEquals(1L, sa.reachedFenceValue(), "FENCE_REACHED is forwarded to the other participant");
+            }
+        }
+    }
 }
