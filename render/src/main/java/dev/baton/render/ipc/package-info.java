@@ -28,19 +28,19 @@
  *
  * | type | name | direction | fields after the header | fds |
  * |---|---|---|---|---|
- * | 1 | HELLO | producer -> broker | u32 pid, u32 capabilities, u8[16] device UUID, u8[16] driver UUID, u16 nameLength (<= 64), u16 0, UTF-8 name | 0 |
- * | 2 | WELCOME | broker -> producer | u32 clientId, u32 maxPrivateDataBytes (256), u32 maxSurfaces, u32 capabilities | 0 |
- * | 3 | REFUSE | broker -> producer | u16 brokerVersion, u16 clientVersion, u16 reason (1 version mismatch, 2 too many clients, 3 not our uid, 4 shutting down), u16 textLength (<= 256), text; then the broker closes | 0 |
- * | 4 | SURFACE_OFFER | producer -> broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd, 2 device opaque fd), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (<= 4), u32 0, u64[4] size of each sync fd | the producer's exported sync fds (memfds), as counted |
- * | 5 | SURFACE_CREATED | broker -> producer | u32 requestId (0: granted, not asked for), u32 surfaceId, u64 allocationBytes, u32 memoryTypeIndex, u32 width, u32 height, u32 format, u32 tiling, u32 usage, u16 memory choice, u16 sync choice, u32 memoryFdCount, u32 syncFdCount, u32 maxPrivateDataBytes, u64 initialKey | memory fds, then sync fds |
- * | 6 | ACQUIRE | producer -> broker | surface layout; key = key to acquire, value = timeout in ns (0 polls; capped by the broker) | 0 |
- * | 7 | ACQUIRED | broker -> producer | surface layout; value = fence value to wait for, data = the releaser's private data | 0 |
- * | 8 | TIMEOUT | broker -> producer | surface layout; key = the key asked for | 0 |
- * | 9 | ABANDONED | broker -> producer | surface layout; the surface's owner died or its creator left: recreate it | 0 |
- * | 10 | RELEASE | producer -> broker | surface layout; key = next owner's key, value = fence value its GPU work will signal (unsigned, never below the stored one), data = private data (<= 256 bytes) | 0 |
+ * | 1 | HELLO | producer to broker | u32 pid, u32 capabilities, u8[16] device UUID, u8[16] driver UUID, u16 nameLength (at most 64), u16 0, UTF-8 name | 0 |
+ * | 2 | WELCOME | broker to producer | u32 clientId, u32 maxPrivateDataBytes (256), u32 maxSurfaces, u32 capabilities | 0 |
+ * | 3 | REFUSE | broker to producer | u16 brokerVersion, u16 clientVersion, u16 reason (1 version mismatch, 2 too many clients, 3 not our uid, 4 shutting down), u16 textLength (at most 256), text; then the broker closes | 0 |
+ * | 4 | SURFACE_OFFER | producer to broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd, 2 device opaque fd), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (at most 4), u32 0, u64[4] size of each sync fd | the producer's exported sync fds (memfds), as counted |
+ * | 5 | SURFACE_CREATED | broker to producer | u32 requestId (0: granted, not asked for), u32 surfaceId, u64 allocationBytes, u32 memoryTypeIndex, u32 width, u32 height, u32 format, u32 tiling, u32 usage, u16 memory choice, u16 sync choice, u32 memoryFdCount, u32 syncFdCount, u32 maxPrivateDataBytes, u64 initialKey | memory fds, then sync fds |
+ * | 6 | ACQUIRE | producer to broker | surface layout; key = key to acquire, value = timeout in ns (0 polls; capped by the broker) | 0 |
+ * | 7 | ACQUIRED | broker to producer | surface layout; value = fence value to wait for, data = the releaser's private data | 0 |
+ * | 8 | TIMEOUT | broker to producer | surface layout; key = the key asked for | 0 |
+ * | 9 | ABANDONED | broker to producer | surface layout; the surface's owner died or its creator left: recreate it | 0 |
+ * | 10 | RELEASE | producer to broker | surface layout; key = next owner's key, value = fence value its GPU work will signal (unsigned, never below the stored one), data = private data (at most 256 bytes) | 0 |
  * | 11 | FENCE_REACHED | both | surface layout; value = fence value the sender's GPU reached (host bridge); the broker forwards it to the surface's other participants | 0 |
  * | 12 | BYE | both | u32 reason, u32 0; the sender closes. A producer's BYE abandons what it owns, as a close does | 0 |
- * | 13 | ERROR | broker -> producer | u16 rule (ProtocolViolation.Rule ordinal), u16 textLength, u32 sequence it answers, text. After a violation the broker closes; an ERROR answering a SURFACE_OFFER the broker cannot serve leaves the connection open | 0 |
+ * | 13 | ERROR | broker to producer | u16 rule (ProtocolViolation.Rule ordinal), u16 textLength, u32 sequence it answers, text. After a violation the broker closes; an ERROR answering a SURFACE_OFFER the broker cannot serve leaves the connection open | 0 |
  *
  * A connection must start with HELLO (within 5 s); a HELLO of another version is answered REFUSE
  * naming both versions. Every message is checked and any violation disconnects that client alone,
