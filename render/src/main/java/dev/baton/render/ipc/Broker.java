@@ -327,7 +327,10 @@ public final class Broker implements AutoCloseable {
         memPutShort(pollfds + LibC.POLLFD_EVENTS, LibC.POLLIN);
         memPutShort(pollfds + LibC.POLLFD_REVENTS, (short) 0);
         long slot = pollfds + LibC.POLLFD_SIZEOF;
-        memPutInt(slot + LibC.POLLFD_FD, listener != null ? listener.fd() : -1);
+        if (acceptPausedUntilNanos != 0 && System.nanoTime() - acceptPausedUntilNanos >= 0) {
+            acceptPausedUntilNanos = 0;
+        }
+        memPutInt(slot + LibC.POLLFD_FD, listener != null && acceptPausedUntilNanos == 0 ? listener.fd() : -1);
         memPutShort(slot + LibC.POLLFD_EVENTS, LibC.POLLIN);
         memPutShort(slot + LibC.POLLFD_REVENTS, (short) 0);
         int polled = connectionCount;
@@ -388,6 +391,9 @@ public final class Broker implements AutoCloseable {
     private int timeoutMillis() {
         long now = System.nanoTime();
         long nearest = TimeUnit.SECONDS.toNanos(1);
+        if (acceptPausedUntilNanos != 0) {
+            nearest = Math.min(nearest, acceptPausedUntilNanos - now);
+        }
         for (int i = 0; i < connectionCount; i++) {
             Connection c = connections[i];
             if (c.state == State.AWAITING_HELLO) {
@@ -406,9 +412,20 @@ public final class Broker implements AutoCloseable {
         return (int) Math.max(1, (nearest + 999_999L) / 1_000_000L);
     }
 
+    private long acceptPausedUntilNanos;
+
     private void acceptSome() {
         for (int k = 0; k < 16; k++) {
-            int fd = listener.accept();
+            int fd;
+            try {
+                fd = listener.accept();
+            } catch (NativeException e) {
+                // EMFILE/ENFILE/ENOBUFS: the pending connection stays in the backlog; retry in 100 ms
+                // rather than spinning on a listener that stays readable.
+                config.log.accept("baton broker: cannot accept connections for now (" + e.getMessage() + "); retrying in 100 ms");
+                acceptPausedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+                return;
+            }
             if (fd < 0) {
                 return;
             }
@@ -448,8 +465,17 @@ public final class Broker implements AutoCloseable {
 
     private void refuseAndClose(SeqPacketSocket socket, int reason, String text) {
         MessageWriter w = new MessageWriter();
-        socket.send(w.refuse(0, reason, text), null, 0);
+        sendQuietly(socket, w.refuse(0, reason, text));
         socket.close();
+    }
+
+    /** A send whose failure does not matter (the connection is closing). */
+    private static void sendQuietly(SeqPacketSocket socket, ByteBuffer m) {
+        try {
+            socket.send(m, null, 0);
+        } catch (NativeException e) {
+            // the peer is going away anyway
+        }
     }
 
     private void readSome(Connection c) {
@@ -474,6 +500,10 @@ public final class Broker implements AutoCloseable {
                 handle(c, r, taken);
             } catch (ProtocolViolation v) {
                 violation(c, v);
+            } catch (RuntimeException e) {
+                // A bug or a resource failure (EMFILE, ...) while serving this client: drop it, not the broker.
+                doom(c, "the broker failed serving its " + Protocol.typeName(Short.toUnsignedInt(c.socket.receiveBuffer()
+                        .getShort(H_TYPE))) + ": " + e);
             } finally {
                 if (!taken[0]) {
                     c.socket.closeReceivedFds();
@@ -485,7 +515,7 @@ public final class Broker implements AutoCloseable {
     private void violation(Connection c, ProtocolViolation v) {
         violations.incrementAndGet();
         ByteBuffer m = c.writer.error(v.rule(), c.expectedSequence, v.getMessage());
-        c.socket.send(m, null, 0); // best effort: it is being disconnected anyway
+        sendQuietly(c.socket, m); // best effort: it is being disconnected anyway
         doom(c, "protocol violation " + v.getMessage());
     }
 
@@ -530,7 +560,7 @@ public final class Broker implements AutoCloseable {
         if (version != VERSION) {
             String text = "protocol version mismatch: this broker speaks version " + VERSION + ", the client version "
                     + version + "; run the producer and the broker from the same Baton build";
-            c.socket.send(c.writer.refuse(version, REFUSE_VERSION_MISMATCH, text), null, 0);
+            sendQuietly(c.socket, c.writer.refuse(version, REFUSE_VERSION_MISMATCH, text));
             refusals.incrementAndGet();
             doom(c, "refused: " + text);
             return;
@@ -756,9 +786,10 @@ public final class Broker implements AutoCloseable {
         }
         p.reportedFenceValue = value;
         BrokerSurface s = p.surface;
-        if (Long.compareUnsigned(value, s.reachedFenceValue) > 0) {
-            s.reachedFenceValue = value;
+        if (Long.compareUnsigned(value, s.reachedFenceValue) <= 0) {
+            return; // nothing new: forwarding repeats would let one client flood the others' queues
         }
+        s.reachedFenceValue = value;
         for (int i = 0; i < s.participants.size(); i++) {
             Participant other = s.participants.get(i);
             if (other != p) {
@@ -851,7 +882,15 @@ public final class Broker implements AutoCloseable {
         b.put(0, m, m.position(), m.remaining());
         b.limit(m.remaining());
         for (int i = 0; i < fdCount; i++) {
-            c.queueFds[slot][i] = Fds.dup(c.fdScratch[i]); // the queue owns its copies until sent
+            try {
+                c.queueFds[slot][i] = Fds.dup(c.fdScratch[i]); // the queue owns its copies until sent
+            } catch (NativeException e) {
+                for (int j = 0; j < i; j++) {
+                    Fds.closeQuietly(c.queueFds[slot][j]);
+                }
+                doom(c, "cannot queue its message: " + e.getMessage());
+                return;
+            }
         }
         c.queueFdCounts[slot] = fdCount;
         c.queueSize++;
@@ -961,7 +1000,7 @@ public final class Broker implements AutoCloseable {
         for (int i = connectionCount - 1; i >= 0; i--) {
             Connection c = connections[i];
             if (c.doomReason == null && c.queueSize == 0) {
-                c.socket.send(c.writer.bye(0), null, 0);
+                sendQuietly(c.socket, c.writer.bye(0));
             }
             doom(c, "the broker shut down");
         }
