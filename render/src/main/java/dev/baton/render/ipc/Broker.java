@@ -466,6 +466,21 @@ public final class Broker implements AutoCloseable {
     private void refuseAndClose(SeqPacketSocket socket, int reason, String text) {
         MessageWriter w = new MessageWriter();
         sendQuietly(socket, w.refuse(0, reason, text));
+        drainAndClose(socket);
+    }
+
+    /**
+     * Closes after dropping what the peer already sent: closing with unread messages makes the
+     * peer's next read fail with ECONNRESET ahead of our last message.
+     */
+    private static void drainAndClose(SeqPacketSocket socket) {
+        try {
+            for (int k = 0; k < 64 && socket.receive() > 0; k++) {
+                socket.closeReceivedFds();
+            }
+        } catch (NativeException e) {
+            // closing anyway
+        }
         socket.close();
     }
 
@@ -979,7 +994,7 @@ public final class Broker implements AutoCloseable {
             c.queueBuffers = null;
             c.queueSize = 0;
         }
-        c.socket.close();
+        drainAndClose(c.socket);
         for (int i = 0; i < connectionCount; i++) {
             if (connections[i] == c) {
                 connections[i] = connections[--connectionCount];

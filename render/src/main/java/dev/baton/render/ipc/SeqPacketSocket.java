@@ -243,15 +243,23 @@ public final class SeqPacketSocket implements AutoCloseable {
         memPutLong(msghdr + LibC.MSGHDR_CONTROLLEN, controlCapacity);
         memPutInt(msghdr + LibC.MSGHDR_FLAGS, 0);
         long length = LibC.recvmsg(fd, msghdr, LibC.MSG_DONTWAIT | LibC.MSG_CMSG_CLOEXEC);
+        if (length < 0 && LibC.errno() == LibC.ECONNRESET) {
+            // The peer closed with our messages unread. The kernel reports that once, ahead of what the
+            // peer sent before closing (a REFUSE, say); read on to get those, then EOF.
+            memPutLong(msghdr + LibC.MSGHDR_CONTROLLEN, controlCapacity);
+            memPutInt(msghdr + LibC.MSGHDR_FLAGS, 0);
+            length = LibC.recvmsg(fd, msghdr, LibC.MSG_DONTWAIT | LibC.MSG_CMSG_CLOEXEC);
+            if (length < 0) {
+                int errno = LibC.errno();
+                return errno == LibC.EAGAIN || errno == LibC.ECONNRESET ? EOF : fail(errno);
+            }
+        }
         if (length < 0) {
             int errno = LibC.errno();
             if (errno == LibC.EAGAIN) {
                 return NOTHING;
             }
-            if (errno == LibC.ECONNRESET) {
-                return EOF;
-            }
-            throw new NativeException("recvmsg(fd " + fd + ")", errno);
+            return fail(errno);
         }
         int flags = memGetInt(msghdr + LibC.MSGHDR_FLAGS);
         collectFds(memGetLong(msghdr + LibC.MSGHDR_CONTROLLEN));
@@ -268,6 +276,10 @@ public final class SeqPacketSocket implements AutoCloseable {
         receiveBuffer.limit((int) Math.min(length, receiveBuffer.capacity()));
         // A zero-length message (possible only with fds attached) still counts as one message.
         return (int) Math.max(1, length);
+    }
+
+    private int fail(int errno) {
+        throw new NativeException("recvmsg(fd " + fd + ")", errno);
     }
 
     private void collectFds(long controlLength) {

@@ -321,7 +321,8 @@ class BrokerTest {
         try (SeqPacketSocket s = SeqPacketSocket.connect(path, MAX_MESSAGE_BYTES, 8)) {
             assertTrue(IpcTestSupport.awaitEof(s, 5 * SECOND));
         }
-        assertTrue(log.stream().anyMatch(l -> l.contains("no HELLO")), log.toString());
+        IpcTestSupport.awaitTrue(() -> log.stream().anyMatch(l -> l.contains("no HELLO")), SECOND,
+                "a log line says why: " + log);
     }
 
     @Test

@@ -122,7 +122,8 @@ class CrossProcessTest {
             IpcTestSupport.awaitTrue(() -> broker.connectionCount() == 0 && IpcTestSupport.openFdCount() == fdsBeforeClients,
                     5 * SECOND, "fd count back to " + fdsBeforeClients + " once its creator left (now "
                     + IpcTestSupport.openFdCount() + ")");
-            assertTrue(log.stream().anyMatch(l -> l.contains("'owner-child'") && l.contains("closed the connection")), log.toString());
+            IpcTestSupport.awaitTrue(() -> log.stream().anyMatch(l -> l.contains("'owner-child'") && l.contains("closed the connection")),
+                    5 * SECOND, "the broker logged the child's disconnect: " + log);
         }
     }
 
