@@ -1,0 +1,1043 @@
+package dev.baton.render.ipc;
+
+import static dev.baton.render.ipc.Protocol.*;
+import static org.lwjgl.system.MemoryUtil.memPutInt;
+import static org.lwjgl.system.MemoryUtil.memPutLong;
+import static org.lwjgl.system.MemoryUtil.memPutShort;
+
+import dev.baton.render.ipc.ProtocolViolation.Rule;
+import dev.baton.sync.AcquireResult;
+import dev.baton.sync.AcquireStatus;
+import dev.baton.sync.KeyedMutex;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.lwjgl.system.MemoryUtil;
+
+/**
+ * The broker side of Baton's cross-process protocol: a {@code poll()} event loop on one named thread
+ * that accepts producer connections, allocates every surface, owns every surface's {@link KeyedMutex}
+ * (one handle per connection) and serves remote ACQUIRE / RELEASE / FENCE_REACHED without a GPU.
+ *
+ * <h2>The broker never blocks on a client</h2>
+ * Remote acquires are {@code acquireNanos(key, 0)} polls on the loop thread; one that cannot be granted
+ * waits in the surface's pending queue (oldest first) and is retried after every release of that
+ * surface, and answered TIMEOUT when its deadline passes (the loop's poll timeout is the nearest
+ * deadline). Sends never block: a message that does not fit the socket goes to the connection's
+ * bounded send queue, and a client whose queue is full is disconnected. Each wake reads at most
+ * {@link Config#maxMessagesPerWake} messages per connection, so one chatty client cannot starve others.
+ *
+ * <h2>Untrusted clients</h2>
+ * Only our uid may connect (the socket is 0600 in a 0700 directory, and {@code SO_PEERCRED} is
+ * checked). Every message goes through {@link Protocol#checkFraming} and the per-type checks
+ * (state, ownership, fence monotonicity, private-data limit, fd count/type/size); a violation sends
+ * ERROR, logs one line naming the client and the rule, and disconnects that client alone.
+ * Disconnecting (EOF, BYE, violation, SIGKILL of the client) closes every handle the connection had
+ * (an owned surface is abandoned, and its waiters answered ABANDONED), closes the surfaces it created
+ * and every fd it held.
+ *
+ * <h2>Threads</h2>
+ * The loop thread alone touches connections and surfaces. {@link #adopt}, {@link #wakeup},
+ * {@link #mutex}, {@link #close} and the counters may be called from any thread; {@link Listener}
+ * callbacks and {@link #grant} run on the loop thread. An in-process participant may open a handle on
+ * {@link #mutex} and acquire it on its own thread; after releasing to a remote client's key it calls
+ * {@link #wakeup} so the loop serves that client.
+ */
+public final class Broker implements AutoCloseable {
+    /** Bounds and hooks. Plain fields; set before {@link #start}. */
+    public static final class Config {
+        public int maxConnections = 64;
+        public int maxSurfacesPerConnection = 8;
+        /** Messages queued for a client that is not reading before it is disconnected. */
+        public int sendQueueMessages = 64;
+        public int maxMessagesPerWake = 32;
+        public long maxAcquireTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
+        public long helloTimeoutNanos = TimeUnit.SECONDS.toNanos(5);
+        public SurfaceAllocator allocator = SurfaceAllocator.hostMemfd();
+        public Listener listener = new Listener() { };
+        /** One line per event worth a log: refusals, violations, disconnects. */
+        public Consumer<String> log = line -> System.err.println(line);
+    }
+
+    /** Loop-thread callbacks. */
+    public interface Listener {
+        /** A client's offer became a surface (its creator already has it); call {@link #grant} to share it. */
+        default void surfaceCreated(Broker broker, BrokerSurface surface) {
+        }
+
+        /** A client finished HELLO. */
+        default void clientConnected(Broker broker, int clientId, String name, int pid) {
+        }
+
+        /** A client is gone and everything of it is closed. */
+        default void clientGone(Broker broker, int clientId, String reason) {
+        }
+    }
+
+    private enum State { AWAITING_HELLO, READY }
+
+    /** One surface as one connection sees it. Loop thread only. */
+    static final class Participant {
+        final Connection connection;
+        final BrokerSurface surface;
+        final KeyedMutex.Handle handle;
+        boolean pending;
+        long pendingKey;
+        long deadlineNanos;
+        long releasedFenceValue;
+        long reportedFenceValue;
+
+        Participant(Connection connection, BrokerSurface surface, KeyedMutex.Handle handle) {
+            this.connection = connection;
+            this.surface = surface;
+            this.handle = handle;
+        }
+    }
+
+    /** One client. Loop thread only. */
+    static final class Connection {
+        final int id;
+        final SeqPacketSocket socket;
+        final int peerPid;
+        final long acceptedNanos;
+        final MessageWriter writer = new MessageWriter();
+        final ByteBuffer dataView;
+        final ArrayList<Participant> participants = new ArrayList<>();
+        final ArrayList<BrokerSurface> created = new ArrayList<>();
+        final int[] fdScratch = new int[MAX_FDS_PER_MESSAGE];
+        final boolean[] fdsTakenFlag = new boolean[1];
+        State state = State.AWAITING_HELLO;
+        String name = "?";
+        int expectedSequence = 1;
+        String doomReason;
+        // Bounded send queue, slots allocated on first use (most clients read promptly).
+        ByteBuffer[] queueBuffers;
+        int[][] queueFds;
+        int[] queueFdCounts;
+        int queueHead;
+        int queueSize;
+
+        Connection(int id, SeqPacketSocket socket, int peerPid) {
+            this.id = id;
+            this.socket = socket;
+            this.peerPid = peerPid;
+            this.acceptedNanos = System.nanoTime();
+            this.dataView = socket.receiveBuffer().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        String label() {
+            return "client " + id + " (pid " + peerPid + ", '" + name + "')";
+        }
+    }
+
+    private final Config config;
+    private final SeqPacketListener listener;
+    private final int eventFd;
+    private final long eventValue;
+    private final long pollfds;
+    private final int ourUid = LibC.getuid();
+    private final Connection[] connections;
+    private int connectionCount;
+    private final ArrayList<BrokerSurface> surfaceList = new ArrayList<>();
+    private final ConcurrentHashMap<Integer, BrokerSurface> surfacesById = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<SeqPacketSocket> adopted = new ConcurrentLinkedQueue<>();
+    private final ArrayList<BrokerSurface> affected = new ArrayList<>();
+    private final ArrayDeque<Connection> doomed = new ArrayDeque<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile boolean eventFdClosed;
+    private int nextClientId = 1;
+    private int nextSurfaceId = 1;
+    private final AtomicLong violations = new AtomicLong();
+    private final AtomicLong disconnects = new AtomicLong();
+    private final AtomicLong refusals = new AtomicLong();
+    private volatile int liveConnections;
+
+    private Broker(Config config, SeqPacketListener listener) {
+        this.config = config;
+        this.listener = listener;
+        this.connections = new Connection[config.maxConnections];
+        int fd = LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK);
+        if (fd < 0) {
+            int errno = LibC.errno();
+            if (listener != null) {
+                listener.close();
+            }
+            throw new NativeException("eventfd", errno);
+        }
+        this.eventFd = fd;
+        this.eventValue = MemoryUtil.nmemAllocChecked(8);
+        memPutLong(eventValue, 1L);
+        this.pollfds = MemoryUtil.nmemCallocChecked(config.maxConnections + 2, LibC.POLLFD_SIZEOF);
+        this.thread = new Thread(this::run, "baton-broker");
+        this.thread.setDaemon(true);
+    }
+
+    /** Starts a broker listening at {@code socketPath} (see {@link SocketPaths#bindServer} for the rules). */
+    public static Broker start(Path socketPath, Config config) {
+        Objects.requireNonNull(config, "config");
+        SeqPacketListener l = SocketPaths.bindServer(socketPath, 64);
+        Broker b = new Broker(config, l);
+        b.thread.start();
+        return b;
+    }
+
+    /** Starts a broker without a listening socket: clients arrive through {@link #adopt} (socket pairs). */
+    public static Broker startUnbound(Config config) {
+        Broker b = new Broker(Objects.requireNonNull(config, "config"), null);
+        b.thread.start();
+        return b;
+    }
+
+    /** Hands a connected socket (one end of a pair) to the broker, which then owns it. Any thread. */
+    public void adopt(SeqPacketSocket socket) {
+        if (socket.maxMessageBytes() < MAX_MESSAGE_BYTES || socket.maxFds() < MAX_FDS_PER_MESSAGE) {
+            throw new IllegalArgumentException("adopt needs a socket made for the protocol: maxMessageBytes >= "
+                    + MAX_MESSAGE_BYTES + " and maxFds >= " + MAX_FDS_PER_MESSAGE + " (SeqPacketSocket.pair(Protocol."
+                    + "MAX_MESSAGE_BYTES, 2 * Protocol.MAX_FDS_PER_MESSAGE))");
+        }
+        adopted.add(socket);
+        wakeup();
+    }
+
+    /** Wakes the loop so it serves pending acquires (after an in-process release). Any thread; allocation-free. */
+    public void wakeup() {
+        if (!eventFdClosed) {
+            LibC.write(eventFd, eventValue, 8);
+        }
+    }
+
+    /** The keyed mutex of a live surface, or null. Any thread. */
+    public KeyedMutex mutex(int surfaceId) {
+        BrokerSurface s = surfacesById.get(surfaceId);
+        return s == null ? null : s.mutex;
+    }
+
+    /**
+     * Host bridge: the highest fence value any client reported reached (FENCE_REACHED) on a live
+     * surface, unsigned; 0 if none or no such surface. Any thread.
+     */
+    public long reachedFenceValue(int surfaceId) {
+        BrokerSurface s = surfacesById.get(surfaceId);
+        return s == null ? 0L : s.reachedFenceValue;
+    }
+
+    /** The listening socket's path, or null for an unbound broker. */
+    public String socketPath() {
+        return listener == null ? null : listener.path();
+    }
+
+    public long violations() {
+        return violations.get();
+    }
+
+    public long disconnects() {
+        return disconnects.get();
+    }
+
+    public long refusals() {
+        return refusals.get();
+    }
+
+    /** Connections open right now (HELLO done or not). Any thread; a snapshot. */
+    public int connectionCount() {
+        return liveConnections;
+    }
+
+    /** True while the loop thread runs. */
+    public boolean isRunning() {
+        return thread.isAlive();
+    }
+
+    /**
+     * Gives client {@code clientId} access to {@code surface} (sends it SURFACE_CREATED with the fds).
+     * Loop thread only (from a {@link Listener} callback).
+     *
+     * @return false if there is no such client or it is at its surface limit
+     */
+    public boolean grant(BrokerSurface surface, int clientId) {
+        checkLoopThread();
+        for (int i = 0; i < connectionCount; i++) {
+            Connection c = connections[i];
+            if (c.id == clientId && c.state == State.READY && c.doomReason == null) {
+                if (find(c, surface.id()) != null) {
+                    return true;
+                }
+                if (c.participants.size() >= config.maxSurfacesPerConnection || surface.closed) {
+                    return false;
+                }
+                join(c, surface, 0);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Stops the loop (disconnecting every client with BYE), closes everything, removes the socket. Any thread. */
+    @Override
+    public void close() {
+        running = false;
+        if (Thread.currentThread() == thread) {
+            return; // from a callback: the loop ends after this iteration
+        }
+        if (thread.isAlive()) {
+            wakeup();
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void checkLoopThread() {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("Broker.grant runs on the broker's loop thread: call it from a Listener callback");
+        }
+    }
+
+    // ---------------------------------------------------------------- event loop
+
+    private void run() {
+        try {
+            while (running) {
+                loopOnce();
+            }
+        } catch (RuntimeException | Error e) {
+            config.log.accept("baton broker: event loop failed, shutting down: " + e);
+            throw e;
+        } finally {
+            shutdown();
+        }
+    }
+
+    private void loopOnce() {
+        memPutInt(pollfds + LibC.POLLFD_FD, eventFd);
+        memPutShort(pollfds + LibC.POLLFD_EVENTS, LibC.POLLIN);
+        memPutShort(pollfds + LibC.POLLFD_REVENTS, (short) 0);
+        long slot = pollfds + LibC.POLLFD_SIZEOF;
+        if (acceptPausedUntilNanos != 0 && System.nanoTime() - acceptPausedUntilNanos >= 0) {
+            acceptPausedUntilNanos = 0;
+        }
+        memPutInt(slot + LibC.POLLFD_FD, listener != null && acceptPausedUntilNanos == 0 ? listener.fd() : -1);
+        memPutShort(slot + LibC.POLLFD_EVENTS, LibC.POLLIN);
+        memPutShort(slot + LibC.POLLFD_REVENTS, (short) 0);
+        int polled = connectionCount;
+        for (int i = 0; i < polled; i++) {
+            Connection c = connections[i];
+            long p = pollfds + (long) (i + 2) * LibC.POLLFD_SIZEOF;
+            memPutInt(p + LibC.POLLFD_FD, c.socket.fd());
+            memPutShort(p + LibC.POLLFD_EVENTS, c.queueSize > 0 ? (short) (LibC.POLLIN | LibC.POLLOUT) : LibC.POLLIN);
+            memPutShort(p + LibC.POLLFD_REVENTS, (short) 0);
+        }
+        int n = LibC.poll(pollfds, polled + 2, timeoutMillis());
+        if (n < 0) {
+            int errno = LibC.errno();
+            if (errno != LibC.EINTR) {
+                throw new NativeException("poll (broker loop)", errno);
+            }
+            return;
+        }
+        if (SeqPacketSocket.revents(pollfds) != 0) {
+            drainEventFd();
+            SeqPacketSocket s;
+            while ((s = adopted.poll()) != null) {
+                admit(s);
+            }
+            for (int i = 0; i < surfaceList.size(); i++) {
+                serve(surfaceList.get(i));
+            }
+        }
+        if (listener != null && SeqPacketSocket.revents(pollfds + LibC.POLLFD_SIZEOF) != 0) {
+            acceptSome();
+        }
+        for (int i = 0; i < polled; i++) {
+            short revents = SeqPacketSocket.revents(pollfds + (long) (i + 2) * LibC.POLLFD_SIZEOF);
+            if (revents == 0) {
+                continue;
+            }
+            Connection c = connections[i];
+            if ((revents & LibC.POLLOUT) != 0) {
+                flush(c);
+            }
+            if ((revents & (LibC.POLLIN | LibC.POLLHUP | LibC.POLLERR)) != 0) {
+                readSome(c);
+            }
+            if ((revents & LibC.POLLNVAL) != 0) {
+                doom(c, "its socket became invalid");
+            }
+        }
+        expire(System.nanoTime());
+        reap();
+    }
+
+    private final long drainBuffer = MemoryUtil.nmemAllocChecked(8);
+
+    private void drainEventFd() {
+        LibC.read(eventFd, drainBuffer, 8);
+    }
+
+    private int timeoutMillis() {
+        long now = System.nanoTime();
+        long nearest = TimeUnit.SECONDS.toNanos(1);
+        if (acceptPausedUntilNanos != 0) {
+            nearest = Math.min(nearest, acceptPausedUntilNanos - now);
+        }
+        for (int i = 0; i < connectionCount; i++) {
+            Connection c = connections[i];
+            if (c.state == State.AWAITING_HELLO) {
+                nearest = Math.min(nearest, c.acceptedNanos + config.helloTimeoutNanos - now);
+            }
+            for (int j = 0; j < c.participants.size(); j++) {
+                Participant p = c.participants.get(j);
+                if (p.pending) {
+                    nearest = Math.min(nearest, p.deadlineNanos - now);
+                }
+            }
+        }
+        if (nearest <= 0) {
+            return 0;
+        }
+        return (int) Math.max(1, (nearest + 999_999L) / 1_000_000L);
+    }
+
+    private long acceptPausedUntilNanos;
+
+    private void acceptSome() {
+        for (int k = 0; k < 16; k++) {
+            int fd;
+            try {
+                fd = listener.accept();
+            } catch (NativeException e) {
+                // EMFILE/ENFILE/ENOBUFS: the pending connection stays in the backlog; retry in 100 ms
+                // rather than spinning on a listener that stays readable.
+                config.log.accept("baton broker: cannot accept connections for now (" + e.getMessage() + "); retrying in 100 ms");
+                acceptPausedUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+                return;
+            }
+            if (fd < 0) {
+                return;
+            }
+            admit(new SeqPacketSocket(fd, MAX_MESSAGE_BYTES, MAX_FDS_PER_MESSAGE * 2));
+        }
+    }
+
+    private void admit(SeqPacketSocket socket) {
+        int uid;
+        int pid;
+        try {
+            uid = socket.peerUid();
+            pid = socket.peerPid();
+        } catch (NativeException e) {
+            socket.close();
+            return;
+        }
+        if (uid != ourUid) {
+            refusals.incrementAndGet();
+            config.log.accept("baton broker: refused a connection from pid " + pid + " (uid " + Integer.toUnsignedString(uid)
+                    + "): only uid " + Integer.toUnsignedString(ourUid) + " may connect");
+            refuseAndClose(socket, REFUSE_NOT_SAME_USER, "only processes of uid " + Integer.toUnsignedString(ourUid) + " may connect");
+            return;
+        }
+        if (connectionCount == connections.length || !running) {
+            refusals.incrementAndGet();
+            config.log.accept("baton broker: refused a connection from pid " + pid + ": "
+                    + (running ? "already " + connections.length + " clients (the limit)" : "shutting down"));
+            refuseAndClose(socket, running ? REFUSE_TOO_MANY_CLIENTS : REFUSE_SHUTTING_DOWN,
+                    running ? "the broker serves at most " + connections.length + " clients" : "the broker is shutting down");
+            return;
+        }
+        Connection c = new Connection(nextClientId++, socket, pid);
+        connections[connectionCount++] = c;
+        liveConnections = connectionCount;
+    }
+
+    private void refuseAndClose(SeqPacketSocket socket, int reason, String text) {
+        MessageWriter w = new MessageWriter();
+        sendQuietly(socket, w.refuse(0, reason, text));
+        drainAndClose(socket);
+    }
+
+    /**
+     * Closes after dropping what the peer already sent: closing with unread messages makes the
+     * peer's next read fail with ECONNRESET ahead of our last message.
+     */
+    private static void drainAndClose(SeqPacketSocket socket) {
+        try {
+            for (int k = 0; k < 64 && socket.receive() > 0; k++) {
+                socket.closeReceivedFds();
+            }
+        } catch (NativeException e) {
+            // closing anyway
+        }
+        socket.close();
+    }
+
+    /** A send whose failure does not matter (the connection is closing). */
+    private static void sendQuietly(SeqPacketSocket socket, ByteBuffer m) {
+        try {
+            socket.send(m, null, 0);
+        } catch (NativeException e) {
+            // the peer is going away anyway
+        }
+    }
+
+    private void readSome(Connection c) {
+        for (int k = 0; k < config.maxMessagesPerWake && c.doomReason == null; k++) {
+            int r;
+            try {
+                r = c.socket.receive();
+            } catch (NativeException e) {
+                doom(c, "its socket failed: " + e.getMessage());
+                return;
+            }
+            if (r == SeqPacketSocket.NOTHING) {
+                return;
+            }
+            if (r == SeqPacketSocket.EOF) {
+                doom(c, "closed the connection");
+                return;
+            }
+            boolean[] taken = c.fdsTakenFlag;
+            taken[0] = false;
+            try {
+                handle(c, r, taken);
+            } catch (ProtocolViolation v) {
+                violation(c, v);
+            } catch (RuntimeException e) {
+                // A bug or a resource failure (EMFILE, ...) while serving this client: drop it, not the broker.
+                doom(c, "the broker failed serving its " + Protocol.typeName(Short.toUnsignedInt(c.socket.receiveBuffer()
+                        .getShort(H_TYPE))) + ": " + e);
+            } finally {
+                if (!taken[0]) {
+                    c.socket.closeReceivedFds();
+                }
+            }
+        }
+    }
+
+    private void violation(Connection c, ProtocolViolation v) {
+        violations.incrementAndGet();
+        ByteBuffer m = c.writer.error(v.rule(), c.expectedSequence, v.getMessage());
+        sendQuietly(c.socket, m); // best effort: it is being disconnected anyway
+        doom(c, "protocol violation " + v.getMessage());
+    }
+
+    private void handle(Connection c, int received, boolean[] taken) throws ProtocolViolation {
+        SeqPacketSocket s = c.socket;
+        ByteBuffer m = s.receiveBuffer();
+        int type = Protocol.checkFraming(m, received, s.messageTruncated(), s.receivedFdCount(), s.controlTruncated(),
+                c.expectedSequence, true);
+        c.expectedSequence++;
+        if (c.state == State.AWAITING_HELLO) {
+            if (type != TYPE_HELLO) {
+                throw new ProtocolViolation(Rule.STATE, Protocol.typeName(type) + " before HELLO");
+            }
+            hello(c, m);
+            return;
+        }
+        switch (type) {
+            case TYPE_HELLO:
+                throw new ProtocolViolation(Rule.STATE, "a second HELLO");
+            case TYPE_SURFACE_OFFER:
+                offer(c, m, taken);
+                return;
+            case TYPE_ACQUIRE:
+                acquire(c, m);
+                return;
+            case TYPE_RELEASE:
+                release(c, m);
+                return;
+            case TYPE_FENCE_REACHED:
+                fenceReached(c, m);
+                return;
+            case TYPE_BYE:
+                doom(c, "said BYE");
+                return;
+            default:
+                throw new AssertionError("checkFraming let through " + type);
+        }
+    }
+
+    private void hello(Connection c, ByteBuffer m) throws ProtocolViolation {
+        int version = Short.toUnsignedInt(m.getShort(H_VERSION));
+        if (version != VERSION) {
+            String text = "protocol version mismatch: this broker speaks version " + VERSION + ", the client version "
+                    + version + "; run the producer and the broker from the same Baton build";
+            sendQuietly(c.socket, c.writer.refuse(version, REFUSE_VERSION_MISMATCH, text));
+            refusals.incrementAndGet();
+            doom(c, "refused: " + text);
+            return;
+        }
+        int n = Short.toUnsignedInt(m.getShort(HELLO_NAME_LENGTH));
+        byte[] bytes = new byte[n];
+        for (int i = 0; i < n; i++) {
+            bytes[i] = m.get(HELLO_NAME + i);
+        }
+        try {
+            c.name = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new ProtocolViolation(Rule.FIELD, "HELLO name is not UTF-8");
+        }
+        for (int i = 0; i < c.name.length(); i++) {
+            if (Character.isISOControl(c.name.charAt(i))) {
+                c.name = "?";
+                throw new ProtocolViolation(Rule.FIELD, "HELLO name contains control characters");
+            }
+        }
+        c.state = State.READY;
+        send(c, c.writer.welcome(c.id, MAX_PRIVATE_DATA_BYTES, config.maxSurfacesPerConnection, 0), 0);
+        config.listener.clientConnected(this, c.id, c.name, c.peerPid);
+    }
+
+    private void offer(Connection c, ByteBuffer m, boolean[] taken) throws ProtocolViolation {
+        if (c.created.size() >= config.maxSurfacesPerConnection || c.participants.size() >= config.maxSurfacesPerConnection) {
+            throw new ProtocolViolation(Rule.LIMIT, "more than " + config.maxSurfacesPerConnection + " surfaces");
+        }
+        int width = m.getInt(OFFER_WIDTH);
+        int height = m.getInt(OFFER_HEIGHT);
+        int memoryChoice = Short.toUnsignedInt(m.getShort(OFFER_MEMORY_CHOICE));
+        int syncChoice = Short.toUnsignedInt(m.getShort(OFFER_SYNC_CHOICE));
+        int syncFdCount = m.getInt(OFFER_SYNC_FD_COUNT);
+        if (width <= 0 || height <= 0) {
+            throw new ProtocolViolation(Rule.FIELD, "surface size " + Integer.toUnsignedString(width) + "x"
+                    + Integer.toUnsignedString(height));
+        }
+        if (memoryChoice < MEMORY_HOST_MEMFD || memoryChoice > MEMORY_DEVICE_OPAQUE_FD
+                || syncChoice < SYNC_HOST_BRIDGE || syncChoice > SYNC_SHARED_TIMELINE) {
+            throw new ProtocolViolation(Rule.FIELD, "unknown memory choice " + memoryChoice + " or sync choice " + syncChoice);
+        }
+        if (syncFdCount > MAX_OFFER_SYNC_FDS) {
+            throw new ProtocolViolation(Rule.FD_COUNT, syncFdCount + " sync fds, more than " + MAX_OFFER_SYNC_FDS);
+        }
+        Fds.FileStatus st = statScratch;
+        for (int i = 0; i < syncFdCount; i++) {
+            int fd = c.socket.receivedFd(i);
+            long claimed = m.getLong(OFFER_SYNC_FD_BYTES + 8 * i);
+            if (Fds.fstat(fd, st) != 0) {
+                throw new ProtocolViolation(Rule.FD_TYPE, "sync fd " + i + " cannot be fstat'ed");
+            }
+            if (st.type() != LibC.S_IFREG) {
+                throw new ProtocolViolation(Rule.FD_TYPE, "sync fd " + i + " is a " + Fds.FileStatus.typeName(st.type())
+                        + ", not a memfd");
+            }
+            if (st.sizeBytes() != claimed) {
+                throw new ProtocolViolation(Rule.FD_SIZE, "sync fd " + i + " has " + st.sizeBytes()
+                        + " bytes, the offer claims " + claimed);
+            }
+        }
+        BrokerSurface surface = new BrokerSurface(nextSurfaceId++, c, m.getLong(OFFER_INITIAL_KEY), MAX_PRIVATE_DATA_BYTES);
+        BrokerSurface.Description d = surface.description;
+        d.width = width;
+        d.height = height;
+        d.format = m.getInt(OFFER_FORMAT);
+        d.usage = m.getInt(OFFER_USAGE);
+        d.memoryChoice = memoryChoice;
+        d.syncChoice = syncChoice;
+        for (int i = 0; i < syncFdCount; i++) {
+            surface.syncFds.add(c.socket.receivedFd(i));
+        }
+        taken[0] = true;
+        String refusal;
+        try {
+            refusal = config.allocator.allocate(d, surface.memoryFds);
+        } catch (RuntimeException e) {
+            refusal = "allocation failed: " + e.getMessage();
+        }
+        if (refusal != null) {
+            surface.memoryFds.closeAll();
+            surface.syncFds.closeAll();
+            surface.mutex.close();
+            // Not a violation: the client asked for something this broker cannot give. It stays connected.
+            send(c, c.writer.error(Rule.FIELD, m.getInt(H_SEQUENCE), "SURFACE_OFFER refused: " + refusal), 0);
+            return;
+        }
+        d.memoryFdCount = surface.memoryFds.count();
+        d.syncFdCount = surface.syncFds.count();
+        surfaceList.add(surface);
+        surfacesById.put(surface.id(), surface);
+        c.created.add(surface);
+        join(c, surface, m.getInt(OFFER_REQUEST_ID));
+        config.listener.surfaceCreated(this, surface);
+    }
+
+    private final Fds.FileStatus statScratch = new Fds.FileStatus();
+
+    private void join(Connection c, BrokerSurface surface, int requestId) {
+        KeyedMutex.Handle handle = surface.mutex.open(c.label());
+        Participant p = new Participant(c, surface, handle);
+        c.participants.add(p);
+        surface.participants.add(p);
+        int n = 0;
+        for (int i = 0; i < surface.memoryFds.count(); i++) {
+            c.fdScratch[n++] = surface.memoryFds.get(i);
+        }
+        for (int i = 0; i < surface.syncFds.count(); i++) {
+            c.fdScratch[n++] = surface.syncFds.get(i);
+        }
+        send(c, c.writer.created(requestId, surface.description), n);
+    }
+
+    private static Participant find(Connection c, int surfaceId) {
+        ArrayList<Participant> ps = c.participants;
+        for (int i = 0; i < ps.size(); i++) {
+            Participant p = ps.get(i);
+            if (p.surface.id() == surfaceId) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private static Participant participant(Connection c, ByteBuffer m) throws ProtocolViolation {
+        int id = m.getInt(S_SURFACE_ID);
+        Participant p = find(c, id);
+        if (p == null) {
+            throw new ProtocolViolation(Rule.UNKNOWN_SURFACE, "surface " + Integer.toUnsignedString(id)
+                    + " was not given to this client");
+        }
+        return p;
+    }
+
+    private void acquire(Connection c, ByteBuffer m) throws ProtocolViolation {
+        Participant p = participant(c, m);
+        long key = m.getLong(S_KEY);
+        long timeout = m.getLong(S_VALUE);
+        if (p.surface.closed) {
+            send(c, c.writer.surface(TYPE_ABANDONED, p.surface.id(), key, 0L, null), 0);
+            return;
+        }
+        if (p.pending) {
+            throw new ProtocolViolation(Rule.ACQUIRE_PENDING, "ACQUIRE of surface " + p.surface.id()
+                    + " while its previous ACQUIRE is pending");
+        }
+        if (p.handle.isOwner()) {
+            throw new ProtocolViolation(Rule.ALREADY_OWNER, "ACQUIRE of surface " + p.surface.id() + ", which it owns");
+        }
+        if (tryGrant(p, key)) {
+            return;
+        }
+        if (timeout == 0L) {
+            send(c, c.writer.surface(TYPE_TIMEOUT, p.surface.id(), key, 0L, null), 0);
+            return;
+        }
+        long bounded = Long.compareUnsigned(timeout, config.maxAcquireTimeoutNanos) > 0 ? config.maxAcquireTimeoutNanos : timeout;
+        p.pending = true;
+        p.pendingKey = key;
+        p.deadlineNanos = System.nanoTime() + bounded;
+        p.surface.pending.addLast(p);
+    }
+
+    /** Polls the mutex for {@code p}; answers ACQUIRED or ABANDONED and returns true, or returns false (keep waiting). */
+    private boolean tryGrant(Participant p, long key) {
+        Connection c = p.connection;
+        AcquireResult r;
+        try {
+            r = p.handle.acquireNanos(key, 0L);
+        } catch (IllegalStateException | InterruptedException e) {
+            send(c, c.writer.surface(TYPE_ABANDONED, p.surface.id(), key, 0L, null), 0); // closed under it
+            return true;
+        }
+        if (r.status() == AcquireStatus.ACQUIRED) {
+            send(c, c.writer.surface(TYPE_ACQUIRED, p.surface.id(), key, r.fenceValue(), r.privateData()), 0);
+            return true;
+        }
+        if (r.status() == AcquireStatus.ABANDONED) {
+            send(c, c.writer.surface(TYPE_ABANDONED, p.surface.id(), key, 0L, null), 0);
+            return true;
+        }
+        return false;
+    }
+
+    private void release(Connection c, ByteBuffer m) throws ProtocolViolation {
+        Participant p = participant(c, m);
+        if (p.surface.closed) {
+            return; // its creator is gone; the release races that and changes nothing
+        }
+        int length = m.getInt(S_DATA_LENGTH);
+        if (length > p.surface.description.maxPrivateDataBytes) {
+            throw new ProtocolViolation(Rule.PRIVATE_DATA_LIMIT, length + " bytes of private data, more than the "
+                    + p.surface.description.maxPrivateDataBytes + " allowed");
+        }
+        if (!p.handle.isOwner()) {
+            throw new ProtocolViolation(Rule.NOT_OWNER, "RELEASE of surface " + p.surface.id() + ", which it does not own");
+        }
+        long key = m.getLong(S_KEY);
+        long fence = m.getLong(S_VALUE);
+        ByteBuffer data = c.dataView;
+        data.limit(S_DATA + length).position(S_DATA);
+        try {
+            p.handle.release(key, fence, data);
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolViolation(Rule.FENCE_BACKWARDS, "fence value " + Long.toUnsignedString(fence)
+                    + " is below the surface's stored fence value");
+        }
+        if (Long.compareUnsigned(fence, p.releasedFenceValue) > 0) {
+            p.releasedFenceValue = fence;
+        }
+        serve(p.surface);
+    }
+
+    private void fenceReached(Connection c, ByteBuffer m) throws ProtocolViolation {
+        Participant p = participant(c, m);
+        long value = m.getLong(S_VALUE);
+        if (Long.compareUnsigned(value, p.reportedFenceValue) < 0 || Long.compareUnsigned(value, p.releasedFenceValue) > 0) {
+            throw new ProtocolViolation(Rule.FENCE_REACHED, "FENCE_REACHED " + Long.toUnsignedString(value)
+                    + " on surface " + p.surface.id() + ": it must lie between its last report "
+                    + Long.toUnsignedString(p.reportedFenceValue) + " and the highest value it released "
+                    + Long.toUnsignedString(p.releasedFenceValue));
+        }
+        p.reportedFenceValue = value;
+        BrokerSurface s = p.surface;
+        if (Long.compareUnsigned(value, s.reachedFenceValue) <= 0) {
+            return; // nothing new: forwarding repeats would let one client flood the others' queues
+        }
+        s.reachedFenceValue = value;
+        for (int i = 0; i < s.participants.size(); i++) {
+            Participant other = s.participants.get(i);
+            if (other != p) {
+                send(other.connection, other.connection.writer.surface(TYPE_FENCE_REACHED, s.id(), 0L, value, null), 0);
+            }
+        }
+    }
+
+    /** Answers every pending acquire of {@code s} that can now be granted, oldest first. */
+    private void serve(BrokerSurface s) {
+        ArrayDeque<Participant> q = s.pending;
+        for (int n = q.size(); n > 0; n--) {
+            Participant p = q.pollFirst();
+            if (p.connection.doomReason != null) {
+                q.addLast(p); // its disconnect will unlink it
+                continue;
+            }
+            if (s.closed) {
+                p.pending = false;
+                send(p.connection, p.connection.writer.surface(TYPE_ABANDONED, s.id(), p.pendingKey, 0L, null), 0);
+            } else if (tryGrant(p, p.pendingKey)) {
+                p.pending = false;
+            } else {
+                q.addLast(p);
+            }
+        }
+    }
+
+    private void expire(long now) {
+        for (int i = 0; i < connectionCount; i++) {
+            Connection c = connections[i];
+            if (c.state == State.AWAITING_HELLO && now - (c.acceptedNanos + config.helloTimeoutNanos) >= 0) {
+                doom(c, "sent no HELLO within " + TimeUnit.NANOSECONDS.toMillis(config.helloTimeoutNanos) + " ms");
+            }
+            for (int j = 0; j < c.participants.size(); j++) {
+                Participant p = c.participants.get(j);
+                if (p.pending && now - p.deadlineNanos >= 0) {
+                    p.pending = false;
+                    p.surface.pending.remove(p);
+                    send(c, c.writer.surface(TYPE_TIMEOUT, p.surface.id(), p.pendingKey, 0L, null), 0);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /** Sends {@code m} with the first {@code fdCount} fds of {@code c.fdScratch}; queues it if the socket is full. */
+    private void send(Connection c, ByteBuffer m, int fdCount) {
+        if (c.doomReason != null) {
+            return;
+        }
+        if (c.queueSize == 0) {
+            int r;
+            try {
+                r = c.socket.send(m, c.fdScratch, fdCount);
+            } catch (NativeException e) {
+                doom(c, "send failed: " + e.getMessage());
+                return;
+            }
+            if (r == SeqPacketSocket.SENT) {
+                return;
+            }
+            if (r == SeqPacketSocket.PEER_GONE) {
+                doom(c, "closed the connection");
+                return;
+            }
+        }
+        enqueue(c, m, fdCount);
+    }
+
+    private void enqueue(Connection c, ByteBuffer m, int fdCount) {
+        int capacity = config.sendQueueMessages;
+        if (c.queueSize == capacity) {
+            doom(c, "does not read its messages: its send queue of " + capacity + " messages is full");
+            return;
+        }
+        if (c.queueBuffers == null) {
+            c.queueBuffers = new ByteBuffer[capacity];
+            c.queueFds = new int[capacity][MAX_FDS_PER_MESSAGE];
+            c.queueFdCounts = new int[capacity];
+        }
+        int slot = (c.queueHead + c.queueSize) % capacity;
+        ByteBuffer b = c.queueBuffers[slot];
+        if (b == null) {
+            b = MemoryUtil.memAlloc(MAX_MESSAGE_BYTES);
+            c.queueBuffers[slot] = b;
+        }
+        b.clear();
+        b.put(0, m, m.position(), m.remaining());
+        b.limit(m.remaining());
+        for (int i = 0; i < fdCount; i++) {
+            try {
+                c.queueFds[slot][i] = Fds.dup(c.fdScratch[i]); // the queue owns its copies until sent
+            } catch (NativeException e) {
+                for (int j = 0; j < i; j++) {
+                    Fds.closeQuietly(c.queueFds[slot][j]);
+                }
+                doom(c, "cannot queue its message: " + e.getMessage());
+                return;
+            }
+        }
+        c.queueFdCounts[slot] = fdCount;
+        c.queueSize++;
+    }
+
+    private void flush(Connection c) {
+        int capacity = config.sendQueueMessages;
+        while (c.queueSize > 0 && c.doomReason == null) {
+            int slot = c.queueHead;
+            int r;
+            try {
+                r = c.socket.send(c.queueBuffers[slot], c.queueFds[slot], c.queueFdCounts[slot]);
+            } catch (NativeException e) {
+                doom(c, "send failed: " + e.getMessage());
+                return;
+            }
+            if (r == SeqPacketSocket.WOULD_BLOCK) {
+                return;
+            }
+            if (r == SeqPacketSocket.PEER_GONE) {
+                doom(c, "closed the connection");
+                return;
+            }
+            closeSlotFds(c, slot);
+            c.queueHead = (slot + 1) % capacity;
+            c.queueSize--;
+        }
+    }
+
+    private static void closeSlotFds(Connection c, int slot) {
+        for (int i = 0; i < c.queueFdCounts[slot]; i++) {
+            Fds.closeQuietly(c.queueFds[slot][i]);
+        }
+        c.queueFdCounts[slot] = 0;
+    }
+
+    // ---------------------------------------------------------------- disconnect
+
+    private void doom(Connection c, String reason) {
+        if (c.doomReason == null) {
+            c.doomReason = reason;
+            doomed.add(c);
+        }
+    }
+
+    private void reap() {
+        Connection c;
+        while ((c = doomed.poll()) != null) {
+            disconnect(c);
+        }
+    }
+
+    private void disconnect(Connection c) {
+        affected.clear();
+        for (int i = 0; i < c.participants.size(); i++) {
+            Participant p = c.participants.get(i);
+            if (p.pending) {
+                p.surface.pending.remove(p);
+                p.pending = false;
+            }
+            p.handle.close(); // abandons the surface if this client owned it
+            p.surface.participants.remove(p);
+            affected.add(p.surface);
+        }
+        c.participants.clear();
+        for (int i = 0; i < c.created.size(); i++) {
+            BrokerSurface s = c.created.get(i);
+            s.closed = true;
+            s.mutex.close(); // abandons it if anyone owns or waits for it
+            s.memoryFds.closeAll();
+            s.syncFds.closeAll();
+            surfaceList.remove(s);
+            surfacesById.remove(s.id());
+            affected.add(s);
+        }
+        c.created.clear();
+        if (c.queueBuffers != null) {
+            for (int i = 0; i < c.queueSize; i++) {
+                closeSlotFds(c, (c.queueHead + i) % config.sendQueueMessages);
+            }
+            for (ByteBuffer b : c.queueBuffers) {
+                if (b != null) {
+                    MemoryUtil.memFree(b);
+                }
+            }
+            c.queueBuffers = null;
+            c.queueSize = 0;
+        }
+        drainAndClose(c.socket);
+        for (int i = 0; i < connectionCount; i++) {
+            if (connections[i] == c) {
+                connections[i] = connections[--connectionCount];
+                connections[connectionCount] = null;
+                break;
+            }
+        }
+        liveConnections = connectionCount;
+        disconnects.incrementAndGet();
+        for (int i = 0; i < affected.size(); i++) {
+            serve(affected.get(i)); // waiters of an abandoned or closed surface learn it now
+        }
+        config.log.accept("baton broker: " + c.label() + " disconnected: " + c.doomReason);
+        config.listener.clientGone(this, c.id, c.doomReason);
+    }
+
+    private void shutdown() {
+        for (int i = connectionCount - 1; i >= 0; i--) {
+            Connection c = connections[i];
+            if (c.doomReason == null && c.queueSize == 0) {
+                sendQuietly(c.socket, c.writer.bye(0));
+            }
+            doom(c, "the broker shut down");
+        }
+        reap();
+        SeqPacketSocket s;
+        while ((s = adopted.poll()) != null) {
+            s.close();
+        }
+        for (BrokerSurface surface : surfaceList) {
+            surface.mutex.close();
+            surface.memoryFds.closeAll();
+            surface.syncFds.closeAll();
+        }
+        surfaceList.clear();
+        surfacesById.clear();
+        if (listener != null) {
+            listener.close();
+        }
+        eventFdClosed = true;
+        LibC.close(eventFd);
+        MemoryUtil.nmemFree(pollfds);
+        MemoryUtil.nmemFree(drainBuffer);
+        // eventValue stays allocated: a racing wakeup() from another thread may still read it.
+    }
+}

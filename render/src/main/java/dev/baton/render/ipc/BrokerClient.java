@@ -1,0 +1,419 @@
+package dev.baton.render.ipc;
+
+import static dev.baton.render.ipc.Protocol.*;
+
+import dev.baton.sync.AcquireStatus;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client side of the broker protocol, for a producer process: HELLO, surface offers and grants,
+ * and the keyed-mutex calls (acquire, release, fence reached) as request/answer exchanges with bounded
+ * waits. One thread (the producer's submit thread) uses a client at a time.
+ *
+ * <p>Every wait is bounded: an acquire waits for the broker's answer at most its timeout plus
+ * {@link #ANSWER_GRACE_NANOS}; if the broker is gone (EOF, BYE) or silent, the acquire returns
+ * {@link AcquireStatus#ABANDONED} and {@link #brokerGoneReason()} says why. The steady-state acquire
+ * and release allocate nothing.
+ */
+public final class BrokerClient implements AutoCloseable {
+    /** How long past an acquire's own timeout the client waits for the broker's answer. */
+    public static final long ANSWER_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /** A surface the broker gave this client: its description and fds (owned by this object). */
+    public static final class Surface implements AutoCloseable {
+        public final int surfaceId;
+        public final int requestId;
+        public final long allocationBytes;
+        public final int memoryTypeIndex, width, height, format, tiling, usage, memoryChoice, syncChoice,
+                maxPrivateDataBytes;
+        public final long initialKey;
+        private final int[] memoryFds;
+        private final int[] syncFds;
+        long reachedFenceValue;
+
+        Surface(ByteBuffer m, int[] fds) {
+            requestId = m.getInt(CREATED_REQUEST_ID);
+            surfaceId = m.getInt(CREATED_SURFACE_ID);
+            allocationBytes = m.getLong(CREATED_ALLOCATION_BYTES);
+            memoryTypeIndex = m.getInt(CREATED_MEMORY_TYPE_INDEX);
+            width = m.getInt(CREATED_WIDTH);
+            height = m.getInt(CREATED_HEIGHT);
+            format = m.getInt(CREATED_FORMAT);
+            tiling = m.getInt(CREATED_TILING);
+            usage = m.getInt(CREATED_USAGE);
+            memoryChoice = Short.toUnsignedInt(m.getShort(CREATED_MEMORY_CHOICE));
+            syncChoice = Short.toUnsignedInt(m.getShort(CREATED_SYNC_CHOICE));
+            maxPrivateDataBytes = m.getInt(CREATED_MAX_PRIVATE_DATA);
+            initialKey = m.getLong(CREATED_INITIAL_KEY);
+            int memoryCount = m.getInt(CREATED_MEMORY_FD_COUNT);
+            memoryFds = new int[memoryCount];
+            syncFds = new int[fds.length - memoryCount];
+            System.arraycopy(fds, 0, memoryFds, 0, memoryCount);
+            System.arraycopy(fds, memoryCount, syncFds, 0, syncFds.length);
+        }
+
+        public int memoryFdCount() {
+            return memoryFds.length;
+        }
+
+        /** The {@code i}th memory fd (owned by this surface: dup it to keep it past {@link #close()}). */
+        public int memoryFd(int i) {
+            return memoryFds[i];
+        }
+
+        public int syncFdCount() {
+            return syncFds.length;
+        }
+
+        public int syncFd(int i) {
+            return syncFds[i];
+        }
+
+        /** The highest value a FENCE_REACHED from the broker reported for this surface (host bridge). */
+        public long reachedFenceValue() {
+            return reachedFenceValue;
+        }
+
+        @Override
+        public void close() {
+            for (int i = 0; i < memoryFds.length; i++) {
+                Fds.closeQuietly(memoryFds[i]);
+                memoryFds[i] = -1;
+            }
+            for (int i = 0; i < syncFds.length; i++) {
+                Fds.closeQuietly(syncFds[i]);
+                syncFds[i] = -1;
+            }
+        }
+    }
+
+    /** The broker refused this client (REFUSE) or reported an error (ERROR). */
+    public static final class BrokerRefusal extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        BrokerRefusal(String message) {
+            super(message);
+        }
+    }
+
+    private final SeqPacketSocket socket;
+    private final MessageWriter writer = new MessageWriter();
+    private int expectedSequence = 1;
+    private int clientId;
+    private int nextRequestId = 1;
+    private final ArrayList<Surface> surfaces = new ArrayList<>();
+    private final ArrayDeque<Surface> grants = new ArrayDeque<>();
+    private final ByteBuffer privateData = ByteBuffer.allocateDirect(MAX_PRIVATE_DATA_BYTES);
+    private String brokerGoneReason;
+    // The answer being waited for.
+    private int answerSurfaceId;
+    private int answerType;
+    private long answerFenceValue;
+    private int answerRequestId;
+    private Surface answerSurface;
+    private String answerError;
+
+    private BrokerClient(SeqPacketSocket socket) {
+        this.socket = socket;
+    }
+
+    /** Connects to the broker at {@code path} and says HELLO; waits at most {@code timeoutNanos} for WELCOME. */
+    public static BrokerClient connect(String path, String name, long timeoutNanos) {
+        SeqPacketSocket s = SeqPacketSocket.connect(path, MAX_MESSAGE_BYTES, MAX_FDS_PER_MESSAGE * 2);
+        return over(s, name, timeoutNanos);
+    }
+
+    /** As {@link #connect}, over an already connected socket (which the client then owns). */
+    public static BrokerClient over(SeqPacketSocket socket, String name, long timeoutNanos) {
+        BrokerClient c = new BrokerClient(socket);
+        try {
+            c.sendOrFail(c.writer.hello(LibC.getpid(), 0, null, null, name), null, 0);
+            c.answerType = 0;
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (c.answerType != TYPE_WELCOME) {
+                if (!c.pumpOne(deadline)) {
+                    throw new BrokerRefusal("the broker did not answer HELLO within "
+                            + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"
+                            + (c.brokerGoneReason != null ? ": " + c.brokerGoneReason : ""));
+                }
+                if (c.answerError != null) {
+                    throw new BrokerRefusal(c.answerError);
+                }
+            }
+            return c;
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    public int clientId() {
+        return clientId;
+    }
+
+    /** Why the broker is gone, or null while it is there. */
+    public String brokerGoneReason() {
+        return brokerGoneReason;
+    }
+
+    /** The private data of the last ACQUIRED (read-only view; valid until the next acquire). */
+    public ByteBuffer privateData() {
+        return privateData;
+    }
+
+    /** The fence value of the last ACQUIRED. */
+    public long fenceValue() {
+        return answerFenceValue;
+    }
+
+    /**
+     * Offers a surface: the broker allocates it and answers with its description and fds.
+     *
+     * @param syncFds sync fds this client exported (may be null), with their sizes in {@code syncFdBytes}
+     * @throws BrokerRefusal if the broker refused the offer or went away
+     */
+    public Surface offer(int width, int height, int format, int usage, int memoryChoice, int syncChoice, long initialKey,
+            int[] syncFds, long[] syncFdBytes, long timeoutNanos) {
+        int requestId = nextRequestId++;
+        int n = syncFds == null ? 0 : syncFds.length;
+        sendOrFail(writer.offer(requestId, width, height, format, usage, memoryChoice, syncChoice, initialKey,
+                syncFdBytes, n), syncFds, n);
+        long deadline = System.nanoTime() + timeoutNanos;
+        answerRequestId = requestId;
+        answerSurface = null;
+        answerError = null;
+        while (answerSurface == null) {
+            if (!pumpOne(deadline)) {
+                throw new BrokerRefusal("no SURFACE_CREATED within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms"
+                        + (brokerGoneReason != null ? ": " + brokerGoneReason : ""));
+            }
+            if (answerError != null) {
+                throw new BrokerRefusal(answerError);
+            }
+        }
+        answerRequestId = 0;
+        return answerSurface;
+    }
+
+    /** Waits at most {@code timeoutNanos} for a surface the broker granted (shared by another client); null if none. */
+    public Surface awaitGrant(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (grants.isEmpty()) {
+            if (!pumpOne(deadline)) {
+                return null;
+            }
+        }
+        return grants.poll();
+    }
+
+    /**
+     * Acquires {@code surface} for {@code key}: ACQUIRED (then {@link #fenceValue()} and
+     * {@link #privateData()} hold the releaser's values), TIMEOUT, or ABANDONED (also when the broker is
+     * gone). Waits at most {@code timeoutNanos} plus {@link #ANSWER_GRACE_NANOS}.
+     */
+    public AcquireStatus acquire(Surface surface, long key, long timeoutNanos) {
+        if (brokerGoneReason != null) {
+            return AcquireStatus.ABANDONED;
+        }
+        if (!send(writer.surface(TYPE_ACQUIRE, surface.surfaceId, key, timeoutNanos, null), null, 0)) {
+            return AcquireStatus.ABANDONED;
+        }
+        long deadline = System.nanoTime() + Math.min(timeoutNanos, Long.MAX_VALUE / 4) + ANSWER_GRACE_NANOS;
+        answerSurfaceId = surface.surfaceId;
+        answerType = 0;
+        answerError = null;
+        while (answerType == 0) {
+            if (!pumpOne(deadline)) {
+                if (brokerGoneReason == null) {
+                    brokerGoneReason = "the broker did not answer an ACQUIRE within its timeout plus "
+                            + TimeUnit.NANOSECONDS.toMillis(ANSWER_GRACE_NANOS) + " ms";
+                }
+                return AcquireStatus.ABANDONED;
+            }
+            if (answerError != null) {
+                throw new BrokerRefusal(answerError);
+            }
+        }
+        answerSurfaceId = 0;
+        switch (answerType) {
+            case TYPE_ACQUIRED: return AcquireStatus.ACQUIRED;
+            case TYPE_TIMEOUT: return AcquireStatus.TIMEOUT;
+            default: return AcquireStatus.ABANDONED;
+        }
+    }
+
+    /**
+     * Releases {@code surface} to {@code key} with the fence value its GPU work will signal and private
+     * data (position..limit, not moved; null for none). Does not wait for an answer (there is none; a
+     * violation disconnects this client and shows as ABANDONED on its next acquire).
+     *
+     * @return false if the broker is gone
+     */
+    public boolean release(Surface surface, long key, long fenceValue, ByteBuffer data) {
+        return brokerGoneReason == null && send(writer.surface(TYPE_RELEASE, surface.surfaceId, key, fenceValue, data), null, 0);
+    }
+
+    /** Host bridge: reports that this client's GPU reached {@code fenceValue} on {@code surface}. */
+    public boolean fenceReached(Surface surface, long fenceValue) {
+        return brokerGoneReason == null && send(writer.surface(TYPE_FENCE_REACHED, surface.surfaceId, 0L, fenceValue, null), null, 0);
+    }
+
+    /** Handles any messages already waiting (FENCE_REACHED, grants, BYE) without blocking. */
+    public void poll() {
+        while (pumpOne(System.nanoTime())) {
+            // keep draining
+        }
+    }
+
+    /** The underlying socket (tests send raw bytes through it). */
+    public SeqPacketSocket socket() {
+        return socket;
+    }
+
+    /** The writer numbering this client's messages (tests build malformed ones with it). */
+    public MessageWriter writer() {
+        return writer;
+    }
+
+    private void sendOrFail(ByteBuffer m, int[] fds, int n) {
+        if (!send(m, fds, n)) {
+            throw new BrokerRefusal("cannot send to the broker: " + brokerGoneReason);
+        }
+    }
+
+    /** Sends, waiting (bounded) for room; false (with brokerGoneReason set) if the broker is gone or stuck. */
+    private boolean send(ByteBuffer m, int[] fds, int n) {
+        long deadline = System.nanoTime() + ANSWER_GRACE_NANOS;
+        while (true) {
+            int r = socket.send(m, fds, n);
+            if (r == SeqPacketSocket.SENT) {
+                return true;
+            }
+            if (r == SeqPacketSocket.PEER_GONE) {
+                brokerGoneReason = "the broker closed the connection";
+                return false;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                brokerGoneReason = "the broker did not read for " + TimeUnit.NANOSECONDS.toMillis(ANSWER_GRACE_NANOS) + " ms";
+                return false;
+            }
+            socket.awaitWritable((int) Math.max(1, left / 1_000_000L));
+        }
+    }
+
+    /** Receives and handles one message, waiting until {@code deadline}; false on timeout or when the broker is gone. */
+    private boolean pumpOne(long deadlineNanos) {
+        if (brokerGoneReason != null) {
+            return false;
+        }
+        while (true) {
+            int r = socket.receive();
+            if (r == SeqPacketSocket.EOF) {
+                brokerGoneReason = "the broker closed the connection";
+                return false;
+            }
+            if (r > 0) {
+                handle(r);
+                return true;
+            }
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            socket.awaitReadable((int) Math.max(1, (left + 999_999L) / 1_000_000L));
+        }
+    }
+
+    private void handle(int received) {
+        ByteBuffer m = socket.receiveBuffer();
+        int type;
+        try {
+            type = Protocol.checkFraming(m, received, socket.messageTruncated(), socket.receivedFdCount(),
+                    socket.controlTruncated(), expectedSequence, false);
+            expectedSequence++;
+        } catch (ProtocolViolation v) {
+            socket.closeReceivedFds();
+            brokerGoneReason = "the broker sent a bad message (" + v.getMessage() + ")";
+            return;
+        }
+        switch (type) {
+            case TYPE_WELCOME:
+                clientId = m.getInt(WELCOME_CLIENT_ID);
+                answerType = TYPE_WELCOME;
+                return;
+            case TYPE_REFUSE:
+                answerError = "the broker refused this client: " + Protocol.getText(m, REFUSE_TEXT,
+                        Short.toUnsignedInt(m.getShort(REFUSE_TEXT_LENGTH)));
+                brokerGoneReason = answerError;
+                return;
+            case TYPE_ERROR: {
+                String text = Protocol.getText(m, ERROR_TEXT, Short.toUnsignedInt(m.getShort(ERROR_TEXT_LENGTH)));
+                answerError = "the broker reported: " + text;
+                return;
+            }
+            case TYPE_SURFACE_CREATED: {
+                int[] fds = new int[socket.receivedFdCount()];
+                for (int i = 0; i < fds.length; i++) {
+                    fds[i] = socket.receivedFd(i);
+                }
+                Surface s = new Surface(m, fds);
+                surfaces.add(s);
+                if (s.requestId != 0 && s.requestId == answerRequestId) {
+                    answerSurface = s;
+                } else {
+                    grants.add(s);
+                }
+                return;
+            }
+            case TYPE_ACQUIRED:
+            case TYPE_TIMEOUT:
+            case TYPE_ABANDONED: {
+                int id = m.getInt(S_SURFACE_ID);
+                if (id == answerSurfaceId) {
+                    answerType = type;
+                    answerFenceValue = m.getLong(S_VALUE);
+                    int n = m.getInt(S_DATA_LENGTH);
+                    privateData.clear();
+                    privateData.put(0, m, S_DATA, n);
+                    privateData.limit(n);
+                }
+                return;
+            }
+            case TYPE_FENCE_REACHED: {
+                int id = m.getInt(S_SURFACE_ID);
+                for (int i = 0; i < surfaces.size(); i++) {
+                    Surface s = surfaces.get(i);
+                    if (s.surfaceId == id && Long.compareUnsigned(m.getLong(S_VALUE), s.reachedFenceValue) > 0) {
+                        s.reachedFenceValue = m.getLong(S_VALUE);
+                    }
+                }
+                return;
+            }
+            case TYPE_BYE:
+                brokerGoneReason = "the broker said BYE (it is shutting down)";
+                return;
+            default:
+                socket.closeReceivedFds();
+        }
+    }
+
+    /** Says BYE, closes the socket and every surface's fds. Idempotent. */
+    @Override
+    public void close() {
+        if (socket.isOpen()) {
+            if (brokerGoneReason == null) {
+                socket.send(writer.bye(0), null, 0);
+            }
+            socket.close();
+        }
+        for (Surface s : surfaces) {
+            s.close();
+        }
+        surfaces.clear();
+        grants.clear();
+    }
+}

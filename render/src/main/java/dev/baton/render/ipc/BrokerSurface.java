@@ -1,0 +1,107 @@
+package dev.baton.render.ipc;
+
+import dev.baton.sync.KeyedMutex;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+
+/**
+ * One surface the broker allocated: its description, the fds it holds (memory, and sync fds a client
+ * attached), its {@link KeyedMutex} (one handle per participating connection) and the queue of remote
+ * acquires waiting for it. Owned by the broker's event loop thread, which alone touches it; the mutex
+ * itself may also be used by in-process participants ({@link Broker#mutex}).
+ */
+public final class BrokerSurface {
+    /** What SURFACE_CREATED tells an importer. Plain fields, filled by the broker and its allocator. */
+    public static final class Description {
+        public int surfaceId;
+        public long allocationBytes;
+        public int memoryTypeIndex;
+        public int width, height, format, tiling, usage;
+        public int memoryChoice, syncChoice;
+        public int memoryFdCount, syncFdCount;
+        public int maxPrivateDataBytes;
+        public long initialKey;
+
+        @Override
+        public String toString() {
+            return "surface " + surfaceId + " " + width + "x" + height + " (" + allocationBytes + " bytes, memory choice "
+                    + memoryChoice + ", sync choice " + syncChoice + ")";
+        }
+    }
+
+    /** A small owned list of fds. */
+    public static final class Fds {
+        final int[] fds = new int[Protocol.MAX_FDS_PER_MESSAGE];
+        int count;
+
+        /** Adds an fd, which this list now owns. */
+        public void add(int fd) {
+            if (count == fds.length) {
+                dev.baton.render.ipc.Fds.closeQuietly(fd);
+                throw new IllegalStateException("a surface holds at most " + fds.length + " fds");
+            }
+            fds[count++] = fd;
+        }
+
+        public int count() {
+            return count;
+        }
+
+        public int get(int i) {
+            return fds[i];
+        }
+
+        void closeAll() {
+            for (int i = 0; i < count; i++) {
+                dev.baton.render.ipc.Fds.closeQuietly(fds[i]);
+            }
+            count = 0;
+        }
+    }
+
+    final Description description = new Description();
+    final Fds memoryFds = new Fds();
+    final Fds syncFds = new Fds();
+    final KeyedMutex mutex;
+    final Broker.Connection creator;
+    final ArrayList<Broker.Participant> participants = new ArrayList<>();
+    /** Remote acquires waiting, oldest first; served by the event loop after every release. */
+    final ArrayDeque<Broker.Participant> pending = new ArrayDeque<>();
+    boolean closed;
+    /** The highest fence value any participant reported reached (host bridge), unsigned. Written by the loop. */
+    volatile long reachedFenceValue;
+
+    BrokerSurface(int id, Broker.Connection creator, long initialKey, int maxPrivateDataBytes) {
+        this.creator = creator;
+        this.mutex = KeyedMutex.create(initialKey, maxPrivateDataBytes);
+        description.surfaceId = id;
+        description.initialKey = initialKey;
+        description.maxPrivateDataBytes = maxPrivateDataBytes;
+    }
+
+    public Description description() {
+        return description;
+    }
+
+    public int id() {
+        return description.surfaceId;
+    }
+
+    /** The id of the client that offered it. */
+    public int creatorClientId() {
+        return creator.id;
+    }
+
+    public KeyedMutex mutex() {
+        return mutex;
+    }
+
+    /** The memory fds the broker holds (for an in-process importer: dup before use). */
+    public Fds memoryFds() {
+        return memoryFds;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+}

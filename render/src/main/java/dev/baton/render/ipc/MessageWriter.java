@@ -1,0 +1,166 @@
+package dev.baton.render.ipc;
+
+import static dev.baton.render.ipc.Protocol.*;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Builds outgoing messages of one connection direction into one reused direct buffer, numbering them
+ * 1, 2, 3, ... Each method returns that buffer (position 0, limit the message length), valid until the
+ * next call. Allocation-free except for the text of REFUSE/ERROR/HELLO names. One thread.
+ */
+public final class MessageWriter {
+    private final ByteBuffer buffer = Protocol.newMessageBuffer();
+    private int nextSequence = 1;
+
+    /** The sequence number the next message gets. */
+    public int nextSequence() {
+        return nextSequence;
+    }
+
+    private ByteBuffer begin(int type, int length) {
+        Protocol.putHeader(buffer, type, length, nextSequence++);
+        return buffer;
+    }
+
+    public ByteBuffer hello(int pid, int capabilities, byte[] deviceUuid, byte[] driverUuid, String name) {
+        byte[] nameBytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        int n = Math.min(nameBytes.length, MAX_NAME_BYTES);
+        ByteBuffer m = begin(TYPE_HELLO, HELLO_FIXED_BYTES + n);
+        m.putInt(HELLO_PID, pid);
+        m.putInt(HELLO_CAPABILITIES, capabilities);
+        for (int i = 0; i < 16; i++) {
+            m.put(HELLO_DEVICE_UUID + i, deviceUuid == null ? 0 : deviceUuid[i]);
+            m.put(HELLO_DRIVER_UUID + i, driverUuid == null ? 0 : driverUuid[i]);
+        }
+        m.putShort(HELLO_NAME_LENGTH, (short) n);
+        m.putShort(HELLO_NAME_LENGTH + 2, (short) 0);
+        for (int i = 0; i < n; i++) {
+            m.put(HELLO_NAME + i, nameBytes[i]);
+        }
+        return m;
+    }
+
+    public ByteBuffer welcome(int clientId, int maxPrivateDataBytes, int maxSurfaces, int capabilities) {
+        ByteBuffer m = begin(TYPE_WELCOME, WELCOME_BYTES);
+        m.putInt(WELCOME_CLIENT_ID, clientId);
+        m.putInt(WELCOME_MAX_PRIVATE_DATA, maxPrivateDataBytes);
+        m.putInt(WELCOME_MAX_SURFACES, maxSurfaces);
+        m.putInt(WELCOME_CAPABILITIES, capabilities);
+        return m;
+    }
+
+    public ByteBuffer refuse(int clientVersion, int reason, String text) {
+        ByteBuffer m = begin(TYPE_REFUSE, MAX_MESSAGE_BYTES); // the length is fixed up once the text is in
+        int n = Protocol.putText(m, REFUSE_TEXT, text, MAX_TEXT_BYTES);
+        m.putInt(H_LENGTH, REFUSE_FIXED_BYTES + n);
+        m.limit(REFUSE_FIXED_BYTES + n);
+        m.putShort(REFUSE_BROKER_VERSION, (short) VERSION);
+        m.putShort(REFUSE_CLIENT_VERSION, (short) clientVersion);
+        m.putShort(REFUSE_REASON, (short) reason);
+        m.putShort(REFUSE_TEXT_LENGTH, (short) n);
+        return m;
+    }
+
+    public ByteBuffer error(ProtocolViolation.Rule rule, int relatedSequence, String text) {
+        ByteBuffer m = begin(TYPE_ERROR, MAX_MESSAGE_BYTES); // the length is fixed up once the text is in
+        int n = Protocol.putText(m, ERROR_TEXT, text, MAX_TEXT_BYTES);
+        m.putInt(H_LENGTH, ERROR_FIXED_BYTES + n);
+        m.limit(ERROR_FIXED_BYTES + n);
+        m.putShort(ERROR_RULE, (short) rule.ordinal());
+        m.putShort(ERROR_TEXT_LENGTH, (short) n);
+        m.putInt(ERROR_SEQUENCE, relatedSequence);
+        return m;
+    }
+
+    /**
+     * SURFACE_OFFER: ask the broker for a surface. {@code syncFdBytes[0..syncFdCount)} are the sizes
+     * of the sync fds attached (memfds the client's driver exported).
+     */
+    public ByteBuffer offer(int requestId, int width, int height, int format, int usage, int memoryChoice,
+            int syncChoice, long initialKey, long[] syncFdBytes, int syncFdCount) {
+        ByteBuffer m = begin(TYPE_SURFACE_OFFER, OFFER_BYTES);
+        m.putInt(OFFER_REQUEST_ID, requestId);
+        m.putInt(OFFER_WIDTH, width);
+        m.putInt(OFFER_HEIGHT, height);
+        m.putInt(OFFER_FORMAT, format);
+        m.putInt(OFFER_USAGE, usage);
+        m.putShort(OFFER_MEMORY_CHOICE, (short) memoryChoice);
+        m.putShort(OFFER_SYNC_CHOICE, (short) syncChoice);
+        m.putLong(OFFER_INITIAL_KEY, initialKey);
+        m.putInt(OFFER_SYNC_FD_COUNT, syncFdCount);
+        m.putInt(OFFER_SYNC_FD_COUNT + 4, 0);
+        for (int i = 0; i < MAX_OFFER_SYNC_FDS; i++) {
+            m.putLong(OFFER_SYNC_FD_BYTES + 8 * i, i < syncFdCount ? syncFdBytes[i] : 0L);
+        }
+        return m;
+    }
+
+    /** SURFACE_CREATED, from a surface's description. */
+    public ByteBuffer created(int requestId, BrokerSurface.Description d) {
+        ByteBuffer m = begin(TYPE_SURFACE_CREATED, CREATED_BYTES);
+        m.putInt(CREATED_REQUEST_ID, requestId);
+        m.putInt(CREATED_SURFACE_ID, d.surfaceId);
+        m.putLong(CREATED_ALLOCATION_BYTES, d.allocationBytes);
+        m.putInt(CREATED_MEMORY_TYPE_INDEX, d.memoryTypeIndex);
+        m.putInt(CREATED_WIDTH, d.width);
+        m.putInt(CREATED_HEIGHT, d.height);
+        m.putInt(CREATED_FORMAT, d.format);
+        m.putInt(CREATED_TILING, d.tiling);
+        m.putInt(CREATED_USAGE, d.usage);
+        m.putShort(CREATED_MEMORY_CHOICE, (short) d.memoryChoice);
+        m.putShort(CREATED_SYNC_CHOICE, (short) d.syncChoice);
+        m.putInt(CREATED_MEMORY_FD_COUNT, d.memoryFdCount);
+        m.putInt(CREATED_SYNC_FD_COUNT, d.syncFdCount);
+        m.putInt(CREATED_MAX_PRIVATE_DATA, d.maxPrivateDataBytes);
+        m.putLong(CREATED_INITIAL_KEY, d.initialKey);
+        return m;
+    }
+
+    /**
+     * A surface message: ACQUIRE ({@code value} = timeout in ns), ACQUIRED / RELEASE ({@code value} =
+     * fence value, with private data), TIMEOUT / ABANDONED ({@code value} 0), FENCE_REACHED
+     * ({@code value} = the fence value reached).
+     *
+     * @param data private data (position..limit, not moved), or null
+     */
+    public ByteBuffer surface(int type, int surfaceId, long key, long value, ByteBuffer data) {
+        int n = data == null ? 0 : data.remaining();
+        if (n > MAX_PRIVATE_DATA_BYTES) {
+            throw new IllegalArgumentException("private data of " + n + " bytes, more than the protocol's "
+                    + MAX_PRIVATE_DATA_BYTES + ": send at most that many");
+        }
+        ByteBuffer m = begin(type, SURFACE_FIXED_BYTES + n);
+        m.putInt(S_SURFACE_ID, surfaceId);
+        m.putInt(S_DATA_LENGTH, n);
+        m.putLong(S_KEY, key);
+        m.putLong(S_VALUE, value);
+        if (n > 0) {
+            m.put(S_DATA, data, data.position(), n);
+        }
+        return m;
+    }
+
+    public ByteBuffer bye(int reason) {
+        ByteBuffer m = begin(TYPE_BYE, BYE_BYTES);
+        m.putInt(BYE_REASON, reason);
+        m.putInt(BYE_REASON + 4, 0);
+        return m;
+    }
+
+    /**
+     * Raw bytes as the next message, its header's sequence overwritten with the next number when
+     * {@code fixSequence} (for tests that send malformed messages).
+     */
+    public ByteBuffer raw(byte[] bytes, boolean fixSequence) {
+        buffer.clear();
+        int n = Math.min(bytes.length, buffer.capacity());
+        buffer.put(0, bytes, 0, n);
+        buffer.limit(n);
+        if (fixSequence && n >= HEADER_BYTES) {
+            buffer.putInt(H_SEQUENCE, nextSequence);
+        }
+        nextSequence++;
+        return buffer;
+    }
+}
