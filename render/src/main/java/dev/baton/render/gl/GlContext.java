@@ -5,7 +5,7 @@ import org.lwjgl.opengl.GLCapabilities;
 /**
  * A GL context as the GL-side classes need it: who owns it, what it offers, and whether EGL fences
  * (waitable from any thread) can be made in it. Implemented by {@link EglContext} (headless) and
- * {@link GlfwWindow} (a window; GLX on X11, so no EGL fences).
+ * the demo's {@code GlfwWindow} in {@code baton-scenes} (a window; GLX on X11, so no EGL fences).
  *
  * <p>Thread contract: a GL context is current on at most one thread, its owner, and only the owner
  * may make GL calls with it; {@link #checkOwner()} enforces that in every wrapper.
