@@ -31,6 +31,25 @@ import org.lwjgl.vulkan.*;
  * <p>Made by {@link #builder(VulkanInstance)}, which separates what is required (Vulkan 1.3,
  * {@code timelineSemaphore}, {@code synchronization2}, a graphics or compute queue) from what is
  * best effort (the fd extensions for sharing) and says why each physical device was rejected.
+ *
+ * <p><b>Adopting the application's device.</b> {@link #adopt(VkDevice, VkDeviceCreateInfo)} wraps a
+ * {@code VkDevice} and one of its queues that the application created and keeps owning (see
+ * {@link DeviceAdoption} for what it checks). An adopted context creates only its own command pool;
+ * {@link #close()} destroys that pool and nothing else, and waits only for its queue, never for the
+ * whole device.
+ *
+ * <p><b>Queue rule (adopted or not).</b> Vulkan requires host access to a {@code VkQueue} to be
+ * externally synchronized. Baton touches the queue only inside calls made on this context's owning
+ * thread: {@link #submit(VkCommandBuffer, Lease)}, {@link #submit(VkCommandBuffer, VulkanTimeline, long)},
+ * {@link SharedSurface#create(String, int, int, List, SharedSurface.Options) SharedSurface.create} (its
+ * setup submit waits for the queue), the bench helpers {@link GpuClock} and {@link TimedWork}, and
+ * {@link #close()}. No thread Baton
+ * starts ever uses a queue: the host bridge only waits on and signals timeline semaphores from the
+ * host ({@code vkWaitSemaphores}, {@code vkSignalSemaphore}), which need no queue. So an application
+ * that shares the queue with Baton either submits from that same thread between its Baton calls, or
+ * holds one lock of its own around its submits and around every Baton call on this context. It must
+ * not call {@code vkDeviceWaitIdle} (which needs every queue of the device) while a Baton call on
+ * this context runs.
  */
 public final class DeviceContext implements AutoCloseable {
     static final String EXTERNAL_MEMORY_FD = "VK_KHR_external_memory_fd";
@@ -44,6 +63,8 @@ public final class DeviceContext implements AutoCloseable {
     private final VkDevice device;
     private final VkQueue queue;
     private final int queueFamilyIndex;
+    private final int queueIndex;
+    private final boolean adopted; // the application's VkDevice: never destroyed here
     private final long commandPool; // VkCommandPool
     private final Set<String> enabledExtensions;
     private final VkPhysicalDeviceMemoryProperties memoryProperties;
@@ -64,15 +85,17 @@ public final class DeviceContext implements AutoCloseable {
     private int commandBufferCount;
 
     private DeviceContext(String name, PhysicalDeviceInfo info, VkPhysicalDevice physicalDevice, VkDevice device, int queueFamilyIndex,
-                          Set<String> enabledExtensions) {
+                          int queueIndex, Set<String> enabledExtensions, boolean adopted) {
         this.name = name;
         this.info = info;
         this.device = device;
         this.queueFamilyIndex = queueFamilyIndex;
+        this.queueIndex = queueIndex;
+        this.adopted = adopted;
         this.enabledExtensions = Set.copyOf(enabledExtensions);
         try (MemoryStack stack = stackPush()) {
             PointerBuffer pQueue = stack.mallocPointer(1);
-            vkGetDeviceQueue(device, queueFamilyIndex, 0, pQueue);
+            vkGetDeviceQueue(device, queueFamilyIndex, queueIndex, pQueue);
             this.queue = new VkQueue(pQueue.get(0), device);
             VkCommandPoolCreateInfo poolInfo = VkCommandPoolCreateInfo.calloc(stack).sType$Default()
                     .flags(VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT).queueFamilyIndex(queueFamilyIndex);
@@ -82,6 +105,26 @@ public final class DeviceContext implements AutoCloseable {
         }
         this.memoryProperties = VkPhysicalDeviceMemoryProperties.malloc();
         vkGetPhysicalDeviceMemoryProperties(physicalDevice, memoryProperties);
+    }
+
+    /**
+     * Starts adopting a device the application created and keeps owning. Reads, at once, the
+     * extensions and features {@code createInfo} enabled (it is not kept: free it after this call),
+     * then {@link DeviceAdoption#check()} says what is missing and {@link DeviceAdoption#build()}
+     * makes the context.
+     *
+     * @param device     the application's device, as LWJGL made it ({@code new VkDevice(handle, physicalDevice, createInfo)})
+     * @param createInfo the {@code VkDeviceCreateInfo} the application passed to {@code vkCreateDevice}
+     * @return a description to complete with {@link DeviceAdoption#queue(int, int)}
+     */
+    public static DeviceAdoption adopt(VkDevice device, VkDeviceCreateInfo createInfo) {
+        return new DeviceAdoption(device, createInfo);
+    }
+
+    /** The adopted context, once {@link DeviceAdoption#build()} has checked everything. */
+    static DeviceContext adopted(String name, PhysicalDeviceInfo info, VkDevice device, int queueFamilyIndex, int queueIndex,
+                                 Set<String> enabledExtensions) {
+        return new DeviceContext(name, info, device.getPhysicalDevice(), device, queueFamilyIndex, queueIndex, enabledExtensions, true);
     }
 
     /** Starts describing a device to create on {@code instance}. */
@@ -250,7 +293,7 @@ public final class DeviceContext implements AutoCloseable {
                 device = new VkDevice(pDevice.get(0), pd, info);
             }
             try {
-                return new DeviceContext(name != null ? name : d.name(), d, pd, device, family, enabled);
+                return new DeviceContext(name != null ? name : d.name(), d, pd, device, family, 0, enabled, false);
             } catch (RuntimeException e) {
                 vkDestroyDevice(device, null);
                 throw e;
@@ -303,6 +346,16 @@ public final class DeviceContext implements AutoCloseable {
 
     public int queueFamilyIndex() {
         return queueFamilyIndex;
+    }
+
+    /** The index of Baton's queue within {@link #queueFamilyIndex()} (0 unless adopted). */
+    public int queueIndex() {
+        return queueIndex;
+    }
+
+    /** True if the {@code VkDevice} is the application's ({@link #adopt}): {@link #close()} leaves it alive. */
+    public boolean isAdopted() {
+        return adopted;
     }
 
     public boolean hasExtension(String extension) {
@@ -484,6 +537,10 @@ public final class DeviceContext implements AutoCloseable {
      * Destroys the command pool and the device after waiting for the queue to drain (teardown only:
      * the handoff path never waits for idle). Close every surface endpoint and timeline of this
      * device first. Idempotent.
+     *
+     * <p>An adopted context ({@link #adopt}) destroys only its command pool, after waiting for its
+     * queue ({@code vkQueueWaitIdle}, under the queue rule above); the application's device and queue
+     * stay alive and usable, and the application destroys them after this.
      */
     @Override
     public void close() {
@@ -493,6 +550,13 @@ public final class DeviceContext implements AutoCloseable {
         closed = true;
         // Also on a lost device: work submitted before the loss may still run (an injected loss, a late
         // report), and a really lost device answers at once with VK_ERROR_DEVICE_LOST; destroying is valid then.
+        if (adopted) {
+            // vkDeviceWaitIdle would need every queue of the application's device to be ours to lock.
+            vkQueueWaitIdle(queue);
+            vkDestroyCommandPool(device, commandPool, null);
+            memoryProperties.free();
+            return;
+        }
         vkDeviceWaitIdle(device);
         vkDestroyCommandPool(device, commandPool, null);
         vkDestroyDevice(device, null);

@@ -212,7 +212,7 @@ public final class VulkanInstance implements AutoCloseable {
         }
     }
 
-    private static PhysicalDeviceInfo describe(int index, VkPhysicalDevice device) {
+    static PhysicalDeviceInfo describe(int index, VkPhysicalDevice device) {
         try (MemoryStack stack = stackPush()) {
             VkPhysicalDeviceIDProperties ids = VkPhysicalDeviceIDProperties.calloc(stack).sType$Default();
             VkPhysicalDeviceDriverProperties driver = VkPhysicalDeviceDriverProperties.calloc(stack).sType$Default();
