@@ -11,6 +11,24 @@ import org.lwjgl.opengl.GLCapabilities;
  * may make GL calls with it; {@link #checkOwner()} enforces that in every wrapper.
  */
 public interface GlContext {
+    /**
+     * Adopts the GL context the application made current on the calling thread (EGL, or GLX through
+     * GLFW), so Baton's GL side ({@code SharedSurface.GlSide}, {@link GlImportedTexture},
+     * {@link GlFenceTimeline}) can use it. Baton never makes it current, creates or destroys it; the
+     * application keeps it current on this thread (the owner) while it makes Baton GL calls, and
+     * destroys it after closing every Baton object made with it. To move the context to another
+     * thread, adopt it again there. EGL fences (waitable from any thread) are used when the context is
+     * an EGL one with {@code EGL_KHR_fence_sync} and LWJGL's EGL is loaded; otherwise GL sync objects,
+     * which only the owner polls.
+     *
+     * @return an adapter owned by the calling thread
+     * @throws IllegalStateException if no context with LWJGL capabilities ({@code GL.createCapabilities()})
+     *     is current on this thread, or it is below OpenGL 3.0
+     */
+    static GlContext adoptCurrent() {
+        return new AdoptedGlContext();
+    }
+
     /** Throws {@link IllegalStateException} unless the calling thread owns the context. */
     void checkOwner();
 
