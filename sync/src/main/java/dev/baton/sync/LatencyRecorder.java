@@ -28,7 +28,11 @@ public final class LatencyRecorder {
         this.samplesNanos = new long[capacity];
     }
 
-    /** Records one latency in nanoseconds (negative values are clamped to 0). Allocation-free. */
+    /**
+     * Records one latency in nanoseconds (negative values are clamped to 0). Allocation-free.
+     *
+     * @param latencyNanos the latency in nanoseconds
+     */
     public void record(long latencyNanos) {
         samplesNanos[(int) (recorded % samplesNanos.length)] = Math.max(0L, latencyNanos);
         recorded++;
@@ -39,12 +43,16 @@ public final class LatencyRecorder {
         recorded = 0;
     }
 
-    /** The number of samples the ring keeps. */
+    /** {@return the number of samples the ring keeps} */
     public int capacity() {
         return samplesNanos.length;
     }
 
-    /** Total {@link #record} calls since creation or {@link #reset()}. */
+    /**
+     * Total {@link #record} calls since creation or {@link #reset()}.
+     *
+     * @return the count
+     */
     public long recorded() {
         return recorded;
     }
@@ -52,6 +60,8 @@ public final class LatencyRecorder {
     /**
      * Percentiles of the retained samples (nearest-rank: the smallest sample with at least p% of the
      * samples at or below it). Allocates a sorted copy: call after the run, not in the hot path.
+     *
+     * @return the percentiles
      */
     public Summary summary() {
         long total = recorded;

@@ -84,6 +84,7 @@ public final class EglContext implements GlContext, AutoCloseable {
      *
      * @param debug create a debug context and count GL errors and warnings through KHR_debug
      *     ({@link #debugErrorCount()}, {@link #debugWarningCount()}); debug output is synchronous
+     * @return the context, current on the calling thread
      * @throws GlUnavailableException if libEGL is missing, the surfaceless platform is not offered, or
      *     no GL 3.3+ core context can be created; the message says what to install
      */
@@ -297,17 +298,17 @@ public final class EglContext implements GlContext, AutoCloseable {
         }
     }
 
-    /** The {@code EGLDisplay} handle, shared by every context of the process. */
+    /** {@return the {@code EGLDisplay} handle, shared by every context of the process} */
     public long eglDisplay() {
         return display;
     }
 
-    /** The {@code EGLContext} handle. */
+    /** {@return the {@code EGLContext} handle} */
     public long eglContext() {
         return context;
     }
 
-    /** The display's EGL extensions (for example {@code EGL_KHR_fence_sync}). */
+    /** {@return the display's EGL extensions (for example {@code EGL_KHR_fence_sync})} */
     public EGLCapabilities eglCapabilities() {
         return displayCaps;
     }
@@ -338,17 +339,25 @@ public final class EglContext implements GlContext, AutoCloseable {
         return owner;
     }
 
-    /** KHR_debug messages of type ERROR since creation; 0 unless created with debug. Any thread. */
+    /**
+     * KHR_debug messages of type ERROR since creation; 0 unless created with debug. Any thread.
+     *
+     * @return the count
+     */
     public long debugErrorCount() {
         return debugErrors.get();
     }
 
-    /** KHR_debug messages of other types above NOTIFICATION severity; 0 unless debug. Any thread. */
+    /**
+     * KHR_debug messages of other types above NOTIFICATION severity; 0 unless debug. Any thread.
+     *
+     * @return the count
+     */
     public long debugWarningCount() {
         return debugWarnings.get();
     }
 
-    /** The last counted KHR_debug message, or null. Any thread. */
+    /** {@return the last counted KHR_debug message, or null. Any thread} */
     public String lastDebugMessage() {
         return lastDebugMessage;
     }

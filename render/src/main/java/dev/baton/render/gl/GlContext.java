@@ -32,15 +32,18 @@ public interface GlContext {
     /** Throws {@link IllegalStateException} unless the calling thread owns the context. */
     void checkOwner();
 
-    /** The owning thread, or null while released. */
+    /** {@return the owning thread, or null while released} */
     Thread owner();
 
+    /** {@return LWJGL's capabilities of this context: which GL functions and extensions it has} */
     GLCapabilities glCapabilities();
 
+    /** {@return the context's GL major version} */
     int glMajorVersion();
 
+    /** {@return the context's GL minor version} */
     int glMinorVersion();
 
-    /** The {@code EGLDisplay} of an EGL context with {@code EGL_KHR_fence_sync}, or 0 when EGL fences cannot be used. */
+    /** {@return the {@code EGLDisplay} of an EGL context with {@code EGL_KHR_fence_sync}, or 0 when EGL fences cannot be used} */
     long eglFenceDisplay();
 }

@@ -127,7 +127,12 @@ public final class DeviceContext implements AutoCloseable {
         return new DeviceContext(name, info, device.getPhysicalDevice(), device, queueFamilyIndex, queueIndex, enabledExtensions, true);
     }
 
-    /** Starts describing a device to create on {@code instance}. */
+    /**
+     * Starts describing a device to create on {@code instance}.
+     *
+     * @param instance the instance whose physical devices are considered
+     * @return a builder
+     */
     public static Builder builder(VulkanInstance instance) {
         return new Builder(instance);
     }
@@ -146,25 +151,45 @@ public final class DeviceContext implements AutoCloseable {
             this.instance = instance;
         }
 
-        /** A name for messages and mutex handles, such as {@code lavapipe#1}. Defaults to the device name. */
+        /**
+         * A name for messages and mutex handles, such as {@code lavapipe#1}. Defaults to the device name.
+         *
+         * @param participantName the name
+         * @return this
+         */
         public Builder name(String participantName) {
             this.name = participantName;
             return this;
         }
 
-        /** Only physical devices whose name or driver name contains this (case-insensitive). */
+        /**
+         * Only physical devices whose name or driver name contains this (case-insensitive).
+         *
+         * @param text part of the device or driver name, such as {@code llvmpipe}
+         * @return this
+         */
         public Builder deviceNameContains(String text) {
             this.nameContains = text;
             return this;
         }
 
-        /** Only the physical device with this enumeration index. */
+        /**
+         * Only the physical device with this enumeration index.
+         *
+         * @param physicalDeviceIndex the index in {@link VulkanInstance#physicalDevices()}
+         * @return this
+         */
         public Builder physicalDeviceIndex(int physicalDeviceIndex) {
             this.index = physicalDeviceIndex;
             return this;
         }
 
-        /** Rejects devices that lack this extension. */
+        /**
+         * Rejects devices that lack this extension.
+         *
+         * @param extension a device extension name
+         * @return this
+         */
         public Builder requireExtension(String extension) {
             requiredExtensions.add(extension);
             return this;
@@ -183,18 +208,29 @@ public final class DeviceContext implements AutoCloseable {
          * Requires OPAQUE_FD memory sharing (import and export). A device whose driver lacks
          * {@code VK_KHR_external_memory_fd} is rejected with a reason naming the extension and the
          * package of a driver that has it.
+         *
+         * @return this
          */
         public Builder requireMemorySharing() {
             return requireExtension(EXTERNAL_MEMORY_FD);
         }
 
-        /** Enables the extension if present. */
+        /**
+         * Enables the extension if present.
+         *
+         * @param extension a device extension name
+         * @return this
+         */
         public Builder preferExtension(String extension) {
             optionalExtensions.add(extension);
             return this;
         }
 
-        /** Why each physical device would be rejected (null entry: acceptable). Does not create anything. */
+        /**
+         * Why each physical device would be rejected (null entry: acceptable). Does not create anything.
+         *
+         * @return one entry per physical device, in enumeration order
+         */
         public List<String> rejectionReasons() {
             List<String> reasons = new ArrayList<>();
             for (PhysicalDeviceInfo d : instance.physicalDevices()) {
@@ -248,6 +284,7 @@ public final class DeviceContext implements AutoCloseable {
         /**
          * Creates the device on the first acceptable physical device.
          *
+         * @return the new context, owned by the caller
          * @throws IllegalStateException naming every physical device and why it was rejected
          */
         public DeviceContext build() {
@@ -332,37 +369,47 @@ public final class DeviceContext implements AutoCloseable {
         }
     }
 
+    /** {@return the participant name, for messages and mutex handles} */
     public String name() {
         return name;
     }
 
+    /** {@return the facts of the physical device} */
     public PhysicalDeviceInfo info() {
         return info;
     }
 
+    /** {@return the {@code VkDevice}: Baton's own, or the application's when {@linkplain #isAdopted() adopted}} */
     public VkDevice vkDevice() {
         return device;
     }
 
+    /** {@return the family of the queue Baton submits to} */
     public int queueFamilyIndex() {
         return queueFamilyIndex;
     }
 
-    /** The index of Baton's queue within {@link #queueFamilyIndex()} (0 unless adopted). */
+    /** {@return the index of Baton's queue within {@link #queueFamilyIndex()} (0 unless adopted)} */
     public int queueIndex() {
         return queueIndex;
     }
 
-    /** True if the {@code VkDevice} is the application's ({@link #adopt}): {@link #close()} leaves it alive. */
+    /** {@return true if the {@code VkDevice} is the application's ({@link #adopt}): {@link #close()} leaves it alive} */
     public boolean isAdopted() {
         return adopted;
     }
 
+    /**
+     * Whether the device was created with {@code extension} enabled.
+     *
+     * @param extension a device extension name
+     * @return true if enabled
+     */
     public boolean hasExtension(String extension) {
         return enabledExtensions.contains(extension);
     }
 
-    /** A primary command buffer from this device's pool; owning thread only. */
+    /** {@return a primary command buffer from this device's pool; owning thread only} */
     public VkCommandBuffer allocateCommandBuffer() {
         try (MemoryStack stack = stackPush()) {
             VkCommandBufferAllocateInfo info = VkCommandBufferAllocateInfo.calloc(stack).sType$Default()
@@ -373,7 +420,11 @@ public final class DeviceContext implements AutoCloseable {
         }
     }
 
-    /** Returns a command buffer to the pool; it must not be pending. Null is ignored. */
+    /**
+     * Returns a command buffer to the pool; it must not be pending. Null is ignored.
+     *
+     * @param commandBuffer one from {@link #allocateCommandBuffer()}, or null
+     */
     public void freeCommandBuffer(VkCommandBuffer commandBuffer) {
         if (commandBuffer != null && !closed) {
             vkFreeCommandBuffers(device, commandPool, commandBuffer);
@@ -386,6 +437,8 @@ public final class DeviceContext implements AutoCloseable {
      * the fence value the lease will release with. No allocation, no CPU wait (except the host-copy
      * tier's staging, which happened in acquire). Owning thread only.
      *
+     * @param commandBuffer recorded work on the lease's image (left in GENERAL)
+     * @param lease the held lease of an endpoint of this device
      * @return the fence value the submission signals on the endpoint's timeline
      * @throws DeviceLostException after reporting the loss to every surface this device takes part in
      */
@@ -393,7 +446,13 @@ public final class DeviceContext implements AutoCloseable {
         return lease.submitOn(this, commandBuffer);
     }
 
-    /** Submits {@code commandBuffer} alone and signals {@code timeline} to {@code value}. For setup and tests. */
+    /**
+     * Submits {@code commandBuffer} alone and signals {@code timeline} to {@code value}. For setup and tests.
+     *
+     * @param commandBuffer recorded work
+     * @param timeline a timeline of this device
+     * @param value the value to signal
+     */
     public void submit(VkCommandBuffer commandBuffer, VulkanTimeline timeline, long value) {
         beginBatch();
         addCommandBuffer(commandBuffer);
@@ -504,7 +563,7 @@ public final class DeviceContext implements AutoCloseable {
         injectLoss = true;
     }
 
-    /** True once a submit or wait reported {@code VK_ERROR_DEVICE_LOST} (real or injected). Any thread. */
+    /** {@return true once a submit or wait reported {@code VK_ERROR_DEVICE_LOST} (real or injected). Any thread} */
     public boolean isLost() {
         return lost;
     }

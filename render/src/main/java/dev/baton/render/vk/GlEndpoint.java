@@ -97,7 +97,10 @@ public final class GlEndpoint implements Participant, AutoCloseable {
      * Acquires the surface for {@code key}, waiting at most {@code timeoutNanos} for the mutex (0
      * polls). Never waits for a GPU: check {@link GlLease#ready()} before touching the texture.
      *
+     * @param key the key to acquire
+     * @param timeoutNanos how long to wait for the mutex, in nanoseconds
      * @return this endpoint's reused lease (valid until its release)
+     * @throws InterruptedException if interrupted while waiting; nothing is acquired
      */
     public GlLease acquire(long key, long timeoutNanos) throws InterruptedException {
         if (abandoned) {
@@ -130,12 +133,12 @@ public final class GlEndpoint implements Participant, AutoCloseable {
 
     }
 
-    /** This endpoint's reused lease: the one {@link #acquire} returned, still held until its release. */
+    /** {@return this endpoint's reused lease: the one {@link #acquire} returned, still held until its release} */
     public GlLease lease() {
         return lease;
     }
 
-    /** True while this endpoint holds the surface. */
+    /** {@return true while this endpoint holds the surface} */
     public boolean holds() {
         return lease.held;
     }
@@ -145,24 +148,35 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         timeline.poll();
     }
 
-    /** GL texture name of the surface as GL sees it. */
+    /**
+     * GL texture name of the surface as GL sees it.
+     *
+     * @return the name
+     */
     public int texture() {
         return imported != null ? imported.texture() : local.texture();
     }
 
-    /** GL framebuffer name with the texture attached (for blits and read-backs). */
+    /**
+     * GL framebuffer name with the texture attached (for blits and read-backs).
+     *
+     * @return the name
+     */
     public int framebuffer() {
         return imported != null ? imported.framebuffer() : local.framebuffer();
     }
 
+    /** {@return the surface width in pixels} */
     public int width() {
         return imported != null ? imported.width() : local.width();
     }
 
+    /** {@return the surface height in pixels} */
     public int height() {
         return imported != null ? imported.height() : local.height();
     }
 
+    /** {@return the surface this endpoint belongs to} */
     public SharedSurface surface() {
         return surface;
     }
@@ -192,6 +206,8 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         /**
          * True once the texture holds the released pixels and GL may use it. Never blocks; in the
          * host-copy tier the first true call uploads the pixels.
+         *
+         * @return whether GL may use the texture now
          */
         public boolean ready() {
             checkHeld();
@@ -207,7 +223,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         /**
          * Blocks until {@link #ready()} or the timeout.
          *
+         * @param timeoutNanos how long to wait, in nanoseconds
          * @return false on timeout (the texture must not be used)
+         * @throws InterruptedException if interrupted while waiting
          */
         public boolean awaitReady(long timeoutNanos) throws InterruptedException {
             checkHeld();
@@ -246,6 +264,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
          * obligations pass on unchanged.
          *
          * @param privateData copied; may be null
+         * @param nextKey the key the next owner acquires with
          */
         public void release(long nextKey, ByteBuffer privateData) {
             checkHeld();

@@ -66,15 +66,17 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         device.onLoss(lossListener);
     }
 
+    /** {@return the participant's device} */
     public DeviceContext device() {
         return device;
     }
 
+    /** {@return the surface's image on this device} */
     public SurfaceImage image() {
         return image;
     }
 
-    /** This endpoint's timeline: its submits signal the surface's fence values on it. */
+    /** {@return this endpoint's timeline: its submits signal the surface's fence values on it} */
     public VulkanTimeline timeline() {
         return timeline;
     }
@@ -89,10 +91,12 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         return staging == null ? null : staging.mapped();
     }
 
+    /** {@return the surface this endpoint belongs to} */
     public SharedSurface surface() {
         return surface;
     }
 
+    /** {@return the participant's index in the surface's creation list} */
     public int index() {
         return index;
     }
@@ -106,12 +110,14 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
      * host memcpy between staging buffers at acquire, the GPU upload at the start of a submit and the
      * GPU read-back at its end; always 0 in the shared-memory tiers. Written by the owning thread;
      * read it from another thread only after that thread stopped (e.g. after {@code join}).
+     *
+     * @return the bytes copied
      */
     public long copiedBytes() {
         return copiedBytes;
     }
 
-    /** The fence value of this endpoint's latest submit (0 if none). */
+    /** {@return the fence value of this endpoint's latest submit (0 if none)} */
     public long lastSubmittedValue() {
         return lastSubmittedValue;
     }
@@ -122,10 +128,12 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
      * previous writer's GPU before copying its pixels through host memory.
      *
      * @param timeoutNanos how long to wait for the mutex, in nanoseconds; 0 polls
+     * @param key the key to acquire
      * @return this endpoint's reused lease: check {@link Lease#status()} before using it
      * @throws DeviceRemovedException if this endpoint's device was lost
      * @throws IllegalStateException if this endpoint still holds a lease (recursive acquire) or was
      *     {@linkplain #abandon() abandoned}
+     * @throws InterruptedException if interrupted while waiting; nothing is acquired
      */
     public Lease acquire(long key, long timeoutNanos) throws InterruptedException {
         checkUsable("acquire");
@@ -210,7 +218,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         handle.close();
     }
 
-    /** True once {@link #abandon()} was called. Any thread. */
+    /** {@return true once {@link #abandon()} was called. Any thread} */
     public boolean isAbandoned() {
         return abandoned;
     }

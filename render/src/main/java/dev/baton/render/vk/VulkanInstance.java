@@ -53,6 +53,7 @@ public final class VulkanInstance implements AutoCloseable {
     /**
      * Creates an instance without validation.
      *
+     * @return the instance, owned by the caller
      * @throws VulkanUnavailableException if there is no loader, no usable driver or no physical device
      */
     public static VulkanInstance create() {
@@ -65,6 +66,7 @@ public final class VulkanInstance implements AutoCloseable {
      * @param validation enable {@value #VALIDATION_LAYER} with synchronization validation and count its
      *                   messages; fails if the layer is not installed (install {@code vulkan-validationlayers}
      *                   or run through {@code ./baton}, which points {@code VK_LAYER_PATH} at a newer build)
+     * @return the instance, owned by the caller
      * @throws VulkanUnavailableException if {@code libvulkan.so.1} cannot be loaded, {@code vkCreateInstance}
      *                   finds no usable driver, or no physical device is listed; the message names the packages
      * @throws dev.baton.render.VulkanException for any other failed Vulkan call
@@ -73,7 +75,7 @@ public final class VulkanInstance implements AutoCloseable {
         return new VulkanInstance(validation);
     }
 
-    /** True if the Vulkan loader can be loaded and lists {@value #VALIDATION_LAYER}. */
+    /** {@return true if the Vulkan loader can be loaded and lists {@value #VALIDATION_LAYER}} */
     public static boolean validationLayerAvailable() {
         try {
             requireLoader();
@@ -306,7 +308,7 @@ public final class VulkanInstance implements AutoCloseable {
         }
     }
 
-    /** Every physical device, in enumeration order. Immutable. */
+    /** {@return every physical device, in enumeration order. Immutable} */
     public List<PhysicalDeviceInfo> physicalDevices() {
         return devices;
     }
@@ -314,7 +316,11 @@ public final class VulkanInstance implements AutoCloseable {
     /** One row of {@link #interopReport()}: the tier two physical devices would use, and why. */
     public record PairTier(PhysicalDeviceInfo a, PhysicalDeviceInfo b, SyncTierSelector.Choice choice) {}
 
-    /** For {@code ./baton devices}: every unordered pair of physical devices (and each device with itself). */
+    /**
+     * For {@code ./baton devices}: every unordered pair of physical devices (and each device with itself).
+     *
+     * @return one row per pair, immutable
+     */
     public List<PairTier> interopReport() {
         List<PairTier> rows = new ArrayList<>();
         for (int i = 0; i < devices.size(); i++) {
@@ -327,17 +333,17 @@ public final class VulkanInstance implements AutoCloseable {
         return List.copyOf(rows);
     }
 
-    /** True if this instance runs under the validation layer. */
+    /** {@return true if this instance runs under the validation layer} */
     public boolean validationEnabled() {
         return validation;
     }
 
-    /** Warnings and errors reported by the validation layer so far (0 without validation). */
+    /** {@return warnings and errors reported by the validation layer so far (0 without validation)} */
     public int validationMessageCount() {
         return messageCount.get();
     }
 
-    /** A copy of the first recorded messages (at most 200). */
+    /** {@return a copy of the first recorded messages (at most 200)} */
     public List<String> validationMessages() {
         synchronized (messages) {
             return List.copyOf(messages);
