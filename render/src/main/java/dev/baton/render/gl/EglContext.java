@@ -328,13 +328,19 @@ public final class EglContext implements GlContext, AutoCloseable {
         return glMinor;
     }
 
-    /** The thread that owns the context, or null after {@link #release()}. */
     /** The display when {@code EGL_KHR_fence_sync} is offered (fences waitable from any thread), else 0. */
     @Override
     public long eglFenceDisplay() {
         return eglCapabilities().EGL_KHR_fence_sync ? eglDisplay() : 0;
     }
 
+    /** True when created with {@code debug}: Baton labels the GL objects it makes in this context. */
+    @Override
+    public boolean debugLabels() {
+        return debugCallback != null;
+    }
+
+    /** The thread that owns the context, or null after {@link #release()}. */
     public Thread owner() {
         return owner;
     }

@@ -44,6 +44,15 @@ public interface GlContext {
     /** {@return the context's GL minor version} */
     int glMinorVersion();
 
+    /**
+     * {@return true if Baton should label the GL objects it makes ({@code glObjectLabel}, KHR_debug) so
+     * that debug output and captures name its surfaces} The debug switch: {@link EglContext} made with
+     * {@code debug}; false by default (an adopted context, a window).
+     */
+    default boolean debugLabels() {
+        return false;
+    }
+
     /** {@return the {@code EGLDisplay} of an EGL context with {@code EGL_KHR_fence_sync}, or 0 when EGL fences cannot be used} */
     long eglFenceDisplay();
 }

@@ -13,6 +13,7 @@ import dev.baton.sync.KeyedMutex;
 import dev.baton.sync.Timeline;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import org.lwjgl.opengl.GL43C;
 import org.lwjgl.system.MemoryUtil;
 
 /**
@@ -77,6 +78,12 @@ public final class GlEndpoint implements Participant, AutoCloseable {
                 local = new GlLocalTexture(context, width, height);
             } else {
                 imported = GlImportedTexture.importFrom(context, info, exported);
+            }
+            if (context.debugLabels() && context.glCapabilities().glObjectLabel != 0) {
+                // GL has no label namespace for memory objects; the texture and framebuffer carry the name.
+                String label = "baton " + surface.name() + "@GL";
+                GL43C.glObjectLabel(GL43C.GL_TEXTURE, imported != null ? imported.texture() : local.texture(), label + " texture");
+                GL43C.glObjectLabel(GL43C.GL_FRAMEBUFFER, imported != null ? imported.framebuffer() : local.framebuffer(), label + " framebuffer");
             }
             return new GlEndpoint(surface, context, handle, timeline, imported, local);
         } catch (RuntimeException | Error e) {

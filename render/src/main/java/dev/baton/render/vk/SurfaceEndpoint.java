@@ -281,16 +281,25 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         int flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT;
         prologue = device.allocateCommandBuffer();
         epilogue = device.allocateCommandBuffer();
+        String debugName = "baton " + surface.name() + "@" + device.name();
+        DebugNames.name(device, VK_OBJECT_TYPE_IMAGE, img, debugName + " image");
+        DebugNames.name(device, VK_OBJECT_TYPE_SEMAPHORE, timeline.handle(), debugName + " timeline");
+        DebugNames.name(device, VK_OBJECT_TYPE_COMMAND_BUFFER, prologue.address(), debugName + " acquire");
+        DebugNames.name(device, VK_OBJECT_TYPE_COMMAND_BUFFER, epilogue.address(), debugName + " release");
         if (tier != SyncTier.HOST_COPY) {
             // Queue-family ownership transfer from/to EXTERNAL around our work; the layout stays GENERAL.
             // The semaphore/timeline wait orders execution; these barriers make the memory available/visible.
             Commands.begin(prologue, flags);
+            DebugNames.beginLabel(device, prologue, debugName + " acquire");
             Commands.imageBarrier(prologue, img, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, all, readWrite,
                     VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_EXTERNAL, family);
+            DebugNames.endLabel(device, prologue);
             Commands.end(prologue);
             Commands.begin(epilogue, flags);
+            DebugNames.beginLabel(device, epilogue, debugName + " release");
             Commands.imageBarrier(epilogue, img, all, readWrite, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
                     VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, family, VK_QUEUE_FAMILY_EXTERNAL);
+            DebugNames.endLabel(device, epilogue);
             Commands.end(epilogue);
             return;
         }

@@ -195,9 +195,22 @@ public final class VulkanInstance implements AutoCloseable {
         messageCount.incrementAndGet();
         if (messages.size() < MAX_RECORDED_MESSAGES) {
             String level = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0 ? "ERROR" : "WARNING";
-            messages.add(level + " [" + Thread.currentThread().getName() + "] " + text);
+            messages.add(level + " [" + Thread.currentThread().getName() + "] " + text + objectNames(data));
         }
         return VK_FALSE;
+    }
+
+    /** The debug-utils names of the objects a message is about (Baton names its own with validation on), or "". */
+    private static String objectNames(VkDebugUtilsMessengerCallbackDataEXT data) {
+        VkDebugUtilsObjectNameInfoEXT.Buffer objects = data.pObjects();
+        StringBuilder names = new StringBuilder();
+        for (int i = 0; objects != null && i < objects.remaining(); i++) {
+            String name = objects.get(objects.position() + i).pObjectNameString();
+            if (name != null) {
+                names.append(names.length() == 0 ? " [objects: " : ", ").append(name);
+            }
+        }
+        return names.length() == 0 ? "" : names.append(']').toString();
     }
 
     private List<PhysicalDeviceInfo> enumerate() {
