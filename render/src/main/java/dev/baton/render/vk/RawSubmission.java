@@ -31,7 +31,7 @@ public final class RawSubmission {
         this.device = device;
         try (MemoryStack stack = stackPush()) {
             PointerBuffer p = stack.mallocPointer(1);
-            vkGetDeviceQueue(device.vkDevice(), device.queueFamilyIndex(), 0, p); // the device's one queue
+            vkGetDeviceQueue(device.vkDevice(), device.queueFamilyIndex(), device.queueIndex(), p); // the queue Baton submits to (adopted: the one the app named)
             this.queue = new VkQueue(p.get(0), device.vkDevice());
         }
     }
