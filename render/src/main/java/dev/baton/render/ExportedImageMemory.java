@@ -9,30 +9,43 @@ package dev.baton.render;
  * device UUIDs equal {@link #driverUuid()} and {@link #deviceUuid()}: check before importing.
  */
 public interface ExportedImageMemory {
+    /** {@return the image width in pixels} */
     int width();
 
+    /** {@return the image height in pixels} */
     int height();
 
-    /** A {@code VkFormat}; GL importers map it to the matching internal format. */
+    /** {@return a {@code VkFormat}; GL importers map it to the matching internal format} */
     int vkFormat();
 
-    /** {@code true} for VK_IMAGE_TILING_LINEAR, {@code false} for OPTIMAL. */
+    /** {@return {@code true} for VK_IMAGE_TILING_LINEAR, {@code false} for OPTIMAL} */
     boolean linearTiling();
 
-    /** {@code VkImageUsageFlags} the image was created with. */
+    /** {@return {@code VkImageUsageFlags} the image was created with} */
     int vkUsage();
 
+    /** {@return the size in bytes of the exported allocation, which an importer must allocate alike} */
     long allocationSizeBytes();
 
-    /** 16 bytes: {@code VkPhysicalDeviceIDProperties.driverUUID} of the exporter. */
+    /**
+     * 16 bytes: {@code VkPhysicalDeviceIDProperties.driverUUID} of the exporter.
+     *
+     * @return a new array of the 16 UUID bytes
+     */
     byte[] driverUuid();
 
-    /** 16 bytes: {@code VkPhysicalDeviceIDProperties.deviceUUID} of the exporter. */
+    /**
+     * 16 bytes: {@code VkPhysicalDeviceIDProperties.deviceUUID} of the exporter.
+     *
+     * @return a new array of the 16 UUID bytes
+     */
     byte[] deviceUuid();
 
     /**
      * A fresh duplicate of the exported fd for exactly one import. A successful import transfers its
      * ownership to the driver; the caller closes it only if the import failed.
+     *
+     * @return the new file descriptor
      */
     int dupFd();
 }

@@ -44,12 +44,20 @@ public record InteropCapabilities(
      *
      * @param driverUuid hex {@code GL_DRIVER_UUID_EXT}, or empty when {@code GL_EXT_memory_object} is missing
      * @param deviceUuid hex {@code GL_DEVICE_UUID_EXT}, or empty
+     * @param name for reasons and reports
+     * @param memoryObjectFd whether the context has {@code GL_EXT_memory_object_fd}
+     * @return the capabilities
      */
     public static InteropCapabilities forGl(String name, String driverUuid, String deviceUuid, boolean memoryObjectFd) {
         return new InteropCapabilities(name, driverUuid, deviceUuid, false, memoryObjectFd, false, false, false, false);
     }
 
-    /** Same driver and same device: OPAQUE_FD handles mean the same thing on both sides. */
+    /**
+     * Same driver and same device: OPAQUE_FD handles mean the same thing on both sides.
+     *
+     * @param other the other participant
+     * @return true if both driver and device UUIDs are equal and known
+     */
     public boolean sameUuidsAs(InteropCapabilities other) {
         return driverUuid.equals(other.driverUuid) && deviceUuid.equals(other.deviceUuid);
     }

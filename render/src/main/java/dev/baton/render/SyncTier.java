@@ -67,12 +67,18 @@ public enum SyncTier {
         return "memory: " + memory.label() + ", sync: " + sync.id();
     }
 
-    /** The name used on the command line and in reports, such as {@code host-bridge}. */
+    /** {@return the name used on the command line and in reports, such as {@code host-bridge}} */
     public String id() {
         return id;
     }
 
-    /** Parses {@link #id()} or the enum constant name, case-insensitively. */
+    /**
+     * Parses {@link #id()} or the enum constant name, case-insensitively.
+     *
+     * @param name such as {@code host-bridge} or {@code HOST_BRIDGE}
+     * @return the tier
+     * @throws IllegalArgumentException naming the valid tiers if {@code name} is none of them
+     */
     public static SyncTier parse(String name) {
         String wanted = name.trim().toLowerCase(Locale.ROOT).replace('_', '-');
         for (SyncTier tier : values()) {

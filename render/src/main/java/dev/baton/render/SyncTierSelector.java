@@ -30,7 +30,13 @@ public final class SyncTierSelector {
     /** One of the two choices and why. */
     private record Decision<T>(T kind, String reason) {}
 
-    /** The best tier for a surface that {@code a} allocates (and exports) and {@code b} imports. */
+    /**
+     * The best tier for a surface that {@code a} allocates (and exports) and {@code b} imports.
+     *
+     * @param a the allocating participant
+     * @param b the importing participant
+     * @return the tier and why
+     */
     public static Choice choose(InteropCapabilities a, InteropCapabilities b) {
         Decision<MemorySharing> memory = chooseMemory(a, b);
         Decision<HandoffSync> sync = chooseSync(memory.kind(), a, b);
@@ -96,6 +102,9 @@ public final class SyncTierSelector {
      * tier (a surface uses one tier). With an {@code override} (a tier name, or null/blank for none),
      * that tier is used if every pair supports it.
      *
+     * @param participants every participant, the allocating one first
+     * @param override a tier name to force, or null or blank to choose
+     * @return the tier and why
      * @throws IllegalArgumentException if the override names an unknown tier or one some pair cannot use
      */
     public static Choice choose(List<InteropCapabilities> participants, String override) {

@@ -12,6 +12,10 @@ public final class VkResults {
      * Returns {@code result} when it is a success code ({@code >= 0}, which includes {@code VK_TIMEOUT},
      * {@code VK_NOT_READY}, {@code VK_INCOMPLETE}); throws {@link DeviceLostException} for device loss
      * and {@link VulkanException} for every other negative result.
+     *
+     * @param result a {@code VkResult}
+     * @param call the call and its subject, for the message
+     * @return {@code result} when it is not an error
      */
     public static int check(int result, String call) {
         if (result >= 0) {
@@ -23,7 +27,12 @@ public final class VkResults {
         throw new VulkanException(call, result);
     }
 
-    /** The symbolic name of a {@code VkResult}, for messages. */
+    /**
+     * The symbolic name of a {@code VkResult}, for messages.
+     *
+     * @param result a {@code VkResult}
+     * @return such as {@code VK_ERROR_DEVICE_LOST}, or the number for codes it does not know
+     */
     public static String name(int result) {
         switch (result) {
             case VK_SUCCESS: return "VK_SUCCESS";

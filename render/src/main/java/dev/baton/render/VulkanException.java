@@ -6,18 +6,32 @@ package dev.baton.render;
  */
 public class VulkanException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** The {@code VkResult} the call returned. */
     private final int result;
 
+    /**
+     * A failed Vulkan call.
+     *
+     * @param call the call and its subject
+     * @param result the {@code VkResult} it returned
+     */
     public VulkanException(String call, int result) {
         this(call, result, null);
     }
 
+    /**
+     * A failed Vulkan call, with what to do about it.
+     *
+     * @param call the call and its subject
+     * @param result the {@code VkResult} it returned
+     * @param hint a sentence appended to the message
+     */
     public VulkanException(String call, int result, String hint) {
         super(call + " failed: " + VkResults.name(result) + " (" + result + ")" + (hint == null ? "" : "; " + hint));
         this.result = result;
     }
 
-    /** The raw {@code VkResult}. */
+    /** {@return the raw {@code VkResult}} */
     public int result() {
         return result;
     }

@@ -19,20 +19,28 @@ public final class VulkanUnavailableException extends RuntimeException {
     /**
      * The loader library could not be loaded; {@code cause} is what LWJGL threw (often an
      * {@link ExceptionInInitializerError} wrapping an {@link UnsatisfiedLinkError}).
+     *
+     * @param cause what LWJGL threw
+     * @return the exception, naming the package to install
      */
     public static VulkanUnavailableException loaderMissing(Throwable cause) {
         return new VulkanUnavailableException("cannot load the Vulkan loader libvulkan.so.1 (" + rootMessage(cause)
                 + "); install " + PACKAGES, cause);
     }
 
-    /** {@code vkCreateInstance} returned {@code result}: no driver (ICD) is installed or usable. */
+    /**
+     * {@code vkCreateInstance} returned {@code result}: no driver (ICD) is installed or usable.
+     *
+     * @param result the {@code VkResult} of {@code vkCreateInstance}
+     * @return the exception, naming the driver packages
+     */
     public static VulkanUnavailableException noDriver(int result) {
         return new VulkanUnavailableException("vkCreateInstance failed with " + VkResults.name(result)
                 + ": no Vulkan driver (ICD) is installed or usable; install " + PACKAGES
                 + " (or check VK_DRIVER_FILES / VK_ICD_FILENAMES)", null);
     }
 
-    /** An instance was created but the loader enumerates no physical device. */
+    /** {@return the exception for an instance on which the loader enumerates no physical device} */
     public static VulkanUnavailableException noPhysicalDevice() {
         return new VulkanUnavailableException("the Vulkan loader found no physical device; install " + PACKAGES
                 + " (or check VK_DRIVER_FILES / VK_ICD_FILENAMES)", null);

@@ -23,7 +23,7 @@ public final class AcquireResult {
         this.readOnlyView = data.asReadOnlyBuffer();
     }
 
-    /** The outcome; anything but {@link AcquireStatus#ACQUIRED} means the caller does not own the mutex. */
+    /** {@return the outcome; anything but {@link AcquireStatus#ACQUIRED} means the caller does not own the mutex} */
     public AcquireStatus status() {
         return status;
     }
@@ -32,6 +32,8 @@ public final class AcquireResult {
      * The unsigned 64-bit fence value of the last release (compare with {@link Long#compareUnsigned}):
      * the acquirer's GPU work must wait until the shared timeline reaches it before touching the
      * surface. 0 unless {@link #status()} is {@link AcquireStatus#ACQUIRED}.
+     *
+     * @return the fence value
      */
     public long fenceValue() {
         return fenceValue;
@@ -42,13 +44,15 @@ public final class AcquireResult {
      * (empty unless {@link #status()} is {@link AcquireStatus#ACQUIRED}). Every call returns the same
      * buffer rewound to the data, so no call allocates. Valid until the next acquire through the same
      * handle.
+     *
+     * @return the data between position and limit
      */
     public ByteBuffer privateData() {
         readOnlyView.limit(dataLength).position(0);
         return readOnlyView;
     }
 
-    /** True if {@link #status()} is {@link AcquireStatus#ACQUIRED}. */
+    /** {@return true if {@link #status()} is {@link AcquireStatus#ACQUIRED}} */
     public boolean acquired() {
         return status == AcquireStatus.ACQUIRED;
     }

@@ -13,12 +13,21 @@ public final class FakeTimeline implements Timeline {
     private final String name;
     private volatile long completedValue; // unsigned; written only under the monitor
 
-    /** A timeline at value 0. */
+    /**
+     * A timeline at value 0.
+     *
+     * @param name for messages
+     */
     public FakeTimeline(String name) {
         this(name, 0L);
     }
 
-    /** A timeline at {@code initialValue} (unsigned). */
+    /**
+     * A timeline at {@code initialValue} (unsigned).
+     *
+     * @param name for messages
+     * @param initialValue the starting value
+     */
     public FakeTimeline(String name, long initialValue) {
         this.name = Objects.requireNonNull(name, "name");
         this.completedValue = initialValue;

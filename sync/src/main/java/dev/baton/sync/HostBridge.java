@@ -115,6 +115,9 @@ public final class HostBridge implements AutoCloseable {
      * Queues "when {@code from} reaches {@code value}, signal {@code value} on {@code to}". Any thread.
      * Lock-free and allocation-free; returns at once unless the ring is full.
      *
+     * @param from the timeline to watch
+     * @param value the value (unsigned)
+     * @param to the timeline to signal
      * @throws IllegalStateException if the bridge is closed (a forward racing {@link #close()} is
      *     reported to the listener as cancelled, rejected here, or both: never lost silently), or the
      *     ring stayed full for {@code enqueueTimeoutNanos} (the bridge is stuck behind a timeline that
@@ -185,17 +188,29 @@ public final class HostBridge implements AutoCloseable {
                 + ". Check that device is still submitting, or give the bridge a larger capacity");
     }
 
-    /** Requests accepted but not yet finished (a snapshot). Any thread. */
+    /**
+     * Requests accepted but not yet finished (a snapshot). Any thread.
+     *
+     * @return the number of requests in flight
+     */
     public int pending() {
         return (int) Math.max(0L, tail.get() - head);
     }
 
-    /** Requests forwarded so far. Any thread. */
+    /**
+     * Requests forwarded so far. Any thread.
+     *
+     * @return the count
+     */
     public long forwardedCount() {
         return forwarded;
     }
 
-    /** Requests reported to the listener so far. Any thread. */
+    /**
+     * Requests reported to the listener so far. Any thread.
+     *
+     * @return the count
+     */
     public long failureCount() {
         return failuresReported;
     }

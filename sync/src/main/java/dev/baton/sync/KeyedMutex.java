@@ -142,7 +142,7 @@ public final class KeyedMutex implements AutoCloseable {
         this.privateDataStore = ByteBuffer.allocate(maxPrivateDataBytes);
     }
 
-    /** A mutex with initial key 0, {@link #DEFAULT_MAX_PRIVATE_DATA_BYTES} and {@link #DEFAULT_SPIN_NANOS}. */
+    /** {@return a mutex with initial key 0, {@link #DEFAULT_MAX_PRIVATE_DATA_BYTES} and {@link #DEFAULT_SPIN_NANOS}} */
     public static KeyedMutex create() {
         return create(0L, DEFAULT_MAX_PRIVATE_DATA_BYTES, DEFAULT_SPIN_NANOS);
     }
@@ -152,6 +152,7 @@ public final class KeyedMutex implements AutoCloseable {
      *
      * @param initialKey the key the first acquire must ask for (any 64-bit value)
      * @param maxPrivateDataBytes the most private data one release may store, 0..{@link #MAX_PRIVATE_DATA_BYTES_LIMIT}
+     * @return the mutex
      * @throws IllegalArgumentException if {@code maxPrivateDataBytes} is out of range
      */
     public static KeyedMutex create(long initialKey, int maxPrivateDataBytes) {
@@ -161,8 +162,11 @@ public final class KeyedMutex implements AutoCloseable {
     /**
      * As {@link #create(long, int)}, with an explicit spin budget.
      *
+     * @param initialKey the key the first acquire must ask for (any 64-bit value)
+     * @param maxPrivateDataBytes the most private data one release may store, 0..{@link #MAX_PRIVATE_DATA_BYTES_LIMIT}
      * @param spinNanos how long a blocked acquire busy-waits before parking; 0 parks at once (best when
      *     cores are oversubscribed), a few microseconds suits partners running on their own cores
+     * @return the mutex
      * @throws IllegalArgumentException if an argument is out of range
      */
     public static KeyedMutex create(long initialKey, int maxPrivateDataBytes, long spinNanos) {
@@ -182,6 +186,7 @@ public final class KeyedMutex implements AutoCloseable {
      * by {@link Handle#close()} or by closing the mutex. Any thread.
      *
      * @param deviceName a name for messages, such as {@code "lavapipe#1"}
+     * @return the handle, owned by the caller
      * @throws IllegalStateException if the mutex is closed
      */
     public Handle open(String deviceName) {
@@ -200,17 +205,17 @@ public final class KeyedMutex implements AutoCloseable {
         }
     }
 
-    /** True once the mutex is abandoned (sticky: recreate the mutex and the surface). Any thread, never blocks. */
+    /** {@return true once the mutex is abandoned (sticky: recreate the mutex and the surface). Any thread, never blocks} */
     public boolean isAbandoned() {
         return abandoned;
     }
 
-    /** The private-data capacity in bytes fixed at creation. */
+    /** {@return the private-data capacity in bytes fixed at creation} */
     public int maxPrivateDataBytes() {
         return maxPrivateDataBytes;
     }
 
-    /** The spin budget in nanoseconds fixed at creation. */
+    /** {@return the spin budget in nanoseconds fixed at creation} */
     public long spinNanos() {
         return spinNanos;
     }
@@ -218,6 +223,8 @@ public final class KeyedMutex implements AutoCloseable {
     /**
      * Diagnostic: how many acquires are queued right now. A snapshot; 0 whenever no acquire is blocked
      * (timeouts and interrupts leave no waiter behind). Any thread, never blocks.
+     *
+     * @return the number of queued acquires
      */
     public int waiterCount() {
         return waiterCount;
@@ -226,6 +233,8 @@ public final class KeyedMutex implements AutoCloseable {
     /**
      * Diagnostic: the key stored by the last release (the key the next acquire must hold). A
      * snapshot for monitoring panels; takes the lock briefly. Any thread.
+     *
+     * @return the key
      */
     public long storedKey() {
         lock.lock();
@@ -236,7 +245,11 @@ public final class KeyedMutex implements AutoCloseable {
         }
     }
 
-    /** Diagnostic: the device name of the owning handle, or null while unowned. Any thread, lock-free. */
+    /**
+     * Diagnostic: the device name of the owning handle, or null while unowned. Any thread, lock-free.
+     *
+     * @return the name, or null
+     */
     public String ownerName() {
         Handle h = owner;
         return h == null ? null : h.deviceName();
@@ -422,12 +435,12 @@ public final class KeyedMutex implements AutoCloseable {
             this.result = new AcquireResult(maxPrivateDataBytes);
         }
 
-        /** The device name given to {@link KeyedMutex#open}. */
+        /** {@return the device name given to {@link KeyedMutex#open}} */
         public String deviceName() {
             return deviceName;
         }
 
-        /** The mutex this handle belongs to. */
+        /** {@return the mutex this handle belongs to} */
         public KeyedMutex mutex() {
             return KeyedMutex.this;
         }
@@ -437,6 +450,9 @@ public final class KeyedMutex implements AutoCloseable {
          * Equivalent to {@code acquireNanos(key, INFINITE_TIMEOUT_NANOS)}: prefer a finite timeout, an
          * acquire for a key nobody releases hangs forever.
          *
+         * @param key the key to wait for
+         * @return the outcome and the last release's fence value and private data
+         * @throws InterruptedException if interrupted while waiting; the mutex is not acquired
          * @see #acquireNanos(long, long)
          */
         public AcquireResult acquire(long key) throws InterruptedException {
@@ -446,6 +462,12 @@ public final class KeyedMutex implements AutoCloseable {
         /**
          * As {@link #acquireNanos(long, long)} with the timeout in {@code unit}; a timeout that
          * saturates to {@link Long#MAX_VALUE} nanoseconds never expires.
+         *
+         * @param key the key to wait for
+         * @param timeout how long to wait, in {@code unit}; 0 polls
+         * @param unit the timeout's unit
+         * @return the outcome and the last release's fence value and private data
+         * @throws InterruptedException if interrupted while waiting; the mutex is not acquired
          */
         public AcquireResult acquire(long key, long timeout, TimeUnit unit) throws InterruptedException {
             Objects.requireNonNull(unit, "unit is null: pass the TimeUnit of the timeout, such as TimeUnit.MILLISECONDS");
@@ -467,6 +489,7 @@ public final class KeyedMutex implements AutoCloseable {
          * (the wake-up is consumed, never lost).
          *
          * @param timeoutNanos 0 to poll, {@link #INFINITE_TIMEOUT_NANOS} never to expire
+         * @param key the key to wait for
          * @return this handle's reusable result, valid until the next acquire through this handle
          * @throws IllegalArgumentException if {@code timeoutNanos} is negative
          * @throws IllegalStateException if this handle already owns the mutex (recursion), another
@@ -640,6 +663,7 @@ public final class KeyedMutex implements AutoCloseable {
          * clears the private data, and hands the mutex to the oldest waiter for {@code key} (if any).
          * Any thread of the owning device.
          *
+         * @param key the key the next acquire must hold
          * @throws IllegalMonitorStateException if this handle does not own the mutex (nothing changes)
          * @throws IllegalStateException if this handle is closed
          * @throws DeviceRemovedException if this handle's device was lost
@@ -654,6 +678,9 @@ public final class KeyedMutex implements AutoCloseable {
          * null buffer stores no data). Wakes exactly one waiter: the oldest for {@code key}. Any thread
          * of the owning device. Never blocks beyond the internal lock; allocates nothing.
          *
+         * @param key the key the next acquire must hold
+         * @param fenceValue the value the releaser's GPU work signals (unsigned)
+         * @param privateData data for the next owner, or null
          * @throws IllegalMonitorStateException if this handle does not own the mutex (nothing changes)
          * @throws IllegalArgumentException if {@code fenceValue} is below the stored fence value
          *     (unsigned) or {@code privateData} is longer than {@link #maxPrivateDataBytes()}; nothing
@@ -819,6 +846,7 @@ public final class KeyedMutex implements AutoCloseable {
         /**
          * True if this handle owns the mutex. Any thread, never blocks.
          *
+         * @return whether this handle owns the mutex
          * @throws IllegalStateException if this handle is closed
          * @throws DeviceRemovedException if this handle's device was lost
          */

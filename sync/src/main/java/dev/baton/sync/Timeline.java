@@ -13,16 +13,18 @@ package dev.baton.sync;
  * they say otherwise.
  */
 public interface Timeline {
-    /** A name for messages and reports, such as {@code "lavapipe#1/surface-0"}. */
+    /** {@return a name for messages and reports, such as {@code "lavapipe#1/surface-0"}} */
     String name();
 
-    /** The highest value known to be reached. Never decreases. Never blocks. */
+    /** {@return the highest value known to be reached. Never decreases. Never blocks} */
     long completedValue();
 
     /**
      * Blocks the calling thread until {@link #completedValue()} reaches {@code value} (unsigned) or
      * the timeout passes. A timeout of 0 polls.
      *
+     * @param value the value to wait for (unsigned)
+     * @param timeoutNanos how long to wait, in nanoseconds
      * @return true if the value was reached, false on timeout (a timeout is an outcome, not an error)
      * @throws IllegalArgumentException if {@code timeoutNanos} is negative
      * @throws InterruptedException if the thread is interrupted while waiting
@@ -32,6 +34,8 @@ public interface Timeline {
     /**
      * Signals {@code value} from the host. Signalling a value not above {@link #completedValue()} is
      * harmless and does nothing (a bridge may race a GPU signal of the same value).
+     *
+     * @param value the value (unsigned)
      */
     void signalFromHost(long value);
 }

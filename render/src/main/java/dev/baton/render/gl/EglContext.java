@@ -438,17 +438,17 @@ public final class EglContext implements GlContext, AutoCloseable {
         }
     }
 
-    /** The {@code EGLDisplay} handle, shared by every context of the process. */
+    /** {@return the {@code EGLDisplay} handle, shared by every context of the process} */
     public long eglDisplay() {
         return display;
     }
 
-    /** The {@code EGLContext} handle. */
+    /** {@return the {@code EGLContext} handle} */
     public long eglContext() {
         return context;
     }
 
-    /** The display's EGL extensions (for example {@code EGL_KHR_fence_sync}). */
+    /** {@return the display's EGL extensions (for example {@code EGL_KHR_fence_sync})} */
     public EGLCapabilities eglCapabilities() {
         return eglDisplayCaps;
     }
@@ -468,28 +468,42 @@ public final class EglContext implements GlContext, AutoCloseable {
         return glMinor;
     }
 
-    /** The thread that owns the context, or null after {@link #release()}. */
     /** The display when {@code EGL_KHR_fence_sync} is offered (fences waitable from any thread), else 0. */
     @Override
     public long eglFenceDisplay() {
         return eglCapabilities().EGL_KHR_fence_sync ? eglDisplay() : 0;
     }
 
+    /** True when created with {@code debug}: Baton labels the GL objects it makes in this context. */
+    @Override
+    public boolean debugLabels() {
+        return debugCallback != null;
+    }
+
+    /** The thread that owns the context, or null after {@link #release()}. */
     public Thread owner() {
         return owner;
     }
 
-    /** KHR_debug messages of type ERROR since creation; 0 unless created with debug. Any thread. */
+    /**
+     * KHR_debug messages of type ERROR since creation; 0 unless created with debug. Any thread.
+     *
+     * @return the count
+     */
     public long debugErrorCount() {
         return debugErrors.get();
     }
 
-    /** KHR_debug messages of other types above NOTIFICATION severity; 0 unless debug. Any thread. */
+    /**
+     * KHR_debug messages of other types above NOTIFICATION severity; 0 unless debug. Any thread.
+     *
+     * @return the count
+     */
     public long debugWarningCount() {
         return debugWarnings.get();
     }
 
-    /** The last counted KHR_debug message, or null. Any thread. */
+    /** {@return the last counted KHR_debug message, or null. Any thread} */
     public String lastDebugMessage() {
         return lastDebugMessage;
     }

@@ -12,6 +12,8 @@ public final class Fds {
     /**
      * Duplicates {@code fd} (close-on-exec) so that one import can take ownership of the copy.
      *
+     * @param fd an open file descriptor
+     * @return the duplicate
      * @throws IllegalStateException with the errno if the process is out of file descriptors or
      *     {@code fd} is not open
      */
@@ -27,7 +29,11 @@ public final class Fds {
         }
     }
 
-    /** Closes {@code fd}; a negative fd is ignored. Errors are ignored (nothing useful can be done). */
+    /**
+     * Closes {@code fd}; a negative fd is ignored. Errors are ignored (nothing useful can be done).
+     *
+     * @param fd the file descriptor, or a negative value
+     */
     public static void close(int fd) {
         if (fd >= 0) {
             try (MemoryStack stack = MemoryStack.stackPush()) {

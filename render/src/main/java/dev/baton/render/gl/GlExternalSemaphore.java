@@ -34,7 +34,12 @@ public final class GlExternalSemaphore implements AutoCloseable {
         this.semaphore = semaphore;
     }
 
-    /** True if this GL can import Vulkan semaphores as OPAQUE_FD. */
+    /**
+     * True if this GL can import Vulkan semaphores as OPAQUE_FD.
+     *
+     * @param info the context's facts
+     * @return whether {@code GL_EXT_semaphore_fd} is there
+     */
     public static boolean isAvailable(GlInfo info) {
         return info.semaphore() && info.semaphoreFd();
     }
@@ -43,6 +48,10 @@ public final class GlExternalSemaphore implements AutoCloseable {
      * Imports an exported binary semaphore. On success GL owns {@code fd}; on failure this method
      * closes it.
      *
+     * @param context the GL context; the calling thread must own it
+     * @param info the context's facts
+     * @param fd the exported semaphore's fd
+     * @return the imported semaphore
      * @throws IllegalStateException without GL_EXT_semaphore_fd (use host fences instead), off the
      *     owner thread, or if GL reports an error
      */
@@ -74,7 +83,12 @@ public final class GlExternalSemaphore implements AutoCloseable {
         }
     }
 
-    /** The {@code GL_LAYOUT_*_EXT} that corresponds to a {@code VkImageLayout}; GENERAL for anything else. */
+    /**
+     * The {@code GL_LAYOUT_*_EXT} that corresponds to a {@code VkImageLayout}; GENERAL for anything else.
+     *
+     * @param vkImageLayout a {@code VkImageLayout}
+     * @return the GL layout enum
+     */
     public static int glLayout(int vkImageLayout) {
         switch (vkImageLayout) {
             case VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL: return GL_LAYOUT_COLOR_ATTACHMENT_EXT;
@@ -90,6 +104,7 @@ public final class GlExternalSemaphore implements AutoCloseable {
      * Makes GL's following commands on {@code texture} wait for the semaphore (GPU-side wait).
      *
      * @param vkLayoutFromProducer the {@code VkImageLayout} Vulkan released the image in
+     * @param texture the imported texture the commands use
      */
     public void waitBeforeUse(GlImportedTexture texture, int vkLayoutFromProducer) {
         context.checkOwner();
@@ -104,6 +119,7 @@ public final class GlExternalSemaphore implements AutoCloseable {
      * flush the signal may never reach the GPU and the Vulkan waiter hangs.
      *
      * @param vkLayoutForConsumer the {@code VkImageLayout} the Vulkan consumer will acquire it in
+     * @param texture the imported texture the commands used
      */
     public void signalAfterUse(GlImportedTexture texture, int vkLayoutForConsumer) {
         context.checkOwner();
@@ -114,7 +130,11 @@ public final class GlExternalSemaphore implements AutoCloseable {
         glFlush();
     }
 
-    /** GL semaphore name (GLuint). */
+    /**
+     * GL semaphore name (GLuint).
+     *
+     * @return the name
+     */
     public int semaphore() {
         return semaphore;
     }

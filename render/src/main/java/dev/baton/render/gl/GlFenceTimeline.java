@@ -93,11 +93,12 @@ public final class GlFenceTimeline implements Timeline {
     }
 
     /** True when fences are EGL_KHR_fence_sync objects that any thread may wait on. */
-    /** The value of the newest fence inserted by {@link #signalAfterSubmittedWork} (0 if none). Owner thread. */
+    /** {@return the value of the newest fence inserted by {@link #signalAfterSubmittedWork} (0 if none). Owner thread} */
     public long lastSubmittedValue() {
         return lastSubmittedValue;
     }
 
+    /** {@return true when fences are {@code EGL_KHR_fence_sync} objects that any thread may wait on} */
     public boolean usesEglFences() {
         return fences instanceof EglFences;
     }

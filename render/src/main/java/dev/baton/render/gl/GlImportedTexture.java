@@ -57,6 +57,9 @@ public final class GlImportedTexture implements AutoCloseable {
     /**
      * The GL sized internal format for a {@code VkFormat}, or 0 if unsupported. B8G8R8A8 maps to the
      * RGBA format of the same size (see the class comment).
+     *
+     * @param vkFormat a {@code VkFormat}
+     * @return such as {@code GL_RGBA8}, or 0
      */
     public static int glInternalFormat(int vkFormat) {
         switch (vkFormat) {
@@ -83,6 +86,9 @@ public final class GlImportedTexture implements AutoCloseable {
      * failure this method closes it. Nothing is left behind on failure.
      *
      * @param info the context's {@link GlInfo}, for the capability and UUID checks
+     * @param context the GL context; the calling thread must own it
+     * @param memory the exported image memory
+     * @return the texture, owned by the caller (close it on the owner thread)
      * @throws IllegalArgumentException if the UUIDs differ (the memory belongs to another driver or
      *     device: copy through the host instead) or the format is unsupported
      * @throws IllegalStateException if GL lacks GL_EXT_memory_object_fd, the calling thread does not
@@ -183,6 +189,11 @@ public final class GlImportedTexture implements AutoCloseable {
      * {@code destination} from its position. Synchronous: waits for GL's pending rendering. Only for
      * 8-bit formats.
      *
+     * @param x left column
+     * @param y bottom row (GL convention)
+     * @param rectWidth width in pixels
+     * @param rectHeight height in pixels
+     * @param destination receives {@code rectWidth * rectHeight * 4} bytes
      * @throws IllegalArgumentException if the rectangle leaves the image or {@code destination} is too small
      */
     public void readPixelsRgba8(int x, int y, int rectWidth, int rectHeight, ByteBuffer destination) {
@@ -209,34 +220,49 @@ public final class GlImportedTexture implements AutoCloseable {
         }
     }
 
-    /** True for B8G8R8A8 images: stored as RGBA8 with a sampler swizzle (see the class comment). */
+    /** {@return true for B8G8R8A8 images: stored as RGBA8 with a sampler swizzle (see the class comment)} */
     public boolean redBlueSwapped() {
         return vkFormat == VK_FORMAT_B8G8R8A8_UNORM || vkFormat == VK_FORMAT_B8G8R8A8_SRGB;
     }
 
-    /** GL texture name (GLuint), target GL_TEXTURE_2D. */
+    /**
+     * GL texture name (GLuint), target GL_TEXTURE_2D.
+     *
+     * @return the name
+     */
     public int texture() {
         return texture;
     }
 
-    /** GL framebuffer name (GLuint) with the texture at GL_COLOR_ATTACHMENT0. */
+    /**
+     * GL framebuffer name (GLuint) with the texture at GL_COLOR_ATTACHMENT0.
+     *
+     * @return the name
+     */
     public int framebuffer() {
         return framebuffer;
     }
 
-    /** GL memory object name (GLuint) that owns the imported fd. */
+    /**
+     * GL memory object name (GLuint) that owns the imported fd.
+     *
+     * @return the name
+     */
     public int memoryObject() {
         return memoryObject;
     }
 
+    /** {@return the width in pixels} */
     public int width() {
         return width;
     }
 
+    /** {@return the height in pixels} */
     public int height() {
         return height;
     }
 
+    /** {@return the {@code VkFormat} of the exported image} */
     public int vkFormat() {
         return vkFormat;
     }

@@ -14,6 +14,15 @@ import org.lwjgl.system.MemoryStack;
  * thread may read it.
  *
  * @param renderer {@code GL_RENDERER}, such as {@code "llvmpipe (LLVM 15.0.6, 256 bits)"}
+ * @param vendor {@code GL_VENDOR}
+ * @param version {@code GL_VERSION}
+ * @param contextMajor the context's major version
+ * @param contextMinor the context's minor version
+ * @param memoryObject {@code GL_EXT_memory_object} is offered
+ * @param memoryObjectFd {@code GL_EXT_memory_object_fd} is offered
+ * @param semaphore {@code GL_EXT_semaphore} is offered
+ * @param semaphoreFd {@code GL_EXT_semaphore_fd} is offered
+ * @param khrDebug {@code GL_KHR_debug} is offered
  * @param driverUuid 16 bytes of {@code GL_DRIVER_UUID_EXT}, or null without GL_EXT_memory_object
  * @param deviceUuid 16 bytes of {@code GL_DEVICE_UUID_EXT} (device 0), or null without GL_EXT_memory_object
  */
@@ -34,6 +43,22 @@ public record GlInfo(
     /** UUID length in bytes ({@code GL_UUID_SIZE_EXT}). */
     public static final int UUID_BYTES = EXTMemoryObject.GL_UUID_SIZE_EXT;
 
+    /**
+     * Copies the UUID arrays.
+     *
+     * @param renderer {@code GL_RENDERER}, such as {@code "llvmpipe (LLVM 15.0.6, 256 bits)"}
+     * @param vendor {@code GL_VENDOR}
+     * @param version {@code GL_VERSION}
+     * @param contextMajor the context's major version
+     * @param contextMinor the context's minor version
+     * @param memoryObject {@code GL_EXT_memory_object} is offered
+     * @param memoryObjectFd {@code GL_EXT_memory_object_fd} is offered
+     * @param semaphore {@code GL_EXT_semaphore} is offered
+     * @param semaphoreFd {@code GL_EXT_semaphore_fd} is offered
+     * @param khrDebug {@code GL_KHR_debug} is offered
+     * @param driverUuid 16 bytes of {@code GL_DRIVER_UUID_EXT}, or null without GL_EXT_memory_object
+     * @param deviceUuid 16 bytes of {@code GL_DEVICE_UUID_EXT} (device 0), or null without GL_EXT_memory_object
+     */
     public GlInfo {
         driverUuid = driverUuid == null ? null : driverUuid.clone();
         deviceUuid = deviceUuid == null ? null : deviceUuid.clone();
@@ -42,6 +67,8 @@ public record GlInfo(
     /**
      * Reads the strings, extension flags and UUIDs of {@code context}.
      *
+     * @param context the GL context
+     * @return its facts
      * @throws IllegalStateException if the calling thread does not own {@code context}
      */
     public static GlInfo query(GlContext context) {
@@ -77,17 +104,25 @@ public record GlInfo(
                 deviceUuid);
     }
 
+    /** {@return a copy of the 16 bytes of {@code GL_DRIVER_UUID_EXT}, or null without {@code GL_EXT_memory_object}} */
     @Override
     public byte[] driverUuid() {
         return driverUuid == null ? null : driverUuid.clone();
     }
 
+    /** {@return a copy of the 16 bytes of {@code GL_DEVICE_UUID_EXT}, or null without {@code GL_EXT_memory_object}} */
     @Override
     public byte[] deviceUuid() {
         return deviceUuid == null ? null : deviceUuid.clone();
     }
 
-    /** True if memory exported by a device with these UUIDs can be imported here as OPAQUE_FD. */
+    /**
+     * True if memory exported by a device with these UUIDs can be imported here as OPAQUE_FD.
+     *
+     * @param exporterDriverUuid the exporter's {@code driverUUID}
+     * @param exporterDeviceUuid the exporter's {@code deviceUUID}
+     * @return whether {@code GL_EXT_memory_object_fd} is there and both UUIDs match
+     */
     public boolean canImportOpaqueFdFrom(byte[] exporterDriverUuid, byte[] exporterDeviceUuid) {
         return memoryObjectFd && Arrays.equals(driverUuid, exporterDriverUuid) && Arrays.equals(deviceUuid, exporterDeviceUuid);
     }

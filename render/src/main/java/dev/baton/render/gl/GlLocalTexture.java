@@ -20,6 +20,13 @@ public final class GlLocalTexture implements AutoCloseable {
     private final int framebuffer;   // GL framebuffer name
     private boolean closed;
 
+    /**
+     * An RGBA8 texture with a framebuffer, in {@code context}.
+     *
+     * @param context the GL context; the calling thread must own it
+     * @param width width in pixels
+     * @param height height in pixels
+     */
     public GlLocalTexture(GlContext context, int width, int height) {
         context.checkOwner();
         this.context = context;
@@ -46,6 +53,8 @@ public final class GlLocalTexture implements AutoCloseable {
     /**
      * Replaces the whole texture with {@code rgba} (direct, tightly packed from its start, row 0 first). GL copies the
      * client memory before returning, so the caller may reuse it right away.
+     *
+     * @param rgba {@code width * height * 4} bytes
      */
     public void upload(ByteBuffer rgba) {
         context.checkOwner();
@@ -57,7 +66,11 @@ public final class GlLocalTexture implements AutoCloseable {
         glBindTexture(GL_TEXTURE_2D, 0);
     }
 
-    /** Reads the whole texture into {@code rgba} (direct, from its start, tightly packed); waits for GL work before it. */
+    /**
+     * Reads the whole texture into {@code rgba} (direct, from its start, tightly packed); waits for GL work before it.
+     *
+     * @param rgba room for {@code width * height * 4} bytes
+     */
     public void readback(ByteBuffer rgba) {
         context.checkOwner();
         checkCapacity(rgba);
@@ -74,18 +87,22 @@ public final class GlLocalTexture implements AutoCloseable {
         }
     }
 
+    /** {@return the GL texture name} */
     public int texture() {
         return texture;
     }
 
+    /** {@return the GL framebuffer name, with the texture at {@code GL_COLOR_ATTACHMENT0}} */
     public int framebuffer() {
         return framebuffer;
     }
 
+    /** {@return the width in pixels} */
     public int width() {
         return width;
     }
 
+    /** {@return the height in pixels} */
     public int height() {
         return height;
     }

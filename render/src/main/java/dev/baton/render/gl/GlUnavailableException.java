@@ -11,10 +11,21 @@ public final class GlUnavailableException extends RuntimeException {
     /** The Debian packages that provide EGL surfaceless with Mesa's llvmpipe. */
     public static final String PACKAGES = "libegl1 libegl-mesa0 libgl1-mesa-dri";
 
+    /**
+     * OpenGL cannot be used.
+     *
+     * @param message what is missing and what to install or do
+     */
     public GlUnavailableException(String message) {
         super(message);
     }
 
+    /**
+     * OpenGL cannot be used.
+     *
+     * @param message what is missing and what to install or do
+     * @param cause what failed
+     */
     public GlUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }

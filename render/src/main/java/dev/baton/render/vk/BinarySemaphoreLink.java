@@ -24,6 +24,9 @@ public final class BinarySemaphoreLink implements AutoCloseable {
     /**
      * Creates the pair (all-or-nothing).
      *
+     * @param from the signalling device (exports)
+     * @param to the waiting device (imports)
+     * @return the link; close it after both devices stopped using it
      * @throws dev.baton.render.VulkanException if a device cannot export or import binary OPAQUE_FD semaphores
      */
     public static BinarySemaphoreLink create(DeviceContext from, DeviceContext to) {
@@ -41,12 +44,12 @@ public final class BinarySemaphoreLink implements AutoCloseable {
         }
     }
 
-    /** The {@code VkSemaphore} on the signalling device. */
+    /** {@return the {@code VkSemaphore} on the signalling device} */
     public long signalSide() {
         return signalSide;
     }
 
-    /** The {@code VkSemaphore} on the waiting device. */
+    /** {@return the {@code VkSemaphore} on the waiting device} */
     public long waitSide() {
         return waitSide;
     }

@@ -32,6 +32,25 @@ import org.lwjgl.vulkan.*;
  * <p>Made by {@link #builder(VulkanInstance)}, which separates what is required (Vulkan 1.3,
  * {@code timelineSemaphore}, {@code synchronization2}, a graphics or compute queue) from what is
  * best effort (the fd extensions for sharing) and says why each physical device was rejected.
+ *
+ * <p><b>Adopting the application's device.</b> {@link #adopt(VkDevice, VkDeviceCreateInfo)} wraps a
+ * {@code VkDevice} and one of its queues that the application created and keeps owning (see
+ * {@link DeviceAdoption} for what it checks). An adopted context creates only its own command pool;
+ * {@link #close()} destroys that pool and nothing else, and waits only for its queue, never for the
+ * whole device.
+ *
+ * <p><b>Queue rule (adopted or not).</b> Vulkan requires host access to a {@code VkQueue} to be
+ * externally synchronized. Baton touches the queue only inside calls made on this context's owning
+ * thread: {@link #submit(VkCommandBuffer, Lease)}, {@link #submit(VkCommandBuffer, VulkanTimeline, long)},
+ * {@link SharedSurface#create(String, int, int, List, SharedSurface.Options) SharedSurface.create} (its
+ * setup submit waits for the queue), the bench helpers {@link GpuClock} and {@link TimedWork}, and
+ * {@link #close()}. No thread Baton
+ * starts ever uses a queue: the host bridge only waits on and signals timeline semaphores from the
+ * host ({@code vkWaitSemaphores}, {@code vkSignalSemaphore}), which need no queue. So an application
+ * that shares the queue with Baton either submits from that same thread between its Baton calls, or
+ * holds one lock of its own around its submits and around every Baton call on this context. It must
+ * not call {@code vkDeviceWaitIdle} (which needs every queue of the device) while a Baton call on
+ * this context runs.
  */
 public final class DeviceContext implements AutoCloseable {
     static final String EXTERNAL_MEMORY_FD = "VK_KHR_external_memory_fd";
@@ -49,6 +68,8 @@ public final class DeviceContext implements AutoCloseable {
     private final VkDevice device;
     private final VkQueue queue;
     private final int queueFamilyIndex;
+    private final int queueIndex;
+    private final boolean adopted; // the application's VkDevice: never destroyed here
     private final long commandPool; // VkCommandPool
     private final Set<String> enabledExtensions;
     private final VkPhysicalDeviceMemoryProperties memoryProperties;
@@ -79,15 +100,17 @@ public final class DeviceContext implements AutoCloseable {
     private final long submitInfo;
 
     private DeviceContext(String name, PhysicalDeviceInfo info, VkPhysicalDevice physicalDevice, VkDevice device, int queueFamilyIndex,
-                          Set<String> enabledExtensions) {
+                          int queueIndex, Set<String> enabledExtensions, boolean adopted) {
         this.name = name;
         this.info = info;
         this.device = device;
         this.queueFamilyIndex = queueFamilyIndex;
+        this.queueIndex = queueIndex;
+        this.adopted = adopted;
         this.enabledExtensions = Set.copyOf(enabledExtensions);
         try (MemoryStack stack = stackPush()) {
             PointerBuffer pQueue = stack.mallocPointer(1);
-            vkGetDeviceQueue(device, queueFamilyIndex, 0, pQueue);
+            vkGetDeviceQueue(device, queueFamilyIndex, queueIndex, pQueue);
             this.queue = new VkQueue(pQueue.get(0), device);
             VkCommandPoolCreateInfo poolInfo = VkCommandPoolCreateInfo.calloc(stack).sType$Default()
                     .flags(VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT).queueFamilyIndex(queueFamilyIndex);
@@ -122,7 +145,32 @@ public final class DeviceContext implements AutoCloseable {
         VkSubmitInfo2.nsType(submitInfo, VK_STRUCTURE_TYPE_SUBMIT_INFO_2);
     }
 
-    /** Starts describing a device to create on {@code instance}. */
+    /**
+     * Starts adopting a device the application created and keeps owning. Reads, at once, the
+     * extensions and features {@code createInfo} enabled (it is not kept: free it after this call),
+     * then {@link DeviceAdoption#check()} says what is missing and {@link DeviceAdoption#build()}
+     * makes the context.
+     *
+     * @param device     the application's device, as LWJGL made it ({@code new VkDevice(handle, physicalDevice, createInfo)})
+     * @param createInfo the {@code VkDeviceCreateInfo} the application passed to {@code vkCreateDevice}
+     * @return a description to complete with {@link DeviceAdoption#queue(int, int)}
+     */
+    public static DeviceAdoption adopt(VkDevice device, VkDeviceCreateInfo createInfo) {
+        return new DeviceAdoption(device, createInfo);
+    }
+
+    /** The adopted context, once {@link DeviceAdoption#build()} has checked everything. */
+    static DeviceContext adopted(String name, PhysicalDeviceInfo info, VkDevice device, int queueFamilyIndex, int queueIndex,
+                                 Set<String> enabledExtensions) {
+        return new DeviceContext(name, info, device.getPhysicalDevice(), device, queueFamilyIndex, queueIndex, enabledExtensions, true);
+    }
+
+    /**
+     * Starts describing a device to create on {@code instance}.
+     *
+     * @param instance the instance whose physical devices are considered
+     * @return a builder
+     */
     public static Builder builder(VulkanInstance instance) {
         return new Builder(instance);
     }
@@ -142,13 +190,23 @@ public final class DeviceContext implements AutoCloseable {
             this.instance = instance;
         }
 
-        /** A name for messages and mutex handles, such as {@code lavapipe#1}. Defaults to the device name. */
+        /**
+         * A name for messages and mutex handles, such as {@code lavapipe#1}. Defaults to the device name.
+         *
+         * @param participantName the name
+         * @return this
+         */
         public Builder name(String participantName) {
             this.name = participantName;
             return this;
         }
 
-        /** Only physical devices whose name or driver name contains this (case-insensitive). */
+        /**
+         * Only physical devices whose name or driver name contains this (case-insensitive).
+         *
+         * @param text part of the device or driver name, such as {@code llvmpipe}
+         * @return this
+         */
         public Builder deviceNameContains(String text) {
             this.nameContains = text;
             return this;
@@ -170,7 +228,12 @@ public final class DeviceContext implements AutoCloseable {
             return this;
         }
 
-        /** Rejects devices that lack this extension. */
+        /**
+         * Rejects devices that lack this extension.
+         *
+         * @param extension a device extension name
+         * @return this
+         */
         public Builder requireExtension(String extension) {
             requiredExtensions.add(extension);
             return this;
@@ -189,18 +252,29 @@ public final class DeviceContext implements AutoCloseable {
          * Requires OPAQUE_FD memory sharing (import and export). A device whose driver lacks
          * {@code VK_KHR_external_memory_fd} is rejected with a reason naming the extension and the
          * package of a driver that has it.
+         *
+         * @return this
          */
         public Builder requireMemorySharing() {
             return requireExtension(EXTERNAL_MEMORY_FD);
         }
 
-        /** Enables the extension if present. */
+        /**
+         * Enables the extension if present.
+         *
+         * @param extension a device extension name
+         * @return this
+         */
         public Builder preferExtension(String extension) {
             optionalExtensions.add(extension);
             return this;
         }
 
-        /** Why each physical device would be rejected (null entry: acceptable). Does not create anything. */
+        /**
+         * Why each physical device would be rejected (null entry: acceptable). Does not create anything.
+         *
+         * @return one entry per physical device, in enumeration order
+         */
         public List<String> rejectionReasons() {
             List<String> reasons = new ArrayList<>();
             for (PhysicalDeviceInfo d : instance.physicalDevices()) {
@@ -254,6 +328,7 @@ public final class DeviceContext implements AutoCloseable {
         /**
          * Creates the device on the first acceptable physical device.
          *
+         * @return the new context, owned by the caller
          * @throws IllegalStateException naming every physical device and why it was rejected
          */
         public DeviceContext build() {
@@ -299,7 +374,7 @@ public final class DeviceContext implements AutoCloseable {
                 device = new VkDevice(pDevice.get(0), pd, info);
             }
             try {
-                return new DeviceContext(name != null ? name : d.name(), d, pd, device, family, enabled);
+                return new DeviceContext(name != null ? name : d.name(), d, pd, device, family, 0, enabled, false);
             } catch (RuntimeException e) {
                 vkDestroyDevice(device, null);
                 throw e;
@@ -338,27 +413,47 @@ public final class DeviceContext implements AutoCloseable {
         }
     }
 
+    /** {@return the participant name, for messages and mutex handles} */
     public String name() {
         return name;
     }
 
+    /** {@return the facts of the physical device} */
     public PhysicalDeviceInfo info() {
         return info;
     }
 
+    /** {@return the {@code VkDevice}: Baton's own, or the application's when {@linkplain #isAdopted() adopted}} */
     public VkDevice vkDevice() {
         return device;
     }
 
+    /** {@return the family of the queue Baton submits to} */
     public int queueFamilyIndex() {
         return queueFamilyIndex;
     }
 
+    /** {@return the index of Baton's queue within {@link #queueFamilyIndex()} (0 unless adopted)} */
+    public int queueIndex() {
+        return queueIndex;
+    }
+
+    /** {@return true if the {@code VkDevice} is the application's ({@link #adopt}): {@link #close()} leaves it alive} */
+    public boolean isAdopted() {
+        return adopted;
+    }
+
+    /**
+     * Whether the device was created with {@code extension} enabled.
+     *
+     * @param extension a device extension name
+     * @return true if enabled
+     */
     public boolean hasExtension(String extension) {
         return enabledExtensions.contains(extension);
     }
 
-    /** A primary command buffer from this device's pool; owning thread only. */
+    /** {@return a primary command buffer from this device's pool; owning thread only} */
     public VkCommandBuffer allocateCommandBuffer() {
         try (MemoryStack stack = stackPush()) {
             VkCommandBufferAllocateInfo info = VkCommandBufferAllocateInfo.calloc(stack).sType$Default()
@@ -369,7 +464,11 @@ public final class DeviceContext implements AutoCloseable {
         }
     }
 
-    /** Returns a command buffer to the pool; it must not be pending. Null is ignored. */
+    /**
+     * Returns a command buffer to the pool; it must not be pending. Null is ignored.
+     *
+     * @param commandBuffer one from {@link #allocateCommandBuffer()}, or null
+     */
     public void freeCommandBuffer(VkCommandBuffer commandBuffer) {
         if (commandBuffer != null && !closed) {
             vkFreeCommandBuffers(device, commandPool, commandBuffer);
@@ -382,6 +481,8 @@ public final class DeviceContext implements AutoCloseable {
      * the fence value the lease will release with. No allocation, no CPU wait (except the host-copy
      * tier's staging, which happened in acquire). Owning thread only.
      *
+     * @param commandBuffer recorded work on the lease's image (left in GENERAL)
+     * @param lease the held lease of an endpoint of this device
      * @return the fence value the submission signals on the endpoint's timeline
      * @throws DeviceLostException after reporting the loss to every surface this device takes part in
      */
@@ -389,7 +490,13 @@ public final class DeviceContext implements AutoCloseable {
         return lease.submitOn(this, commandBuffer);
     }
 
-    /** Submits {@code commandBuffer} alone and signals {@code timeline} to {@code value}. For setup and tests. */
+    /**
+     * Submits {@code commandBuffer} alone and signals {@code timeline} to {@code value}. For setup and tests.
+     *
+     * @param commandBuffer recorded work
+     * @param timeline a timeline of this device
+     * @param value the value to signal
+     */
     public void submit(VkCommandBuffer commandBuffer, VulkanTimeline timeline, long value) {
         beginBatch();
         addCommandBuffer(commandBuffer);
@@ -507,7 +614,7 @@ public final class DeviceContext implements AutoCloseable {
         injectLoss = true;
     }
 
-    /** True once a submit or wait reported {@code VK_ERROR_DEVICE_LOST} (real or injected). Any thread. */
+    /** {@return true once a submit or wait reported {@code VK_ERROR_DEVICE_LOST} (real or injected). Any thread} */
     public boolean isLost() {
         return lost;
     }
@@ -540,6 +647,10 @@ public final class DeviceContext implements AutoCloseable {
      * Destroys the command pool and the device after waiting for the queue to drain (teardown only:
      * the handoff path never waits for idle). Close every surface endpoint and timeline of this
      * device first. Idempotent.
+     *
+     * <p>An adopted context ({@link #adopt}) destroys only its command pool, after waiting for its
+     * queue ({@code vkQueueWaitIdle}, under the queue rule above); the application's device and queue
+     * stay alive and usable, and the application destroys them after this.
      */
     @Override
     public void close() {
@@ -549,6 +660,13 @@ public final class DeviceContext implements AutoCloseable {
         closed = true;
         // Also on a lost device: work submitted before the loss may still run (an injected loss, a late
         // report), and a really lost device answers at once with VK_ERROR_DEVICE_LOST; destroying is valid then.
+        if (adopted) {
+            // vkDeviceWaitIdle would need every queue of the application's device to be ours to lock.
+            vkQueueWaitIdle(queue);
+            vkDestroyCommandPool(device, commandPool, null);
+            memoryProperties.free();
+            return;
+        }
         vkDeviceWaitIdle(device);
         vkDestroyCommandPool(device, commandPool, null);
         vkDestroyDevice(device, null);

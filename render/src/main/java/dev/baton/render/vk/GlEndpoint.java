@@ -6,6 +6,7 @@ import dev.baton.render.gl.GlInfo;
 import dev.baton.sync.AcquireResult;
 import dev.baton.sync.AcquireStatus;
 import dev.baton.sync.KeyedMutex;
+import org.lwjgl.opengl.GL43C;
 import dev.baton.sync.Timeline;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +62,14 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         GlFenceTimeline timeline = null;
         try {
             timeline = new GlFenceTimeline(surface.name() + "@GL", context, 16, 0);
-            return new GlEndpoint(surface, context, handle, timeline, surface.memory().gl(context, info, width, height));
+            SurfaceMemory.GlView view = surface.memory().gl(context, info, width, height);
+            if (context.debugLabels() && context.glCapabilities().glObjectLabel != 0) {
+                // GL has no label namespace for memory objects; the texture and framebuffer carry the name.
+                String label = "baton " + surface.name() + "@GL";
+                GL43C.glObjectLabel(GL43C.GL_TEXTURE, view.texture(), label + " texture");
+                GL43C.glObjectLabel(GL43C.GL_FRAMEBUFFER, view.framebuffer(), label + " framebuffer");
+            }
+            return new GlEndpoint(surface, context, handle, timeline, view);
         } catch (RuntimeException | Error e) {
             if (timeline != null) {
                 timeline.close();
@@ -74,7 +82,10 @@ public final class GlEndpoint implements Participant, AutoCloseable {
      * Acquires the surface for {@code key}, waiting at most {@code timeoutNanos} for the mutex (0
      * polls). Never waits for a GPU: check {@link GlLease#ready()} before touching the texture.
      *
+     * @param key the key to acquire
+     * @param timeoutNanos how long to wait for the mutex, in nanoseconds
      * @return this endpoint's reused lease (valid until its release)
+     * @throws InterruptedException if interrupted while waiting; nothing is acquired
      */
     public GlLease acquire(long key, long timeoutNanos) throws InterruptedException {
         if (abandoned) {
@@ -107,12 +118,12 @@ public final class GlEndpoint implements Participant, AutoCloseable {
 
     }
 
-    /** This endpoint's reused lease: the one {@link #acquire} returned, still held until its release. */
+    /** {@return this endpoint's reused lease: the one {@link #acquire} returned, still held until its release} */
     public GlLease lease() {
         return lease;
     }
 
-    /** True while this endpoint holds the surface. */
+    /** {@return true while this endpoint holds the surface} */
     public boolean holds() {
         return lease.held;
     }
@@ -122,24 +133,35 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         timeline.poll();
     }
 
-    /** GL texture name of the surface as GL sees it. */
+    /**
+     * GL texture name of the surface as GL sees it.
+     *
+     * @return the name
+     */
     public int texture() {
         return view.texture();
     }
 
-    /** GL framebuffer name with the texture attached (for blits and read-backs). */
+    /**
+     * GL framebuffer name with the texture attached (for blits and read-backs).
+     *
+     * @return the name
+     */
     public int framebuffer() {
         return view.framebuffer();
     }
 
+    /** {@return the surface width in pixels} */
     public int width() {
         return view.width();
     }
 
+    /** {@return the surface height in pixels} */
     public int height() {
         return view.height();
     }
 
+    /** {@return the surface this endpoint belongs to} */
     public SharedSurface surface() {
         return surface;
     }
@@ -164,6 +186,8 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         /**
          * True once the texture holds the released pixels and GL may use it. Never blocks; in the
          * host-copy tier the first true call uploads the pixels.
+         *
+         * @return whether GL may use the texture now
          */
         public boolean ready() {
             checkHeld();
@@ -179,7 +203,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         /**
          * Blocks until {@link #ready()} or the timeout.
          *
+         * @param timeoutNanos how long to wait, in nanoseconds
          * @return false on timeout (the texture must not be used)
+         * @throws InterruptedException if interrupted while waiting
          */
         public boolean awaitReady(long timeoutNanos) throws InterruptedException {
             checkHeld();
@@ -218,6 +244,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
          * obligations pass on unchanged.
          *
          * @param privateData copied; may be null
+         * @param nextKey the key the next owner acquires with
          */
         public void release(long nextKey, ByteBuffer privateData) {
             checkHeld();

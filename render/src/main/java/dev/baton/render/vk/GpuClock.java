@@ -44,7 +44,11 @@ public final class GpuClock {
      * Calibrates {@code device}'s timestamps against the host clock. Submits and waits (up to
      * {@code timeoutNanos} per bracket) when the extension is missing.
      *
+     * @param device the device whose timestamps are mapped
+     * @param timeoutNanos the most to wait for each bracketing submit, in nanoseconds
+     * @return the mapping
      * @throws IllegalStateException if a bracketing submit does not complete in time
+     * @throws InterruptedException if interrupted while waiting for a submit
      */
     public static GpuClock calibrate(DeviceContext device, long timeoutNanos) throws InterruptedException {
         float period;
@@ -147,7 +151,12 @@ public final class GpuClock {
         }
     }
 
-    /** The host time ({@link System#nanoTime()} scale) of a device timestamp. */
+    /**
+     * The host time ({@link System#nanoTime()} scale) of a device timestamp.
+     *
+     * @param ticks a raw device timestamp
+     * @return the host time in nanoseconds
+     */
     public long hostNanos(long ticks) {
         return ticksToNanos(ticks, nanosPerTick) + offsetNanos;
     }
@@ -200,12 +209,12 @@ public final class GpuClock {
         return resultHi != 0 || resultLo < 0 ? Long.MAX_VALUE : resultLo;
     }
 
-    /** How far {@link #hostNanos} may be off (the calibration's max deviation or half the bracket). */
+    /** {@return how far {@link #hostNanos} may be off (the calibration's max deviation or half the bracket)} */
     public long uncertaintyNanos() {
         return uncertaintyNanos;
     }
 
-    /** How the mapping was obtained, in a sentence for reports. */
+    /** {@return how the mapping was obtained, in a sentence for reports} */
     public String method() {
         return method;
     }

@@ -35,7 +35,13 @@ public final class HostBuffer implements AutoCloseable {
         this.mapped = mapped;
     }
 
-    /** A buffer of {@code sizeBytes} usable as transfer source and destination. */
+    /**
+     * A buffer of {@code sizeBytes} usable as transfer source and destination.
+     *
+     * @param device the device
+     * @param sizeBytes the size in bytes
+     * @return the buffer, mapped, owned by the caller
+     */
     public static HostBuffer create(DeviceContext device, int sizeBytes) {
         VkDevice vk = device.vkDevice();
         long buffer = VK_NULL_HANDLE;
@@ -67,12 +73,12 @@ public final class HostBuffer implements AutoCloseable {
         }
     }
 
-    /** The {@code VkBuffer}. */
+    /** {@return the {@code VkBuffer}} */
     public long handle() {
         return buffer;
     }
 
-    /** The mapped bytes (position 0, limit = size). Read only after the GPU work that wrote them completed. */
+    /** {@return the mapped bytes (position 0, limit = size). Read only after the GPU work that wrote them completed} */
     public ByteBuffer mapped() {
         return mapped;
     }

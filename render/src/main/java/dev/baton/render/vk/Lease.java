@@ -50,11 +50,12 @@ public final class Lease extends LeaseState {
         return endpoint.image().handle();
     }
 
+    /** {@return the endpoint this lease belongs to} */
     public SurfaceEndpoint endpoint() {
         return endpoint;
     }
 
-    /** The fence value the submit under this lease signals on the endpoint's timeline (0 before submit). */
+    /** {@return the fence value the submit under this lease signals on the endpoint's timeline (0 before submit)} */
     public long submittedValue() {
         return submittedValue;
     }
@@ -64,6 +65,7 @@ public final class Lease extends LeaseState {
      * without one it passes the previous obligations on unchanged.
      *
      * @param privateData copied; may be null
+     * @param nextKey the key the next owner acquires with
      * @throws DeviceRemovedException if the endpoint's device was lost (the lease is dropped: the
      *     surface is abandoned, nothing is left to release)
      * @throws IllegalStateException if the lease is not held
@@ -82,6 +84,9 @@ public final class Lease extends LeaseState {
     /**
      * Makes the submit under this lease also wait until {@code timeline} (on the same device) reaches
      * {@code value}, e.g. the application's own earlier work or a test's gate.
+     *
+     * @param timeline a timeline of the endpoint's own device
+     * @param value the value to wait for
      */
     public void alsoWaitFor(VulkanTimeline timeline, long value) {
         checkHeld();

@@ -25,21 +25,30 @@ public abstract class LeaseState {
         held = newStatus == AcquireStatus.ACQUIRED;
     }
 
-    /** ACQUIRED, TIMEOUT or ABANDONED. Anything but ACQUIRED means the surface is not ours. */
+    /**
+     * ACQUIRED, TIMEOUT or ABANDONED. Anything but ACQUIRED means the surface is not ours.
+     *
+     * @return the outcome of the acquire
+     */
     public AcquireStatus status() {
         return status;
     }
 
+    /** {@return true if {@link #status()} is {@code ACQUIRED}: the surface is ours until release} */
     public boolean acquired() {
         return status == AcquireStatus.ACQUIRED;
     }
 
-    /** The fence value the previous releaser's work signals; the holder's work must wait for it. */
+    /** {@return the fence value the previous releaser's work signals; the holder's work must wait for it} */
     public long fenceValue() {
         return fenceValue;
     }
 
-    /** Read-only private data stored by the previous release, valid until the endpoint's next acquire. */
+    /**
+     * Read-only private data stored by the previous release, valid until the endpoint's next acquire.
+     *
+     * @return the data between position and limit
+     */
     public ByteBuffer privateData() {
         return privateData;
     }

@@ -59,6 +59,30 @@ public record PhysicalDeviceInfo(
         boolean hostMemoryImport,
         int driverVersion) {
 
+    /**
+     * Copies the extension set.
+     *
+     * @param index position in {@code vkEnumeratePhysicalDevices} order
+     * @param name {@code deviceName}, e.g. {@code llvmpipe (LLVM 15.0.6, 256 bits)}
+     * @param deviceType a {@code VkPhysicalDeviceType}; see {@link #deviceTypeString()}
+     * @param driverName {@code VkPhysicalDeviceDriverProperties.driverName}
+     * @param driverInfo {@code VkPhysicalDeviceDriverProperties.driverInfo}
+     * @param driverId a {@code VkDriverId}
+     * @param apiVersion packed Vulkan version the device supports
+     * @param driverUuidHex {@code VkPhysicalDeviceIDProperties.driverUUID} as hex
+     * @param deviceUuidHex {@code VkPhysicalDeviceIDProperties.deviceUUID} as hex
+     * @param extensions device extension names
+     * @param memoryExport OPAQUE_FD export of an RGBA8 optimal image's memory
+     * @param memoryImport OPAQUE_FD import of the same
+     * @param memoryDedicatedOnly the driver demands a dedicated allocation for such memory
+     * @param binarySemaphoreExport binary semaphores exportable as OPAQUE_FD
+     * @param binarySemaphoreImport binary semaphores importable as OPAQUE_FD
+     * @param timelineSemaphoreExport timeline semaphores exportable as OPAQUE_FD
+     * @param timelineSemaphoreImport timeline semaphores importable as OPAQUE_FD
+     * @param dmaBufExport DMA_BUF export of an RGBA8 optimal image's memory (reported, not used by Baton)
+     * @param dmaBufImport DMA_BUF import of the same
+     * @param dmaBufDedicatedOnly the driver demands a dedicated allocation for DMA_BUF memory
+     */
     public PhysicalDeviceInfo {
         extensions = Set.copyOf(extensions);
     }
@@ -97,10 +121,12 @@ public record PhysicalDeviceInfo(
         return (apiVersion >>> 22) + "." + ((apiVersion >>> 12) & 0x3FF) + "." + (apiVersion & 0xFFF);
     }
 
+    /** {@return a new array of the 16 bytes of {@link #driverUuidHex()}} */
     public byte[] driverUuid() {
         return HexFormat.of().parseHex(driverUuidHex);
     }
 
+    /** {@return a new array of the 16 bytes of {@link #deviceUuidHex()}} */
     public byte[] deviceUuid() {
         return HexFormat.of().parseHex(deviceUuidHex);
     }
@@ -117,6 +143,8 @@ public record PhysicalDeviceInfo(
     /**
      * {@code VkPhysicalDeviceType} in words: {@code integrated GPU}, {@code discrete GPU},
      * {@code virtual GPU}, {@code CPU} or {@code other}.
+     *
+     * @return the type in words
      */
     public String deviceTypeString() {
         switch (deviceType) {
@@ -131,6 +159,8 @@ public record PhysicalDeviceInfo(
     /**
      * A short driver label from {@link #driverId()}, such as {@code lavapipe}, {@code SwiftShader}
      * or {@code RADV}; the driver name for ids it does not know.
+     *
+     * @return the label
      */
     public String driverLabel() {
         switch (driverId) {
@@ -158,7 +188,7 @@ public record PhysicalDeviceInfo(
         }
     }
 
-    /** The GPU-free view used by {@link dev.baton.render.SyncTierSelector}, named {@code "<name> #<index>"}. */
+    /** {@return the GPU-free view used by {@link dev.baton.render.SyncTierSelector}, named {@code "<name> #<index>"}} */
     public InteropCapabilities capabilities() {
         return capabilities(name + " #" + index);
     }
@@ -167,6 +197,9 @@ public record PhysicalDeviceInfo(
      * Like {@link #capabilities()} with another participant name (it appears in tier reasons). These
      * are the physical device's facts; a {@link DeviceContext} that enables the fd extensions (it does
      * whenever they exist) has the same capabilities.
+     *
+     * @param participantName the name for reasons
+     * @return the capabilities
      */
     public InteropCapabilities capabilities(String participantName) {
         return new InteropCapabilities(participantName, driverUuidHex, deviceUuidHex, memoryExport, memoryImport,
@@ -174,7 +207,7 @@ public record PhysicalDeviceInfo(
                 hostMemoryImport);
     }
 
-    /** One line for {@code ./baton devices}. */
+    /** {@return one line for {@code ./baton devices}} */
     public String summary() {
         return String.format("#%d %s [%s %s, Vulkan %s] driverUUID %s deviceUUID %s; memory fd export %s import %s; "
                         + "binary semaphore fd export %s import %s; timeline semaphore fd export %s import %s",

@@ -29,10 +29,21 @@ import org.lwjgl.vulkan.VkCommandBuffer;
 public final class SharedSurface implements AutoCloseable {
     /** Options with defaults; all timeouts in nanoseconds and finite. */
     public record Options(long initialKey, int maxPrivateDataBytes, long copyTimeoutNanos, long teardownTimeoutNanos, String tierOverride) {
+        /**
+         * Initial key 0, 64 bytes of private data, a 2 s copy timeout, a 5 s teardown timeout, the tier chosen from capabilities.
+         *
+         * @return the defaults
+         */
         public static Options defaults() {
             return new Options(0, 64, 2_000_000_000L, 5_000_000_000L, null);
         }
 
+        /**
+         * These options with a forced tier.
+         *
+         * @param tierName a tier name such as {@code host-bridge}, or null to choose
+         * @return new options
+         */
         public Options withTier(String tierName) {
             return new Options(initialKey, maxPrivateDataBytes, copyTimeoutNanos, teardownTimeoutNanos, tierName);
         }
@@ -68,6 +79,13 @@ public final class SharedSurface implements AutoCloseable {
      * Creates a {@code width x height} RGBA8 surface shared by {@code participants} (the first one
      * allocates). The tier is chosen from their capabilities unless {@code options.tierOverride()}
      * names one. All-or-nothing: on failure everything made so far is closed.
+     *
+     * @param name for messages and mutex handles
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param participants the Vulkan participants, the allocating one first; endpoint {@code i} is participant {@code i}'s
+     * @param options keys, private-data size, timeouts, tier override
+     * @return the surface, owned by the caller
      */
     public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, Options options) {
         return create(name, width, height, participants, null, options);
@@ -75,7 +93,7 @@ public final class SharedSurface implements AutoCloseable {
 
     /** A GL participant: the context that owns its endpoint, and what that context offers. */
     public record GlSide(GlContext context, GlInfo info) {
-        /** The GL context's interop capabilities, for tier selection. */
+        /** {@return the GL context's interop capabilities, for tier selection} */
         public InteropCapabilities capabilities() {
             return InteropCapabilities.forGl("GL " + info.renderer().split(" \\(")[0], GlInfo.hex(info.driverUuid()),
                     GlInfo.hex(info.deviceUuid()), info.memoryObjectFd());
@@ -86,6 +104,14 @@ public final class SharedSurface implements AutoCloseable {
      * Like {@link #create(String, int, int, List, Options)}, plus an OpenGL participant (may be null)
      * whose endpoint is {@link #glEndpoint()}. With a GL participant, call this, {@link #close()} and
      * every {@link GlEndpoint} method on the GL context's owner thread.
+     *
+     * @param name for messages and mutex handles
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param participants the Vulkan participants, the allocating one first
+     * @param gl the GL participant, or null
+     * @param options keys, private-data size, timeouts, tier override
+     * @return the surface, owned by the caller
      */
     public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options) {
         if (participants.isEmpty()) {
@@ -210,15 +236,19 @@ public final class SharedSurface implements AutoCloseable {
      * The first handoff the host bridge could not forward (the source's GPU never reached the value,
      * or its device was lost), or null. After one, the receiving participant's next submit waits
      * forever: recreate the surface. Any thread.
+     *
+     * @return the failure in a sentence, or null
      */
     public String bridgeFailure() {
         return sync.failure();
     }
 
+    /** {@return the name given at creation} */
     public String name() {
         return name;
     }
 
+    /** {@return the sync tier every handoff of this surface uses} */
     public SyncTier tier() {
         return tier;
     }
@@ -255,26 +285,40 @@ public final class SharedSurface implements AutoCloseable {
         return options.copyTimeoutNanos();
     }
 
-    /** The participants' endpoints, in the order of the list given to {@link #create}. */
+    /** {@return the participants' endpoints, in the order of the list given to {@link #create}} */
     public List<SurfaceEndpoint> endpoints() {
         return List.copyOf(endpoints);
     }
 
+    /**
+     * The endpoint of the participant at {@code index} of the creation list.
+     *
+     * @param index the participant's index
+     * @return its endpoint
+     */
     public SurfaceEndpoint endpoint(int index) {
         return endpoints.get(index);
     }
 
-    /** Diagnostic: the key the next acquire must hold (see {@link KeyedMutex#storedKey()}). Any thread. */
+    /**
+     * Diagnostic: the key the next acquire must hold (see {@link KeyedMutex#storedKey()}). Any thread.
+     *
+     * @return the key
+     */
     public long storedKey() {
         return mutex.storedKey();
     }
 
-    /** Diagnostic: the owning participant's name, or null while unowned. Any thread. */
+    /**
+     * Diagnostic: the owning participant's name, or null while unowned. Any thread.
+     *
+     * @return the name, or null
+     */
     public String ownerName() {
         return mutex.ownerName();
     }
 
-    /** True once the surface's mutex was abandoned (its owner's device was lost or closed). Any thread. */
+    /** {@return true once the surface's mutex was abandoned (its owner's device was lost or closed). Any thread} */
     public boolean isAbandoned() {
         return mutex.isAbandoned();
     }
@@ -283,6 +327,8 @@ public final class SharedSurface implements AutoCloseable {
      * Diagnostic: how many acquires are blocked on this surface's mutex right now (see
      * {@link KeyedMutex#waiterCount()}); 0 whenever nobody waits, since timeouts leave nothing queued.
      * Any thread, never blocks.
+     *
+     * @return the number of blocked acquires
      */
     public int waiterCount() {
         return mutex.waiterCount();
@@ -293,7 +339,7 @@ public final class SharedSurface implements AutoCloseable {
         return mutex;
     }
 
-    /** The GL participant's endpoint, or null when the surface has none. */
+    /** {@return the GL participant's endpoint, or null when the surface has none} */
     public GlEndpoint glEndpoint() {
         return glEndpoint;
     }

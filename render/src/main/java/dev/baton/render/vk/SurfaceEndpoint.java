@@ -1,5 +1,6 @@
 package dev.baton.render.vk;
 
+import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
 import dev.baton.render.DeviceLostException;
@@ -55,15 +56,17 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         device.onLoss(lossListener);
     }
 
+    /** {@return the participant's device} */
     public DeviceContext device() {
         return device;
     }
 
+    /** {@return the surface's image on this device} */
     public SurfaceImage image() {
         return view.image();
     }
 
-    /** This endpoint's timeline: its submits signal the surface's fence values on it. */
+    /** {@return this endpoint's timeline: its submits signal the surface's fence values on it} */
     public VulkanTimeline timeline() {
         return timeline;
     }
@@ -77,6 +80,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         return surface;
     }
 
+    /** {@return the participant's index in the surface's creation list} */
     public int index() {
         return index;
     }
@@ -90,12 +94,14 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
      * host memory, the host memcpy between staging buffers at acquire, the GPU upload at the start of a
      * submit and the GPU read-back at its end; always 0 when memory is shared. Written by the owning thread;
      * read it from another thread only after that thread stopped (e.g. after {@code join}).
+     *
+     * @return the bytes copied
      */
     public long copiedBytes() {
         return copiedBytes;
     }
 
-    /** The fence value of this endpoint's latest submit (0 if none). */
+    /** {@return the fence value of this endpoint's latest submit (0 if none)} */
     public long lastSubmittedValue() {
         return lastSubmittedValue;
     }
@@ -106,10 +112,12 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
      * timeout) for the previous writer's GPU before copying its pixels through host memory.
      *
      * @param timeoutNanos how long to wait for the mutex, in nanoseconds; 0 polls
+     * @param key the key to acquire
      * @return this endpoint's reused lease: check {@link Lease#status()} before using it
      * @throws DeviceRemovedException if this endpoint's device was lost
      * @throws IllegalStateException if this endpoint still holds a lease (recursive acquire) or was
      *     {@linkplain #abandon() abandoned}
+     * @throws InterruptedException if interrupted while waiting; nothing is acquired
      */
     public Lease acquire(long key, long timeoutNanos) throws InterruptedException {
         checkUsable("acquire");
@@ -162,7 +170,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         handle.close();
     }
 
-    /** True once {@link #abandon()} was called. Any thread. */
+    /** {@return true once {@link #abandon()} was called. Any thread} */
     public boolean isAbandoned() {
         return abandoned;
     }
@@ -207,6 +215,18 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     /** Records the prologue/epilogue command buffers once; they are resubmitted every handoff. */
     void recordHandoffCommands() {
         view.recordAccessCommands();
+        // Names for RenderDoc captures and validation messages; one check and nothing else without debug utils.
+        if (DebugNames.enabled(device)) {
+            String debugName = "baton " + surface.name() + "@" + device.name();
+            DebugNames.name(device, VK_OBJECT_TYPE_IMAGE, view.image().handle(), debugName + " image");
+            DebugNames.name(device, VK_OBJECT_TYPE_SEMAPHORE, timeline.handle(), debugName + " timeline");
+            if (view.prologue() != null) {
+                DebugNames.name(device, VK_OBJECT_TYPE_COMMAND_BUFFER, view.prologue().address(), debugName + " acquire");
+            }
+            if (view.epilogue() != null) {
+                DebugNames.name(device, VK_OBJECT_TYPE_COMMAND_BUFFER, view.epilogue().address(), debugName + " release");
+            }
+        }
     }
 
     /** Records the one-off setup: UNDEFINED -> GENERAL, then whatever the memory choice needs. */

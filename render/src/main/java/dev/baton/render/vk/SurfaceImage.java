@@ -54,12 +54,26 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
         return new SurfaceImage(device, width, height, image, memory, allocationSize, false, linear);
     }
 
-    /** An image whose dedicated memory can be exported as OPAQUE_FD. */
+    /**
+     * An image whose dedicated memory can be exported as OPAQUE_FD.
+     *
+     * @param device the allocating device
+     * @param width width in pixels
+     * @param height height in pixels
+     * @return the image, owned by the caller
+     */
     public static SurfaceImage createExportable(DeviceContext device, int width, int height) {
         return create(device, width, height, true, -1, 0);
     }
 
-    /** An image with ordinary, unshared memory (host-copy tier). */
+    /**
+     * An image with ordinary, unshared memory (host-copy tier).
+     *
+     * @param device the device
+     * @param width width in pixels
+     * @param height height in pixels
+     * @return the image, owned by the caller
+     */
     public static SurfaceImage createPrivate(DeviceContext device, int width, int height) {
         return create(device, width, height, false, -1, 0);
     }
@@ -68,6 +82,9 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
      * Imports {@code exported} on {@code device}: checks the UUIDs, creates an identical image, imports a
      * fresh fd with the exporter's allocation size as a dedicated allocation.
      *
+     * @param device the importing device
+     * @param exported the exporter's image memory
+     * @return the image, owned by the caller
      * @throws IllegalArgumentException if the UUIDs differ (use the host-copy tier instead)
      */
     public static SurfaceImage importFrom(DeviceContext device, ExportedImageMemory exported) {
@@ -141,11 +158,12 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
         }
     }
 
-    /** The {@code VkImage}. */
+    /** {@return the {@code VkImage}} */
     public long handle() {
         return image;
     }
 
+    /** {@return the device the image lives on} */
     public DeviceContext device() {
         return device;
     }

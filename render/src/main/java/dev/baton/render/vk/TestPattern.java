@@ -16,7 +16,9 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * {@link #record} only after the previous submit that used it completed.
  */
 public final class TestPattern implements AutoCloseable {
+    /** Width in pixels of the rectangle that marks the frame. */
     public static final int RECT_WIDTH = 5;
+    /** Height in pixels of the rectangle that marks the frame. */
     public static final int RECT_HEIGHT = 3;
 
     private final DeviceContext device;
@@ -27,6 +29,13 @@ public final class TestPattern implements AutoCloseable {
     private final VkCommandBuffer cmd;
     private boolean closed;
 
+    /**
+     * A pattern for a {@code width x height} surface on {@code device}, with its own command buffer and read-back buffer.
+     *
+     * @param device the device that records and submits it
+     * @param width width in pixels
+     * @param height height in pixels
+     */
     public TestPattern(DeviceContext device, int width, int height) {
         if (width < 2 * 13 + RECT_WIDTH + 1 || height < 2 * 7 + RECT_HEIGHT + 3) {
             throw new IllegalArgumentException("test pattern needs at least 32x20 pixels");
@@ -47,19 +56,42 @@ public final class TestPattern implements AutoCloseable {
         this.cmd = device.allocateCommandBuffer();
     }
 
+    /**
+     * The rectangle's left column for {@code frame}.
+     *
+     * @param frame the frame number
+     * @return the column
+     */
     public static int rectX(int frame) {
         return 1 + 2 * Math.floorMod(frame, 13);
     }
 
+    /**
+     * The rectangle's top row for {@code frame}.
+     *
+     * @param frame the frame number
+     * @return the row
+     */
     public static int rectY(int frame) {
         return 3 + 2 * Math.floorMod(frame, 7);
     }
 
-    /** RGBA bytes packed little-endian (R in the low byte), as vkCmdFillBuffer and the readback see them. */
+    /**
+     * RGBA bytes packed little-endian (R in the low byte), as vkCmdFillBuffer and the readback see them.
+     *
+     * @param frame the frame number
+     * @return the rectangle's colour
+     */
     public static int rectColor(int frame) {
         return (frame & 0xFF) | ((frame >>> 8) & 0xFF) << 8 | 0xA5 << 16 | 0xFF << 24;
     }
 
+    /**
+     * The background colour of {@code frame}, packed like {@link #rectColor}.
+     *
+     * @param frame the frame number
+     * @return the colour
+     */
     public static int backgroundColor(int frame) {
         return 0x10 | (0x20 + (frame & 0x3F)) << 8 | 0x30 << 16 | 0xFF << 24;
     }
@@ -68,6 +100,13 @@ public final class TestPattern implements AutoCloseable {
      * Records into this pattern's command buffer: optionally read the image's current pixels back
      * ({@code readBack}), then optionally draw frame {@code drawFrame} ({@code draw}). The image must be
      * in GENERAL (it is, under a {@link Lease}).
+     *
+     * @param lease the held lease whose image is recorded on
+     * @param readBack read the current pixels back first
+     * @param draw draw frame {@code drawFrame} after
+     * @param drawFrame the frame to draw
+     * @return the command buffer, to submit under {@code lease}
+     * @throws InterruptedException if interrupted while waiting for the previous use of the command buffer
      */
     public VkCommandBuffer record(Lease lease, boolean readBack, boolean draw, int drawFrame) throws InterruptedException {
         // The one command buffer was used by this endpoint's previous submit: make sure it completed
@@ -119,7 +158,7 @@ public final class TestPattern implements AutoCloseable {
         return c;
     }
 
-    /** The read-back pixels; valid after the submit that recorded the read-back completed. */
+    /** {@return the read-back pixels; valid after the submit that recorded the read-back completed} */
     public ByteBuffer pixels() {
         return readback.mapped();
     }
@@ -127,6 +166,10 @@ public final class TestPattern implements AutoCloseable {
     /**
      * Checks read-back pixels against frame {@code frame}.
      *
+     * @param pixels tightly packed RGBA8
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param frame the frame expected
      * @return null if every pixel matches, else a description of the first mismatch
      */
     public static String check(ByteBuffer pixels, int width, int height, int frame) {
@@ -147,6 +190,12 @@ public final class TestPattern implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Checks this pattern's read-back pixels against {@code frame}.
+     *
+     * @param frame the frame expected
+     * @return null if every pixel matches, else a description of the first mismatch
+     */
     public String check(int frame) {
         return check(pixels(), width, height, frame);
     }

@@ -68,6 +68,14 @@ public final class TimedWork implements AutoCloseable {
      * Records {@code slots} command buffers of {@code kind} on {@code image} (a {@code width x height}
      * RGBA8 image in GENERAL layout on {@code device}).
      *
+     * @param device the device
+     * @param image the {@code VkImage}
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param kind what the work does
+     * @param slots how many command buffers (submits in flight)
+     * @param ownershipTransfers wrap the work in ownership transfers from and to the external queue family
+     * @return the work, owned by the caller
      * @throws IllegalStateException if the device's queue family has no timestamp support
      */
     public static TimedWork create(DeviceContext device, long image, int width, int height, Kind kind, int slots,
@@ -177,6 +185,10 @@ public final class TimedWork implements AutoCloseable {
      * One-off setup for baselines that share an image without a {@link SharedSurface}: UNDEFINED to
      * GENERAL, then (if {@code releaseToExternal}) ownership released to {@code VK_QUEUE_FAMILY_EXTERNAL}.
      * Waits for the queue to drain: never call it in a measured loop.
+     *
+     * @param device the device
+     * @param image the {@code VkImage}, in UNDEFINED layout
+     * @param releaseToExternal also release ownership to the external queue family
      */
     public static void initializeImage(DeviceContext device, long image, boolean releaseToExternal) {
         VkCommandBuffer init = device.allocateCommandBuffer();
@@ -197,34 +209,52 @@ public final class TimedWork implements AutoCloseable {
         }
     }
 
-    /** The prerecorded command buffer of {@code slot}. */
+    /**
+     * The prerecorded command buffer of {@code slot}.
+     *
+     * @param slot 0 to {@code slots() - 1}
+     * @return the command buffer
+     */
     public VkCommandBuffer commandBuffer(int slot) {
         return commandBuffers[slot];
     }
 
+    /** {@return the number of prerecorded command buffers} */
     public int slots() {
         return commandBuffers.length;
     }
 
+    /** {@return what the work does} */
     public Kind kind() {
         return kind;
     }
 
+    /** {@return the device the work runs on} */
     public DeviceContext device() {
         return device;
     }
 
-    /** The host buffer the work reads back into or uploads from; null for {@link Kind#CLEAR}. */
+    /** {@return the host buffer the work reads back into or uploads from; null for {@link Kind#CLEAR}} */
     public HostBuffer hostBuffer() {
         return hostBuffer;
     }
 
-    /** Raw device ticks of {@code slot}'s first timestamp; the slot's last submit must have completed. */
+    /**
+     * Raw device ticks of {@code slot}'s first timestamp; the slot's last submit must have completed.
+     *
+     * @param slot the slot
+     * @return the ticks
+     */
     public long startTicks(int slot) {
         return read(2 * slot);
     }
 
-    /** Raw device ticks of {@code slot}'s last timestamp; the slot's last submit must have completed. */
+    /**
+     * Raw device ticks of {@code slot}'s last timestamp; the slot's last submit must have completed.
+     *
+     * @param slot the slot
+     * @return the ticks
+     */
     public long endTicks(int slot) {
         return read(2 * slot + 1);
     }

@@ -53,6 +53,7 @@ public final class VulkanInstance implements AutoCloseable {
     /**
      * Creates an instance without validation.
      *
+     * @return the instance, owned by the caller
      * @throws VulkanUnavailableException if there is no loader, no usable driver or no physical device
      */
     public static VulkanInstance create() {
@@ -65,6 +66,7 @@ public final class VulkanInstance implements AutoCloseable {
      * @param validation enable {@value #VALIDATION_LAYER} with synchronization validation and count its
      *                   messages; fails if the layer is not installed (install {@code vulkan-validationlayers}
      *                   or run through {@code ./baton}, which points {@code VK_LAYER_PATH} at a newer build)
+     * @return the instance, owned by the caller
      * @throws VulkanUnavailableException if {@code libvulkan.so.1} cannot be loaded, {@code vkCreateInstance}
      *                   finds no usable driver, or no physical device is listed; the message names the packages
      * @throws dev.baton.render.VulkanException for any other failed Vulkan call
@@ -73,7 +75,7 @@ public final class VulkanInstance implements AutoCloseable {
         return new VulkanInstance(validation);
     }
 
-    /** True if the Vulkan loader can be loaded and lists {@value #VALIDATION_LAYER}. */
+    /** {@return true if the Vulkan loader can be loaded and lists {@value #VALIDATION_LAYER}} */
     public static boolean validationLayerAvailable() {
         try {
             requireLoader();
@@ -193,9 +195,22 @@ public final class VulkanInstance implements AutoCloseable {
         messageCount.incrementAndGet();
         if (messages.size() < MAX_RECORDED_MESSAGES) {
             String level = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0 ? "ERROR" : "WARNING";
-            messages.add(level + " [" + Thread.currentThread().getName() + "] " + text);
+            messages.add(level + " [" + Thread.currentThread().getName() + "] " + text + objectNames(data));
         }
         return VK_FALSE;
+    }
+
+    /** The debug-utils names of the objects a message is about (Baton names its own with validation on), or "". */
+    private static String objectNames(VkDebugUtilsMessengerCallbackDataEXT data) {
+        VkDebugUtilsObjectNameInfoEXT.Buffer objects = data.pObjects();
+        StringBuilder names = new StringBuilder();
+        for (int i = 0; objects != null && i < objects.remaining(); i++) {
+            String name = objects.get(objects.position() + i).pObjectNameString();
+            if (name != null) {
+                names.append(names.length() == 0 ? " [objects: " : ", ").append(name);
+            }
+        }
+        return names.length() == 0 ? "" : names.append(']').toString();
     }
 
     private List<PhysicalDeviceInfo> enumerate() {
@@ -212,7 +227,7 @@ public final class VulkanInstance implements AutoCloseable {
         }
     }
 
-    private static PhysicalDeviceInfo describe(int index, VkPhysicalDevice device) {
+    static PhysicalDeviceInfo describe(int index, VkPhysicalDevice device) {
         try (MemoryStack stack = stackPush()) {
             VkPhysicalDeviceIDProperties ids = VkPhysicalDeviceIDProperties.calloc(stack).sType$Default();
             VkPhysicalDeviceDriverProperties driver = VkPhysicalDeviceDriverProperties.calloc(stack).sType$Default();
@@ -312,7 +327,7 @@ public final class VulkanInstance implements AutoCloseable {
         }
     }
 
-    /** Every physical device, in enumeration order. Immutable. */
+    /** {@return every physical device, in enumeration order. Immutable} */
     public List<PhysicalDeviceInfo> physicalDevices() {
         return devices;
     }
@@ -320,7 +335,11 @@ public final class VulkanInstance implements AutoCloseable {
     /** One row of {@link #interopReport()}: the tier two physical devices would use, and why. */
     public record PairTier(PhysicalDeviceInfo a, PhysicalDeviceInfo b, SyncTierSelector.Choice choice) {}
 
-    /** For {@code ./baton devices}: every unordered pair of physical devices (and each device with itself). */
+    /**
+     * For {@code ./baton devices}: every unordered pair of physical devices (and each device with itself).
+     *
+     * @return one row per pair, immutable
+     */
     public List<PairTier> interopReport() {
         List<PairTier> rows = new ArrayList<>();
         for (int i = 0; i < devices.size(); i++) {
@@ -333,17 +352,17 @@ public final class VulkanInstance implements AutoCloseable {
         return List.copyOf(rows);
     }
 
-    /** True if this instance runs under the validation layer. */
+    /** {@return true if this instance runs under the validation layer} */
     public boolean validationEnabled() {
         return validation;
     }
 
-    /** Warnings and errors reported by the validation layer so far (0 without validation). */
+    /** {@return warnings and errors reported by the validation layer so far (0 without validation)} */
     public int validationMessageCount() {
         return messageCount.get();
     }
 
-    /** A copy of the first recorded messages (at most 200). */
+    /** {@return a copy of the first recorded messages (at most 200)} */
     public List<String> validationMessages() {
         synchronized (messages) {
             return List.copyOf(messages);

@@ -37,7 +37,15 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
         this.semaphore = semaphore;
     }
 
-    /** A timeline starting at {@code initialValue}; exportable as OPAQUE_FD if {@code exportable}. */
+    /**
+     * A timeline starting at {@code initialValue}; exportable as OPAQUE_FD if {@code exportable}.
+     *
+     * @param device the device
+     * @param name for messages
+     * @param initialValue the starting value (unsigned)
+     * @param exportable whether {@link #exportFd()} may be called
+     * @return the timeline, owned by the caller
+     */
     public static VulkanTimeline create(DeviceContext device, String name, long initialValue, boolean exportable) {
         try (MemoryStack stack = stackPush()) {
             VkSemaphoreTypeCreateInfo type = VkSemaphoreTypeCreateInfo.calloc(stack).sType$Default()
@@ -57,6 +65,11 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
     /**
      * Imports a timeline exported by another device (same UUIDs). Takes ownership of {@code fd} on
      * success; closes it on failure.
+     *
+     * @param device the importing device
+     * @param name for messages
+     * @param fd from {@link #exportFd()} of the exporting timeline
+     * @return the timeline, owned by the caller
      */
     public static VulkanTimeline importFd(DeviceContext device, String name, int fd) {
         VulkanTimeline timeline;
@@ -78,16 +91,17 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
         }
     }
 
-    /** A new OPAQUE_FD referring to this semaphore's payload, for exactly one import. */
+    /** {@return a new OPAQUE_FD referring to this semaphore's payload, for exactly one import} */
     public int exportFd() {
         return Semaphores.exportFd(device, semaphore);
     }
 
-    /** The {@code VkSemaphore}. */
+    /** {@return the {@code VkSemaphore}} */
     public long handle() {
         return semaphore;
     }
 
+    /** {@return the device the semaphore belongs to} */
     public DeviceContext device() {
         return device;
     }

@@ -57,6 +57,40 @@ abstract class GpuTest {
         return DeviceContext.builder(instance).requireMemorySharing().rejectionReasons().get(instance.physicalDevices().indexOf(d));
     }
 
+    /** The first device (hardware first) on which a memory-sharing device can be built, or null. */
+    static PhysicalDeviceInfo memorySharingDeviceOf(VulkanInstance instance) {
+        List<String> rejections = DeviceContext.builder(instance).requireMemorySharing().rejectionReasons();
+        for (PhysicalDeviceInfo d : DeviceSelector.hardwareFirst(instance.physicalDevices())) {
+            if (rejections.get(instance.physicalDevices().indexOf(d)) == null) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /** The first device (hardware first) whose best same-device tier is {@code tier}, or null. */
+    static PhysicalDeviceInfo deviceWhoseBestTierIsOf(VulkanInstance instance, SyncTier tier) {
+        List<String> rejections = DeviceContext.builder(instance).requireMemorySharing().rejectionReasons();
+        for (PhysicalDeviceInfo d : DeviceSelector.hardwareFirst(instance.physicalDevices())) {
+            List<SyncTier> tiers = sameDeviceTiers(d);
+            if (rejections.get(instance.physicalDevices().indexOf(d)) == null && !tiers.isEmpty() && tiers.get(0) == tier) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /** The device whose driver and device UUIDs are GL's (memory imports into that GL), or null. */
+    static PhysicalDeviceInfo glTwinOf(VulkanInstance instance, dev.baton.render.gl.GlInfo gl) {
+        for (PhysicalDeviceInfo d : DeviceSelector.hardwareFirst(instance.physicalDevices())) {
+            if (dev.baton.render.gl.GlInfo.hex(gl.driverUuid()).equals(d.driverUuidHex())
+                    && dev.baton.render.gl.GlInfo.hex(gl.deviceUuid()).equals(d.deviceUuidHex())) {
+                return d;
+            }
+        }
+        return null;
+    }
+
     /** The tiers two VkDevices on {@code d} can use, best first, as the selector judges a requested tier. */
     static List<SyncTier> sameDeviceTiers(PhysicalDeviceInfo d) {
         List<SyncTier> offered = new ArrayList<>();

@@ -30,18 +30,18 @@ final class HandoffAllocationProbe {
     private HandoffAllocationProbe() {}
 
     public static void main(String[] args) throws Exception {
-        String driver = args[0];
-        SyncTier expectedTier = SyncTier.valueOf(args[1]);
-        int warmupTurns = Integer.parseInt(args[2]);
-        int measuredTurns = Integer.parseInt(args[3]);
+        SyncTier expectedTier = SyncTier.valueOf(args[0]);
+        int warmupTurns = Integer.parseInt(args[1]);
+        int measuredTurns = Integer.parseInt(args[2]);
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (VulkanInstance instance = VulkanInstance.create(true)) {
-            if (instance.physicalDevices().stream().noneMatch(d -> d.name().contains(driver) || d.driverName().contains(driver))) {
-                System.out.println("SKIP no " + driver + " device");
+            PhysicalDeviceInfo physical = GpuTest.deviceWhoseBestTierIsOf(instance, expectedTier);
+            if (physical == null) {
+                System.out.println("SKIP no device whose best same-device tier is " + expectedTier);
                 return;
             }
-            DeviceContext a = DeviceContext.builder(instance).deviceNameContains(driver).name("probe#a").requireMemorySharing().build();
-            DeviceContext b = DeviceContext.builder(instance).deviceNameContains(driver).name("probe#b").requireMemorySharing().build();
+            DeviceContext a = DeviceContext.builder(instance).physicalDeviceIndex(physical.index()).name("probe#a").requireMemorySharing().build();
+            DeviceContext b = DeviceContext.builder(instance).physicalDeviceIndex(physical.index()).name("probe#b").requireMemorySharing().build();
             SharedSurface surface = SharedSurface.create("probe", 16, 16, List.of(a, b), SharedSurface.Options.defaults());
             VkCommandBuffer workA = emptyCommandBuffer(a);
             VkCommandBuffer workB = emptyCommandBuffer(b);

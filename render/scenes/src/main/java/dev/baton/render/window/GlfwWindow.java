@@ -1,8 +1,10 @@
-package dev.baton.render.gl;
+package dev.baton.render.window;
 
 import static org.lwjgl.glfw.GLFW.*;
 import static org.lwjgl.system.MemoryUtil.NULL;
 
+import dev.baton.render.gl.GlContext;
+import dev.baton.render.gl.GlUnavailableException;
 import org.lwjgl.glfw.GLFWErrorCallback;
 import org.lwjgl.opengl.GL;
 import org.lwjgl.opengl.GLCapabilities;

@@ -1,7 +1,9 @@
-package dev.baton.render.gl;
+package dev.baton.render.window;
 
 import static org.lwjgl.opengl.GL33.*;
 
+import dev.baton.render.gl.GlContext;
+import dev.baton.render.gl.GlLocalTexture;
 import java.nio.ByteBuffer;
 
 /**
