@@ -40,6 +40,7 @@ public final class DemoCommand {
                 "fault: after N composites (window: frames), a producer's device is lost while it owns a surface");
         var restartAt = flags.integer("--restart-at", "N", -1, -1, 1_000_000, "after N composites (window: frames), restart the killed producer");
         var faultProducer = flags.integer("--fault-producer", "I", 0, 0, 15, "the producer (position) --kill-at applies to");
+        var noStamp = flags.toggle("--no-stamp", "producers leave out the frame stamp (the bars the pixel checks read): a clean picture, checks off");
         try {
             if (!flags.parse(args, out)) {
                 return 0;
@@ -60,7 +61,7 @@ public final class DemoCommand {
         DemoOptions options = new DemoOptions(soaking && !producers.given() ? 8 : producers.get(), size.get().width(),
                 size.get().height(), fps.get(), frames.get(), out2.get(), headless.get() || soaking || noDisplay(), device.get(),
                 tier.get(), validate.get() || soaking, ring.get(), timeoutMs.get() * 1_000_000L, exitAfter.get(), screenshot.get(),
-                soak.get(), killAt.get(), restartAt.get(), faultProducer.get());
+                soak.get(), killAt.get(), restartAt.get(), faultProducer.get(), !noStamp.get());
         if (options.headless() && !headless.get() && soak.get() == 0) {
             out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
         }

@@ -4,7 +4,7 @@ import java.util.Arrays;
 
 /**
  * The most recent handoff latencies of one producer, for its panel: a preallocated ring of samples
- * (microseconds), p50/p99 recomputed on demand into a preallocated scratch array, and the ring in
+ * (microseconds; the plot gets milliseconds), p50/p99 recomputed on demand into a preallocated scratch array, and the ring in
  * arrival order for a plot. No allocation after construction. One thread (the compositor's).
  */
 final class LatencyWindow {
@@ -45,6 +45,11 @@ final class LatencyWindow {
         return scratch[Math.max(0, Math.min(n - 1, (int) Math.ceil(q * n) - 1))];
     }
 
+    /** The q-quantile (0..1) of the window in milliseconds, NaN when empty. */
+    float quantileMillis(double q) {
+        return quantileMicros(q) / 1000f;
+    }
+
     /** Records every sample of this window into {@code other} (for summaries after a run). */
     void copyInto(LatencyWindow other) {
         int n = size();
@@ -55,13 +60,16 @@ final class LatencyWindow {
         }
     }
 
-    /** Fills and returns the plot's x (sample index) array; {@link #plotY()} then holds the values. */
+    /**
+     * Fills and returns the plot's x array (handoffs before the newest: -n+1 .. 0); {@link #plotY()}
+     * then holds the latencies in milliseconds.
+     */
     float[] plotX() {
         int n = size();
         long first = count - n;
         for (int i = 0; i < n; i++) {
-            plotX[i] = first + i;
-            plotY[i] = ringMicros[(int) ((first + i) % ringMicros.length)];
+            plotX[i] = i - (n - 1);
+            plotY[i] = ringMicros[(int) ((first + i) % ringMicros.length)] / 1000f;
         }
         return plotX;
     }
