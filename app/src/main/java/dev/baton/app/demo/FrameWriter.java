@@ -169,7 +169,9 @@ final class FrameWriter {
                 g.setColor(abandoned ? new Color(0x8b1a1a) : new Color(0x23283a));
                 g.fillRect(x, y, tileWidth, TITLE_HEIGHT);
                 g.setColor(Color.WHITE);
+                g.setClip(x, y, tileWidth - 2, TITLE_HEIGHT);   // a long title stops at its own tile
                 g.drawString(job.titles()[i], x + 6, y + 16);
+                g.setClip(null);
                 if (abandoned) {
                     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 28));
                     g.drawString("ABANDONED", x + tileWidth / 2 - 80, y + TITLE_HEIGHT + tileHeight / 2);

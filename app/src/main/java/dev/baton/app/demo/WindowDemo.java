@@ -381,7 +381,7 @@ final class WindowDemo {
                 ImPlot.setNextAxesToFit();
                 if (ImPlot.beginPlot("##latency", -1, 110, ImPlotFlags.NoLegend | ImPlotFlags.NoMenus | ImPlotFlags.NoMouseText)) {
                     ImPlot.setupAxes("handoffs ago", "latency", ImPlotAxisFlags.NoTickLabels | ImPlotAxisFlags.NoLabel, ImPlotAxisFlags.AutoFit);
-                    ImPlot.setupAxisFormat(ImPlotAxis.Y1, "%.1f ms");
+                    ImPlot.setupAxisFormat(ImPlotAxis.Y1, "%g ms");   // %g: 0.5, 12.5, 2000; never 2e+06
                     ImPlot.plotLine("latency", xs, f.latency.plotY(), f.latency.size());
                     ImPlot.endPlot();
                 }
@@ -427,9 +427,14 @@ final class WindowDemo {
             ImGui.separator();
         }
 
+        /** A tooltip for the last item, wrapped to a readable width. */
         private static void tooltip(String text) {
             if (ImGui.isItemHovered()) {
-                ImGui.setTooltip(text);
+                ImGui.beginTooltip();
+                ImGui.pushTextWrapPos(ImGui.getFontSize() * 32);
+                ImGui.textUnformatted(text);
+                ImGui.popTextWrapPos();
+                ImGui.endTooltip();
             }
         }
 
