@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
  * runtime so it runs where neither Java nor Maven is installed. Runs on the calling thread.
  */
 @Command(name = "gpu-check", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-        header = "devices, the hardware tier check and bench --quick into one report folder (--bundle DIR: a self-contained copy)",
+        header = "devices, the hardware tier check and bench --quick into one folder to send back",
         description = {
             "Runs devices, the hardware tier check (2,000 validated ping-pong turns per tier on every non-CPU",
             "Vulkan driver, and Vulkan -> GL on the same GPU) and bench --quick, into one report folder to send",

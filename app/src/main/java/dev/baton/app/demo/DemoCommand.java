@@ -93,6 +93,10 @@ public final class DemoCommand implements Cli.Body {
     @Range(min = 0, max = 15)
     int faultProducer = 0;
 
+    @Option(names = "--no-stamp", description = "producers leave out the frame stamp (the bars the pixel checks read): a clean"
+            + " picture, checks off")
+    boolean noStamp;
+
     /** The sync tiers' ids, for {@code --tier}'s check, help and completion. */
     static final class TierIds implements Iterable<String> {
         @Override
@@ -130,7 +134,7 @@ public final class DemoCommand implements Cli.Body {
         DemoOptions options = new DemoOptions(soaking && !producersGiven ? 8 : producers, size.width(),
                 size.height(), fps, frames, this.out, headless || soaking || noDisplay, device,
                 tier, validate || soaking, ring, acquireTimeoutMs * 1_000_000L, exitAfter, screenshot,
-                soak, killAt, restartAt, faultProducer);
+                soak, killAt, restartAt, faultProducer, !noStamp);
         if (options.headless() && !headless && soak == 0) {
             out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
         }

@@ -24,6 +24,7 @@ import java.nio.file.Path;
  *        device is lost while it owns a surface (-1: never)
  * @param restartAt after this many composites (window: frames), the killed producer restarts (-1: never)
  * @param faultProducer position of the producer {@code killAt} applies to
+ * @param stamp producers draw the frame stamp (the bars the pixel checks read); false for a clean picture
  */
 record DemoOptions(
         int producers,
@@ -43,5 +44,6 @@ record DemoOptions(
         double soakMinutes,
         int killAt,
         int restartAt,
-        int faultProducer) {
+        int faultProducer,
+        boolean stamp) {
 }

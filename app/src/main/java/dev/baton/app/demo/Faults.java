@@ -16,7 +16,7 @@ final class Faults {
     private boolean restarted;
     private boolean killed;
     private long framesAfterRestart = -1;
-    private ProducerFeed restartedFeed;
+    private DemoSession.Setup restart;   // the victim's replacement, being built or running
     private boolean dirty;   // the victim's tile changed (abandoned or restarted): composite once more
     private long othersAtKill = -1;
     private long othersDuringFault = -1;
@@ -41,13 +41,21 @@ final class Faults {
         if (killed && !restarted && options.restartAt() >= 0 && composited >= options.restartAt() && abandonedAfterNanos >= 0) {
             restarted = true;
             othersDuringFault = othersHandoffs(session) - othersAtKill;
-            restartedFeed = session.restart(victim, options.tier());
+            restart = session.restart(victim, options.tier());
             dirty = true;
-            out.println("Fault: restarted " + restartedFeed.producer.name + " on a new device");
+            out.println("Fault: restarting " + restart.name + " on a new device");
         }
-        if (restartedFeed != null) {
-            framesAfterRestart = restartedFeed.handoffs();
+        if (restart != null && restart.feed() != null) {
+            framesAfterRestart = restart.feed().handoffs();
         }
+    }
+
+    /**
+     * True while the restart was requested but the new producer has not delivered a frame yet (it is
+     * built off the compositor's thread, so a run keeps going until it shows, or its setup failed).
+     */
+    boolean awaitingRestart() {
+        return restart != null && framesAfterRestart <= 0 && restart.failure() == null;
     }
 
     private long othersHandoffs(DemoSession session) {
@@ -87,9 +95,14 @@ final class Faults {
                     + (othersDuringFault > 0 || session0Only() ? "" : "  <-- FAILED"));
         }
         if (options.restartAt() >= 0) {
+            if (restart != null && restart.failure() != null) {
+                out.println("Fault: the restart failed: " + restart.failure() + "  <-- FAILED");
+                return;
+            }
             out.println(restarted
                     ? "Fault: the restarted producer delivered " + framesAfterRestart + " frames" + (framesAfterRestart > 0 ? "" : "  <-- FAILED")
-                    : "Fault: the producer was not restarted (it was never seen abandoned)  <-- FAILED");
+                    : abandonedAfterNanos < 0 ? "Fault: the producer was not restarted (it was never seen abandoned)  <-- FAILED"
+                    : "Fault: the run ended before --restart-at " + options.restartAt() + " (a slow machine draws fewer frames)  <-- FAILED");
         }
     }
 }

@@ -2,7 +2,6 @@ package dev.baton.app.demo;
 
 import dev.baton.app.ShutdownSignal;
 import dev.baton.app.report.Progress;
-import dev.baton.app.report.Table;
 import dev.baton.render.gl.EglContext;
 import dev.baton.render.gl.GlInfo;
 import dev.baton.render.scene.FrameStamp;
@@ -13,11 +12,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.lwjgl.system.MemoryUtil;
 
 /**
@@ -75,12 +71,20 @@ final class HeadlessDemo {
         Faults faults = new Faults(options);
         DemoSession session = new DemoSession(vulkan, gl, glInfo, options);
         FrameWriter writer = null;
+        OutputLock lock = null;
         ByteBuffer pixels = MemoryUtil.memAlloc(cols * w * rows * h * 4);
         try (ShutdownSignal signal = new ShutdownSignal(15_000); TileCompositor canvas = new TileCompositor(gl, cols * w, rows * h)) {
+            Files.createDirectories(options.out());
+            lock = OutputLock.acquire(options.out());
+            if (lock == null) {
+                err.println("baton demo: another demo run is writing to " + options.out() + " (it holds "
+                        + options.out().resolve(OutputLock.NAME) + "); wait for it to finish or pass another --out");
+                return 1;
+            }
             for (int i = 0; i < n; i++) {
                 session.addProducer(options.tier());
             }
-            Files.createDirectories(options.out());
+            session.awaitStarted(STALL_NANOS * 6);
             writer = new FrameWriter(options.out(), cols * w, rows * h, cols, w, h, expectedWrites);
             writer.start();
             describe(session, gl, out);
@@ -94,7 +98,10 @@ final class HeadlessDemo {
             boolean wroteAny = false;
             int composited = 0;
             boolean interrupted = false;
-            while (soak ? System.nanoTime() - start < soakNanos : composited < options.frames()) {
+            boolean allShown = false;
+            // A fault's restarted producer is built off this thread: keep compositing (without writing
+            // more frames) until it shows, or the stall timeout says why not.
+            while (soak ? System.nanoTime() - start < soakNanos : composited < options.frames() || faults.awaitingRestart()) {
                 if (signal.requested()) {
                     interrupted = true;
                     break;
@@ -110,9 +117,19 @@ final class HeadlessDemo {
                 }
                 lastChange = System.nanoTime();
                 List<ProducerFeed> feeds = session.feeds();
+                if (!allShown) {
+                    // the first composite waits until every producer delivered a frame: no empty tiles
+                    allShown = true;
+                    for (ProducerFeed f : feeds) {
+                        allShown &= f.displayed() != null || f.abandoned();
+                    }
+                    if (!allShown) {
+                        continue;
+                    }
+                }
                 long now = System.nanoTime();
                 // Titles are only built for frames that are written: no garbage in the frame loop otherwise.
-                boolean write = !soak || !wroteAny || now - lastWrite >= sampleEveryNanos;
+                boolean write = (!soak || !wroteAny || now - lastWrite >= sampleEveryNanos) && (soak || composited < options.frames());
                 String[] titles = write ? new String[feeds.size()] : null;
                 for (int i = 0; i < feeds.size(); i++) {
                     ProducerFeed f = feeds.get(i);
@@ -125,14 +142,15 @@ final class HeadlessDemo {
                         canvas.fill(x, y, w, h, f.abandoned() ? 0.45f : 0.12f, 0.08f, 0.08f);
                     }
                     if (write) {
-                        titles[i] = f.producer.name + " " + f.producer.scene.label() + " [" + f.ring.get(0).tier() + "] frame "
-                                + f.displayedFrame() + (f.abandoned() ? " ABANDONED" : "");
+                        titles[i] = FrameWriter.title(f.producer.name, f.abandoned() ? FrameWriter.ABANDONED
+                                : shown == null ? FrameWriter.WAITING : "frame " + f.displayedFrame(),
+                                f.producer.scene.label() + " [" + f.ring.get(0).tier() + "]");
                     }
                 }
                 canvas.readback(pixels);
                 for (int i = 0; i < feeds.size(); i++) {
                     ProducerFeed f = feeds.get(i);
-                    if (f.displayed() != null) {
+                    if (f.displayed() != null && options.stamp()) {
                         checks.check(pixels, cols * w, (i % cols) * w, (i / cols) * h, w, h, f.displayedFrame(), f.producer.name, composited);
                     }
                 }
@@ -162,6 +180,8 @@ final class HeadlessDemo {
             faults.report(out);
             boolean resourcesOk = !soak || resources.report(out);
             session.close();
+            out.println(session.problems().isEmpty() ? "Teardown: every producer's surfaces and device were freed"
+                    : "Teardown: " + session.problems().size() + " problem(s), see below  <-- FAILED");
             for (String p : session.problems()) {
                 err.println("baton demo: " + p);
             }
@@ -184,6 +204,9 @@ final class HeadlessDemo {
                 writer.abort();
             }
             session.close();
+            if (lock != null) {
+                lock.close();
+            }
             MemoryUtil.memFree(pixels);
         }
     }
@@ -265,39 +288,18 @@ final class HeadlessDemo {
         out.println();
         out.printf(Locale.ROOT, "Composited %d frames from %d producers (%dx%d each) in %.1f s%n", composited, session.feeds().size(),
                 options.width(), options.height(), seconds);
-        Table table = new Table("producer", "scene", "device", "tier", "frames", "handoffs", "handoffs/s", "p50 us", "p99 us",
-                "skipped", "producer stalls", "state");
-        Map<String, List<ProducerFeed>> byTier = new LinkedHashMap<>();
-        long handoffs = 0;
-        long skipped = 0;
-        long stalls = 0;
-        for (ProducerFeed f : session.feeds()) {
-            table.row(f.producer.name, f.producer.scene.label(), f.producer.device().info().name().split(" \\(")[0],
-                    f.ring.get(0).tier().id(), f.producer.framesSubmitted(), f.handoffs(), f.handoffs() / seconds,
-                    (double) f.latency.quantileMicros(0.5), (double) f.latency.quantileMicros(0.99), f.skippedFrames(),
-                    f.producer.acquireTimeouts(), f.producer.state());
-            byTier.computeIfAbsent(f.ring.get(0).tier().id(), k -> new ArrayList<>()).add(f);
-            handoffs += f.handoffs();
-            skipped += f.skippedFrames();
-            stalls += f.producer.acquireTimeouts();
-        }
-        table.print(out);
-        out.println();
-        for (Map.Entry<String, List<ProducerFeed>> e : byTier.entrySet()) {
-            LatencyWindow merged = new LatencyWindow(512 * e.getValue().size());
-            for (ProducerFeed f : e.getValue()) {
-                f.latency.copyInto(merged);
-            }
-            out.printf(Locale.ROOT, "Handoff latency, %s (release -> compositor sees the frame ready): p50 %.0f us, p99 %.0f us over the last %d handoffs%n",
-                    e.getKey(), merged.quantileMicros(0.5), merged.quantileMicros(0.99), merged.size());
-        }
+        DemoSummary.producers(session, seconds, out);
         long bad = 0;
         for (ProducerFeed f : session.feeds()) {
             bad += f.badPayloads();
         }
-        out.printf("Handoffs %d, dropped frames %d, producer stalls (acquire timeouts) %d%n", handoffs, skipped, stalls);
-        out.printf("Pixel checks on %d tiles: torn %d, stale %d, invalid %d, bad private data %d%s%n", checks.tiles, checks.torn,
-                checks.stale, checks.invalid, bad, checks.failed() || bad > 0 ? "  <-- FAILED" : " (all frames intact)");
+        if (options.stamp()) {
+            out.printf("Pixel checks on %d tiles: torn %d, stale %d, invalid %d, bad private data %d%s%n", checks.tiles, checks.torn,
+                    checks.stale, checks.invalid, bad, checks.failed() || bad > 0 ? "  <-- FAILED" : " (all frames intact)");
+        } else {
+            out.printf("Pixel checks: off (--no-stamp: the producers draw no frame stamp to check); bad private data %d%s%n", bad,
+                    bad > 0 ? "  <-- FAILED" : "");
+        }
         if (checks.firstProblem != null) {
             out.println("First problem: " + checks.firstProblem);
         }

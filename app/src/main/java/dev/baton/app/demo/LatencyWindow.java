@@ -4,9 +4,9 @@ import org.HdrHistogram.Histogram;
 
 /**
  * The most recent handoff latencies of one producer, for its panel: a preallocated ring of samples
- * (microseconds), p50/p99 read on demand from a preallocated HdrHistogram refilled from the ring,
- * and the ring in arrival order for a plot. No allocation after construction. One thread (the
- * compositor's).
+ * (microseconds; the plot gets milliseconds), p50/p99 read on demand from a preallocated HdrHistogram
+ * refilled from the ring, and the ring in arrival order for a plot. No allocation after construction.
+ * One thread (the compositor's).
  */
 final class LatencyWindow {
     private final float[] ringMicros;
@@ -49,6 +49,11 @@ final class LatencyWindow {
         return window.getValueAtPercentile(q * 100) / 1000f;
     }
 
+    /** The q-quantile (0..1) of the window in milliseconds, NaN when empty. */
+    float quantileMillis(double q) {
+        return quantileMicros(q) / 1000f;
+    }
+
     /** Records every sample of this window into {@code other} (for summaries after a run). */
     void copyInto(LatencyWindow other) {
         int n = size();
@@ -59,13 +64,16 @@ final class LatencyWindow {
         }
     }
 
-    /** Fills and returns the plot's x (sample index) array; {@link #plotY()} then holds the values. */
+    /**
+     * Fills and returns the plot's x array (handoffs before the newest: -n+1 .. 0); {@link #plotY()}
+     * then holds the latencies in milliseconds.
+     */
     float[] plotX() {
         int n = size();
         long first = count - n;
         for (int i = 0; i < n; i++) {
-            plotX[i] = first + i;
-            plotY[i] = ringMicros[(int) ((first + i) % ringMicros.length)];
+            plotX[i] = i - (n - 1);
+            plotY[i] = ringMicros[(int) ((first + i) % ringMicros.length)] / 1000f;
         }
         return plotX;
     }

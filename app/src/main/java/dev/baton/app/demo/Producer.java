@@ -39,6 +39,7 @@ final class Producer implements Runnable {
     private final DeviceContext device;
     private final List<SharedSurface> ring;
     private final long acquireTimeoutNanos;
+    private final boolean stamp;
     private final ByteBuffer payload = MemoryUtil.memAlloc(FramePayload.BYTES);
     private final long startNanos = System.nanoTime();
 
@@ -52,7 +53,9 @@ final class Producer implements Runnable {
     private volatile long acquireTimeouts;
     private volatile boolean leakedRenderer;
 
-    Producer(int index, Scene scene, DeviceContext device, List<SharedSurface> ring, double fps, long acquireTimeoutNanos) {
+    /** @param stamp draw the frame stamp (false: a clean picture the pixel checks cannot read) */
+    Producer(int index, Scene scene, DeviceContext device, List<SharedSurface> ring, double fps, long acquireTimeoutNanos, boolean stamp) {
+        this.stamp = stamp;
         this.index = index;
         this.name = "producer-" + index;
         this.scene = scene;
@@ -70,7 +73,7 @@ final class Producer implements Runnable {
         }
         RingRenderer renderer = null;
         try {
-            renderer = new RingRenderer(device, endpoints, scene);
+            renderer = new RingRenderer(device, endpoints, scene, stamp);
             state = State.RUNNING;
             loop(renderer);
             if (state == State.RUNNING || state == State.PAUSED) {

@@ -31,6 +31,9 @@ final class ProducerFeed {
     private long handoffsAtRateMark;
     private long rateMarkNanos = System.nanoTime();
     private double handoffsPerSecond;
+    private long framesAtRateMark;
+    private double producerFramesPerSecond;
+    private final long startNanos = System.nanoTime();
 
     ProducerFeed(Producer producer, List<SharedSurface> ring) {
         this.producer = producer;
@@ -46,6 +49,7 @@ final class ProducerFeed {
         // Fences first, even once abandoned: the producer's last submits may wait (through the host
         // bridge) for our earlier releases, and it frees its command buffers only after they ran.
         pollFences();
+        updateRates();
         if (abandoned) {
             return false;
         }
@@ -85,12 +89,21 @@ final class ProducerFeed {
         displayedSlot = pendingSlot;
         pendingSlot = -1;
         handoffs++;
-        if (now - rateMarkNanos >= 500_000_000L) {
-            handoffsPerSecond = (handoffs - handoffsAtRateMark) * 1e9 / (now - rateMarkNanos);
-            handoffsAtRateMark = handoffs;
-            rateMarkNanos = now;
-        }
         return true;
+    }
+
+    /** Every half second or so, whether or not frames arrive (a stalled producer reads 0). */
+    private void updateRates() {
+        long now = System.nanoTime();
+        if (now - rateMarkNanos < 500_000_000L) {
+            return;
+        }
+        handoffsPerSecond = (handoffs - handoffsAtRateMark) * 1e9 / (now - rateMarkNanos);
+        handoffsAtRateMark = handoffs;
+        long frames = producer.framesSubmitted();
+        producerFramesPerSecond = (frames - framesAtRateMark) * 1e9 / (now - rateMarkNanos);
+        framesAtRateMark = frames;
+        rateMarkNanos = now;
     }
 
     /** The endpoint of the surface on display, or null before the first frame or once abandoned. */
@@ -124,8 +137,19 @@ final class ProducerFeed {
         return badPayloads;
     }
 
+    /** Handoffs the compositor took per second, over the last half second or so. */
     double handoffsPerSecond() {
         return handoffsPerSecond;
+    }
+
+    /** Frames the producer submitted per second (its achieved rate), over the same span. */
+    double producerFramesPerSecond() {
+        return producerFramesPerSecond;
+    }
+
+    /** Seconds since this feed (its producer) started. */
+    double secondsRunning() {
+        return (System.nanoTime() - startNanos) / 1e9;
     }
 
     /** Polls the GL fences of this producer's surfaces (GL fences only signal when polled). GL thread. */

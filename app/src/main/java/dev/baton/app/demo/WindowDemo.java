@@ -9,6 +9,7 @@ import dev.baton.render.vk.VulkanInstance;
 import dev.baton.render.window.GlfwWindow;
 import imgui.ImGui;
 import imgui.extension.implot.ImPlot;
+import imgui.extension.implot.flag.ImPlotAxis;
 import imgui.extension.implot.flag.ImPlotAxisFlags;
 import imgui.extension.implot.flag.ImPlotFlags;
 import imgui.flag.ImGuiCol;
@@ -44,6 +45,21 @@ final class WindowDemo {
     private static final int WIDTH = 1600;
     private static final int HEIGHT = 1000;
     private static final long FRAME_NANOS = 16_666_667L;
+    private static final float MARGIN = 10;
+    private static final float TILES_LEFT = 420;   // the control panel's column
+    private static final float TILE_FRAME_W = 16;  // a surface window's padding around its image
+    private static final float TILE_FRAME_H = 40;  // ... and its title bar
+    private static final String STAMP_HELP = "The black and white bars along the top and bottom edges are the frame stamp,"
+            + " not corruption: the frame number in binary (32 cells between two magenta guards), the same number in both strips."
+            + " The headless demo and the tests read it back from the composited pixels: two different numbers mean a torn"
+            + " frame, an older number a stale one. --no-stamp draws a clean picture (and turns those checks off).";
+    /** One line per {@link SyncTier}, in declaration order. */
+    private static final String[] TIER_HELP = {
+        "shared-timeline: one Vulkan timeline semaphore shared by both sides; the GPU waits, no CPU involved",
+        "binary-semaphore: exported binary semaphores, one signal and one wait per handoff",
+        "host-bridge: each side has its own timeline; a host thread forwards each fence value (GL has no semaphores here)",
+        "host-copy: no shared memory; the pixels go through host memory on every handoff (works everywhere, slowest)",
+    };
 
     private WindowDemo() {}
 
@@ -82,6 +98,12 @@ final class WindowDemo {
         private final Faults faults;
         private String lastError;
         private DemoSession session;
+        private int laidOutCount = -1;
+        private float laidOutWidth;
+        private float laidOutHeight;
+        private float tileScale = 1;
+        private int tileCols = 2;
+        private double compositorFps;
 
         Ui(DemoOptions options, VulkanInstance vulkan, GlfwWindow window, ShutdownSignal signal, PrintStream out, PrintStream err) {
             this.options = options;
@@ -107,6 +129,7 @@ final class WindowDemo {
                 for (int i = 0; i < options.producers(); i++) {
                     session.addProducer(options.tier());
                 }
+                session.awaitStarted(60_000_000_000L);
                 out.println("Compositor: " + session.glInfo().renderer() + " in a window; close it or press Ctrl-C to stop.");
                 String softwareWarning = session.glInfo().softwareWarning(vulkan.physicalDevices());
                 if (softwareWarning != null) {
@@ -116,7 +139,15 @@ final class WindowDemo {
                 long next = start;
                 boolean last = false;
                 int frames = 0;
+                long fpsMarkNanos = start;
+                int fpsMarkFrames = 0;
                 while (!last) {
+                    long now = System.nanoTime();
+                    if (now - fpsMarkNanos >= 500_000_000L) {
+                        compositorFps = (frames - fpsMarkFrames) * 1e9 / (now - fpsMarkNanos);
+                        fpsMarkNanos = now;
+                        fpsMarkFrames = frames;
+                    }
                     window.pollEvents();
                     session.update();
                     faults.apply(session, frames++, out);
@@ -143,6 +174,13 @@ final class WindowDemo {
                         next = System.nanoTime();
                     }
                 }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                out.println();
+                out.printf(Locale.ROOT, "Window: %d producers (%dx%d each) for %.1f s; the compositor drew %d frames (%.1f fps, target %.0f)%n",
+                        session.feeds().size(), options.width(), options.height(), seconds, frames, frames / seconds, 1e9 / FRAME_NANOS);
+                DemoSummary.producers(session, seconds, out);
+                out.println(options.stamp() ? "Frame stamps: on (the window shows them; headless runs check them in every composite)"
+                        : "Frame stamps: off (--no-stamp); pixel checks: off");
                 faults.report(out);
                 if (!faults.ok()) {
                     exit = 1;
@@ -186,18 +224,52 @@ final class WindowDemo {
         }
 
         private void draw() {
-            drawPanel();
+            float displayW = ImGui.getIO().getDisplaySizeX();
+            float displayH = ImGui.getIO().getDisplaySizeY();
             List<ProducerFeed> feeds = session.feeds();
+            // Reflow when producers come or go, or the window is resized; otherwise windows stay where the user put them.
+            boolean relayout = feeds.size() != laidOutCount || displayW != laidOutWidth || displayH != laidOutHeight;
+            if (relayout) {
+                layout(feeds.size(), displayW, displayH);
+            }
+            drawPanel(relayout, displayH);
             for (int i = 0; i < feeds.size(); i++) {
-                drawSurface(feeds.get(i), i);
+                drawSurface(feeds.get(i), i, relayout);
             }
         }
 
-        private void drawSurface(ProducerFeed f, int position) {
-            float w = Math.min(options.width(), 560);
-            float h = w * options.height() / options.width();
-            ImGui.setNextWindowPos(430 + (position % 2) * (w + 24), 20 + (position / 2) * (h + 60), ImGuiCond.FirstUseEver);
-            ImGui.setNextWindowSize(w + 16, h + 40, ImGuiCond.FirstUseEver);
+        /**
+         * Tiles right of the panel, in the grid that shows them largest (never above 1:1), so that every
+         * producer stays on screen however many there are.
+         */
+        private void layout(int n, float displayW, float displayH) {
+            laidOutCount = n;
+            laidOutWidth = displayW;
+            laidOutHeight = displayH;
+            float areaW = Math.max(200, displayW - TILES_LEFT - MARGIN);
+            float areaH = Math.max(150, displayH - 2 * MARGIN);
+            float best = 0;
+            int bestCols = 1;
+            for (int cols = 1; cols <= Math.max(1, n); cols++) {
+                int rows = (Math.max(1, n) + cols - 1) / cols;
+                float scale = Math.min(1f, Math.min((areaW / cols - TILE_FRAME_W - MARGIN) / options.width(),
+                        (areaH / rows - TILE_FRAME_H - MARGIN) / options.height()));
+                if (scale > best) {
+                    best = scale;
+                    bestCols = cols;
+                }
+            }
+            tileScale = Math.max(0.05f, best);
+            tileCols = bestCols;
+        }
+
+        private void drawSurface(ProducerFeed f, int position, boolean relayout) {
+            float imageW = options.width() * tileScale;
+            float imageH = options.height() * tileScale;
+            int cond = relayout ? ImGuiCond.Always : ImGuiCond.FirstUseEver;
+            ImGui.setNextWindowPos(TILES_LEFT + (position % tileCols) * (imageW + TILE_FRAME_W + MARGIN),
+                    MARGIN + (position / tileCols) * (imageH + TILE_FRAME_H + MARGIN), cond);
+            ImGui.setNextWindowSize(imageW + TILE_FRAME_W, imageH + TILE_FRAME_H, cond);
             String title = f.producer.name + ": " + f.producer.scene.label() + " on " + shortName(f) + " [" + f.ring.get(0).tier() + "]"
                     + "###surface" + f.producer.index;
             if (ImGui.begin(title, ImGuiWindowFlags.NoScrollbar)) {
@@ -211,11 +283,14 @@ final class WindowDemo {
                     ImGui.popStyleColor();
                     ImGui.textWrapped("The producer's device was lost while it owned a surface. The keyed mutex "
                             + "abandoned it: no frame from this producer will be shown again until it restarts.");
-                    if (ImGui.button("Restart " + f.producer.name)) {
+                    if (replacing(f) != null) {
+                        ImGui.text("restarting on a new device...");
+                    } else if (ImGui.button("Restart " + f.producer.name)) {
                         actions.add(() -> session.restart(f, null));
                     }
                 } else if (shown != null) {
                     ImGui.image(shown.texture(), options.width() * scale, options.height() * scale);
+                    tooltip(options.stamp() ? STAMP_HELP : "Frame stamps are off (--no-stamp): nothing checks this picture's pixels.");
                 } else {
                     ImGui.text("waiting for the first frame...");
                 }
@@ -223,20 +298,49 @@ final class WindowDemo {
             ImGui.end();
         }
 
-        private void drawPanel() {
-            ImGui.setNextWindowPos(10, 10, ImGuiCond.FirstUseEver);
-            ImGui.setNextWindowSize(400, HEIGHT - 20, ImGuiCond.FirstUseEver);
+        private DemoSession.Setup replacing(ProducerFeed f) {
+            for (DemoSession.Setup s : session.setups()) {
+                if (s.replaces == f) {
+                    return s;
+                }
+            }
+            return null;
+        }
+
+        private void drawPanel(boolean relayout, float displayH) {
+            int cond = relayout ? ImGuiCond.Always : ImGuiCond.FirstUseEver;
+            ImGui.setNextWindowPos(MARGIN, MARGIN, cond);
+            ImGui.setNextWindowSize(TILES_LEFT - 2 * MARGIN, Math.max(200, displayH - 2 * MARGIN), cond);
             if (ImGui.begin("Baton control panel")) {
                 ImGui.text("Compositor: " + session.glInfo().renderer().split(" \\(")[0] + " (GL "
                         + window.glMajorVersion() + "." + window.glMinorVersion() + ")");
+                ImGui.text(String.format(Locale.ROOT, "compositor %.1f fps (target %.0f)", compositorFps, 1e9 / FRAME_NANOS));
+                tooltip("How often this window redraws: it takes each producer's newest ready frame, never waiting for one.");
                 ImGui.text(session.feeds().size() + " producers");
+                ImGui.sameLine();
+                ImGui.textDisabled("(what are the bars?)");
+                tooltip(options.stamp() ? STAMP_HELP : "Frame stamps are off (--no-stamp): the producers draw a clean picture,"
+                        + " and no pixel check can read their frame numbers.");
                 if (ImGui.button("Add producer")) {
                     actions.add(() -> session.addProducer(options.tier()));
                 }
-                if (lastError != null) {
+                tooltip("Start another producer on its own Vulkan device. It is built off the compositor's thread and joins when ready.");
+                for (DemoSession.Setup s : session.setups()) {
+                    ImGui.textDisabled(s.replaces == null ? "starting " + s.name + "..."
+                            : s.name + ": building its replacement" + (s.tier == null ? "" : " (" + s.tier + ")") + "...");
+                }
+                if (session.retiringCount() > 0) {
+                    ImGui.textDisabled("freeing " + session.retiringCount() + " stopped producer(s)...");
+                }
+                String error = lastError != null ? lastError : session.lastSetupFailure();
+                if (error != null) {
                     ImGui.pushStyleColor(ImGuiCol.Text, 1f, 0.4f, 0.4f, 1f);
-                    ImGui.textWrapped(lastError);
+                    ImGui.textWrapped(error);
                     ImGui.popStyleColor();
+                    if (ImGui.smallButton("dismiss")) {
+                        lastError = null;
+                        session.clearSetupFailure();
+                    }
                 }
                 ImGui.separator();
                 for (ProducerFeed f : session.feeds()) {
@@ -259,53 +363,84 @@ final class WindowDemo {
             ImGui.text("driver  " + p.device().info().driverName() + " " + p.device().info().driverInfo());
             ImGui.text("tier    " + first.tier());
             ImGui.text("        " + first.tier().choices());
+            tooltip("How the GPUs synchronize on this producer's surfaces: " + first.tierReason());
             StringBuilder keys = new StringBuilder("key/owner ");
             for (SharedSurface s : f.ring) {
                 String owner = s.ownerName();
                 keys.append(s.storedKey()).append('/').append(owner == null ? "-" : owner.replace("producer-", "p")).append("  ");
             }
             ImGui.text(keys.toString());
-            ImGui.text(String.format(Locale.ROOT, "%.1f handoffs/s   frame %d   state %s", f.handoffsPerSecond(), f.displayedFrame(), p.state()));
-            ImGui.text(String.format(Locale.ROOT, "latency p50 %.0f us   p99 %.0f us", f.latency.quantileMicros(0.5), f.latency.quantileMicros(0.99)));
+            tooltip("One key/owner pair per surface of the producer's ring. key: who may acquire the surface next (0 the producer, "
+                    + "1 the compositor), named by whoever released it last. owner: who holds it now (pN the producer's device, GL the "
+                    + "compositor, - nobody: released and waiting for the next key's acquire).");
+            ImGui.text(String.format(Locale.ROOT, "fps: target %.0f, producer %.1f, shown %.1f", p.fps(), f.producerFramesPerSecond(),
+                    f.handoffsPerSecond()));
+            tooltip("target: the rate the producer paces itself to. producer: frames it submitted per second. shown: frames the "
+                    + "compositor took per second (at most one per compositor frame, so a faster producer skips frames).");
+            ImGui.text(String.format(Locale.ROOT, "frame %d   state %s", f.displayedFrame(), p.state()));
+            ImGui.text(String.format(Locale.ROOT, "latency p50 %.2f ms   p99 %.2f ms", f.latency.quantileMillis(0.5), f.latency.quantileMillis(0.99)));
+            tooltip("Handoff latency: from the producer's release (at submit) until the compositor sees the frame ready to show, "
+                    + "over the last " + f.latency.size() + " handoffs.");
             if (f.latency.size() > 1) {
                 float[] xs = f.latency.plotX();
                 ImPlot.setNextAxesToFit();
                 if (ImPlot.beginPlot("##latency", -1, 110, ImPlotFlags.NoLegend | ImPlotFlags.NoMenus | ImPlotFlags.NoMouseText)) {
-                    ImPlot.setupAxes("", "us", ImPlotAxisFlags.NoTickLabels, ImPlotAxisFlags.AutoFit);
+                    ImPlot.setupAxes("handoffs ago", "latency", ImPlotAxisFlags.NoTickLabels | ImPlotAxisFlags.NoLabel, ImPlotAxisFlags.AutoFit);
+                    ImPlot.setupAxisFormat(ImPlotAxis.Y1, "%g ms");   // %g: 0.5, 12.5, 2000; never 2e+06
                     ImPlot.plotLine("latency", xs, f.latency.plotY(), f.latency.size());
                     ImPlot.endPlot();
                 }
+                tooltip("Handoff latency of the last " + f.latency.size() + " frames, newest on the right, in milliseconds.");
             }
             if (ImGui.button(p.paused() ? "Resume" : "Pause")) {
                 p.setPaused(!p.paused());
             }
+            tooltip(p.paused() ? "Let the producer draw again." : "Stop drawing; the compositor keeps showing the last frame.");
             ImGui.sameLine();
             if (ImGui.button("Kill")) {
                 p.requestKill();
             }
+            tooltip("Fault injection: the producer's device is lost at its next frame, while it owns a surface. The keyed mutex "
+                    + "abandons the surface, the tile shows ABANDONED, the other producers keep running.");
             ImGui.sameLine();
             if (ImGui.button("Restart")) {
                 actions.add(() -> session.restart(f, null));
             }
+            tooltip("Replace this producer with a fresh device and surfaces (best tier); it keeps its tile until the new one is ready.");
             ImGui.sameLine();
             if (ImGui.button("Remove")) {
                 actions.add(() -> session.removeProducer(f));
             }
+            tooltip("Stop this producer and free its device; the other tiles reflow.");
             fpsSlider[0] = (float) p.fps();
-            if (ImGui.sliderFloat("fps", fpsSlider, 1, 240)) {
+            if (ImGui.sliderFloat("fps", fpsSlider, 1, 240, "%.0f")) {
                 p.setFps(fpsSlider[0]);
             }
+            tooltip("The producer's target frame rate (Ctrl-click to type a value).");
             List<SyncTier> tiers = session.availableTiers(f);
             if (tiers.size() > 1 && ImGui.beginCombo("tier", first.tier().id())) {
                 for (SyncTier t : tiers) {
                     if (ImGui.selectable(t.id(), t == first.tier()) && t != first.tier()) {
                         actions.add(() -> session.restart(f, t.id()));
                     }
+                    tooltip(TIER_HELP[t.ordinal()]);
                 }
                 ImGui.endCombo();
             }
+            tooltip("Switch this producer's sync tier: new surfaces on the chosen tier are built while this one keeps running.");
             ImGui.popID();
             ImGui.separator();
+        }
+
+        /** A tooltip for the last item, wrapped to a readable width. */
+        private static void tooltip(String text) {
+            if (ImGui.isItemHovered()) {
+                ImGui.beginTooltip();
+                ImGui.pushTextWrapPos(ImGui.getFontSize() * 32);
+                ImGui.textUnformatted(text);
+                ImGui.popTextWrapPos();
+                ImGui.endTooltip();
+            }
         }
 
         private static String shortName(ProducerFeed f) {

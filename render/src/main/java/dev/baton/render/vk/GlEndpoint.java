@@ -171,6 +171,12 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         return timeline;
     }
 
+    /** Teardown without waiting: polls, then true once GL's last fence completed. Owner thread. */
+    boolean idle() {
+        timeline.poll();
+        return Long.compareUnsigned(timeline.completedValue(), timeline.lastSubmittedValue()) >= 0;
+    }
+
     /** Waits (teardown only) for GL's last fence. */
     boolean awaitIdle(long timeoutNanos) throws InterruptedException {
         return timeline.awaitValue(timeline.lastSubmittedValue(), timeoutNanos);

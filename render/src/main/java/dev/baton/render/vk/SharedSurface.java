@@ -59,6 +59,8 @@ public final class SharedSurface implements AutoCloseable {
     private final SurfaceMemory memory;
     private final SurfaceSync sync;
     private GlEndpoint glEndpoint;   // null without a GL participant
+    private GlSide pendingGl;        // createForGl: the GL side attachGl still has to make
+    private boolean glClosed;        // closeGlIfIdle closed the GL endpoint already
     private volatile boolean closed;
 
     // Handoff record (see class comment); the choices keep their own parts of it.
@@ -114,6 +116,30 @@ public final class SharedSurface implements AutoCloseable {
      * @return the surface, owned by the caller
      */
     public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options) {
+        if (gl != null) {
+            gl.context().checkOwner();
+        }
+        SharedSurface surface = createForGl(name, width, height, participants, gl, options);
+        if (gl != null) {
+            try {
+                surface.attachGl();
+            } catch (RuntimeException | Error e) {
+                surface.close();
+                throw e;
+            }
+        }
+        return surface;
+    }
+
+    /**
+     * The Vulkan half of {@link #create(String, int, int, List, GlSide, Options)}, for callers whose GL
+     * thread must not wait for device work: chooses the tier with {@code gl}'s capabilities (may be
+     * null) and builds every Vulkan participant, including the initial layout transitions, which wait
+     * for each device. The GL endpoint is not made yet: call {@link #attachGl()} on the GL context's
+     * owner thread before the surface is used. Any thread; all-or-nothing.
+     */
+    public static SharedSurface createForGl(String name, int width, int height, List<DeviceContext> participants, GlSide gl,
+                                            Options options) {
         if (participants.isEmpty()) {
             throw new IllegalArgumentException("surface " + name + " has no Vulkan participant: pass at least one DeviceContext,"
                     + " which allocates the memory (GL only imports)");
@@ -123,7 +149,6 @@ public final class SharedSurface implements AutoCloseable {
             caps.add(capabilitiesOf(d));
         }
         if (gl != null) {
-            gl.context().checkOwner();
             caps.add(gl.capabilities());
         }
         SyncTierSelector.Choice choice = SyncTierSelector.choose(caps, options.tierOverride());
@@ -148,22 +173,57 @@ public final class SharedSurface implements AutoCloseable {
     private static SharedSurface build(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options,
                                        SyncTierSelector.Choice choice) {
         SharedSurface surface = new SharedSurface(name, choice, options);
+        surface.pendingGl = gl;
         try {
             surface.build(width, height, participants);
-            if (gl != null) {
-                KeyedMutex.Handle handle = surface.mutex.open("GL");
-                try {
-                    surface.glEndpoint = GlEndpoint.create(surface, gl.context(), gl.info(), width, height, handle);
-                } catch (RuntimeException | Error e) {
-                    handle.close();
-                    throw e;
-                }
-            }
             return surface;
         } catch (RuntimeException | Error e) {
             surface.close();
             throw e;
         }
+    }
+
+    /**
+     * Makes the GL endpoint of a surface from {@link #createForGl}: imports the memory into the GL
+     * context (or, host-copy, makes GL's own texture). Short, waits for no GPU work. GL context's
+     * owner thread; all-or-nothing (on failure the surface stays without a GL endpoint).
+     *
+     * @throws IllegalStateException if the surface was made without a GL side, or already has its endpoint
+     */
+    public void attachGl() {
+        GlSide gl = pendingGl;
+        if (gl == null || glEndpoint != null || closed) {
+            throw new IllegalStateException("surface " + name + " has no GL endpoint to attach: make it with createForGl and a GlSide,"
+                    + " and attach once, before close");
+        }
+        gl.context().checkOwner();
+        SurfaceImage image = endpoints.get(0).image();
+        KeyedMutex.Handle handle = mutex.open("GL");
+        try {
+            glEndpoint = GlEndpoint.create(this, gl.context(), gl.info(), image.width(), image.height(), handle);
+        } catch (RuntimeException | Error e) {
+            handle.close();
+            throw e;
+        }
+        pendingGl = null;
+    }
+
+    /**
+     * For a teardown the GL thread must not wait on: polls GL's fences and, once GL's last fence on
+     * this surface completed, closes the GL endpoint (the importer goes first) and returns true; after
+     * that {@link #close()} waits only for Vulkan devices and may run on any thread. Returns false,
+     * never blocking, while GL work is pending. True at once without a GL endpoint. GL owner thread.
+     */
+    public boolean closeGlIfIdle() {
+        if (glEndpoint == null || glClosed) {
+            return true;
+        }
+        if (!glEndpoint.idle()) {
+            return false;
+        }
+        glEndpoint.close();
+        glClosed = true;
+        return true;
     }
 
     /** What this device context can actually do (the fd extensions it enabled), for tier selection. */
@@ -359,7 +419,7 @@ public final class SharedSurface implements AutoCloseable {
         closed = true;
         boolean interrupted = false;
         List<String> stuck = new ArrayList<>();
-        if (glEndpoint != null) {
+        if (glEndpoint != null && !glClosed) {
             try {
                 if (!glEndpoint.awaitIdle(options.teardownTimeoutNanos())) {
                     stuck.add(glEndpoint.toString());
@@ -390,7 +450,7 @@ public final class SharedSurface implements AutoCloseable {
                     + options.teardownTimeoutNanos() / 1_000_000 + " ms on " + stuck + "; not destroying objects still in use"
                     + " (they leak): find the submit that waits for a value nobody signals, or raise Options.teardownTimeoutNanos");
         }
-        if (glEndpoint != null) {
+        if (glEndpoint != null && !glClosed) {
             glEndpoint.close();   // the importer goes before the Vulkan exporter
         }
         for (int i = endpoints.size() - 1; i >= 0; i--) {

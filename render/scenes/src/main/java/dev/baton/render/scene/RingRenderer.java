@@ -29,15 +29,20 @@ public final class RingRenderer implements AutoCloseable {
     private final VkCommandBuffer[] commands;  // per slot
     private boolean closed;
 
-    /** Builds views, command buffers and the scene's pipelines. All-or-nothing. */
+    /** Builds views, command buffers and the scene's pipelines, frame stamp included. All-or-nothing. */
     public RingRenderer(DeviceContext device, List<SurfaceEndpoint> ring, Scene scene) {
+        this(device, ring, scene, true);
+    }
+
+    /** Like {@link #RingRenderer(DeviceContext, List, Scene)}; {@code stamp} false leaves the frame stamp out. */
+    public RingRenderer(DeviceContext device, List<SurfaceEndpoint> ring, Scene scene, boolean stamp) {
         this.device = device;
         this.ring = List.copyOf(ring);
         this.views = new long[ring.size()];
         this.commands = new VkCommandBuffer[ring.size()];
         SurfaceImage first = ring.get(0).image();
         SceneRenderer renderer = new SceneRenderer(device.vkDevice(), scene, SurfaceImage.FORMAT, first.width(), first.height(),
-                VK_IMAGE_LAYOUT_GENERAL);   // a lease holds the image in GENERAL
+                VK_IMAGE_LAYOUT_GENERAL, stamp);   // a lease holds the image in GENERAL
         this.scene = renderer;
         try {
             for (int i = 0; i < ring.size(); i++) {

@@ -48,11 +48,19 @@ public final class SceneRenderer implements AutoCloseable {
      * @throws dev.baton.render.VulkanException if an object cannot be created (what was made is destroyed)
      */
     public SceneRenderer(VkDevice device, Scene scene, int vkFormat, int width, int height, int finalLayout) {
+        this(device, scene, vkFormat, width, height, finalLayout, true);
+    }
+
+    /**
+     * Like {@link #SceneRenderer(VkDevice, Scene, int, int, int, int)}; without {@code stamp} the
+     * frame-stamp pass is left out (a clean picture, but {@link FrameStamp#decode} finds nothing).
+     */
+    public SceneRenderer(VkDevice device, Scene scene, int vkFormat, int width, int height, int finalLayout, boolean stamp) {
         this.device = device;
         this.scene = scene;
         this.width = width;
         this.height = height;
-        int passCount = scene.passes().size() + 1;
+        int passCount = scene.passes().size() + (stamp ? 1 : 0);
         this.pipelines = new long[passCount];
         this.vertexCounts = new int[passCount];
         long pass = VK_NULL_HANDLE;
@@ -61,7 +69,7 @@ public final class SceneRenderer implements AutoCloseable {
             pass = createRenderPass(vkFormat, finalLayout);
             layout = createPipelineLayout();
             for (int i = 0; i < passCount; i++) {
-                Scene.Pass p = i < passCount - 1 ? scene.passes().get(i) : Scene.STAMP;
+                Scene.Pass p = i < scene.passes().size() ? scene.passes().get(i) : Scene.STAMP;
                 pipelines[i] = createPipeline(pass, layout, p);
                 vertexCounts[i] = p.vertexCount();
             }
@@ -90,7 +98,7 @@ public final class SceneRenderer implements AutoCloseable {
 
     /**
      * Records the scene into {@code cmd} for the image behind {@code imageView}: render pass, every
-     * pass's draw, then the stamp of {@code frame}.
+     * pass's draw, then (unless made without it) the stamp of {@code frame}.
      *
      * @param timeSeconds animation time
      * @param producer producer index (hue)
