@@ -444,19 +444,12 @@ public final class BenchCommand implements Cli.Body {
         private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clock)
                 throws InterruptedException {
             int cap = s.capacity();
-            Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
+            Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, 2 * cap);  // both directions
             Series e2e = series("raw sync", tier, devices, Series.Metric.END_TO_END, null, cap);
             Disposer d = new Disposer();
             RawSyncFloor.run(mode, a, b, clock, clock, s.width(), s.height(), gpu, e2e, s.warmupNanos(), s.measureNanos(),
                     s.stallNanos(), d);
-            d.close();
-            gpu.note(mode == RawSyncFloor.Mode.TIMELINE_BRIDGE
-                    ? "no keyed mutex: one thread submits both devices' work (wait-before-signal), a host thread forwards timeline values; "
-                    + "A's last GPU timestamp to B's first, " + clockNote(clock)
-                    : "no keyed mutex: one thread submits both devices' work, exported binary semaphores order them; A's last GPU "
-                    + "timestamp to B's first, raw ticks of one SwiftShader clock (both devices share it)");
-            e2e.note("A's submit to B's last GPU timestamp; the submitting thread runs up to " + RawSyncFloor.SLOTS
-                    + " iterations ahead, so this includes queueing the tiers do not have");
+            d.close(); // RawSyncFloor.run set both notes (the floor's definition)
         }
 
         private void naive(NaiveHandoff.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b, GpuClock clockA,

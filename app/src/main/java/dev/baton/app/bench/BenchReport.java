@@ -171,6 +171,7 @@ public final class BenchReport {
                     .append(", \"bytes_copied_per_handoff\": ").append(num(s.bytesCopiedPerHandoff()))
                     .append(", \"bytes_allocated_per_handoff\": ").append(num(s.bytesAllocatedPerHandoff()))
                     .append(", \"note\": ").append(quote(s.note()))
+                    .append(", \"definition\": ").append(quote(s.definition()))
                     .append('}');
         }
         b.append("\n  ],\n  \"targets\": [");
