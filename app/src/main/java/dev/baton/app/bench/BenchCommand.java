@@ -52,6 +52,10 @@ public final class BenchCommand implements Cli.Body {
     static final int SLOTS = 3;
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
+    /** {@code --quick}: measured seconds per scenario (split over the rounds), warm-up per round, rounds. */
+    static final double QUICK_SECONDS = 0.6;
+    static final double QUICK_WARMUP_SECONDS = 0.2;
+    static final int QUICK_ROUNDS = 3;
 
     /** Settings from the command line. */
     record Settings(double warmupSeconds, double seconds, int rounds, boolean quick, boolean validate, int width, int height,
@@ -92,7 +96,8 @@ public final class BenchCommand implements Cli.Body {
     @Range(min = 1, max = 100)
     int rounds = 3;
 
-    @Option(names = "--quick", description = "short run (0.3 s per scenario in one round, N producers up to 4): under a minute")
+    @Option(names = "--quick", description = "short run (0.6 s per scenario in 3 rounds of 0.2 s, each after 0.2 s of warm-up; N producers up to 4): "
+            + "under a minute; ratios are indicative, compare full runs")
     boolean quick;
 
     @Option(names = "--validate",
@@ -129,16 +134,24 @@ public final class BenchCommand implements Cli.Body {
     public int run(PrintStream out, PrintStream err) {
         double measureSeconds = seconds;
         double warmupSeconds = warmup;
+        int roundCount = rounds;
         if (quick) {
-            measureSeconds = Math.min(measureSeconds, 0.3);
-            warmupSeconds = Math.min(warmupSeconds, 0.1);
+            // Rounds interleave each floor with its tiers, and each round warms up again (the JIT, the
+            // drivers): one 0.3 s round after 0.1 s of warm-up swung the raw floor 3x between runs.
+            measureSeconds = Math.min(measureSeconds, QUICK_SECONDS);
+            warmupSeconds = Math.min(warmupSeconds, QUICK_WARMUP_SECONDS);
+            roundCount = Math.min(roundCount, QUICK_ROUNDS);
         }
-        Settings settings = new Settings(warmupSeconds, measureSeconds, quick ? 1 : rounds, quick, validate, size.width(),
+        Settings settings = new Settings(warmupSeconds, measureSeconds, roundCount, quick, validate, size.width(),
                 size.height(), stall, json, csv, plot, markdown);
         try {
             BenchReport report = new BenchReport();
             int validationMessages = new BenchCommand.Run(settings, report, err).all();
             report.print(out);
+            if (quick) {
+                out.println("--quick: " + QUICK_ROUNDS + " short rounds; its ratios are indicative only (about +-10% between "
+                        + "consecutive runs on a loaded 2-core VM): compare full runs");
+            }
             if (settings.json() != null) {
                 report.writeJson(settings.json());
                 out.println("wrote " + settings.json());
