@@ -9,8 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,6 +38,7 @@ class BenchCommandTest {
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertEquals(0, exit, () -> "exit " + exit + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
         assertTrue(stdout.contains("Handoff latency") && stdout.contains("Costs per handoff") && stdout.contains("Targets"), stdout);
+        assertTrue(stdout.contains("ratios are indicative only"), "--quick must say its ratios are indicative only");
 
         // JSON: parses, and every series has samples.
         String text = Files.readString(json);
@@ -43,11 +46,13 @@ class BenchCommandTest {
         Matcher n = Pattern.compile("\"n\": (\\d+)").matcher(text);
         Matcher scenario = Pattern.compile("\"scenario\": \"([^\"]*)\", \"tier\": \"([^\"]*)\", \"devices\": \"([^\"]*)\", \"metric\": \"([^\"]*)\"").matcher(text);
         Set<String> scenarios = new HashSet<>();
+        Map<String, Long> counts = new HashMap<>();
         int series = 0;
         while (scenario.find()) {
             assertTrue(n.find(), "a series without n");
             String label = scenario.group(1) + " / " + scenario.group(2) + " / " + scenario.group(4);
             assertTrue(Long.parseLong(n.group(1)) > 0, label + " has no samples");
+            counts.put(label, Long.parseLong(n.group(1)));
             scenarios.add(scenario.group(1) + " / " + scenario.group(2));
             series++;
         }
@@ -60,6 +65,14 @@ class BenchCommandTest {
                     "pipelined x3 / host-bridge", "fan-out 1->3 / host-bridge", "fan-in N=1 / host-bridge", "fan-in N=2 / host-bridge",
                     "fan-in N=4 / host-bridge")) {
                 assertTrue(scenarios.contains(expected), "missing scenario " + expected + " in " + scenarios);
+            }
+            // The raw floors time every hop both ways, like the ping-pong they are the floor of: one A->B and one
+            // B->A gpu-handoff per end-to-end iteration, less each round's first B->A (no previous iteration).
+            for (String floor : List.of("raw sync / timeline+host thread", "raw sync / binary semaphores")) {
+                long gpu = counts.get(floor + " / gpu-handoff");
+                long e2e = counts.get(floor + " / end-to-end");
+                assertTrue(gpu <= 2 * e2e && gpu >= 2 * e2e - BenchCommand.QUICK_ROUNDS,
+                        floor + ": " + gpu + " gpu-handoffs for " + e2e + " iterations, expected both directions");
             }
         }
         assertTrue(text.contains("\"lwjgl\"") && text.contains("\"drivers\"") && text.contains("\"machine\""), "environment incomplete");
