@@ -62,6 +62,10 @@ public final class BenchCommand implements Cli.Body {
     static final int SLOTS = 3;
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
+    /** {@code --quick}: measured seconds per scenario (split over the rounds), warm-up per round, rounds. */
+    static final double QUICK_SECONDS = 0.6;
+    static final double QUICK_WARMUP_SECONDS = 0.2;
+    static final int QUICK_ROUNDS = 3;
 
     /** {@code --device} fits no device, or several: a usage error found once Vulkan listed the devices. */
     static final class DeviceChoiceException extends RuntimeException {
@@ -162,7 +166,8 @@ public final class BenchCommand implements Cli.Body {
     @Range(min = 1, max = 100)
     int rounds = 3;
 
-    @Option(names = "--quick", description = "short run (0.3 s per scenario in one round, N producers up to 4): under a minute")
+    @Option(names = "--quick", description = "short run (0.6 s per scenario in 3 rounds of 0.2 s, each after 0.2 s of warm-up; N producers up to 4): "
+            + "under a minute; ratios are indicative, compare full runs")
     boolean quick;
 
     @Option(names = "--validate",
@@ -228,11 +233,15 @@ public final class BenchCommand implements Cli.Body {
         Output output = new Output(json, csv, plot, markdown, hdr, compare, wide, strict);
         double measureSeconds = seconds;
         double warmupSeconds = warmup;
+        int roundCount = rounds;
         if (quick) {
-            measureSeconds = Math.min(measureSeconds, 0.3);
-            warmupSeconds = Math.min(warmupSeconds, 0.1);
+            // Rounds interleave each floor with its tiers, and each round warms up again (the JIT, the
+            // drivers): one 0.3 s round after 0.1 s of warm-up swung the raw floor 3x between runs.
+            measureSeconds = Math.min(measureSeconds, QUICK_SECONDS);
+            warmupSeconds = Math.min(warmupSeconds, QUICK_WARMUP_SECONDS);
+            roundCount = Math.min(roundCount, QUICK_ROUNDS);
         }
-        Settings settings = new Settings(warmupSeconds, measureSeconds, quick ? 1 : rounds, quick, validate, size.width(),
+        Settings settings = new Settings(warmupSeconds, measureSeconds, roundCount, quick, validate, size.width(),
                 size.height(), stall, json, csv, plot, markdown, device, scenarios);
         // Ctrl-C asks the run to stop after the series it is measuring; the hook waits for the report below.
         try (ShutdownSignal signal = new ShutdownSignal(shutdownGraceMillis(settings))) {
@@ -321,6 +330,10 @@ public final class BenchCommand implements Cli.Body {
     private static int report(BenchReport report, Settings settings, Output output, BenchComparison comparison, int validationMessages,
                               PrintStream out, PrintStream err) throws IOException {
         report.print(out, output.wide(), output.strict());
+        if (settings.quick()) {
+            out.println("--quick: " + QUICK_ROUNDS + " short rounds; its ratios are indicative only (about +-10% between "
+                    + "consecutive runs on a loaded 2-core VM): compare full runs");
+        }
         if (comparison != null) {
             comparison.print(report, out, output.wide() ? Integer.MAX_VALUE : BenchReport.TERMINAL_COLUMNS);
         }
@@ -717,19 +730,12 @@ public final class BenchCommand implements Cli.Body {
                 return;
             }
             int cap = s.capacity();
-            Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, cap);
+            Series gpu = series("raw sync", tier, devices, Series.Metric.GPU_HANDOFF, null, 2 * cap);  // both directions
             Series e2e = series("raw sync", tier, devices, Series.Metric.END_TO_END, null, cap);
             Disposer d = new Disposer();
             RawSyncFloor.run(mode, a, b, clock, clock, s.width(), s.height(), gpu, e2e, s.warmupNanos(), s.measureNanos(),
                     s.stallNanos(), d);
-            d.close();
-            gpu.note(mode == RawSyncFloor.Mode.TIMELINE_BRIDGE
-                    ? "no keyed mutex: one thread submits both devices' work (wait-before-signal), a host thread forwards timeline values; "
-                    + "A's last GPU timestamp to B's first, " + clockNote(clock)
-                    : "no keyed mutex: one thread submits both devices' work, exported binary semaphores order them; A's last GPU "
-                    + "timestamp to B's first, raw ticks of one " + pair.device.label() + " clock (both devices are on it)");
-            e2e.note("A's submit to B's last GPU timestamp; the submitting thread runs up to " + RawSyncFloor.SLOTS
-                    + " iterations ahead, so this includes queueing the tiers do not have");
+            d.close(); // RawSyncFloor.run set both notes (the floor's definition)
         }
 
         private void naive(NaiveHandoff.Mode mode, String tier, String devices, DeviceContext a, DeviceContext b)

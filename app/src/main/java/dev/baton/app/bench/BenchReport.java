@@ -374,6 +374,7 @@ public final class BenchReport {
             m.put("tier", s.tier);
             m.put("devices", s.devices);
             m.put("driver", s.driver());
+            m.put("definition", s.definition());
             m.put("metric", s.metric.label);
             m.put("floor", s.floorLabel);
             m.put("n", d.count());

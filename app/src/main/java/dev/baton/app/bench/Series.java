@@ -52,6 +52,7 @@ public final class Series {
     private long processCpuNanos = -1;
     private String note = "";
     private String driver = "";
+    private String definition = "";
 
     public Series(String scenario, String tier, String devices, Metric metric, String floorLabel, int capacity) {
         this.scenario = scenario;
@@ -181,6 +182,7 @@ public final class Series {
         }
         if (!other.note.isEmpty()) {
             note = other.note;
+            definition = other.definition;
         }
         if (!other.driver.isEmpty()) {
             driver = other.driver;
@@ -189,11 +191,25 @@ public final class Series {
 
     /** A short remark printed under the table (how a figure was measured, why a target was missed). */
     public void note(String text) {
-        this.note = text;
+        note(text, text);
+    }
+
+    /**
+     * A short remark for the terminal and the exact definition of what the series measures, for the
+     * JSON (e.g. a floor: which submits, barriers, queue depth and hops it times).
+     */
+    public void note(String shortText, String exactDefinition) {
+        this.note = shortText;
+        this.definition = exactDefinition;
     }
 
     public String note() {
         return note;
+    }
+
+    /** The exact definition given with the note (the note itself when none was given). */
+    public String definition() {
+        return definition;
     }
 
     public Distribution distribution() {

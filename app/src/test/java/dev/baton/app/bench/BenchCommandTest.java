@@ -15,8 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
@@ -43,6 +45,7 @@ class BenchCommandTest {
         String stderr = err.toString(StandardCharsets.UTF_8);
         assertEquals(0, exit, () -> "exit " + exit + "\nstdout:\n" + stdout + "\nstderr:\n" + stderr);
         assertTrue(stdout.contains("Handoff latency") && stdout.contains("Costs per handoff") && stdout.contains("Targets"), stdout);
+        assertTrue(stdout.contains("ratios are indicative only"), "--quick must say its ratios are indicative only");
 
         // Terminal: the headline comes first, and every line fits 100 columns.
         assertTrue(stdout.indexOf("Headline") >= 0 && stdout.indexOf("Headline") < stdout.indexOf("Handoff latency"), stdout);
@@ -113,6 +116,7 @@ class BenchCommandTest {
         // JSON: every series has samples.
         String text = Files.readString(json);
         Set<String> scenarios = new HashSet<>();
+        Map<String, Long> counts = new HashMap<>();
         int series = 0;
         for (Object o : (List<?>) root.get("series")) {
             Map<?, ?> m = (Map<?, ?>) o;
@@ -120,6 +124,7 @@ class BenchCommandTest {
             assertEquals(label, m.get("label"));
             assertTrue(((Number) m.get("n")).longValue() > 0, label + " has no samples");
             scenarios.add(m.get("scenario") + " / " + m.get("tier"));
+            counts.put(label + " / " + m.get("devices"), ((Number) m.get("n")).longValue());
             series++;
         }
         assertTrue(series >= 2, "too few series: " + series);
@@ -132,6 +137,21 @@ class BenchCommandTest {
                     "fan-in N=4 / host-bridge")) {
                 assertTrue(scenarios.contains(expected), "missing scenario " + expected + " in " + scenarios);
             }
+            // The raw floors time every hop both ways, like the ping-pong they are the floor of: one A->B and one
+            // B->A gpu-handoff per end-to-end iteration, less each round's first B->A (no previous iteration).
+            int floorsChecked = 0;
+            for (Map.Entry<String, Long> e : counts.entrySet()) {
+                String key = e.getKey();
+                if (!key.startsWith("raw sync / ") || !key.contains(" / gpu-handoff / ")) {
+                    continue;
+                }
+                long gpu = e.getValue();
+                long e2e = counts.get(key.replace(" / gpu-handoff / ", " / end-to-end / "));
+                assertTrue(gpu <= 2 * e2e && gpu >= 2 * e2e - BenchCommand.QUICK_ROUNDS,
+                        key + ": " + gpu + " gpu-handoffs for " + e2e + " iterations, expected both directions");
+                floorsChecked++;
+            }
+            assertTrue(floorsChecked >= 2, "both raw floors (timeline bridge, binary semaphores) must have run: " + counts.keySet());
         }
         assertTrue(text.contains("\"lwjgl\"") && text.contains("\"drivers\"") && text.contains("\"machine\""), "environment incomplete");
 

@@ -210,6 +210,76 @@ public final class TimedWork implements AutoCloseable {
     }
 
     /**
+     * The prologue and epilogue command buffers a shared-memory tier's lease submits around the work:
+     * the same queue-family ownership barriers as {@link SurfaceEndpoint}'s (acquire from, then release
+     * to, {@code VK_QUEUE_FAMILY_EXTERNAL}, layout GENERAL, all commands, memory read/write), recorded
+     * once with SIMULTANEOUS_USE and submitted in their own command buffers, outside the work's
+     * timestamps. For baselines that must submit exactly what a leased submit does without a
+     * {@link SharedSurface}: submit {@code prologue, work, epilogue} in one batch, with the work
+     * created without {@code ownershipTransfers} and the image set up by {@link #initializeImage}.
+     *
+     * <p>Threading: owned by the device's thread. Close only when the GPU is done with them.
+     */
+    public static final class LeaseBarriers implements AutoCloseable {
+        private final DeviceContext device;
+        private final VkCommandBuffer prologue;
+        private final VkCommandBuffer epilogue;
+        private boolean closed;
+
+        private LeaseBarriers(DeviceContext device, VkCommandBuffer prologue, VkCommandBuffer epilogue) {
+            this.device = device;
+            this.prologue = prologue;
+            this.epilogue = epilogue;
+        }
+
+        /** Records both command buffers for {@code image} (GENERAL, released to EXTERNAL) on {@code device}. */
+        public static LeaseBarriers record(DeviceContext device, long image) {
+            int family = device.queueFamilyIndex();
+            long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
+            long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
+            int flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT;
+            VkCommandBuffer prologue = device.allocateCommandBuffer();
+            VkCommandBuffer epilogue;
+            try {
+                epilogue = device.allocateCommandBuffer();
+            } catch (RuntimeException e) {
+                device.freeCommandBuffer(prologue);
+                throw e;
+            }
+            Commands.begin(prologue, flags);
+            Commands.imageBarrier(prologue, image, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, all, readWrite,
+                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_EXTERNAL, family);
+            Commands.end(prologue);
+            Commands.begin(epilogue, flags);
+            Commands.imageBarrier(epilogue, image, all, readWrite, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
+                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, family, VK_QUEUE_FAMILY_EXTERNAL);
+            Commands.end(epilogue);
+            return new LeaseBarriers(device, prologue, epilogue);
+        }
+
+        /** Acquires the image from {@code VK_QUEUE_FAMILY_EXTERNAL}: submit it before the work. */
+        public VkCommandBuffer prologue() {
+            return prologue;
+        }
+
+        /** Releases the image to {@code VK_QUEUE_FAMILY_EXTERNAL}: submit it after the work. */
+        public VkCommandBuffer epilogue() {
+            return epilogue;
+        }
+
+        /** Frees both command buffers. Idempotent; the GPU must be done with them. */
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            device.freeCommandBuffer(prologue);
+            device.freeCommandBuffer(epilogue);
+        }
+    }
+
+    /**
      * The prerecorded command buffer of {@code slot}.
      *
      * @param slot 0 to {@code slots() - 1}
