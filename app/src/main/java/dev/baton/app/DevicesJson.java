@@ -33,6 +33,10 @@ final class DevicesJson {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("schema", "baton-devices");
         root.put("schema_version", SCHEMA_VERSION);
+        Map<String, Object> baton = new LinkedHashMap<>();
+        baton.put("version", BuildInfo.current().version());
+        baton.put("commit", BuildInfo.current().commit());
+        root.put("baton", baton);
         Map<String, Object> vulkan = new LinkedHashMap<>();
         vulkan.put("available", vulkanError == null);
         vulkan.put("error", vulkanError);

@@ -342,13 +342,9 @@ public final class BenchReport {
     /** Baton's version and commit for the JSON; "unknown" where the build recorded neither. */
     static Map<String, Object> build() {
         Map<String, Object> b = new LinkedHashMap<>();
-        String version = System.getProperty("baton.version");
-        if (version == null) {
-            version = BenchReport.class.getPackage().getImplementationVersion();
-        }
-        String commit = System.getProperty("baton.commit");
-        b.put("version", version == null || version.isBlank() ? "unknown" : version);
-        b.put("commit", commit == null || commit.isBlank() ? "unknown" : commit);
+        dev.baton.app.BuildInfo info = dev.baton.app.BuildInfo.current();
+        b.put("version", info.version());
+        b.put("commit", info.commit());
         return b;
     }
 
