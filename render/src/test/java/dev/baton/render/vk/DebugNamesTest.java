@@ -47,7 +47,7 @@ class DebugNamesTest {
                 lease.release(0, null);
             }
             List<String> messages = instance.validationMessages();
-            assertTrue(messages.stream().anyMatch(m -> m.contains("baton named@lavapipe#named image")),
+            assertTrue(messages.stream().anyMatch(m -> m.contains("baton named@device#named image")),
                     () -> "no message names the surface image: " + messages);
         }
     }
