@@ -331,8 +331,8 @@ public final class BenchCommand implements Cli.Body {
                               PrintStream out, PrintStream err) throws IOException {
         report.print(out, output.wide(), output.strict());
         if (settings.quick()) {
-            out.println("--quick: " + QUICK_ROUNDS + " short rounds; its ratios are indicative only (about +-10% between "
-                    + "consecutive runs on a loaded 2-core VM): compare full runs");
+            out.println("--quick: " + QUICK_ROUNDS + " short rounds, so its ratios are indicative only (about +-10% run to run");
+            out.println("on a loaded 2-core VM): compare full runs");
         }
         if (comparison != null) {
             comparison.print(report, out, output.wide() ? Integer.MAX_VALUE : BenchReport.TERMINAL_COLUMNS);

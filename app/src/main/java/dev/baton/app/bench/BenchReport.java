@@ -133,8 +133,9 @@ public final class BenchReport {
         if (floorLabel == null) {
             return "-";
         }
-        int cut = floorLabel.lastIndexOf(" / ");
-        return (cut < 0 ? floorLabel : floorLabel.substring(0, cut)).replace(" / ", " ");
+        // "scenario / tier / devices / metric": the scenario and tier name the floor (its devices are the row's)
+        String[] parts = floorLabel.split(" / ");
+        return parts.length >= 4 ? parts[0] + " " + parts[1] : String.join(" ", java.util.Arrays.asList(parts).subList(0, Math.max(1, parts.length - 1)));
     }
 
     /** "ping-pong host-bridge gpu": a series in one short cell. */
@@ -177,7 +178,7 @@ public final class BenchReport {
         List<String> lines = new ArrayList<>();
         for (Series s : series) {
             boolean tier = s.scenario.equals("ping-pong") && s.metric == Series.Metric.GPU_HANDOFF;
-            boolean mutex = s.label().equals(Targets.MUTEX_CPU);
+            boolean mutex = s.scenario.equals("cpu floor") && s.tier.equals("keyed-mutex") && s.metric == Series.Metric.CPU_HANDOFF;
             if (!(tier || mutex) || s.count() == 0) {
                 continue;
             }

@@ -68,7 +68,13 @@ class BenchCommandTest {
         assertFalse(((String) machine.get("cpu_model")).isBlank());
         assertEquals(System.getProperty("java.version"), machine.get("java"));
         List<?> targets = (List<?>) root.get("targets");
-        assertEquals(5, targets.size(), targets.toString());
+        // One host-bridge target per device that offers host-bridge (its own raw floor), then the four others.
+        List<String> names = targets.stream().map(o -> (String) ((Map<?, ?>) o).get("name")).toList();
+        for (String kind : List.of("host-bridge GPU p50 vs raw floor", "keyed-mutex CPU p50 vs park/unpark", "B copied, same-driver tiers",
+                "B allocated, steady state", "pipelined/naive throughput")) {
+            assertTrue(names.stream().anyMatch(n -> n.startsWith(kind)), "no target " + kind + " in " + names);
+        }
+        assertEquals(4 + names.stream().filter(n -> n.startsWith("host-bridge GPU p50 vs raw floor")).count(), targets.size(), names.toString());
         for (Object o : targets) {
             Map<?, ?> t = (Map<?, ?>) o;
             for (String key : List.of("name", "measured", "goal", "ratio", "met", "comparison", "unit", "detail")) {
@@ -120,11 +126,11 @@ class BenchCommandTest {
         int series = 0;
         for (Object o : (List<?>) root.get("series")) {
             Map<?, ?> m = (Map<?, ?>) o;
-            String label = m.get("scenario") + " / " + m.get("tier") + " / " + m.get("metric");
+            String label = m.get("scenario") + " / " + m.get("tier") + " / " + m.get("devices") + " / " + m.get("metric");
             assertEquals(label, m.get("label"));
             assertTrue(((Number) m.get("n")).longValue() > 0, label + " has no samples");
             scenarios.add(m.get("scenario") + " / " + m.get("tier"));
-            counts.put(label + " / " + m.get("devices"), ((Number) m.get("n")).longValue());
+            counts.put(label, ((Number) m.get("n")).longValue());
             series++;
         }
         assertTrue(series >= 2, "too few series: " + series);
@@ -142,11 +148,11 @@ class BenchCommandTest {
             int floorsChecked = 0;
             for (Map.Entry<String, Long> e : counts.entrySet()) {
                 String key = e.getKey();
-                if (!key.startsWith("raw sync / ") || !key.contains(" / gpu-handoff / ")) {
+                if (!key.startsWith("raw sync / ") || !key.endsWith(" / gpu-handoff")) {
                     continue;
                 }
                 long gpu = e.getValue();
-                long e2e = counts.get(key.replace(" / gpu-handoff / ", " / end-to-end / "));
+                long e2e = counts.get(key.substring(0, key.length() - "gpu-handoff".length()) + "end-to-end");
                 assertTrue(gpu <= 2 * e2e && gpu >= 2 * e2e - BenchCommand.QUICK_ROUNDS,
                         key + ": " + gpu + " gpu-handoffs for " + e2e + " iterations, expected both directions");
                 floorsChecked++;
@@ -338,8 +344,8 @@ class BenchCommandTest {
         BenchComparison.read(saved).print(now, new PrintStream(bytes, true, StandardCharsets.UTF_8), 100);
         String text = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(text.matches("(?s).*cpu floor park/unpark cpu +10.0 us +20.0 us +2.00 .*"), text);
-        assertTrue(text.contains("only in the old run (1): ping-pong / host-bridge / gpu-handoff"), text);
-        assertTrue(text.contains("only in this run (1): fan-in N=1 / host-bridge / cpu-handoff"), text);
+        assertTrue(text.contains("only in the old run (1): ping-pong / host-bridge / d / gpu-handoff"), text);
+        assertTrue(text.contains("only in this run (1): fan-in N=1 / host-bridge / d / cpu-handoff"), text);
         assertTrue(text.contains("schema " + BenchReport.SCHEMA_VERSION), text);
     }
 
@@ -347,7 +353,7 @@ class BenchCommandTest {
     void aMissedTargetIsInformationalUnlessStrict() {
         BenchReport r = new BenchReport();
         r.add(series("cpu floor", "park/unpark", Series.Metric.CPU_HANDOFF, null, 10_000, 10_000));
-        r.add(series("cpu floor", "keyed-mutex", Series.Metric.CPU_HANDOFF, "cpu floor / park/unpark / cpu-handoff", 40_000, 40_000));
+        r.add(series("cpu floor", "keyed-mutex", Series.Metric.CPU_HANDOFF, "cpu floor / park/unpark / d / cpu-handoff", 40_000, 40_000));
         Targets.evaluate(r, null);
         assertTrue(r.anyMissed(), "4x park/unpark misses <= 1.5x");
         String headline = String.join("\n", r.headline(false));
