@@ -272,8 +272,8 @@ public final class BrokerClient implements AutoCloseable {
      * @param surface a surface of this client
      * @param key the key to wait for
      * @param timeoutNanos the broker-side timeout in nanoseconds; 0 polls
-     * @return ACQUIRED, TIMEOUT, or ABANDONED (the owner left without releasing, or the broker is gone
-     *     or silent: then {@link #brokerGoneReason()} says why)
+     * @return ACQUIRED, TIMEOUT, or ABANDONED (the owner died without releasing, the surface's creator
+     *     left, or the broker is gone or silent: then {@link #brokerGoneReason()} says why)
      * @throws BrokerRefusal if the broker answered with ERROR
      */
     public AcquireStatus acquire(Surface surface, long key, long timeoutNanos) {

@@ -27,7 +27,7 @@ public final class MessageWriter {
      * HELLO: the client's first message.
      *
      * @param pid the client's process id
-     * @param capabilities the client's capability bits
+     * @param capabilities the client's capability bits (none is defined in version 1: Baton sends 0)
      * @param deviceUuid the client device's 16-byte UUID, or null for zeros
      * @param driverUuid the client driver's 16-byte UUID, or null for zeros
      * @param name the client's name; cut to {@link Protocol#MAX_NAME_BYTES} UTF-8 bytes
@@ -57,7 +57,7 @@ public final class MessageWriter {
      * @param clientId the id the broker gave the client
      * @param maxPrivateDataBytes the most private data a RELEASE may carry
      * @param maxSurfaces the most surfaces the client may hold at once
-     * @param capabilities the broker's capability bits
+     * @param capabilities the broker's capability bits (none is defined in version 1: Baton sends 0)
      * @return the reused buffer, position 0, limit the message length, valid until the next call
      */
     public ByteBuffer welcome(int clientId, int maxPrivateDataBytes, int maxSurfaces, int capabilities) {

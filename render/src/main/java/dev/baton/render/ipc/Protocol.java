@@ -60,7 +60,7 @@ public final class Protocol {
     public static final int TYPE_ACQUIRED = 7;        // B
     /** Broker: the ACQUIRE's timeout passed; the client does not own the surface. */
     public static final int TYPE_TIMEOUT = 8;         // B
-    /** Broker: the owner went away without releasing; the surface's contents are undefined. */
+    /** Broker: the surface's owner died without releasing, or its creator left: recreate it. */
     public static final int TYPE_ABANDONED = 9;       // B
     /** Client: releases the surface to a key with a fence value and private data. */
     public static final int TYPE_RELEASE = 10;        // C
