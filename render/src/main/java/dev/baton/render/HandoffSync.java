@@ -28,7 +28,7 @@ public enum HandoffSync {
         this.id = id;
     }
 
-    /** The name printed in reports, such as {@code host-bridge}. */
+    /** {@return the name printed in reports, such as {@code host-bridge}} */
     public String id() {
         return id;
     }

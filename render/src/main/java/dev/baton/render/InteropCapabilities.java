@@ -29,7 +29,19 @@ public record InteropCapabilities(
         boolean timelineSemaphoreImport,
         boolean hostMemoryImport) {
 
-    /** Capabilities without host-memory import. */
+    /**
+     * Capabilities without host-memory import (as every GL context has).
+     *
+     * @param name for reasons and reports
+     * @param driverUuid hex driver UUID
+     * @param deviceUuid hex device UUID
+     * @param memoryExport can export OPAQUE_FD image memory (RGBA8, optimal tiling)
+     * @param memoryImport can import OPAQUE_FD image memory
+     * @param binarySemaphoreExport can export binary semaphores as OPAQUE_FD
+     * @param binarySemaphoreImport can import binary semaphores as OPAQUE_FD
+     * @param timelineSemaphoreExport can export timeline semaphores as OPAQUE_FD
+     * @param timelineSemaphoreImport can import timeline semaphores as OPAQUE_FD
+     */
     public InteropCapabilities(String name, String driverUuid, String deviceUuid, boolean memoryExport, boolean memoryImport,
                                boolean binarySemaphoreExport, boolean binarySemaphoreImport,
                                boolean timelineSemaphoreExport, boolean timelineSemaphoreImport) {

@@ -30,7 +30,7 @@ public enum MemorySharing {
         this.label = label;
     }
 
-    /** What {@code ./baton devices} prints, such as {@code import device memory}. */
+    /** {@return what {@code ./baton devices} prints, such as {@code import device memory}} */
     public String label() {
         return label;
     }

@@ -38,12 +38,12 @@ public enum SyncTier {
         this.sync = sync;
     }
 
-    /** How this tier shares the surface's memory. */
+    /** {@return how this tier shares the surface's memory} */
     public MemorySharing memory() {
         return memory;
     }
 
-    /** How this tier's next owner waits for the previous owner's work. */
+    /** {@return how this tier's next owner waits for the previous owner's work} */
     public HandoffSync sync() {
         return sync;
     }
@@ -51,6 +51,9 @@ public enum SyncTier {
     /**
      * The tier made of these two choices.
      *
+     * @param memory how the memory is shared
+     * @param sync how the next owner waits
+     * @return the tier that combines them
      * @throws IllegalArgumentException if no tier combines them
      */
     public static SyncTier of(MemorySharing memory, HandoffSync sync) {
@@ -62,7 +65,7 @@ public enum SyncTier {
         throw new IllegalArgumentException("no tier shares memory by " + memory + " with sync " + sync);
     }
 
-    /** Both choices in words, as {@code ./baton devices} prints them: {@code memory: ..., sync: ...}. */
+    /** {@return both choices in words, as {@code ./baton devices} prints them: {@code memory: ..., sync: ...}} */
     public String choices() {
         return "memory: " + memory.label() + ", sync: " + sync.id();
     }

@@ -16,12 +16,12 @@ public final class SyncTierSelector {
 
     /** The chosen tier and a sentence saying why, for logs and {@code ./baton devices}. */
     public record Choice(SyncTier tier, String reason) {
-        /** How the surface's memory is shared. */
+        /** {@return how the surface's memory is shared} */
         public MemorySharing memory() {
             return tier.memory();
         }
 
-        /** How the surface's next owner waits. */
+        /** {@return how the surface's next owner waits} */
         public HandoffSync sync() {
             return tier.sync();
         }
@@ -139,7 +139,12 @@ public final class SyncTierSelector {
         return new Choice(forced, "requested by name (best available: " + weakest.tier() + ")");
     }
 
-    /** Every tier a surface shared by all {@code participants} can use, best first (for a tier switch). */
+    /**
+     * Every tier a surface shared by all {@code participants} can use, best first (for a tier switch).
+     *
+     * @param participants the capabilities of every participant
+     * @return the feasible tiers, best first
+     */
     public static List<SyncTier> feasible(List<InteropCapabilities> participants) {
         List<SyncTier> tiers = new java.util.ArrayList<>();
         for (SyncTier tier : SyncTier.values()) {

@@ -218,12 +218,14 @@ public final class HostBridge implements AutoCloseable {
     /**
      * The first {@link Error} the listener threw, or null. The bridge kept running after it and its
      * thread rethrows it once {@link #close()} has drained the ring. Any thread.
+     *
+     * @return the first error the listener threw, or null if it threw none
      */
     public Error listenerError() {
         return listenerError;
     }
 
-    /** The bridge thread (for diagnostics and tests). */
+    /** {@return the bridge thread (for diagnostics and tests)} */
     public Thread thread() {
         return thread;
     }

@@ -833,6 +833,19 @@ public final class KeyedMutex implements AutoCloseable {
         /**
          * As {@link #releaseAndAcquireNanos} with the timeout in {@code unit}; a timeout that saturates
          * to {@link Long#MAX_VALUE} nanoseconds never expires.
+         *
+         * @param releaseKey the key the next owner must hold
+         * @param fenceValue the unsigned fence value this handle's submitted work will signal
+         * @param privateData copied (position unchanged); null stores none
+         * @param acquireKey the key to wait for afterwards
+         * @param timeout how long the acquire half may wait, in {@code unit}; 0 polls
+         * @param unit the timeout's unit
+         * @return this handle's reusable result, as {@link #releaseAndAcquireNanos}
+         * @throws NullPointerException if {@code unit} is null (nothing changed)
+         * @throws IllegalArgumentException if {@code timeout} is negative (nothing changed), or as
+         *     {@link #releaseAndAcquireNanos}
+         * @throws InterruptedException as {@link #releaseAndAcquireNanos}: on entry when the call would
+         *     block (nothing changed), or while waiting (the release has happened)
          */
         public AcquireResult releaseAndAcquire(long releaseKey, long fenceValue, ByteBuffer privateData,
                                                long acquireKey, long timeout, TimeUnit unit) throws InterruptedException {

@@ -37,6 +37,7 @@ public final class LatencyRecorder {
      *
      * @param highestNanos the highest latency kept apart (to 3 significant digits); larger samples are
      *                     recorded as this value
+     * @return a new recorder whose counts (about 200 KB for a minute) are allocated now
      * @throws IllegalArgumentException if {@code highestNanos} is below 2
      */
     public static LatencyRecorder upTo(long highestNanos) {
@@ -56,6 +57,9 @@ public final class LatencyRecorder {
     /**
      * Records one latency in nanoseconds, clamped to 0..highest (a negative value, e.g. two clocks that
      * disagree, counts as 0). Allocation-free and wait-free; from the one writer thread only.
+     *
+     * @param latencyNanos the latency in nanoseconds; values above {@link #highestNanos()} are recorded
+     *                     as that value
      */
     public void record(long latencyNanos) {
         recorder.recordValue(latencyNanos < 0 ? 0 : Math.min(latencyNanos, highestNanos));
@@ -67,18 +71,21 @@ public final class LatencyRecorder {
         total.reset();
     }
 
-    /** The highest latency kept apart; larger samples were recorded as this. */
+    /** {@return the highest latency in nanoseconds kept apart; larger samples were recorded as this} */
     public long highestNanos() {
         return highestNanos;
     }
 
-    /** Samples recorded since creation or {@link #reset()}. */
+    /** {@return the number of samples recorded since creation or the last {@link #reset()}} Any thread. */
     public synchronized long recorded() {
         drain();
         return total.getTotalCount();
     }
 
-    /** A copy of every sample recorded so far (e.g. for an HdrHistogram .hlog file). */
+    /**
+     * {@return a copy of every sample recorded so far (e.g. for an HdrHistogram .hlog file)} The copy
+     * is the caller's: later samples do not change it. Any thread.
+     */
     public synchronized Histogram histogram() {
         drain();
         return total.copy();
@@ -86,7 +93,9 @@ public final class LatencyRecorder {
 
     /**
      * Percentiles of every sample recorded so far, as HdrHistogram reports them (the highest value
-     * equivalent, to 3 significant digits, to the sample at that percentile).
+     * equivalent, to 3 significant digits, to the sample at that percentile). Any thread.
+     *
+     * @return the count, p50, p90, p99, p99.9 and maximum in nanoseconds; all 0 if nothing was recorded
      */
     public synchronized Summary summary() {
         drain();

@@ -107,6 +107,7 @@ public final class EglContext implements GlContext, AutoCloseable {
      *
      * @param debug create a debug context and count GL errors and warnings through KHR_debug
      *     ({@link #debugErrorCount()}, {@link #debugWarningCount()}); debug output is synchronous
+     * @return the context, current on the calling thread, owned by the caller
      * @throws GlUnavailableException if libEGL is missing, neither platform is offered, or no GL 3.3+
      *     core context can be created; the message says what to install
      */
@@ -119,6 +120,13 @@ public final class EglContext implements GlContext, AutoCloseable {
      * {@link GlInfo#hex} writes them; null for "any hardware device"): the GPU of the Vulkan device a
      * surface comes from, so that its memory can be imported. Falls back to surfaceless when no device
      * matches; {@link #selection()} says so.
+     *
+     * @param debug create a debug context that counts GL errors and warnings, as {@link #create(boolean)}
+     * @param driverUuidHex the wanted {@code GL_DRIVER_UUID_EXT} in hex, or null with {@code deviceUuidHex} null
+     * @param deviceUuidHex the wanted {@code GL_DEVICE_UUID_EXT} in hex, or null with {@code driverUuidHex} null
+     * @return the context, current on the calling thread, owned by the caller
+     * @throws GlUnavailableException if libEGL is missing or no GL 3.3+ core context can be created
+     *     on any platform
      */
     public static EglContext create(boolean debug, String driverUuidHex, String deviceUuidHex) {
         loadLibraries();
@@ -154,7 +162,7 @@ public final class EglContext implements GlContext, AutoCloseable {
         return context;
     }
 
-    /** What this context runs on and why it was chosen. */
+    /** {@return what this context runs on (device or surfaceless platform) and why it was chosen} */
     public Selection selection() {
         return selection;
     }

@@ -127,7 +127,7 @@ public record GlInfo(
         return memoryObjectFd && Arrays.equals(driverUuid, exporterDriverUuid) && Arrays.equals(deviceUuid, exporterDeviceUuid);
     }
 
-    /** True if the renderer string names a CPU rasterizer (Mesa's llvmpipe/softpipe/swrast, SwiftShader). */
+    /** {@return true if the renderer string names a CPU rasterizer (Mesa's llvmpipe/softpipe/swrast, SwiftShader)} */
     public boolean softwareRenderer() {
         String r = renderer().toLowerCase(java.util.Locale.ROOT);
         return r.contains("llvmpipe") || r.contains("softpipe") || r.contains("swrast") || r.contains("swiftshader");
@@ -137,6 +137,9 @@ public record GlInfo(
      * A loud one-line warning when this GL renders on the CPU while one of {@code vulkanDevices} is a
      * hardware GPU (on a glvnd machine Mesa's EGL or GLX can serve the display while the GPU's vendor
      * library is not chosen, and everything then silently runs on the CPU), else null.
+     *
+     * @param vulkanDevices the Vulkan devices present
+     * @return the warning line, or null when GL is on hardware or no Vulkan device is
      */
     public String softwareWarning(java.util.List<dev.baton.render.vk.PhysicalDeviceInfo> vulkanDevices) {
         if (!softwareRenderer()) {
@@ -152,7 +155,12 @@ public record GlInfo(
         return null;
     }
 
-    /** Lower-case hex of a UUID, or {@code "-"} when null. */
+    /**
+     * Lower-case hex of a UUID, or {@code "-"} when null.
+     *
+     * @param uuid the UUID's bytes, or null
+     * @return two hex digits per byte, no separators
+     */
     public static String hex(byte[] uuid) {
         return uuid == null ? "-" : HexFormat.of().formatHex(uuid);
     }

@@ -57,14 +57,21 @@ import org.lwjgl.system.MemoryUtil;
 public final class Broker implements AutoCloseable {
     /** Bounds and hooks. Plain fields; set before {@link #start}. */
     public static final class Config {
+        /** Connections open at once; one more is refused (REFUSE_TOO_MANY_CLIENTS). */
         public int maxConnections = 64;
+        /** Surfaces one connection may create or be granted; a SURFACE_OFFER beyond it is a LIMIT violation. */
         public int maxSurfacesPerConnection = 8;
         /** Messages queued for a client that is not reading before it is disconnected. */
         public int sendQueueMessages = 64;
+        /** Messages read from one connection per loop wake, so one chatty client cannot starve others. */
         public int maxMessagesPerWake = 32;
+        /** Longer ACQUIRE timeouts (compared unsigned) are cut to this, in nanoseconds. */
         public long maxAcquireTimeoutNanos = TimeUnit.SECONDS.toNanos(30);
+        /** A connection that sends no HELLO within this many nanoseconds is disconnected. */
         public long helloTimeoutNanos = TimeUnit.SECONDS.toNanos(5);
+        /** Allocates the memory of every offered surface (host memfds by default). */
         public SurfaceAllocator allocator = SurfaceAllocator.hostMemfd();
+        /** Loop-thread callbacks; the default does nothing. */
         public Listener listener = new Listener() { };
         /** One line per event worth a log: refusals, violations, disconnects. */
         public Consumer<String> log = line -> System.err.println(line);
@@ -72,15 +79,33 @@ public final class Broker implements AutoCloseable {
 
     /** Loop-thread callbacks. */
     public interface Listener {
-        /** A client's offer became a surface (its creator already has it); call {@link #grant} to share it. */
+        /**
+         * A client's offer became a surface (its creator already has it); call {@link #grant} to share it.
+         *
+         * @param broker the broker, for {@link #grant}
+         * @param surface the new surface
+         */
         default void surfaceCreated(Broker broker, BrokerSurface surface) {
         }
 
-        /** A client finished HELLO. */
+        /**
+         * A client finished HELLO.
+         *
+         * @param broker the broker
+         * @param clientId the id the broker gave the client in WELCOME
+         * @param name the name from its HELLO
+         * @param pid its pid from {@code SO_PEERCRED}
+         */
         default void clientConnected(Broker broker, int clientId, String name, int pid) {
         }
 
-        /** A client is gone and everything of it is closed. */
+        /**
+         * A client is gone and everything of it is closed.
+         *
+         * @param broker the broker
+         * @param clientId the gone client's id
+         * @param reason why it went (EOF, BYE, a violation, a full send queue, ...)
+         */
         default void clientGone(Broker broker, int clientId, String reason) {
         }
     }
@@ -184,7 +209,14 @@ public final class Broker implements AutoCloseable {
         this.thread.setDaemon(true);
     }
 
-    /** Starts a broker listening at {@code socketPath} (see {@link SocketPaths#bindServer} for the rules). */
+    /**
+     * Starts a broker listening at {@code socketPath} (see {@link SocketPaths#bindServer} for the rules).
+     *
+     * @param socketPath where to listen; its directory is created 0700 if absent
+     * @param config bounds and hooks, not changed afterwards
+     * @return the broker, its loop thread started
+     * @throws IllegalStateException if a live server holds the path or the path is not a socket
+     */
     public static Broker start(Path socketPath, Config config) {
         Objects.requireNonNull(config, "config");
         SeqPacketListener l = SocketPaths.bindServer(socketPath, 64);
@@ -193,14 +225,25 @@ public final class Broker implements AutoCloseable {
         return b;
     }
 
-    /** Starts a broker without a listening socket: clients arrive through {@link #adopt} (socket pairs). */
+    /**
+     * Starts a broker without a listening socket: clients arrive through {@link #adopt} (socket pairs).
+     *
+     * @param config bounds and hooks, not changed afterwards
+     * @return the broker, its loop thread started
+     */
     public static Broker startUnbound(Config config) {
         Broker b = new Broker(Objects.requireNonNull(config, "config"), null);
         b.thread.start();
         return b;
     }
 
-    /** Hands a connected socket (one end of a pair) to the broker, which then owns it. Any thread. */
+    /**
+     * Hands a connected socket (one end of a pair) to the broker, which then owns it. Any thread.
+     *
+     * @param socket made with at least {@link Protocol#MAX_MESSAGE_BYTES} and
+     *     {@link Protocol#MAX_FDS_PER_MESSAGE} fds
+     * @throws IllegalArgumentException if the socket's limits are smaller (the broker does not take it)
+     */
     public void adopt(SeqPacketSocket socket) {
         if (socket.maxMessageBytes() < MAX_MESSAGE_BYTES || socket.maxFds() < MAX_FDS_PER_MESSAGE) {
             throw new IllegalArgumentException("adopt needs a socket made for the protocol: maxMessageBytes >= "
@@ -218,7 +261,12 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    /** The keyed mutex of a live surface, or null. Any thread. */
+    /**
+     * The keyed mutex of a live surface, or null. Any thread.
+     *
+     * @param surfaceId the surface's id
+     * @return its keyed mutex, or null if no live surface has that id
+     */
     public KeyedMutex mutex(int surfaceId) {
         BrokerSurface s = surfacesById.get(surfaceId);
         return s == null ? null : s.mutex;
@@ -227,35 +275,41 @@ public final class Broker implements AutoCloseable {
     /**
      * Host bridge: the highest fence value any client reported reached (FENCE_REACHED) on a live
      * surface, unsigned; 0 if none or no such surface. Any thread.
+     *
+     * @param surfaceId the surface's id
+     * @return the highest reached fence value
      */
     public long reachedFenceValue(int surfaceId) {
         BrokerSurface s = surfacesById.get(surfaceId);
         return s == null ? 0L : s.reachedFenceValue;
     }
 
-    /** The listening socket's path, or null for an unbound broker. */
+    /** {@return the listening socket's path, or null for an unbound broker} */
     public String socketPath() {
         return listener == null ? null : listener.path();
     }
 
+    /** {@return protocol violations seen so far (each disconnected its client)} Any thread. */
     public long violations() {
         return violations.get();
     }
 
+    /** {@return connections closed so far, for any reason} Any thread. */
     public long disconnects() {
         return disconnects.get();
     }
 
+    /** {@return connections refused so far (REFUSE: version, client limit, other uid, shutting down)} Any thread. */
     public long refusals() {
         return refusals.get();
     }
 
-    /** Connections open right now (HELLO done or not). Any thread; a snapshot. */
+    /** {@return connections open right now (HELLO done or not)} Any thread; a snapshot. */
     public int connectionCount() {
         return liveConnections;
     }
 
-    /** True while the loop thread runs. */
+    /** {@return true while the loop thread runs} */
     public boolean isRunning() {
         return thread.isAlive();
     }
@@ -264,6 +318,8 @@ public final class Broker implements AutoCloseable {
      * Gives client {@code clientId} access to {@code surface} (sends it SURFACE_CREATED with the fds).
      * Loop thread only (from a {@link Listener} callback).
      *
+     * @param surface a live surface
+     * @param clientId the client to share it with
      * @return false if there is no such client or it is at its surface limit
      */
     public boolean grant(BrokerSurface surface, int clientId) {

@@ -24,11 +24,20 @@ public final class BrokerClient implements AutoCloseable {
 
     /** A surface the broker gave this client: its description and fds (owned by this object). */
     public static final class Surface implements AutoCloseable {
+        /** The broker's id for this surface, named in every surface message. */
         public final int surfaceId;
+        /** The id of the SURFACE_OFFER this surface answered (0 for a granted one the client did not offer). */
         public final int requestId;
+        /** Bytes of the memory allocation behind the memory fds. */
         public final long allocationBytes;
+        /**
+         * The image as SURFACE_CREATED describes it: the Vulkan memory type index, size in pixels,
+         * {@code VkFormat}, {@code VkImageTiling}, image usage bits, the {@code Protocol.MEMORY_*} and
+         * {@code Protocol.SYNC_*} choices the broker made, and the most private data a release may carry.
+         */
         public final int memoryTypeIndex, width, height, format, tiling, usage, memoryChoice, syncChoice,
                 maxPrivateDataBytes;
+        /** The keyed mutex's initial key: the client that holds it acquires first. */
         public final long initialKey;
         private final int[] memoryFds;
         private final int[] syncFds;
@@ -55,24 +64,37 @@ public final class BrokerClient implements AutoCloseable {
             System.arraycopy(fds, memoryCount, syncFds, 0, syncFds.length);
         }
 
+        /** {@return how many memory fds came with the surface} */
         public int memoryFdCount() {
             return memoryFds.length;
         }
 
-        /** The {@code i}th memory fd (owned by this surface: dup it to keep it past {@link #close()}). */
+        /**
+         * The {@code i}th memory fd (owned by this surface: dup it to keep it past {@link #close()}).
+         *
+         * @param i an index below {@link #memoryFdCount()}
+         * @return the fd, -1 after {@link #close()}
+         */
         public int memoryFd(int i) {
             return memoryFds[i];
         }
 
+        /** {@return how many sync fds came with the surface} */
         public int syncFdCount() {
             return syncFds.length;
         }
 
+        /**
+         * The {@code i}th sync fd (owned by this surface: dup it to keep it past {@link #close()}).
+         *
+         * @param i an index below {@link #syncFdCount()}
+         * @return the fd, -1 after {@link #close()}
+         */
         public int syncFd(int i) {
             return syncFds[i];
         }
 
-        /** The highest value a FENCE_REACHED from the broker reported for this surface (host bridge). */
+        /** {@return the highest value a FENCE_REACHED from the broker reported for this surface (host bridge)} */
         public long reachedFenceValue() {
             return reachedFenceValue;
         }
@@ -120,13 +142,30 @@ public final class BrokerClient implements AutoCloseable {
         this.socket = socket;
     }
 
-    /** Connects to the broker at {@code path} and says HELLO; waits at most {@code timeoutNanos} for WELCOME. */
+    /**
+     * Connects to the broker at {@code path} and says HELLO; waits at most {@code timeoutNanos} for WELCOME.
+     *
+     * @param path the broker's socket path
+     * @param name this client's name, for the broker's logs (cut to {@link Protocol#MAX_NAME_BYTES})
+     * @param timeoutNanos the most nanoseconds to wait for WELCOME
+     * @return the connected client, owned by the caller
+     * @throws NativeException if the connect fails (e.g. ECONNREFUSED: no broker listens at {@code path})
+     * @throws BrokerRefusal if the broker refused, reported an error or did not answer in time
+     */
     public static BrokerClient connect(String path, String name, long timeoutNanos) {
         SeqPacketSocket s = SeqPacketSocket.connect(path, MAX_MESSAGE_BYTES, MAX_FDS_PER_MESSAGE * 2);
         return over(s, name, timeoutNanos);
     }
 
-    /** As {@link #connect}, over an already connected socket (which the client then owns). */
+    /**
+     * As {@link #connect}, over an already connected socket (which the client then owns).
+     *
+     * @param socket a socket connected to a broker; closed on failure
+     * @param name this client's name, for the broker's logs
+     * @param timeoutNanos the most nanoseconds to wait for WELCOME
+     * @return the connected client, owned by the caller
+     * @throws BrokerRefusal if the broker refused, reported an error or did not answer in time
+     */
     public static BrokerClient over(SeqPacketSocket socket, String name, long timeoutNanos) {
         BrokerClient c = new BrokerClient(socket);
         try {
@@ -150,21 +189,22 @@ public final class BrokerClient implements AutoCloseable {
         }
     }
 
+    /** {@return the id the broker gave this client in WELCOME} */
     public int clientId() {
         return clientId;
     }
 
-    /** Why the broker is gone, or null while it is there. */
+    /** {@return why the broker is gone, or null while it is there} */
     public String brokerGoneReason() {
         return brokerGoneReason;
     }
 
-    /** The private data of the last ACQUIRED (read-only view; valid until the next acquire). */
+    /** {@return the private data of the last ACQUIRED (read-only view; valid until the next acquire)} */
     public ByteBuffer privateData() {
         return privateData;
     }
 
-    /** The fence value of the last ACQUIRED. */
+    /** {@return the fence value of the last ACQUIRED: the releaser's GPU signals it when its work is done} */
     public long fenceValue() {
         return answerFenceValue;
     }
@@ -172,8 +212,18 @@ public final class BrokerClient implements AutoCloseable {
     /**
      * Offers a surface: the broker allocates it and answers with its description and fds.
      *
+     * @param width the width in pixels
+     * @param height the height in pixels
+     * @param format the Vulkan format ({@code VkFormat})
+     * @param usage the Vulkan image usage bits
+     * @param memoryChoice the memory sharing asked for, a {@code Protocol.MEMORY_*} value (the broker decides)
+     * @param syncChoice the handoff sync asked for, a {@code Protocol.SYNC_*} value
+     * @param initialKey the keyed mutex's initial key
      * @param syncFds sync fds this client exported (may be null), with their sizes in {@code syncFdBytes}
-     * @throws BrokerRefusal if the broker refused the offer or went away
+     * @param syncFdBytes the sizes in bytes of {@code syncFds}
+     * @param timeoutNanos the most nanoseconds to wait for SURFACE_CREATED
+     * @return the surface, owned by this client (closed with it)
+     * @throws BrokerRefusal if the broker refused the offer, went away or did not answer in time
      */
     public Surface offer(int width, int height, int format, int usage, int memoryChoice, int syncChoice, long initialKey,
             int[] syncFds, long[] syncFdBytes, long timeoutNanos) {
@@ -198,7 +248,12 @@ public final class BrokerClient implements AutoCloseable {
         return answerSurface;
     }
 
-    /** Waits at most {@code timeoutNanos} for a surface the broker granted (shared by another client); null if none. */
+    /**
+     * Waits at most {@code timeoutNanos} for a surface the broker granted (shared by another client); null if none.
+     *
+     * @param timeoutNanos the most nanoseconds to wait
+     * @return the oldest grant not yet returned, or null on timeout or when the broker is gone
+     */
     public Surface awaitGrant(long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         while (grants.isEmpty()) {
@@ -213,6 +268,13 @@ public final class BrokerClient implements AutoCloseable {
      * Acquires {@code surface} for {@code key}: ACQUIRED (then {@link #fenceValue()} and
      * {@link #privateData()} hold the releaser's values), TIMEOUT, or ABANDONED (also when the broker is
      * gone). Waits at most {@code timeoutNanos} plus {@link #ANSWER_GRACE_NANOS}.
+     *
+     * @param surface a surface of this client
+     * @param key the key to wait for
+     * @param timeoutNanos the broker-side timeout in nanoseconds; 0 polls
+     * @return ACQUIRED, TIMEOUT, or ABANDONED (the owner died without releasing, the surface's creator
+     *     left, or the broker is gone or silent: then {@link #brokerGoneReason()} says why)
+     * @throws BrokerRefusal if the broker answered with ERROR
      */
     public AcquireStatus acquire(Surface surface, long key, long timeoutNanos) {
         if (brokerGoneReason != null) {
@@ -250,13 +312,24 @@ public final class BrokerClient implements AutoCloseable {
      * data (position..limit, not moved; null for none). Does not wait for an answer (there is none; a
      * violation disconnects this client and shows as ABANDONED on its next acquire).
      *
+     * @param surface a surface this client owns
+     * @param key the key the next owner must hold
+     * @param fenceValue the fence value this client's GPU work will signal
+     * @param data private data, at most the surface's {@code maxPrivateDataBytes}; null for none
      * @return false if the broker is gone
      */
     public boolean release(Surface surface, long key, long fenceValue, ByteBuffer data) {
         return brokerGoneReason == null && send(writer.surface(TYPE_RELEASE, surface.surfaceId, key, fenceValue, data), null, 0);
     }
 
-    /** Host bridge: reports that this client's GPU reached {@code fenceValue} on {@code surface}. */
+    /**
+     * Host bridge: reports that this client's GPU reached {@code fenceValue} on {@code surface}.
+     * Does not wait for an answer.
+     *
+     * @param surface a surface of this client
+     * @param fenceValue the fence value its GPU work signalled
+     * @return false if the broker is gone
+     */
     public boolean fenceReached(Surface surface, long fenceValue) {
         return brokerGoneReason == null && send(writer.surface(TYPE_FENCE_REACHED, surface.surfaceId, 0L, fenceValue, null), null, 0);
     }
@@ -268,12 +341,12 @@ public final class BrokerClient implements AutoCloseable {
         }
     }
 
-    /** The underlying socket (tests send raw bytes through it). */
+    /** {@return the underlying socket (tests send raw bytes through it)} */
     public SeqPacketSocket socket() {
         return socket;
     }
 
-    /** The writer numbering this client's messages (tests build malformed ones with it). */
+    /** {@return the writer numbering this client's messages (tests build malformed ones with it)} */
     public MessageWriter writer() {
         return writer;
     }

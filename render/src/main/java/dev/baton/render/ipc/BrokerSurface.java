@@ -13,13 +13,21 @@ import java.util.ArrayList;
 public final class BrokerSurface {
     /** What SURFACE_CREATED tells an importer. Plain fields, filled by the broker and its allocator. */
     public static final class Description {
+        /** The broker's id for the surface, named in every surface message. */
         public int surfaceId;
+        /** Bytes of the memory allocation behind the memory fds. */
         public long allocationBytes;
+        /** The Vulkan memory type index an importer allocates from (device memory choice). */
         public int memoryTypeIndex;
+        /** The image: size in pixels, {@code VkFormat}, {@code VkImageTiling}, image usage bits. */
         public int width, height, format, tiling, usage;
+        /** The {@code Protocol.MEMORY_*} and {@code Protocol.SYNC_*} values the broker chose. */
         public int memoryChoice, syncChoice;
+        /** How many memory fds and sync fds travel with SURFACE_CREATED. */
         public int memoryFdCount, syncFdCount;
+        /** The most private data a release of this surface may carry, in bytes. */
         public int maxPrivateDataBytes;
+        /** The keyed mutex's initial key. */
         public long initialKey;
 
         @Override
@@ -34,7 +42,12 @@ public final class BrokerSurface {
         final int[] fds = new int[Protocol.MAX_FDS_PER_MESSAGE];
         int count;
 
-        /** Adds an fd, which this list now owns. */
+        /**
+         * Adds an fd, which this list now owns.
+         *
+         * @param fd the fd; closed if the list is full
+         * @throws IllegalStateException if the list already holds {@link Protocol#MAX_FDS_PER_MESSAGE} fds
+         */
         public void add(int fd) {
             if (count == fds.length) {
                 dev.baton.render.ipc.Fds.closeQuietly(fd);
@@ -43,10 +56,17 @@ public final class BrokerSurface {
             fds[count++] = fd;
         }
 
+        /** {@return how many fds the list holds} */
         public int count() {
             return count;
         }
 
+        /**
+         * The {@code i}th fd, still owned by the list.
+         *
+         * @param i an index below {@link #count()}
+         * @return the fd
+         */
         public int get(int i) {
             return fds[i];
         }
@@ -79,28 +99,32 @@ public final class BrokerSurface {
         description.maxPrivateDataBytes = maxPrivateDataBytes;
     }
 
+    /** {@return the surface's description (live: owned and written by the loop thread)} */
     public Description description() {
         return description;
     }
 
+    /** {@return the surface's id} */
     public int id() {
         return description.surfaceId;
     }
 
-    /** The id of the client that offered it. */
+    /** {@return the id of the client that offered it} */
     public int creatorClientId() {
         return creator.id;
     }
 
+    /** {@return the surface's keyed mutex; in-process participants may open handles on it from any thread} */
     public KeyedMutex mutex() {
         return mutex;
     }
 
-    /** The memory fds the broker holds (for an in-process importer: dup before use). */
+    /** {@return the memory fds the broker holds (for an in-process importer: dup before use)} */
     public Fds memoryFds() {
         return memoryFds;
     }
 
+    /** {@return whether the broker closed the surface (its creator is gone)} Loop thread. */
     public boolean isClosed() {
         return closed;
     }

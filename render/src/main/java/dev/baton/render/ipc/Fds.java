@@ -23,6 +23,10 @@ public final class Fds {
      * Creates a close-on-exec memfd of {@code sizeBytes} that allows sealing.
      *
      * @param name a name shown in {@code /proc/PID/fd} (ASCII, for diagnostics)
+     * @param sizeBytes the memfd's size in bytes (zero-filled)
+     * @return the new descriptor, owned by the caller
+     * @throws IllegalArgumentException if {@code sizeBytes} is negative
+     * @throws NativeException if {@code memfd_create} or {@code ftruncate} fails (no fd is left open)
      */
     public static int memfdCreate(String name, long sizeBytes) {
         if (sizeBytes < 0) {
@@ -43,14 +47,26 @@ public final class Fds {
         return fd;
     }
 
-    /** Adds {@code seals} ({@code F_SEAL_*} bits) to a memfd. */
+    /**
+     * Adds {@code seals} ({@code F_SEAL_*} bits) to a memfd.
+     *
+     * @param fd a memfd created with {@link LibC#MFD_ALLOW_SEALING}
+     * @param seals the {@code F_SEAL_*} bits to add, e.g. {@link #SEALS_FIXED_SIZE}
+     * @throws NativeException if {@code fcntl(F_ADD_SEALS)} fails (EPERM once {@code F_SEAL_SEAL} is set)
+     */
     public static void addSeals(int fd, int seals) {
         if (LibC.fcntl(fd, LibC.F_ADD_SEALS, seals) != 0) {
             throw new NativeException("fcntl(" + fd + ", F_ADD_SEALS, " + seals + ")", LibC.errno());
         }
     }
 
-    /** The seals on {@code fd}; -1 if it is not a file that supports sealing (EINVAL). */
+    /**
+     * The seals on {@code fd}; -1 if it is not a file that supports sealing (EINVAL).
+     *
+     * @param fd the descriptor
+     * @return its {@code F_SEAL_*} bits, or -1
+     * @throws NativeException if {@code fcntl(F_GET_SEALS)} fails otherwise (EBADF for a closed fd)
+     */
     public static int seals(int fd) {
         int seals = LibC.fcntl(fd, LibC.F_GET_SEALS, 0);
         if (seals < 0) {
@@ -63,7 +79,13 @@ public final class Fds {
         return seals;
     }
 
-    /** Resizes {@code fd}; returns 0 or the errno (a sealed memfd refuses with EPERM). */
+    /**
+     * Resizes {@code fd}; returns 0 or the errno (a sealed memfd refuses with EPERM).
+     *
+     * @param fd the file
+     * @param sizeBytes the new size in bytes
+     * @return 0, or the errno of the failed {@code ftruncate}
+     */
     public static int truncate(int fd, long sizeBytes) {
         return LibC.ftruncate(fd, sizeBytes) == 0 ? 0 : LibC.errno();
     }
@@ -71,6 +93,10 @@ public final class Fds {
     /**
      * {@code fstat} of {@code fd} into {@code out}; returns 0 or the errno (EBADF for a closed fd).
      * Allocation-free: {@code out} is the caller's preallocated holder.
+     *
+     * @param fd the descriptor
+     * @param out filled on success, untouched on failure
+     * @return 0, or the errno of the failed {@code fstat}
      */
     public static int fstat(int fd, FileStatus out) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
@@ -85,7 +111,14 @@ public final class Fds {
         }
     }
 
-    /** {@code lstat} of {@code path}; returns 0 or the errno (ENOENT when absent). */
+    /**
+     * {@code lstat} of {@code path}; returns 0 or the errno (ENOENT when absent). A symbolic link is
+     * reported as itself, not followed.
+     *
+     * @param path the path
+     * @param out filled on success, untouched on failure
+     * @return 0, or the errno of the failed {@code lstat}
+     */
     public static int lstat(String path, FileStatus out) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             ByteBuffer p = stack.UTF8(path);
@@ -100,7 +133,13 @@ public final class Fds {
         }
     }
 
-    /** True if {@code fd} has FD_CLOEXEC set. */
+    /**
+     * True if {@code fd} has FD_CLOEXEC set.
+     *
+     * @param fd the descriptor
+     * @return whether it is closed on {@code exec}
+     * @throws NativeException if {@code fcntl(F_GETFD)} fails (EBADF for a closed fd)
+     */
     public static boolean isCloseOnExec(int fd) {
         int flags = LibC.fcntl(fd, LibC.F_GETFD, 0);
         if (flags < 0) {
@@ -109,7 +148,13 @@ public final class Fds {
         return (flags & LibC.FD_CLOEXEC) != 0;
     }
 
-    /** A close-on-exec duplicate of {@code fd}. */
+    /**
+     * A close-on-exec duplicate of {@code fd}.
+     *
+     * @param fd the descriptor to duplicate; it stays open
+     * @return the new descriptor, owned by the caller
+     * @throws NativeException if {@code fcntl(F_DUPFD_CLOEXEC)} fails
+     */
     public static int dup(int fd) {
         int copy = LibC.dupCloexec(fd);
         if (copy < 0) {
@@ -118,14 +163,25 @@ public final class Fds {
         return copy;
     }
 
-    /** Closes {@code fd} if it is >= 0; errors are ignored (the fd is gone either way on Linux). */
+    /**
+     * Closes {@code fd} if it is &gt;= 0; errors are ignored (the fd is gone either way on Linux).
+     *
+     * @param fd the descriptor, or a negative value for none
+     */
     public static void closeQuietly(int fd) {
         if (fd >= 0) {
             LibC.close(fd);
         }
     }
 
-    /** Opens {@code path} close-on-exec (for tests and diagnostics: {@code /dev/null}). */
+    /**
+     * Opens {@code path} close-on-exec (for tests and diagnostics: {@code /dev/null}).
+     *
+     * @param path the path
+     * @param flags {@code open(2)} flags such as {@link LibC#O_RDWR}; {@link LibC#O_CLOEXEC} is added
+     * @return the new descriptor, owned by the caller
+     * @throws NativeException if {@code open} fails
+     */
     public static int open(String path, int flags) {
         int fd;
         try (MemoryStack stack = MemoryStack.stackPush()) {
@@ -137,7 +193,12 @@ public final class Fds {
         return fd;
     }
 
-    /** A close-on-exec pipe: {@code [read end, write end]}. */
+    /**
+     * A close-on-exec pipe.
+     *
+     * @return {@code [read end, write end]}, both owned by the caller
+     * @throws NativeException if {@code pipe2} fails
+     */
     public static int[] pipe() {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             long fds = stack.nmalloc(4, 8);
@@ -154,25 +215,32 @@ public final class Fds {
         int uid;
         long sizeBytes;
 
-        /** {@code st_mode & S_IFMT}: {@link LibC#S_IFREG}, {@link LibC#S_IFIFO}, ... */
+        /** {@return {@code st_mode & S_IFMT}: {@link LibC#S_IFREG}, {@link LibC#S_IFIFO}, ...} */
         public int type() {
             return mode & LibC.S_IFMT;
         }
 
-        /** The permission bits ({@code st_mode & 07777}). */
+        /** {@return the permission bits ({@code st_mode & 07777})} */
         public int permissions() {
             return mode & 07777;
         }
 
+        /** {@return the owner's user id ({@code st_uid})} */
         public int uid() {
             return uid;
         }
 
+        /** {@return the file's size in bytes ({@code st_size})} */
         public long sizeBytes() {
             return sizeBytes;
         }
 
-        /** A short name for a file type, for messages. */
+        /**
+         * A short name for a file type, for messages.
+         *
+         * @param type a value of {@link #type()}
+         * @return such as {@code "regular file"}, or the type in octal for one not listed
+         */
         public static String typeName(int type) {
             switch (type) {
                 case LibC.S_IFREG: return "regular file";

@@ -17,7 +17,16 @@ public final class MappedMemory implements AutoCloseable {
         this.sizeBytes = sizeBytes;
     }
 
-    /** Maps {@code sizeBytes} of {@code fd} from offset 0, readable and, if {@code writable}, writable. */
+    /**
+     * Maps {@code sizeBytes} of {@code fd} from offset 0, readable and, if {@code writable}, writable.
+     *
+     * @param fd the file to map (a memfd); it may be closed afterwards, the mapping stays
+     * @param sizeBytes bytes to map, 1 to {@link Integer#MAX_VALUE}
+     * @param writable whether the mapping may be written
+     * @return the mapping, owned by the caller
+     * @throws IllegalArgumentException if {@code sizeBytes} is out of range
+     * @throws NativeException if {@code mmap} fails (e.g. a read-only fd mapped writable)
+     */
     public static MappedMemory map(int fd, long sizeBytes, boolean writable) {
         if (sizeBytes <= 0 || sizeBytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("mapping size must be in 1.." + Integer.MAX_VALUE + ", got " + sizeBytes);
@@ -30,7 +39,12 @@ public final class MappedMemory implements AutoCloseable {
         return new MappedMemory(address, sizeBytes);
     }
 
-    /** The mapping as a direct buffer (a new view object per call: call once and keep it). */
+    /**
+     * The mapping as a direct buffer (a new view object per call: call once and keep it).
+     *
+     * @return a buffer over the whole mapping, native byte order
+     * @throws IllegalStateException if the mapping is closed
+     */
     public ByteBuffer buffer() {
         if (address == 0L) {
             throw new IllegalStateException("mapping is closed");
@@ -38,10 +52,12 @@ public final class MappedMemory implements AutoCloseable {
         return MemoryUtil.memByteBuffer(address, (int) sizeBytes);
     }
 
+    /** {@return the mapping's address, 0 once closed} */
     public long address() {
         return address;
     }
 
+    /** {@return the mapped length in bytes} */
     public long sizeBytes() {
         return sizeBytes;
     }

@@ -13,7 +13,7 @@ public final class MessageWriter {
     private final ByteBuffer buffer = Protocol.newMessageBuffer();
     private int nextSequence = 1;
 
-    /** The sequence number the next message gets. */
+    /** {@return the sequence number the next message gets} */
     public int nextSequence() {
         return nextSequence;
     }
@@ -23,6 +23,16 @@ public final class MessageWriter {
         return buffer;
     }
 
+    /**
+     * HELLO: the client's first message.
+     *
+     * @param pid the client's process id
+     * @param capabilities the client's capability bits (none is defined in version 1: Baton sends 0)
+     * @param deviceUuid the client device's 16-byte UUID, or null for zeros
+     * @param driverUuid the client driver's 16-byte UUID, or null for zeros
+     * @param name the client's name; cut to {@link Protocol#MAX_NAME_BYTES} UTF-8 bytes
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     */
     public ByteBuffer hello(int pid, int capabilities, byte[] deviceUuid, byte[] driverUuid, String name) {
         byte[] nameBytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         int n = Math.min(nameBytes.length, MAX_NAME_BYTES);
@@ -41,6 +51,15 @@ public final class MessageWriter {
         return m;
     }
 
+    /**
+     * WELCOME: the broker accepts a HELLO.
+     *
+     * @param clientId the id the broker gave the client
+     * @param maxPrivateDataBytes the most private data a RELEASE may carry
+     * @param maxSurfaces the most surfaces the client may hold at once
+     * @param capabilities the broker's capability bits (none is defined in version 1: Baton sends 0)
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     */
     public ByteBuffer welcome(int clientId, int maxPrivateDataBytes, int maxSurfaces, int capabilities) {
         ByteBuffer m = begin(TYPE_WELCOME, WELCOME_BYTES);
         m.putInt(WELCOME_CLIENT_ID, clientId);
@@ -50,6 +69,14 @@ public final class MessageWriter {
         return m;
     }
 
+    /**
+     * REFUSE: the broker turns a HELLO down; it carries this build's {@link Protocol#VERSION}.
+     *
+     * @param clientVersion the version the client's HELLO carried
+     * @param reason one of the {@code Protocol.REFUSE_*} reasons
+     * @param text what the client should do; cut to {@link Protocol#MAX_TEXT_BYTES} UTF-8 bytes
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     */
     public ByteBuffer refuse(int clientVersion, int reason, String text) {
         ByteBuffer m = begin(TYPE_REFUSE, MAX_MESSAGE_BYTES); // the length is fixed up once the text is in
         int n = Protocol.putText(m, REFUSE_TEXT, text, MAX_TEXT_BYTES);
@@ -62,6 +89,14 @@ public final class MessageWriter {
         return m;
     }
 
+    /**
+     * ERROR: the broker tells a client which protocol rule it broke, before closing the connection.
+     *
+     * @param rule the broken rule (sent as its ordinal)
+     * @param relatedSequence the sequence number of the offending message
+     * @param text the details; cut to {@link Protocol#MAX_TEXT_BYTES} UTF-8 bytes
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     */
     public ByteBuffer error(ProtocolViolation.Rule rule, int relatedSequence, String text) {
         ByteBuffer m = begin(TYPE_ERROR, MAX_MESSAGE_BYTES); // the length is fixed up once the text is in
         int n = Protocol.putText(m, ERROR_TEXT, text, MAX_TEXT_BYTES);
@@ -76,6 +111,19 @@ public final class MessageWriter {
     /**
      * SURFACE_OFFER: ask the broker for a surface. {@code syncFdBytes[0..syncFdCount)} are the sizes
      * of the sync fds attached (memfds the client's driver exported).
+     *
+     * @param requestId the client's id for this request, echoed in SURFACE_CREATED
+     * @param width the width in pixels
+     * @param height the height in pixels
+     * @param format the Vulkan format ({@code VkFormat})
+     * @param usage the Vulkan image usage bits
+     * @param memoryChoice the memory sharing asked for, a {@code Protocol.MEMORY_*} value
+     * @param syncChoice the handoff sync asked for, a {@code Protocol.SYNC_*} value
+     * @param initialKey the keyed mutex's initial key
+     * @param syncFdBytes the attached sync fds' sizes in bytes (read up to {@code syncFdCount})
+     * @param syncFdCount how many sync fds travel with the message, at most
+     *     {@link Protocol#MAX_OFFER_SYNC_FDS}
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
      */
     public ByteBuffer offer(int requestId, int width, int height, int format, int usage, int memoryChoice,
             int syncChoice, long initialKey, long[] syncFdBytes, int syncFdCount) {
@@ -96,7 +144,13 @@ public final class MessageWriter {
         return m;
     }
 
-    /** SURFACE_CREATED, from a surface's description. */
+    /**
+     * SURFACE_CREATED, from a surface's description.
+     *
+     * @param requestId the id of the SURFACE_OFFER this answers
+     * @param d the allocated surface: ids, allocation size, image parameters, choices and fd counts
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     */
     public ByteBuffer created(int requestId, BrokerSurface.Description d) {
         ByteBuffer m = begin(TYPE_SURFACE_CREATED, CREATED_BYTES);
         m.putInt(CREATED_REQUEST_ID, requestId);
@@ -122,7 +176,14 @@ public final class MessageWriter {
      * fence value, with private data), TIMEOUT / ABANDONED ({@code value} 0), FENCE_REACHED
      * ({@code value} = the fence value reached).
      *
+     * @param type one of the surface message types listed above
+     * @param surfaceId the surface's id from SURFACE_CREATED
+     * @param key the keyed mutex key (to acquire, or to release to)
+     * @param value as listed above for each type
      * @param data private data (position..limit, not moved), or null
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     * @throws IllegalArgumentException if {@code data} holds more than
+     *     {@link Protocol#MAX_PRIVATE_DATA_BYTES}; no sequence number is used
      */
     public ByteBuffer surface(int type, int surfaceId, long key, long value, ByteBuffer data) {
         int n = data == null ? 0 : data.remaining();
@@ -141,6 +202,12 @@ public final class MessageWriter {
         return m;
     }
 
+    /**
+     * BYE: an orderly end of the session.
+     *
+     * @param reason the sender's reason code
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     */
     public ByteBuffer bye(int reason) {
         ByteBuffer m = begin(TYPE_BYE, BYE_BYTES);
         m.putInt(BYE_REASON, reason);
@@ -151,6 +218,10 @@ public final class MessageWriter {
     /**
      * Raw bytes as the next message, its header's sequence overwritten with the next number when
      * {@code fixSequence} (for tests that send malformed messages).
+     *
+     * @param bytes the message bytes; cut to {@link Protocol#MAX_MESSAGE_BYTES}
+     * @param fixSequence whether to overwrite the header's sequence (when the bytes hold a header)
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
      */
     public ByteBuffer raw(byte[] bytes, boolean fixSequence) {
         buffer.clear();

@@ -21,64 +21,83 @@ import java.nio.ByteOrder;
  * Static; any thread.
  */
 public final class Protocol {
+    /** The header's first field: 'B','A','T','N' read as a little-endian u32. */
     public static final int MAGIC = 0x4E544142;
+    /** The protocol version this build speaks; HELLO with another is answered with REFUSE. */
     public static final int VERSION = 1;
+    /** Size of the fixed header every message starts with. */
     public static final int HEADER_BYTES = 16;
     /** Every message fits in this many bytes; a receiver refuses anything longer. */
     public static final int MAX_MESSAGE_BYTES = 512;
     /** Private data carried by ACQUIRED and RELEASE: at most this many bytes (as in D3DKMT). */
     public static final int MAX_PRIVATE_DATA_BYTES = KeyedMutex.DEFAULT_MAX_PRIVATE_DATA_BYTES;
+    /** Longest client name in HELLO, in UTF-8 bytes. */
     public static final int MAX_NAME_BYTES = 64;
+    /** Longest diagnostic text in REFUSE and ERROR, in UTF-8 bytes. */
     public static final int MAX_TEXT_BYTES = 256;
     /** Sync fds a client may attach to SURFACE_OFFER. */
     public static final int MAX_OFFER_SYNC_FDS = 4;
     /** Fds in any one message (SURFACE_CREATED: memory and sync fds). */
     public static final int MAX_FDS_PER_MESSAGE = 8;
 
-    // Header offsets.
+    /** Byte offsets of the header fields (see the class comment). */
     public static final int H_MAGIC = 0, H_VERSION = 4, H_TYPE = 6, H_LENGTH = 8, H_SEQUENCE = 12;
 
     // Types. C = client sends, B = broker sends.
+    /** Client: opens the session with its pid, capabilities, device and driver UUIDs and name. */
     public static final int TYPE_HELLO = 1;           // C
+    /** Broker: accepts HELLO with the client id and limits. */
     public static final int TYPE_WELCOME = 2;         // B
+    /** Broker: refuses HELLO (one of the REFUSE_* reasons), then closes. */
     public static final int TYPE_REFUSE = 3;          // B
+    /** Client: asks for a shared surface (size, format, usage, memory and sync choices, initial key). */
     public static final int TYPE_SURFACE_OFFER = 4;   // C
+    /** Broker: the surface it allocated, with its memory and sync fds. */
     public static final int TYPE_SURFACE_CREATED = 5; // B
+    /** Client: waits for a surface's keyed mutex with a key and a timeout. */
     public static final int TYPE_ACQUIRE = 6;         // C
+    /** Broker: the client owns the surface; carries the fence value and private data of the last release. */
     public static final int TYPE_ACQUIRED = 7;        // B
+    /** Broker: the ACQUIRE's timeout passed; the client does not own the surface. */
     public static final int TYPE_TIMEOUT = 8;         // B
+    /** Broker: the surface's owner died without releasing, or its creator left: recreate it. */
     public static final int TYPE_ABANDONED = 9;       // B
+    /** Client: releases the surface to a key with a fence value and private data. */
     public static final int TYPE_RELEASE = 10;        // C
+    /** Either side: a fence value was reached (host-bridged sync, where no GPU semaphore is shared). */
     public static final int TYPE_FENCE_REACHED = 11;  // C and B
+    /** Either side: an orderly end of the session, with a reason. */
     public static final int TYPE_BYE = 12;            // C and B
+    /** Broker: the client broke a protocol rule (named, with the offending sequence); the broker closes. */
     public static final int TYPE_ERROR = 13;          // B
     static final int TYPE_COUNT = 14;
 
-    // HELLO
+    /** HELLO field offsets; the name follows the fixed part. */
     public static final int HELLO_PID = 16, HELLO_CAPABILITIES = 20, HELLO_DEVICE_UUID = 24, HELLO_DRIVER_UUID = 40,
             HELLO_NAME_LENGTH = 56, HELLO_NAME = 60, HELLO_FIXED_BYTES = 60;
-    // WELCOME
+    /** WELCOME field offsets and its exact size. */
     public static final int WELCOME_CLIENT_ID = 16, WELCOME_MAX_PRIVATE_DATA = 20, WELCOME_MAX_SURFACES = 24,
             WELCOME_CAPABILITIES = 28, WELCOME_BYTES = 32;
-    // REFUSE and ERROR share a shape: two u16 codes, a u16 reason, a u16 text length, text.
+    /** REFUSE field offsets; REFUSE and ERROR share a shape: codes, a u16 text length, text. */
     public static final int REFUSE_BROKER_VERSION = 16, REFUSE_CLIENT_VERSION = 18, REFUSE_REASON = 20,
             REFUSE_TEXT_LENGTH = 22, REFUSE_TEXT = 24, REFUSE_FIXED_BYTES = 24;
+    /** ERROR field offsets: the broken rule, text length, the offending message's sequence, text. */
     public static final int ERROR_RULE = 16, ERROR_TEXT_LENGTH = 18, ERROR_SEQUENCE = 20, ERROR_TEXT = 24,
             ERROR_FIXED_BYTES = 24;
-    // SURFACE_OFFER
+    /** SURFACE_OFFER field offsets and its exact size. */
     public static final int OFFER_REQUEST_ID = 16, OFFER_WIDTH = 20, OFFER_HEIGHT = 24, OFFER_FORMAT = 28,
             OFFER_USAGE = 32, OFFER_MEMORY_CHOICE = 36, OFFER_SYNC_CHOICE = 38, OFFER_INITIAL_KEY = 40,
             OFFER_SYNC_FD_COUNT = 48, OFFER_SYNC_FD_BYTES = 56, OFFER_BYTES = 56 + 8 * MAX_OFFER_SYNC_FDS;
-    // SURFACE_CREATED
+    /** SURFACE_CREATED field offsets and its exact size. */
     public static final int CREATED_REQUEST_ID = 16, CREATED_SURFACE_ID = 20, CREATED_ALLOCATION_BYTES = 24,
             CREATED_MEMORY_TYPE_INDEX = 32, CREATED_WIDTH = 36, CREATED_HEIGHT = 40, CREATED_FORMAT = 44,
             CREATED_TILING = 48, CREATED_USAGE = 52, CREATED_MEMORY_CHOICE = 56, CREATED_SYNC_CHOICE = 58,
             CREATED_MEMORY_FD_COUNT = 60, CREATED_SYNC_FD_COUNT = 64, CREATED_MAX_PRIVATE_DATA = 68,
             CREATED_INITIAL_KEY = 72, CREATED_BYTES = 80;
-    // Surface messages (ACQUIRE, ACQUIRED, TIMEOUT, ABANDONED, RELEASE, FENCE_REACHED) share one layout.
+    /** Surface messages (ACQUIRE, ACQUIRED, TIMEOUT, ABANDONED, RELEASE, FENCE_REACHED) share one layout. */
     public static final int S_SURFACE_ID = 16, S_DATA_LENGTH = 20, S_KEY = 24, S_VALUE = 32, S_DATA = 40,
             SURFACE_FIXED_BYTES = 40;
-    // BYE
+    /** BYE field offsets and its exact size. */
     public static final int BYE_REASON = 16, BYE_BYTES = 24;
 
     /** Memory choices (how pixels are shared): the broker allocates; a client may only ask. */
@@ -93,12 +112,17 @@ public final class Protocol {
     private Protocol() {
     }
 
-    /** A direct little-endian buffer that holds any message. */
+    /** {@return a new direct little-endian buffer of {@link #MAX_MESSAGE_BYTES} that holds any message} */
     public static ByteBuffer newMessageBuffer() {
         return ByteBuffer.allocateDirect(MAX_MESSAGE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** The type's name, for logs and the message table; {@code "type N"} for an unknown one. */
+    /**
+     * The type's name, for logs and the message table; {@code "type N"} for an unknown one.
+     *
+     * @param type a TYPE_* value
+     * @return its name without the prefix, such as {@code "ACQUIRE"}
+     */
     public static String typeName(int type) {
         switch (type) {
             case TYPE_HELLO: return "HELLO";
@@ -118,19 +142,36 @@ public final class Protocol {
         }
     }
 
-    /** True if a client may send {@code type}. */
+    /**
+     * True if a client may send {@code type}.
+     *
+     * @param type a message type
+     * @return whether it is HELLO, SURFACE_OFFER, ACQUIRE, RELEASE, FENCE_REACHED or BYE
+     */
     public static boolean clientSends(int type) {
         return type == TYPE_HELLO || type == TYPE_SURFACE_OFFER || type == TYPE_ACQUIRE || type == TYPE_RELEASE
                 || type == TYPE_FENCE_REACHED || type == TYPE_BYE;
     }
 
-    /** True if the broker may send {@code type}. */
+    /**
+     * True if the broker may send {@code type}.
+     *
+     * @param type a message type
+     * @return whether it is a known type that is not client-only
+     */
     public static boolean brokerSends(int type) {
         return type >= TYPE_HELLO && type < TYPE_COUNT && type != TYPE_HELLO && type != TYPE_SURFACE_OFFER
                 && type != TYPE_ACQUIRE && type != TYPE_RELEASE;
     }
 
-    /** How many fds a message of {@code type} carries, read from its (length-checked) fields. */
+    /**
+     * How many fds a message of {@code type} carries, read from its (length-checked) fields.
+     *
+     * @param m the message, little-endian, its length already checked
+     * @param type its type
+     * @return the declared fd count (the sync fds of SURFACE_OFFER, memory plus sync fds of
+     *     SURFACE_CREATED), 0 for every other type
+     */
     public static int declaredFdCount(ByteBuffer m, int type) {
         switch (type) {
             case TYPE_SURFACE_OFFER: return m.getInt(OFFER_SYNC_FD_COUNT);
@@ -193,6 +234,7 @@ public final class Protocol {
      * @param expectedSequence the sequence number this message must carry
      * @param fromClient true on the broker side (checks that a client may send the type)
      * @return the message type
+     * @throws ProtocolViolation naming the first rule the message breaks
      */
     public static int checkFraming(ByteBuffer m, int received, boolean truncated, int fdCount, boolean fdsTruncated,
             int expectedSequence, boolean fromClient) throws ProtocolViolation {
@@ -252,7 +294,14 @@ public final class Protocol {
         return type;
     }
 
-    /** Writes the header of a {@code length}-byte message and sets the buffer's limit to it. */
+    /**
+     * Writes the header of a {@code length}-byte message and sets the buffer's limit to it.
+     *
+     * @param m the message buffer; cleared first
+     * @param type a TYPE_* value
+     * @param length the whole message's bytes, header included
+     * @param sequence the sender's sequence number for this message
+     */
     public static void putHeader(ByteBuffer m, int type, int length, int sequence) {
         m.clear();
         m.putInt(H_MAGIC, MAGIC);
@@ -273,7 +322,14 @@ public final class Protocol {
         return n;
     }
 
-    /** Reads {@code length} UTF-8 bytes at {@code offset} (diagnostics: allocates). */
+    /**
+     * Reads {@code length} UTF-8 bytes at {@code offset} (diagnostics: allocates).
+     *
+     * @param m the message
+     * @param offset the text's first byte
+     * @param length its byte count, as the message declares it (already range-checked)
+     * @return the decoded text (malformed UTF-8 replaced)
+     */
     public static String getText(ByteBuffer m, int offset, int length) {
         byte[] bytes = new byte[length];
         for (int i = 0; i < length; i++) {

@@ -53,13 +53,21 @@ public final class ProtocolViolation extends Exception {
         LIMIT
     }
 
+    /** The rule the peer broke. */
     private final Rule rule;
 
+    /**
+     * A violation of {@code rule}; no stack trace is filled in (the broker answers, logs and moves on).
+     *
+     * @param rule the broken rule
+     * @param detail what the message held, for the log line and the ERROR text
+     */
     public ProtocolViolation(Rule rule, String detail) {
         super(rule + ": " + detail, null, false, false);
         this.rule = rule;
     }
 
+    /** {@return the rule the peer broke} */
     public Rule rule() {
         return rule;
     }

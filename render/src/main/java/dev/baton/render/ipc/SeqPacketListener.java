@@ -66,10 +66,12 @@ public final class SeqPacketListener implements AutoCloseable {
         throw new NativeException("accept4(\"" + path + "\")", errno);
     }
 
+    /** {@return the listening socket's file descriptor, owned by this object; -1 once closed} */
     public int fd() {
         return fd;
     }
 
+    /** {@return the socket's file system path, removed by {@link #close()}} */
     public String path() {
         return path;
     }

@@ -55,9 +55,12 @@ public final class SeqPacketSocket implements AutoCloseable {
     /**
      * Wraps a connected socket fd (taking ownership) and preallocates its buffers.
      *
+     * @param fd a connected, non-blocking {@code SOCK_SEQPACKET} socket; closed by {@link #close()}
      * @param maxMessageBytes the largest message {@link #receive} accepts; a longer one is reported
      *     {@link #messageTruncated()}
      * @param maxFds the most fds one received message may carry; more sets {@link #controlTruncated()}
+     * @throws IllegalArgumentException if {@code maxMessageBytes} is not positive or {@code maxFds} is
+     *     outside 0..250
      */
     public SeqPacketSocket(int fd, int maxMessageBytes, int maxFds) {
         if (maxMessageBytes <= 0 || maxFds < 0 || maxFds > 250) {
@@ -76,7 +79,14 @@ public final class SeqPacketSocket implements AutoCloseable {
         this.receivedFds = new int[Math.max(1, maxFds) + 1];
     }
 
-    /** A connected pair in this process (tests, and a parent handing one end to a child). */
+    /**
+     * A connected pair in this process (tests, and a parent handing one end to a child).
+     *
+     * @param maxMessageBytes the largest message {@link #receive} accepts
+     * @param maxFds the most fds one received message may carry (0..250)
+     * @return the two connected ends, non-blocking and close-on-exec, each owned by the caller
+     * @throws NativeException if {@code socketpair} fails
+     */
     public static SeqPacketSocket[] pair(int maxMessageBytes, int maxFds) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             long sv = stack.nmalloc(4, 8);
@@ -94,6 +104,10 @@ public final class SeqPacketSocket implements AutoCloseable {
      * Connects to the listening socket at {@code path}. Unix-domain connects do not wait for the
      * server to accept (the backlog takes them), so this returns at once or fails.
      *
+     * @param path the socket's file system path (at most {@link LibC#SUN_PATH_MAX} - 1 bytes)
+     * @param maxMessageBytes the largest message {@link #receive} accepts
+     * @param maxFds the most fds one received message may carry (0..250)
+     * @return the connected socket, owned by the caller
      * @throws NativeException with {@code ECONNREFUSED} when nothing listens there (a stale socket),
      *     {@code ENOENT} when there is no socket, {@code EAGAIN} when the backlog is full
      */
@@ -128,14 +142,17 @@ public final class SeqPacketSocket implements AutoCloseable {
         return addr;
     }
 
+    /** {@return the socket's file descriptor, owned by this object; -1 once closed} */
     public int fd() {
         return fd;
     }
 
+    /** {@return the most fds one received message may carry} */
     public int maxFds() {
         return maxFds;
     }
 
+    /** {@return the largest message in bytes {@link #receive} accepts} */
     public int maxMessageBytes() {
         return maxMessageBytes;
     }
@@ -149,6 +166,8 @@ public final class SeqPacketSocket implements AutoCloseable {
      * The fds stay owned by the caller (the kernel passes duplicates).
      *
      * @param message a direct buffer
+     * @param fds the fds to attach (read up to {@code fdCount}); may be null when {@code fdCount} is 0
+     * @param fdCount how many of {@code fds} to attach
      * @return {@link #SENT}, {@link #WOULD_BLOCK} (the socket buffer is full: nothing was sent), or
      *     {@link #PEER_GONE} (EPIPE / ECONNRESET)
      * @throws NativeException for any other failure
@@ -306,17 +325,23 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
     }
 
-    /** The last received message: position 0, limit its length. Reused by the next receive. */
+    /** {@return the last received message: position 0, limit its length} Reused by the next receive. */
     public ByteBuffer receiveBuffer() {
         return receiveBuffer;
     }
 
-    /** How many fds the last received message brought (0 after {@link #controlTruncated()}). */
+    /** {@return how many fds the last received message brought (0 after {@link #controlTruncated()})} */
     public int receivedFdCount() {
         return receivedFdCount;
     }
 
-    /** The {@code i}th fd of the last received message; the caller now owns it. */
+    /**
+     * The {@code i}th fd of the last received message; the caller now owns it.
+     *
+     * @param i an index below {@link #receivedFdCount()}
+     * @return the received, close-on-exec fd
+     * @throws IndexOutOfBoundsException if {@code i} is out of range
+     */
     public int receivedFd(int i) {
         if (i < 0 || i >= receivedFdCount) {
             throw new IndexOutOfBoundsException("fd " + i + " of " + receivedFdCount);
@@ -332,22 +357,38 @@ public final class SeqPacketSocket implements AutoCloseable {
         receivedFdCount = 0;
     }
 
-    /** True if the last message carried more fds than {@link #maxFds()} (all closed). */
+    /** {@return whether the last message carried more fds than {@link #maxFds()} (all closed)} */
     public boolean controlTruncated() {
         return controlTruncated;
     }
 
-    /** True if the last message was longer than {@link #maxMessageBytes()}. */
+    /** {@return whether the last message was longer than {@link #maxMessageBytes()}} */
     public boolean messageTruncated() {
         return messageTruncated;
     }
 
-    /** Waits at most {@code timeoutMillis} for a message (or EOF); true if one is there. */
+    /**
+     * Waits at most {@code timeoutMillis} for a message (or EOF); true if one is there. A signal does
+     * not extend the wait ({@code EINTR} is retried with the time left).
+     *
+     * @param timeoutMillis the most milliseconds to wait; 0 polls
+     * @return whether a message, EOF or an error is ready for {@link #receive}
+     * @throws NativeException if {@code poll} fails other than with {@code EINTR}
+     * @throws IllegalStateException if the socket is closed
+     */
     public boolean awaitReadable(int timeoutMillis) {
         return awaitEvents(LibC.POLLIN, timeoutMillis);
     }
 
-    /** Waits at most {@code timeoutMillis} for room to send; true if there is. */
+    /**
+     * Waits at most {@code timeoutMillis} for room to send; true if there is. A signal does not extend
+     * the wait ({@code EINTR} is retried with the time left).
+     *
+     * @param timeoutMillis the most milliseconds to wait; 0 polls
+     * @return whether a send would not block (or the peer is gone: {@link #send} then says so)
+     * @throws NativeException if {@code poll} fails other than with {@code EINTR}
+     * @throws IllegalStateException if the socket is closed
+     */
     public boolean awaitWritable(int timeoutMillis) {
         return awaitEvents(LibC.POLLOUT, timeoutMillis);
     }
@@ -374,13 +415,13 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
     }
 
-    /** The peer's pid at connect time ({@code SO_PEERCRED}). */
+    /** {@return the peer's pid at connect time ({@code SO_PEERCRED}, read once and cached)} */
     public int peerPid() {
         loadPeerCredentials();
         return peerPid;
     }
 
-    /** The peer's effective uid at connect time ({@code SO_PEERCRED}). */
+    /** {@return the peer's effective uid at connect time ({@code SO_PEERCRED}, read once and cached)} */
     public int peerUid() {
         loadPeerCredentials();
         return peerUid;
@@ -403,7 +444,12 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
     }
 
-    /** Sets {@code SO_SNDBUF} (the kernel doubles it and applies a floor); for tests of slow readers. */
+    /**
+     * Sets {@code SO_SNDBUF} (the kernel doubles it and applies a floor); for tests of slow readers.
+     *
+     * @param bytes the requested send buffer size in bytes
+     * @throws NativeException if {@code setsockopt} fails
+     */
     public void setSendBufferBytes(int bytes) {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             long value = stack.nmalloc(4, 4);
@@ -414,7 +460,7 @@ public final class SeqPacketSocket implements AutoCloseable {
         }
     }
 
-    /** True until {@link #close()}. */
+    /** {@return true until {@link #close()}} */
     public boolean isOpen() {
         return fd >= 0;
     }

@@ -27,12 +27,22 @@ public final class SocketPaths {
     private SocketPaths() {
     }
 
-    /** The default socket path for this process's environment. */
+    /**
+     * The default socket path for this process's environment.
+     *
+     * @return {@code $XDG_RUNTIME_DIR/baton/compositor.sock}, else {@code /tmp/baton-UID/compositor.sock}
+     */
     public static Path defaultSocketPath() {
         return defaultSocketPath(System.getenv(), LibC.getuid());
     }
 
-    /** The default socket path for the given environment and uid (pure; testable). */
+    /**
+     * The default socket path for the given environment and uid (pure; testable).
+     *
+     * @param environment the environment variables; {@code XDG_RUNTIME_DIR} counts when it is absolute
+     * @param uid the user id, used in the {@code /tmp} fallback
+     * @return {@code XDG_RUNTIME_DIR/baton/compositor.sock}, else {@code /tmp/baton-UID/compositor.sock}
+     */
     public static Path defaultSocketPath(Map<String, String> environment, int uid) {
         String runtime = environment.get("XDG_RUNTIME_DIR");
         if (runtime != null && !runtime.isEmpty() && runtime.startsWith("/")) {
@@ -45,6 +55,8 @@ public final class SocketPaths {
      * Makes sure {@code directory} exists as a private directory of ours: creates it 0700 if absent,
      * else checks it.
      *
+     * @param directory the directory (its parent must exist)
+     * @throws NativeException if {@code mkdir} or {@code lstat} fails
      * @throws IllegalStateException with a one-line message saying what is wrong and what to do
      */
     public static void ensurePrivateDirectory(Path directory) {
@@ -86,6 +98,10 @@ public final class SocketPaths {
      * Claims {@code socketPath} for a server: ensures its directory, replaces a stale socket, refuses a
      * live one, binds and listens.
      *
+     * @param socketPath the socket's path; its directory is made or checked by {@link #ensurePrivateDirectory}
+     * @param backlog the most connections the kernel queues before the server accepts them
+     * @return the listening socket, owned by the caller
+     * @throws NativeException if {@code lstat}, {@code unlink}, {@code bind} or {@code listen} fails
      * @throws IllegalStateException if a live server holds the path or the path is not a socket
      */
     public static SeqPacketListener bindServer(Path socketPath, int backlog) {
@@ -124,7 +140,13 @@ public final class SocketPaths {
         ABSENT
     }
 
-    /** Probes {@code path} with a connect that is closed again at once. */
+    /**
+     * Probes {@code path} with a connect that is closed again at once (never waits: Unix-domain
+     * connects go into the backlog).
+     *
+     * @param path the socket path
+     * @return whether a server listens there, a dead server's socket file is left, or there is none
+     */
     public static Probe probe(String path) {
         try (SeqPacketSocket s = SeqPacketSocket.connect(path, 16, 0)) {
             return Probe.LIVE;

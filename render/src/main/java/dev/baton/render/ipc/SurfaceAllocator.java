@@ -13,6 +13,8 @@ public interface SurfaceAllocator {
      * {@code tiling} and the memory fds (at most {@link Protocol#MAX_FDS_PER_MESSAGE} minus the sync
      * fds), which the surface then owns.
      *
+     * @param description the offered surface; the allocation fields are written on success
+     * @param memory receives the memory fds, which the surface then owns
      * @return null on success, or a one-line reason the offer is refused (unsupported choice, too large)
      */
     String allocate(BrokerSurface.Description description, BrokerSurface.Fds memory);
@@ -21,6 +23,8 @@ public interface SurfaceAllocator {
      * Host memory: one memfd of {@code width * height * 4} bytes that the broker creates and seals
      * SHRINK | GROW | SEAL, so no client can resize it (and SIGBUS the broker or another client). Only
      * {@link Protocol#MEMORY_HOST_MEMFD} is offered; frames up to 16384x16384.
+     *
+     * @return the allocator {@link Broker.Config} uses by default
      */
     static SurfaceAllocator hostMemfd() {
         return (d, memory) -> {

@@ -216,13 +216,20 @@ public final class DeviceContext implements AutoCloseable {
          * Only the physical device a user's {@code name} fits ({@link DeviceSelector#one}: an index, a
          * label {@code ./baton devices} prints, or an unambiguous part of its name).
          *
+         * @param userName the user's device name, as {@code --device} takes it
+         * @return this builder
          * @throws IllegalArgumentException when the name fits no device or several
          */
         public Builder device(String userName) {
             return physicalDeviceIndex(DeviceSelector.one(instance.physicalDevices(), userName).index());
         }
 
-        /** Only the physical device with this enumeration index. */
+        /**
+         * Only the physical device with this enumeration index.
+         *
+         * @param physicalDeviceIndex the index in {@code vkEnumeratePhysicalDevices} order
+         * @return this builder
+         */
         public Builder physicalDeviceIndex(int physicalDeviceIndex) {
             this.index = physicalDeviceIndex;
             return this;

@@ -28,7 +28,12 @@ public final class DeviceSelector {
 
     private DeviceSelector() {}
 
-    /** The label {@code ./baton devices} prints, such as {@code vk1 lavapipe}. */
+    /**
+     * The label {@code ./baton devices} prints, such as {@code vk1 lavapipe}.
+     *
+     * @param d the device
+     * @return {@code vk}, its index, a space and its driver label
+     */
     public static String label(PhysicalDeviceInfo d) {
         return "vk" + d.index() + " " + d.driverLabel();
     }
@@ -36,6 +41,9 @@ public final class DeviceSelector {
     /**
      * Whether the driver runs on the CPU: {@code VkPhysicalDeviceType} CPU, or a driver id of lavapipe
      * or SwiftShader (whichever type they report).
+     *
+     * @param d the device
+     * @return whether it rasterizes on the CPU
      */
     public static boolean isCpuDriver(PhysicalDeviceInfo d) {
         return d.deviceType() == VK_PHYSICAL_DEVICE_TYPE_CPU || d.driverId() == VK_DRIVER_ID_MESA_LLVMPIPE
@@ -45,6 +53,9 @@ public final class DeviceSelector {
     /**
      * The driver and its version in one phrase, such as {@code llvmpipe Mesa 22.3.6 (LLVM 15.0.6)}; the
      * packed driver version is added when the driver gives no version text (SwiftShader's is empty).
+     *
+     * @param d the device
+     * @return the driver name (or label), its info text and, without one, the decoded packed version
      */
     public static String driverVersion(PhysicalDeviceInfo d) {
         String driver = d.driverName().isEmpty() ? d.driverLabel() : d.driverName();
@@ -54,7 +65,12 @@ public final class DeviceSelector {
         return packed.isEmpty() || !d.driverInfo().isEmpty() ? text : text + " " + packed;
     }
 
-    /** Hardware devices first (not a CPU driver), then in enumeration order. */
+    /**
+     * Hardware devices first (not a CPU driver), then in enumeration order.
+     *
+     * @param devices the devices, not changed
+     * @return a new sorted list
+     */
     public static List<PhysicalDeviceInfo> hardwareFirst(List<PhysicalDeviceInfo> devices) {
         List<PhysicalDeviceInfo> sorted = new ArrayList<>(devices);
         sorted.sort(Comparator.comparing(DeviceSelector::isCpuDriver).thenComparingInt(PhysicalDeviceInfo::index));
@@ -64,6 +80,9 @@ public final class DeviceSelector {
     /**
      * Every device {@code name} fits (see the class comment), in enumeration order.
      *
+     * @param devices the devices to choose from
+     * @param name an index, a label or part of a device or driver name (trimmed, case-insensitive)
+     * @return the devices it fits: one for an index, all exact label matches, else all substring matches
      * @throws IllegalArgumentException when it fits none, naming the devices there are
      */
     public static List<PhysicalDeviceInfo> matching(List<PhysicalDeviceInfo> devices, String name) {
@@ -108,6 +127,9 @@ public final class DeviceSelector {
     /**
      * The one device {@code name} fits.
      *
+     * @param devices the devices to choose from
+     * @param name an index, a label or part of a device or driver name (see {@link #matching})
+     * @return the device
      * @throws IllegalArgumentException when it fits none, or several (listing them)
      */
     public static PhysicalDeviceInfo one(List<PhysicalDeviceInfo> devices, String name) {
@@ -123,6 +145,9 @@ public final class DeviceSelector {
      * The devices named by a comma-separated list, each name fitting exactly one device, in the order
      * given without repeats.
      *
+     * @param devices the devices to choose from
+     * @param commaSeparatedNames names as {@link #one} takes them, separated by commas
+     * @return the named devices, first occurrence order, without repeats
      * @throws IllegalArgumentException for the first name that fits none or several
      */
     public static List<PhysicalDeviceInfo> all(List<PhysicalDeviceInfo> devices, String commaSeparatedNames) {

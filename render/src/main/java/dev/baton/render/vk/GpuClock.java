@@ -219,7 +219,7 @@ public final class GpuClock {
         return method;
     }
 
-    /** The device's timestamp period (nanoseconds per tick) as the driver reports it. */
+    /** {@return the device's timestamp period (nanoseconds per tick) as the driver reports it} */
     public double nanosPerTick() {
         return nanosPerTick;
     }

@@ -22,6 +22,7 @@ import org.lwjgl.system.MemoryUtil;
  * Runs on the calling thread; the caller owns the instance (validated, to count messages).
  */
 public final class HardwareTierCheck {
+    /** Handoff turns {@link #pingPong} makes per tier in the full check. */
     public static final int TURNS = 2_000;
     static final int W = 61;   // odd sizes: rows are not a multiple of anything convenient
     static final int H = 37;
@@ -41,7 +42,12 @@ public final class HardwareTierCheck {
         }
     }
 
-    /** The devices the check runs on: every one whose driver is not a CPU driver, hardware order. */
+    /**
+     * The devices the check runs on: every one whose driver is not a CPU driver, hardware order.
+     *
+     * @param all every device the instance enumerates
+     * @return the hardware devices, in enumeration order
+     */
     public static List<PhysicalDeviceInfo> hardwareDevices(List<PhysicalDeviceInfo> all) {
         List<PhysicalDeviceInfo> hardware = new ArrayList<>();
         for (PhysicalDeviceInfo d : DeviceSelector.hardwareFirst(all)) {
@@ -52,7 +58,12 @@ public final class HardwareTierCheck {
         return hardware;
     }
 
-    /** Why the check has nothing to run here (the CPU drivers it left out), for the skip line. */
+    /**
+     * Why the check has nothing to run here (the CPU drivers it left out), for the skip line.
+     *
+     * @param all every device the instance enumerates
+     * @return one line naming each device left out, or saying the loader found none
+     */
     public static String noHardwareReason(List<PhysicalDeviceInfo> all) {
         List<String> left = new ArrayList<>();
         for (PhysicalDeviceInfo d : all) {
@@ -61,7 +72,12 @@ public final class HardwareTierCheck {
         return "no hardware Vulkan driver" + (left.isEmpty() ? " (the loader found no device)" : "; found only " + String.join(", ", left));
     }
 
-    /** The tiers two VkDevices on {@code d} can use, best first, as the selector judges a requested tier. */
+    /**
+     * The tiers two VkDevices on {@code d} can use, best first, as the selector judges a requested tier.
+     *
+     * @param d the device
+     * @return the tiers of {@link #TIERS} {@link SyncTierSelector} accepts for two devices like {@code d}
+     */
     public static List<SyncTier> tiersOffered(PhysicalDeviceInfo d) {
         List<SyncTier> offered = new ArrayList<>();
         for (SyncTier tier : TIERS) {
@@ -79,6 +95,11 @@ public final class HardwareTierCheck {
      * Two VkDevices on {@code d} hand one surface on {@code tier} back and forth {@code turns} times;
      * every turn checks the pixels and frame number the other device sent.
      *
+     * @param instance the Vulkan instance {@code d} belongs to
+     * @param d the device both VkDevices are made on
+     * @param tier the tier to hand off on
+     * @param turns how many handoffs, e.g. {@link #TURNS}
+     * @throws InterruptedException if the calling thread is interrupted while waiting for a handoff
      * @throws CheckFailure naming the turn that saw wrong pixels, a wrong frame number or a timeout
      */
     public static void pingPong(VulkanInstance instance, PhysicalDeviceInfo d, SyncTier tier, int turns) throws InterruptedException {
@@ -108,8 +129,12 @@ public final class HardwareTierCheck {
      * One surface from {@code d} into a GL context on the same GPU, {@code rounds} round trips with the
      * frame checked on both sides.
      *
+     * @param instance the Vulkan instance {@code d} belongs to
+     * @param d the device that produces the surface
+     * @param rounds how many Vulkan-to-GL-and-back round trips
      * @return null when it ran, else why it could not (no GL, or GL on another GPU)
      * @throws CheckFailure when a frame arrived wrong
+     * @throws InterruptedException if the calling thread is interrupted while waiting for a handoff
      */
     public static String glRoundTrips(VulkanInstance instance, PhysicalDeviceInfo d, int rounds) throws InterruptedException {
         EglContext gl;

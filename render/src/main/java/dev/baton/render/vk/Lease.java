@@ -45,7 +45,7 @@ public final class Lease extends LeaseState {
         syncWaitStage = stageMask;
     }
 
-    /** The endpoint's {@code VkImage}, in GENERAL layout while the lease is held. */
+    /** {@return the endpoint's {@code VkImage} handle, in GENERAL layout while the lease is held} */
     public long image() {
         return endpoint.image().handle();
     }

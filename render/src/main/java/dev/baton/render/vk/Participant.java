@@ -23,6 +23,6 @@ import dev.baton.sync.Timeline;
  * the write before the read).
  */
 public interface Participant {
-    /** The timeline this participant's work signals the surface's fence values on. */
+    /** {@return the timeline this participant's work signals the surface's fence values on} */
     Timeline signalTimeline();
 }

@@ -82,12 +82,39 @@ public record PhysicalDeviceInfo(
      * @param dmaBufExport DMA_BUF export of an RGBA8 optimal image's memory (reported, not used by Baton)
      * @param dmaBufImport DMA_BUF import of the same
      * @param dmaBufDedicatedOnly the driver demands a dedicated allocation for DMA_BUF memory
+     * @param hostMemoryImport {@code VK_EXT_external_memory_host} can import host memory for a linear
+     *     RGBA8 image with Baton's usage
+     * @param driverVersion {@code VkPhysicalDeviceProperties.driverVersion}, packed the driver's way (0: unknown)
      */
     public PhysicalDeviceInfo {
         extensions = Set.copyOf(extensions);
     }
 
-    /** Without the packed driver version (descriptions made by hand, as in tests). */
+    /**
+     * Without the packed driver version (descriptions made by hand, as in tests): no host memory
+     * import, driver version 0 (unknown).
+     *
+     * @param index position in {@code vkEnumeratePhysicalDevices} order
+     * @param name {@code deviceName}, e.g. {@code llvmpipe (LLVM 15.0.6, 256 bits)}
+     * @param deviceType a {@code VkPhysicalDeviceType}; see {@link #deviceTypeString()}
+     * @param driverName {@code VkPhysicalDeviceDriverProperties.driverName}
+     * @param driverInfo {@code VkPhysicalDeviceDriverProperties.driverInfo}
+     * @param driverId a {@code VkDriverId}
+     * @param apiVersion packed Vulkan version the device supports
+     * @param driverUuidHex {@code VkPhysicalDeviceIDProperties.driverUUID} as hex
+     * @param deviceUuidHex {@code VkPhysicalDeviceIDProperties.deviceUUID} as hex
+     * @param extensions device extension names
+     * @param memoryExport OPAQUE_FD export of an RGBA8 optimal image's memory
+     * @param memoryImport OPAQUE_FD import of the same
+     * @param memoryDedicatedOnly the driver demands a dedicated allocation for such memory
+     * @param binarySemaphoreExport binary semaphores exportable as OPAQUE_FD
+     * @param binarySemaphoreImport binary semaphores importable as OPAQUE_FD
+     * @param timelineSemaphoreExport timeline semaphores exportable as OPAQUE_FD
+     * @param timelineSemaphoreImport timeline semaphores importable as OPAQUE_FD
+     * @param dmaBufExport DMA_BUF export of an RGBA8 optimal image's memory (reported, not used by Baton)
+     * @param dmaBufImport DMA_BUF import of the same
+     * @param dmaBufDedicatedOnly the driver demands a dedicated allocation for DMA_BUF memory
+     */
     public PhysicalDeviceInfo(int index, String name, int deviceType, String driverName, String driverInfo, int driverId, int apiVersion,
                               String driverUuidHex, String deviceUuidHex, Set<String> extensions, boolean memoryExport, boolean memoryImport,
                               boolean memoryDedicatedOnly, boolean binarySemaphoreExport, boolean binarySemaphoreImport,
@@ -101,6 +128,8 @@ public record PhysicalDeviceInfo(
     /**
      * {@link #driverVersion()} decoded: NVIDIA packs it 10.8.8.6 bits, Intel's Windows driver 18.14,
      * every other driver as a Vulkan version (major.minor.patch); empty when unknown.
+     *
+     * @return the dotted version, or an empty string when {@link #driverVersion()} is 0
      */
     public String driverVersionString() {
         if (driverVersion == 0) {
@@ -116,7 +145,7 @@ public record PhysicalDeviceInfo(
         return (driverVersion >>> 22) + "." + ((driverVersion >>> 12) & 0x3FF) + "." + (driverVersion & 0xFFF);
     }
 
-    /** {@code major.minor.patch}. */
+    /** {@return {@link #apiVersion()} as {@code major.minor.patch}} */
     public String apiVersionString() {
         return (apiVersion >>> 22) + "." + ((apiVersion >>> 12) & 0x3FF) + "." + (apiVersion & 0xFFF);
     }
@@ -134,6 +163,8 @@ public record PhysicalDeviceInfo(
     /**
      * True for a driver that rasterizes on the CPU: device type CPU, or lavapipe / SwiftShader by
      * driver ID (both report CPU, but the ID is what the spec guarantees to identify a driver).
+     *
+     * @return whether this device rasterizes on the CPU
      */
     public boolean cpuDriver() {
         return deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU || driverId == VK_DRIVER_ID_MESA_LLVMPIPE

@@ -137,6 +137,16 @@ public final class SharedSurface implements AutoCloseable {
      * null) and builds every Vulkan participant, including the initial layout transitions, which wait
      * for each device. The GL endpoint is not made yet: call {@link #attachGl()} on the GL context's
      * owner thread before the surface is used. Any thread; all-or-nothing.
+     *
+     * @param name for messages and mutex handles
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param participants the Vulkan participants, the allocating one first
+     * @param gl the GL participant whose capabilities count in the tier choice, or null
+     * @param options keys, private-data size, timeouts, tier override
+     * @return the surface, owned by the caller; with {@code gl}, not usable until {@link #attachGl()}
+     * @throws IllegalArgumentException if there is no Vulkan participant, or a requested tier is not
+     *     feasible for these participants
      */
     public static SharedSurface createForGl(String name, int width, int height, List<DeviceContext> participants, GlSide gl,
                                             Options options) {
@@ -213,6 +223,8 @@ public final class SharedSurface implements AutoCloseable {
      * this surface completed, closes the GL endpoint (the importer goes first) and returns true; after
      * that {@link #close()} waits only for Vulkan devices and may run on any thread. Returns false,
      * never blocking, while GL work is pending. True at once without a GL endpoint. GL owner thread.
+     *
+     * @return whether the GL endpoint is closed (or there is none)
      */
     public boolean closeGlIfIdle() {
         if (glEndpoint == null || glClosed) {
@@ -313,12 +325,12 @@ public final class SharedSurface implements AutoCloseable {
         return tier;
     }
 
-    /** How this surface's memory is shared (the tier's first choice). */
+    /** {@return how this surface's memory is shared (the tier's first choice)} */
     public MemorySharing memorySharing() {
         return memory.kind();
     }
 
-    /** How this surface's next owner waits (the tier's second choice). */
+    /** {@return how this surface's next owner waits (the tier's second choice)} */
     public HandoffSync handoffSync() {
         return sync.kind();
     }
@@ -331,12 +343,14 @@ public final class SharedSurface implements AutoCloseable {
     /**
      * Every tier these participants could share a surface with, best first: what a tier switch may
      * offer ({@link Options#withTier}). Any thread.
+     *
+     * @return the feasible tiers, best first (immutable)
      */
     public List<SyncTier> feasibleTiers() {
         return feasibleTiers;
     }
 
-    /** Why {@link #tier()} was chosen, in one sentence. */
+    /** {@return why {@link #tier()} was chosen, in one sentence} */
     public String tierReason() {
         return tierReason;
     }

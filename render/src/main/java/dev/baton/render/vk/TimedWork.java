@@ -232,7 +232,14 @@ public final class TimedWork implements AutoCloseable {
             this.epilogue = epilogue;
         }
 
-        /** Records both command buffers for {@code image} (GENERAL, released to EXTERNAL) on {@code device}. */
+        /**
+         * Records both command buffers for {@code image} (GENERAL, released to EXTERNAL) on {@code device}.
+         * They are recorded once with simultaneous use, so one pair serves every lease of the image.
+         *
+         * @param device the device that owns {@code image}; the command buffers come from its pool
+         * @param image the {@code VkImage}, in layout GENERAL
+         * @return the pair, owned by the caller (close it once its submits completed)
+         */
         public static LeaseBarriers record(DeviceContext device, long image) {
             int family = device.queueFamilyIndex();
             long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
@@ -257,12 +264,12 @@ public final class TimedWork implements AutoCloseable {
             return new LeaseBarriers(device, prologue, epilogue);
         }
 
-        /** Acquires the image from {@code VK_QUEUE_FAMILY_EXTERNAL}: submit it before the work. */
+        /** {@return the command buffer that acquires the image from {@code VK_QUEUE_FAMILY_EXTERNAL}: submit it before the work} */
         public VkCommandBuffer prologue() {
             return prologue;
         }
 
-        /** Releases the image to {@code VK_QUEUE_FAMILY_EXTERNAL}: submit it after the work. */
+        /** {@return the command buffer that releases the image to {@code VK_QUEUE_FAMILY_EXTERNAL}: submit it after the work} */
         public VkCommandBuffer epilogue() {
             return epilogue;
         }
