@@ -30,6 +30,7 @@ public final class ProducerProcess implements AutoCloseable {
         command.add("-Xshare:auto");
         command.add("-XX:TieredStopAtLevel=1");
         command.add("-XX:+UseSerialGC");
+        command.add("-Xmx128m"); // a small address space is torn down faster when the process is killed
         command.add("-cp");
         command.add(classPath != null ? classPath : System.getProperty("java.class.path"));
         command.add("dev.baton.app.Main");

@@ -58,6 +58,7 @@ public final class ServeCompositor implements AutoCloseable {
         private volatile long killedAtNanos;
         private volatile long firstFrameNanos;
         private volatile String goneReason;
+        private volatile long goneAtNanos;
 
         Feed(int clientId, String name, int pid) {
             this.clientId = clientId;
@@ -113,6 +114,11 @@ public final class ServeCompositor implements AutoCloseable {
         /** {@return nanoseconds from {@link ServeCompositor#noteKill} to the ABANDONED wake-up, or -1} */
         public long abandonedLatencyNanos() {
             return abandoned && killedAtNanos != 0 ? abandonedAtNanos - killedAtNanos : -1;
+        }
+
+        /** {@return nanoseconds from {@link ServeCompositor#noteKill} to the broker's disconnect of it (socket EOF), or -1} */
+        public long disconnectLatencyNanos() {
+            return gone && killedAtNanos != 0 ? goneAtNanos - killedAtNanos : -1;
         }
 
         /** {@return the failed pixel checks} */
@@ -271,6 +277,7 @@ public final class ServeCompositor implements AutoCloseable {
             public void clientGone(Broker b, int clientId, String reason) {
                 Feed f = feeds.get(clientId);
                 if (f != null) {
+                    f.goneAtNanos = System.nanoTime();
                     f.goneReason = reason;
                     f.gone = true;
                 }
