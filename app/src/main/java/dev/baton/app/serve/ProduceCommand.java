@@ -45,7 +45,7 @@ import picocli.CommandLine.Option;
  * frames, 1 when the broker is gone or refuses (within about 2 s of its death), 2 bad usage.
  */
 @Command(name = "produce", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-        header = "one producer process: hand frames to a running ./baton serve through its socket",
+        header = "one producer process handing frames to ./baton serve",
         description = {
             "Connects to the compositor's broker socket, draws a scene on its own Vulkan device into surfaces the",
             "broker allocated (sealed memfds, imported as host memory: nothing is copied) and hands each frame over",

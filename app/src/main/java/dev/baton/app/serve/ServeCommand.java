@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
  * handed-over frame's stamp, writes PNGs and a summary. The window mode is refused with a message.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
-        header = "the compositor as a broker: composite the frames that ./baton produce processes hand over",
+        header = "the compositor as a broker for ./baton produce processes",
         description = {
             "Listens on a Unix SOCK_SEQPACKET socket, allocates every producer's surfaces as sealed memfds, owns every",
             "keyed mutex, checks the frame stamp of every frame handed over, and composites the latest frame of each",
