@@ -88,6 +88,11 @@ public final class Broker implements AutoCloseable {
          * A client reported (FENCE_REACHED, host bridge) that its GPU reached {@code value} on
          * {@code surface}, a value above every earlier report for that surface. An in-process
          * participant advances its view of that client's timeline here ({@link RemoteTimeline}).
+         *
+         * @param broker this broker
+         * @param surface the surface
+         * @param clientId the reporting client
+         * @param value the fence value reached (unsigned)
          */
         default void fenceReached(Broker broker, BrokerSurface surface, int clientId, long value) {
         }

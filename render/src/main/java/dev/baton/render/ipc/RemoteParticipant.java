@@ -13,7 +13,13 @@ public final class RemoteParticipant implements Participant {
     private final String name;
     private final RemoteTimeline timeline;
 
-    /** The participant for connection {@code clientId}, surface {@code surfaceId}. */
+    /**
+     * The participant for connection {@code clientId}, surface {@code surfaceId}.
+     *
+     * @param clientId the broker's id of the connection
+     * @param name the name it gave in HELLO
+     * @param surfaceId the surface
+     */
     public RemoteParticipant(int clientId, String name, int surfaceId) {
         this.clientId = clientId;
         this.name = name;

@@ -21,7 +21,11 @@ public final class RemoteTimeline implements Timeline {
     private volatile long value;
     private volatile boolean detached;
 
-    /** A timeline named {@code name} (for messages), at 0. */
+    /**
+     * A timeline at 0.
+     *
+     * @param name for messages, such as {@code "plasma-1234/surface-3"}
+     */
     public RemoteTimeline(String name) {
         this.name = name;
     }

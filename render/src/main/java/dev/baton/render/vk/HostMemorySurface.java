@@ -64,6 +64,12 @@ public final class HostMemorySurface implements AutoCloseable {
      * {@code device} for a {@code width x height} RGBA8 surface with tightly packed rows. The fd is not
      * kept (the mapping holds the pages); the caller still owns and closes it.
      *
+     * @param device the producer's device
+     * @param fd the broker's memfd
+     * @param allocationBytes its size, as SURFACE_CREATED said (checked against the frame's size)
+     * @param width frame width in pixels
+     * @param height frame height in pixels
+     * @return the imported surface, owned by the caller
      * @throws IllegalStateException with a one-line reason if this device cannot import it
      */
     public static HostMemorySurface importMemfd(DeviceContext device, int fd, long allocationBytes, int width, int height) {
@@ -274,6 +280,8 @@ public final class HostMemorySurface implements AutoCloseable {
      * Records, before the frame's drawing, the move of the image out of UNDEFINED (first frame only)
      * and the dependency on the previous frame: the previous reader of the broker's pages was a CPU,
      * whose reads finished before it released the surface (the keyed mutex orders them before this submit).
+     *
+     * @param cmd the frame's command buffer, recording
      */
     public void recordStartOfFrame(VkCommandBuffer cmd) {
         int oldLayout = initialised ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_UNDEFINED;
@@ -293,6 +301,8 @@ public final class HostMemorySurface implements AutoCloseable {
      * Records, after the frame's drawing (which left the image in GENERAL), what puts the frame in the
      * broker's pages (the copy, unless direct) and the barrier that makes those writes available to
      * host reads: once the submit's timeline value is reached, the broker may read the pages.
+     *
+     * @param cmd the frame's command buffer, recording
      */
     public void recordEndOfFrame(VkCommandBuffer cmd) {
         if (direct()) {
