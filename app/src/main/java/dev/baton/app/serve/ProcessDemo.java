@@ -78,7 +78,9 @@ public final class ProcessDemo {
             err.println("baton demo: cannot start a producer process: " + e.getMessage());
             return 1;
         } finally {
-            compositor.close(); // BYE to every child: they stop (non-zero: their broker went away)
+            for (ProducerProcess p : children) {
+                p.stop(); // SIGTERM: each finishes its frame, prints its summary and exits 0
+            }
             for (ProducerProcess p : children) {
                 try {
                     p.awaitExit(TimeUnit.SECONDS.toMillis(5));
@@ -90,6 +92,7 @@ public final class ProcessDemo {
             if (killed[0] != null) {
                 killed[0].close();
             }
+            compositor.close();
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.baton.app.serve;
 
+import dev.baton.app.ShutdownSignal;
 import dev.baton.app.cli.Cli;
 import dev.baton.app.cli.Range;
 import dev.baton.app.cli.Size;
@@ -124,8 +125,8 @@ public final class ProduceCommand implements Cli.Body {
             return 1;
         }
         int result;
-        try {
-            result = produce(vulkan, chosen, socket, out, err);
+        try (ShutdownSignal signal = new ShutdownSignal(5000)) {
+            result = produce(vulkan, chosen, socket, signal, out, err);
         } finally {
             if (validate) {
                 int messages = vulkan.validationMessageCount();
@@ -142,7 +143,7 @@ public final class ProduceCommand implements Cli.Body {
         return result;
     }
 
-    private int produce(VulkanInstance vulkan, Scene chosen, Path socket, PrintStream out, PrintStream err) {
+    private int produce(VulkanInstance vulkan, Scene chosen, Path socket, ShutdownSignal signal, PrintStream out, PrintStream err) {
         DeviceContext.Builder b = DeviceContext.builder(vulkan).name("produce-" + ProcessHandle.current().pid());
         if (device != null) {
             try {
@@ -214,7 +215,7 @@ public final class ProduceCommand implements Cli.Body {
             long next = System.nanoTime();
             long fence = 0;
             long frame = 0;
-            while (frames == 0 || frame < frames) {
+            while ((frames == 0 || frame < frames) && !signal.requested()) {
                 int slot = (int) (frame % ring);
                 BrokerClient.Surface s = surfaces.get(slot);
                 AcquireStatus st = client.acquire(s, PRODUCER_KEY, timeout);
@@ -228,7 +229,7 @@ public final class ProduceCommand implements Cli.Body {
                     break;
                 }
                 // Pace while owning (the compositor's reads of this surface were CPU reads, done before it released).
-                if (!pace(client, next)) {
+                if (!pace(client, next, signal)) {
                     failure = "the broker is gone: " + client.brokerGoneReason();
                     break;
                 }
@@ -289,7 +290,8 @@ public final class ProduceCommand implements Cli.Body {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts%s%n", delivered, seconds,
-                delivered / Math.max(seconds, 1e-9), timeouts, failure == null ? "" : "; stopped: " + failure);
+                delivered / Math.max(seconds, 1e-9), timeouts, failure != null ? "; stopped: " + failure
+                        : signal.requested() ? "; stopped by a signal" : "");
         if (failure != null) {
             err.println("baton produce: " + failure);
             return 1;
@@ -298,8 +300,8 @@ public final class ProduceCommand implements Cli.Body {
     }
 
     /** Sleeps until {@code deadline} in slices, reading the broker's messages; false as soon as the broker is gone. */
-    private static boolean pace(BrokerClient client, long deadline) throws InterruptedException {
-        while (true) {
+    private static boolean pace(BrokerClient client, long deadline, ShutdownSignal signal) throws InterruptedException {
+        while (!signal.requested()) {
             client.poll();
             if (client.brokerGoneReason() != null) {
                 return false;
@@ -311,5 +313,6 @@ public final class ProduceCommand implements Cli.Body {
             long slice = Math.min(left, TimeUnit.MILLISECONDS.toNanos(50));
             client.socket().awaitReadable((int) Math.max(1, slice / 1_000_000));
         }
+        return true; // stopping: the frame is still drawn and released, so the compositor is not left waiting
     }
 }

@@ -57,6 +57,11 @@ public final class ProducerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Sends SIGTERM: the producer stops after its current frame and prints its summary. */
+    public void stop() {
+        process.destroy();
+    }
+
     /** Sends SIGKILL. */
     public void kill() {
         process.destroyForcibly();
