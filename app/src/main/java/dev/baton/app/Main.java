@@ -3,6 +3,8 @@ package dev.baton.app;
 import dev.baton.app.bench.BenchCommand;
 import dev.baton.app.cli.Cli;
 import dev.baton.app.demo.DemoCommand;
+import dev.baton.app.serve.ProduceCommand;
+import dev.baton.app.serve.ServeCommand;
 import java.io.PrintStream;
 import java.util.List;
 import picocli.AutoComplete;
@@ -30,6 +32,8 @@ public final class Main {
         CommandLine root = new CommandLine(new Root());
         root.addSubcommand(new DemoCommand());
         root.addSubcommand(new BenchCommand());
+        root.addSubcommand(new ServeCommand());
+        root.addSubcommand(new ProduceCommand());
         root.addSubcommand(new DevicesCommand());
         root.addSubcommand(new GpuCheckCommand());
         root.addSubcommand(new Completion());

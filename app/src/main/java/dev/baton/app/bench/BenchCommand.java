@@ -85,8 +85,9 @@ public final class BenchCommand implements Cli.Body {
             "ping-pong", List.of("cpu-floor", "raw-sync", "naive"),
             "pipelined", List.of("naive"),
             "fan-out", List.of("ping-pong", "cpu-floor", "raw-sync", "naive"),
-            "fan-in", List.of());
-    static final List<String> SCENARIO_ORDER = List.of("cpu-floor", "raw-sync", "naive", "ping-pong", "pipelined", "fan-out", "fan-in");
+            "fan-in", List.of(),
+            "cross-process", List.of());
+    static final List<String> SCENARIO_ORDER = List.of("cpu-floor", "raw-sync", "naive", "ping-pong", "pipelined", "fan-out", "fan-in", "cross-process");
 
     /** The --scenario group of a scenario name: "cpu floor" -> cpu-floor, "pipelined x3" -> pipelined. */
     static String group(String scenario) {
@@ -201,7 +202,7 @@ public final class BenchCommand implements Cli.Body {
     Path compare;
 
     @Option(names = "--scenario", paramLabel = "NAME,...", description = "run only these of cpu-floor, raw-sync, naive, ping-pong,"
-            + " pipelined, fan-out, fan-in (and the floors they are compared with)")
+            + " pipelined, fan-out, fan-in, cross-process (and the floors they are compared with)")
     String scenario;
 
     @Option(names = "--wide", description = "print every column and the notes and targets in full (wider than 100 columns)")
@@ -428,6 +429,8 @@ public final class BenchCommand implements Cli.Body {
                 this.round = round;
                 step("cpu floors");
                 cpuFloors();
+                step("cross-process");
+                crossProcess();
                 keepPending();
             }
             // Not try-with-resources: after a stall the devices may still be busy, and closing them would
@@ -720,6 +723,29 @@ public final class BenchCommand implements Cli.Body {
             mutex.note("two handles, keys 0/1, no GPU, default spin (" + KeyedMutex.DEFAULT_SPIN_NANOS
                     + " ns) then park, as surfaces use it: release to the other thread's acquire returning, both directions; "
                     + "alternated with park/unpark in " + CPU_FLOOR_SLICES + " slices");
+        }
+
+        /** The cross-process rows: a raw socket round trip to a child JVM, and the keyed mutex through the broker. */
+        private void crossProcess() throws InterruptedException {
+            if (!s.runs("cross-process")) {
+                return;
+            }
+            int cap = s.capacity();
+            Series raw = series("cross-process", "raw socket", "2 processes", Series.Metric.CPU_HANDOFF, null, cap);
+            Series mutex = series("cross-process", "keyed-mutex via broker", "2 processes", Series.Metric.CPU_HANDOFF,
+                    floor("cross-process", "raw socket", "2 processes"), cap);
+            try {
+                CrossProcessPingPong.raw(raw, s.warmupNanos(), s.measureNanos(), s.stallNanos());
+                CrossProcessPingPong.broker(mutex, s.warmupNanos(), s.measureNanos(), s.stallNanos());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("cross-process rows: cannot start the partner process: " + e.getMessage(), e);
+            }
+            raw.note("a 40-byte SOCK_SEQPACKET message to a child JVM and its echo back (one round trip, two hops): the floor of"
+                    + " any broker between two processes; cpu and allocation: this process's sending thread (the partner's not counted)");
+            mutex.note("this process's client releases key 1 to a child JVM's client, which acquires it and releases key 0 back,"
+                    + " every message through the broker's loop in this process; one sample = half a cycle = one handoff"
+                    + " (releaser -> broker -> acquirer, two hops), so x floor is the protocol's cost per handoff over a raw round trip;"
+                    + " cpu and allocation: this process's client thread and the broker's loop thread (the partner's not counted)");
         }
 
         private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, Pair pair) throws InterruptedException {

@@ -20,6 +20,7 @@ final class Targets {
     static void evaluate(BenchReport report, BenchCommand.Settings settings) {
         hostBridgeVsRaw(report);
         mutexVsPark(report);
+        crossProcessVsRaw(report);
         bytesCopied(report);
         bytesAllocated(report);
         throughput(report);
@@ -121,6 +122,30 @@ final class Targets {
                     + "known then) so the bridge waits on the GPU, not on the consumer's CPU";
         }
         r.target(p50Ratio(r, name, tier, raw, 1.25, line));
+    }
+
+    /** The series label {@link #crossProcessVsRaw} judges. */
+    static final String CROSS_PROCESS_CPU = "cross-process / keyed-mutex via broker / cpu-handoff";
+
+    /** Issue 10: the broker's keyed-mutex cost per handoff against a raw socket round trip between two processes. */
+    private static void crossProcessVsRaw(BenchReport r) {
+        Series mutex = find(r, "cross-process", "keyed-mutex via broker", Series.Metric.CPU_HANDOFF);
+        Series raw = find(r, "cross-process", "raw socket", Series.Metric.CPU_HANDOFF);
+        String name = "cross-process keyed-mutex per handoff vs raw socket round trip";
+        if (!measured(mutex) || !measured(raw)) {
+            r.target(Target.notMeasured(name, CROSS_PROCESS_CPU, "us", "<=", 1.5, true, "the cross-process scenario did not run"));
+            return;
+        }
+        double ratio = (double) mutex.distribution().p50Nanos() / raw.distribution().p50Nanos();
+        boolean met = ratio <= 1.5;
+        String line = "cross-process keyed-mutex handoff p50 (through the broker) <= 1.5x a raw SOCK_SEQPACKET round trip between"
+                + " two processes: " + f(mutex.distribution().p50Micros()) + " us vs " + f(raw.distribution().p50Micros()) + " us = "
+                + f(ratio) + "x" + perRound(roundRatios(r, mutex, raw)) + " -> " + (met ? "met" : "MISSED");
+        if (!met) {
+            line += "; a handoff is two socket hops like the round trip, plus the broker's message checks and its poll loop's wake-up,"
+                    + " which on two shared cores is a third thread to schedule";
+        }
+        r.target(p50Ratio(r, name, mutex, raw, 1.5, line));
     }
 
     private static void mutexVsPark(BenchReport r) {

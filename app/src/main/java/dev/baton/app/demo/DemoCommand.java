@@ -1,6 +1,7 @@
 package dev.baton.app.demo;
 
 import dev.baton.app.cli.Cli;
+import dev.baton.app.serve.ProcessDemo;
 import dev.baton.app.cli.Range;
 import dev.baton.app.cli.Size;
 import dev.baton.app.cli.UsageException;
@@ -97,6 +98,11 @@ public final class DemoCommand implements Cli.Body {
             + " picture, checks off")
     boolean noStamp;
 
+    @Option(names = "--processes", paramLabel = "N", description = "headless: N producer processes (./baton produce child JVMs) on"
+            + " this demo's own broker instead of producer threads; --kill-at sends one SIGKILL, --restart-at starts a new one")
+    @Range(min = 0, max = 16)
+    int processes = 0;
+
     /** The sync tiers' ids, for {@code --tier}'s check, help and completion. */
     static final class TierIds implements Iterable<String> {
         @Override
@@ -130,6 +136,9 @@ public final class DemoCommand implements Cli.Body {
             return 2;
         }
         boolean noDisplay = noDisplay();
+        if (processes > 0) {
+            return runProcesses(noDisplay, out, err);
+        }
         refuseOtherModesFlags(headless || soaking, noDisplay);
         DemoOptions options = new DemoOptions(soaking && !producersGiven ? 8 : producers, size.width(),
                 size.height(), fps, frames, this.out, headless || soaking || noDisplay, device,
@@ -139,6 +148,28 @@ public final class DemoCommand implements Cli.Body {
             out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
         }
         return options.headless() ? HeadlessDemo.run(options, out, err) : WindowDemo.run(options, out, err);
+    }
+
+    /** {@code --processes N}: the broker and N producer processes (headless only for now). */
+    private int runProcesses(boolean noDisplay, PrintStream out, PrintStream err) {
+        if (!headless && !noDisplay) {
+            err.println("baton demo: --processes has no window mode yet; add --headless");
+            return 2;
+        }
+        for (String flag : List.of("--tier", "--soak", "--screenshot", "--exit-after", "--no-stamp", "--producers")) {
+            if (Cli.given(spec, flag)) {
+                err.println("baton demo: " + flag + " does not apply with --processes (each process offers host-memory surfaces"
+                        + " with the host bridge); remove it");
+                return 2;
+            }
+        }
+        if (faultProducer >= processes && killAt >= 0) {
+            err.println("baton demo: --fault-producer " + faultProducer + " names no process (there are " + processes + ")");
+            return 2;
+        }
+        int width = size.width() - size.width() % 16;
+        return ProcessDemo.run(new ProcessDemo.Options(processes, width, size.height(), fps, frames, this.out, device, validate, ring,
+                acquireTimeoutMs * 1_000_000L, killAt, restartAt, faultProducer), out, err);
     }
 
     /**

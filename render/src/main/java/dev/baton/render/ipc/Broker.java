@@ -108,6 +108,19 @@ public final class Broker implements AutoCloseable {
          */
         default void clientGone(Broker broker, int clientId, String reason) {
         }
+
+        /**
+         * A client reported (FENCE_REACHED, host bridge) that its GPU reached {@code value} on
+         * {@code surface}, a value above every earlier report for that surface. An in-process
+         * participant advances its view of that client's timeline here ({@link RemoteTimeline}).
+         *
+         * @param broker this broker
+         * @param surface the surface
+         * @param clientId the reporting client
+         * @param value the fence value reached (unsigned)
+         */
+        default void fenceReached(Broker broker, BrokerSurface surface, int clientId, long value) {
+        }
     }
 
     private enum State { AWAITING_HELLO, READY }
@@ -861,6 +874,7 @@ public final class Broker implements AutoCloseable {
             return; // nothing new: forwarding repeats would let one client flood the others' queues
         }
         s.reachedFenceValue = value;
+        config.listener.fenceReached(this, s, c.id, value);
         for (int i = 0; i < s.participants.size(); i++) {
             Participant other = s.participants.get(i);
             if (other != p) {

@@ -1,0 +1,318 @@
+package dev.baton.app.serve;
+
+import dev.baton.app.ShutdownSignal;
+import dev.baton.app.cli.Cli;
+import dev.baton.app.cli.Range;
+import dev.baton.app.cli.Size;
+import dev.baton.render.ipc.BrokerClient;
+import dev.baton.render.ipc.Protocol;
+import dev.baton.render.ipc.SocketPaths;
+import dev.baton.render.scene.FrameStamp;
+import dev.baton.render.scene.Scene;
+import dev.baton.render.scene.SceneRenderer;
+import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.HostMemorySurface;
+import dev.baton.render.vk.PhysicalDeviceInfo;
+import dev.baton.render.vk.SurfaceImage;
+import dev.baton.render.vk.VulkanInstance;
+import dev.baton.render.vk.VulkanTimeline;
+import dev.baton.sync.AcquireStatus;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import dev.baton.render.VkResults;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.VK10;
+import org.lwjgl.vulkan.VkCommandBufferBeginInfo;
+import org.lwjgl.vulkan.VkCommandBuffer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./baton produce}: one producer process. Connects to a broker ({@code ./baton serve}, or the
+ * broker of {@code ./baton demo --processes}), offers {@code --ring} surfaces that the broker allocates
+ * as sealed memfds, imports each into its Vulkan device as host memory ({@link HostMemorySurface}) and
+ * hands frames to the compositor with the keyed mutex: acquire key {@link #PRODUCER_KEY}, draw the
+ * scene and its frame stamp, submit (signalling its timeline), release to {@link #COMPOSITOR_KEY} with
+ * that fence value and the frame number as private data, and report FENCE_REACHED once its GPU got
+ * there (the host bridge across processes). Nothing is copied: the compositor reads the same pages.
+ *
+ * <p>Prints one line when connected and a summary on exit. Exit codes: 0 after {@code --frames}
+ * frames, 1 when the broker is gone or refuses (within about 2 s of its death), 2 bad usage.
+ */
+@Command(name = "produce", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
+        header = "one producer process handing frames to ./baton serve",
+        description = {
+            "Connects to the compositor's broker socket, draws a scene on its own Vulkan device into surfaces the",
+            "broker allocated (sealed memfds, imported as host memory: nothing is copied) and hands each frame over",
+            "with the keyed mutex. Exits 0 after --frames frames; non-zero within 2 s if the broker goes away."})
+public final class ProduceCommand implements Cli.Body {
+    /** The key a producer acquires its surfaces with (the initial key: it draws first). */
+    public static final long PRODUCER_KEY = 0L;
+    /** The key a producer releases to: the compositor's. */
+    public static final long COMPOSITOR_KEY = 1L;
+    /** Bytes of private data per frame: the frame number (u64) and the producer's hue index (u32). */
+    public static final int PRIVATE_DATA_BYTES = 12;
+
+    @Option(names = "--connect", paramLabel = "PATH", description = "the broker's socket (default: $XDG_RUNTIME_DIR/baton/compositor.sock,"
+            + " else /tmp/baton-UID/compositor.sock)")
+    Path connect;
+
+    @Option(names = "--scene", paramLabel = "NAME", completionCandidates = SceneNames.class, description = "what to draw")
+    String scene = "plasma";
+
+    @Option(names = "--device", paramLabel = "NAME", description = "Vulkan device: an index, a label ./baton devices prints or part of its"
+            + " name (default: the first that imports host memory)")
+    String device;
+
+    @Option(names = "--size", paramLabel = "WxH", description = "surface size in pixels (width a multiple of 16)")
+    @Range(min = 64, max = 4096)
+    Size size = new Size(256, 192);
+
+    @Option(names = "--fps", paramLabel = "FPS", description = "target frame rate")
+    @Range(min = 1, max = 1000)
+    double fps = 30;
+
+    @Option(names = "--ring", paramLabel = "N", description = "surfaces this producer cycles through")
+    @Range(min = 1, max = 3)
+    int ring = 2;
+
+    @Option(names = "--frames", paramLabel = "N", description = "frames to hand over, then exit 0 (0: until killed or the broker goes)")
+    @Range(min = 0, max = 100_000_000)
+    int frames = 0;
+
+    @Option(names = "--hue", paramLabel = "I", description = "producer index the scene's colours derive from")
+    @Range(min = 0, max = 255)
+    int hue = 0;
+
+    @Option(names = "--acquire-timeout-ms", paramLabel = "MS", description = "the longest one acquire waits for the compositor")
+    @Range(min = 1, max = 60_000)
+    int acquireTimeoutMs = 2000;
+
+    @Option(names = "--validate", description = "run under the Khronos validation layer (sync validation on); fail on any message")
+    boolean validate;
+
+    /** The scene names, for {@code --scene}'s check, help and completion. */
+    static final class SceneNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            List<String> names = new ArrayList<>();
+            for (Scene s : Scene.values()) {
+                names.add(s.label());
+            }
+            return names.iterator();
+        }
+    }
+
+    @Override
+    public int run(PrintStream out, PrintStream err) {
+        if (size.width() % 16 != 0 || size.width() < FrameStamp.minimumWidth()) {
+            err.println("baton produce: --size width must be a multiple of 16 (tightly packed rows in the broker's memory), got " + size);
+            return Cli.USAGE;
+        }
+        Scene chosen = Scene.valueOf(scene.toUpperCase(Locale.ROOT));
+        Path socket = connect != null ? connect : SocketPaths.defaultSocketPath();
+        VulkanInstance vulkan;
+        try {
+            vulkan = VulkanInstance.create(validate);
+        } catch (RuntimeException e) {
+            err.println("baton produce: cannot start Vulkan: " + e.getMessage());
+            return 1;
+        }
+        int result;
+        try (ShutdownSignal signal = new ShutdownSignal(5000)) {
+            result = produce(vulkan, chosen, socket, signal, out, err);
+        } finally {
+            if (validate) {
+                int messages = vulkan.validationMessageCount();
+                out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
+                for (String m : vulkan.validationMessages()) {
+                    err.println("  " + m);
+                }
+            }
+        }
+        if (validate && vulkan.validationMessageCount() > 0 && result == 0) {
+            result = 1;
+        }
+        vulkan.close();
+        return result;
+    }
+
+    private int produce(VulkanInstance vulkan, Scene chosen, Path socket, ShutdownSignal signal, PrintStream out, PrintStream err) {
+        DeviceContext.Builder b = DeviceContext.builder(vulkan).name("produce-" + ProcessHandle.current().pid());
+        if (device != null) {
+            try {
+                b.device(device);
+            } catch (IllegalArgumentException e) {
+                err.println("baton produce: --device " + device + ": " + e.getMessage());
+                return Cli.USAGE;
+            }
+        }
+        b.requireExtension("VK_EXT_external_memory_host");
+        if (device == null) {
+            PhysicalDeviceInfo importer = null;
+            for (PhysicalDeviceInfo d : vulkan.physicalDevices()) {
+                if (d.hostMemoryImport()) {
+                    importer = d;
+                    break;
+                }
+            }
+            if (importer == null) {
+                err.println("baton produce: no Vulkan device here imports host memory for a linear RGBA8 image (./baton devices shows"
+                        + " 'host memory'); install mesa-vulkan-drivers (lavapipe) or pass --device");
+                return 1;
+            }
+            b.physicalDeviceIndex(importer.index());
+        }
+        DeviceContext dev;
+        try {
+            dev = b.build();
+        } catch (RuntimeException e) {
+            err.println("baton produce: no Vulkan device can draw into the broker's memory: " + e.getMessage());
+            return 1;
+        }
+        long timeout = TimeUnit.MILLISECONDS.toNanos(acquireTimeoutMs);
+        List<HostMemorySurface> images = new ArrayList<>();
+        List<BrokerClient.Surface> surfaces = new ArrayList<>();
+        List<VkCommandBuffer> commands = new ArrayList<>();
+        BrokerClient client = null;
+        SceneRenderer renderer = null;
+        VulkanTimeline timeline = null;
+        long delivered = 0;
+        long timeouts = 0;
+        long t0 = System.nanoTime();
+        String failure = null;
+        try {
+            String name = chosen.label() + "-" + ProcessHandle.current().pid();
+            try {
+                client = BrokerClient.connect(socket.toString(), name, TimeUnit.SECONDS.toNanos(5));
+            } catch (RuntimeException e) {
+                err.println("baton produce: cannot connect to the broker at " + socket + ": " + e.getMessage()
+                        + " (start it with ./baton serve, or pass --connect PATH)");
+                return 1;
+            }
+            for (int i = 0; i < ring; i++) {
+                BrokerClient.Surface s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
+                        Protocol.MEMORY_HOST_MEMFD, Protocol.SYNC_HOST_BRIDGE, PRODUCER_KEY, null, null, TimeUnit.SECONDS.toNanos(5));
+                surfaces.add(s);
+                images.add(HostMemorySurface.importMemfd(dev, s.memoryFd(0), s.allocationBytes, size.width(), size.height()));
+                commands.add(dev.allocateCommandBuffer());
+            }
+            timeline = VulkanTimeline.create(dev, name + "/timeline", 0, false);
+            renderer = new SceneRenderer(dev.vkDevice(), chosen, SurfaceImage.FORMAT, size.width(), size.height(), VK10.VK_IMAGE_LAYOUT_GENERAL);
+            out.println("produce: connected to " + socket + " as client " + client.clientId() + " (" + name + " on " + dev.info().name() + ", "
+                    + ring + " surface" + (ring == 1 ? "" : "s") + " of " + size + " in the broker's sealed memfds, imported as host memory; "
+                    + (images.get(0).direct() ? "drawn in place, nothing copied)" : "drawn, then copied there by the GPU: "
+                    + images.get(0).copiedBytesPerFrame() + " bytes per frame)"));
+            out.flush();
+            ByteBuffer data = ByteBuffer.allocateDirect(PRIVATE_DATA_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            long period = (long) (1e9 / fps);
+            long next = System.nanoTime();
+            long fence = 0;
+            long frame = 0;
+            while ((frames == 0 || frame < frames) && !signal.requested()) {
+                int slot = (int) (frame % ring);
+                BrokerClient.Surface s = surfaces.get(slot);
+                AcquireStatus st = client.acquire(s, PRODUCER_KEY, timeout);
+                if (st == AcquireStatus.TIMEOUT) {
+                    timeouts++;
+                    continue;
+                }
+                if (st != AcquireStatus.ACQUIRED) {
+                    failure = client.brokerGoneReason() != null ? "the broker is gone: " + client.brokerGoneReason()
+                            : "surface " + s.surfaceId + " was abandoned by the compositor";
+                    break;
+                }
+                // Pace while owning (the compositor's reads of this surface were CPU reads, done before it released).
+                if (!pace(client, next, signal)) {
+                    failure = "the broker is gone: " + client.brokerGoneReason();
+                    break;
+                }
+                next = Math.max(next + period, System.nanoTime() - period);
+                VkCommandBuffer cmd = commands.get(slot);
+                HostMemorySurface image = images.get(slot);
+                VkResults.check(VK10.vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
+                try (MemoryStack stack = MemoryStack.stackPush()) {
+                    VkResults.check(VK10.vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
+                            .flags(VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
+                }
+                image.recordStartOfFrame(cmd);
+                renderer.record(cmd, image.imageView(), frame, (System.nanoTime() - t0) / 1e9f, hue);
+                image.recordEndOfFrame(cmd);
+                VkResults.check(VK10.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+                fence++;
+                dev.submit(cmd, timeline, fence);
+                data.putLong(0, frame).putInt(8, hue);
+                data.clear();
+                if (!client.release(s, COMPOSITOR_KEY, fence, data)) {
+                    failure = "the broker is gone: " + client.brokerGoneReason();
+                    break;
+                }
+                if (!timeline.awaitValue(fence, timeout)) {
+                    failure = "the GPU did not finish frame " + frame + " within " + acquireTimeoutMs + " ms";
+                    break;
+                }
+                if (!client.fenceReached(s, fence)) {
+                    failure = "the broker is gone: " + client.brokerGoneReason();
+                    break;
+                }
+                frame++;
+                delivered++;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failure = "interrupted";
+        } catch (RuntimeException e) {
+            failure = e.getMessage();
+        } finally {
+            VK10.vkDeviceWaitIdle(dev.vkDevice());
+            if (renderer != null) {
+                renderer.close();
+            }
+            for (VkCommandBuffer c : commands) {
+                dev.freeCommandBuffer(c);
+            }
+            for (HostMemorySurface i : images) {
+                i.close();
+            }
+            if (timeline != null) {
+                timeline.close();
+            }
+            if (client != null) {
+                client.close();
+            }
+            dev.close();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts%s%n", delivered, seconds,
+                delivered / Math.max(seconds, 1e-9), timeouts, failure != null ? "; stopped: " + failure
+                        : signal.requested() ? "; stopped by a signal" : "");
+        if (failure != null) {
+            err.println("baton produce: " + failure);
+            return 1;
+        }
+        return 0;
+    }
+
+    /** Sleeps until {@code deadline} in slices, reading the broker's messages; false as soon as the broker is gone. */
+    private static boolean pace(BrokerClient client, long deadline, ShutdownSignal signal) throws InterruptedException {
+        while (!signal.requested()) {
+            client.poll();
+            if (client.brokerGoneReason() != null) {
+                return false;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return true;
+            }
+            long slice = Math.min(left, TimeUnit.MILLISECONDS.toNanos(50));
+            client.socket().awaitReadable((int) Math.max(1, slice / 1_000_000));
+        }
+        return true; // stopping: the frame is still drawn and released, so the compositor is not left waiting
+    }
+}

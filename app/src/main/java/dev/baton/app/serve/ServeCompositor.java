@@ -1,0 +1,409 @@
+package dev.baton.app.serve;
+
+import dev.baton.render.ipc.Broker;
+import dev.baton.render.ipc.BrokerSurface;
+import dev.baton.render.ipc.MappedMemory;
+import dev.baton.render.ipc.RemoteParticipant;
+import dev.baton.render.scene.FrameStamp;
+import dev.baton.sync.AcquireResult;
+import dev.baton.sync.AcquireStatus;
+import dev.baton.sync.KeyedMutex;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The compositor side of {@code ./baton serve} and {@code ./baton demo --processes}: a {@link Broker}
+ * whose every client surface is taken by an in-process consumer on the compositor's side.
+ *
+ * <p>What crosses and what is copied, per frame: the producer draws into the broker's sealed memfd
+ * (imported into its Vulkan device as host memory: zero copies on its side) and releases the keyed
+ * mutex to {@link ProduceCommand#COMPOSITOR_KEY} with its fence value and frame number; its
+ * FENCE_REACHED advances the producer's {@link RemoteParticipant} timeline here. A consumer thread per
+ * surface acquires, waits (bounded) for that timeline to reach the fence value, then reads the pixels
+ * from its own mapping of the same memfd: it checks the frame stamp against the frame number the
+ * producer released with (torn, stale, invalid) and copies the frame once into its producer's
+ * {@link Feed} (one CPU copy of width x height x 4 bytes: the headless compositor is the CPU), and
+ * releases back to {@link ProduceCommand#PRODUCER_KEY}. GL cannot import host memory on llvmpipe,
+ * so no GPU compositing is done here.
+ *
+ * <p>A producer that dies (SIGKILL included) while owning a surface abandons it: the consumer's acquire
+ * wakes with ABANDONED ({@link Feed#abandonedLatencyNanos} measures from the moment the caller says it
+ * killed the process, {@link #noteKill}), the broker closes everything of that connection and the
+ * consumer unmaps; every other feed goes on.
+ */
+public final class ServeCompositor implements AutoCloseable {
+    /** One producer process (one broker connection) as the compositor shows it. */
+    public static final class Feed {
+        /** The broker's id of its connection. */
+        public final int clientId;
+        /** The name it gave in HELLO. */
+        public final String name;
+        /** Its process id. */
+        public final int pid;
+        private final Object lock = new Object();
+        private byte[] front = new byte[0];
+        private int width, height;
+        private volatile long delivered, torn, stale, invalid, fenceLate;
+        private volatile long lastFrame = -1;
+        private volatile boolean abandoned;
+        private volatile boolean gone;
+        private volatile long abandonedAtNanos;
+        private volatile long killedAtNanos;
+        private volatile long firstFrameNanos;
+        private volatile String goneReason;
+        private volatile long goneAtNanos;
+
+        Feed(int clientId, String name, int pid) {
+            this.clientId = clientId;
+            this.name = name;
+            this.pid = pid;
+        }
+
+        /** {@return frames received with their pixels checked} */
+        public long delivered() {
+            return delivered;
+        }
+
+        /** {@return frames whose top and bottom stamps disagreed} */
+        public long torn() {
+            return torn;
+        }
+
+        /** {@return frames whose stamp was older than the frame number they were released with} */
+        public long stale() {
+            return stale;
+        }
+
+        /** {@return frames without a readable stamp or with one newer than released} */
+        public long invalid() {
+            return invalid;
+        }
+
+        /** {@return acquires whose fence value the producer did not report reached in time} */
+        public long fenceLate() {
+            return fenceLate;
+        }
+
+        /** {@return the last frame number received, -1 before the first} */
+        public long lastFrame() {
+            return lastFrame;
+        }
+
+        /** {@return whether a surface of this feed woke a waiter with ABANDONED} */
+        public boolean abandoned() {
+            return abandoned;
+        }
+
+        /** {@return why the broker dropped the connection ("said BYE" for a clean exit), or null while connected} */
+        public String goneReason() {
+            return goneReason;
+        }
+
+        /** {@return whether the connection is gone} */
+        public boolean gone() {
+            return gone;
+        }
+
+        /** {@return nanoseconds from {@link ServeCompositor#noteKill} to the ABANDONED wake-up, or -1} */
+        public long abandonedLatencyNanos() {
+            return abandoned && killedAtNanos != 0 ? abandonedAtNanos - killedAtNanos : -1;
+        }
+
+        /** {@return nanoseconds from {@link ServeCompositor#noteKill} to the broker's disconnect of it (socket EOF), or -1} */
+        public long disconnectLatencyNanos() {
+            return gone && killedAtNanos != 0 ? goneAtNanos - killedAtNanos : -1;
+        }
+
+        /** {@return the failed pixel checks} */
+        public long failures() {
+            return torn + stale + invalid;
+        }
+
+        int width() {
+            return width;
+        }
+
+        int height() {
+            return height;
+        }
+
+        /** Copies the latest frame into {@code out} (row-major RGBA) at (x, y) of an image {@code outWidth} wide. */
+        void drawInto(byte[] out, int outWidth, int x, int y) {
+            synchronized (lock) {
+                for (int row = 0; row < height; row++) {
+                    System.arraycopy(front, row * width * 4, out, ((y + row) * outWidth + x) * 4, width * 4);
+                }
+            }
+        }
+
+        void publish(byte[] back, int w, int h, long frame) {
+            synchronized (lock) {
+                byte[] old = front;
+                front = back;
+                width = w;
+                height = h;
+                spare = old;
+            }
+            lastFrame = frame;
+            if (delivered == 0) {
+                firstFrameNanos = System.nanoTime();
+            }
+            delivered++;
+        }
+
+        private byte[] spare;
+
+        /** A buffer of {@code bytes} to fill (the previous front, recycled: no allocation in steady state). */
+        byte[] takeBack(int bytes) {
+            synchronized (lock) {
+                byte[] b = spare;
+                spare = null;
+                return b != null && b.length == bytes ? b : new byte[bytes];
+            }
+        }
+    }
+
+    /** One surface the compositor consumes: its mapping, its handle, its thread. */
+    private final class Tile implements Runnable {
+        final BrokerSurface surface;
+        final Feed feed;
+        final RemoteParticipant participant;
+        final KeyedMutex.Handle handle;
+        final MappedMemory memory;
+        final int width, height;
+        final Thread thread;
+
+        Tile(BrokerSurface surface, Feed feed, RemoteParticipant participant) {
+            this.surface = surface;
+            this.feed = feed;
+            this.participant = participant;
+            this.width = surface.description().width;
+            this.height = surface.description().height;
+            this.memory = MappedMemory.map(surface.memoryFds().get(0), surface.description().allocationBytes, false);
+            this.handle = surface.mutex().open("compositor");
+            this.thread = new Thread(this, "baton-serve-surface-" + surface.id());
+            this.thread.setDaemon(true);
+        }
+
+        @Override
+        public void run() {
+            ByteBuffer pixels = memory.buffer();
+            int bytes = width * height * 4;
+            try {
+                while (!stopping) {
+                    AcquireResult r = handle.acquire(ProduceCommand.COMPOSITOR_KEY, 200, TimeUnit.MILLISECONDS);
+                    if (r.status() == AcquireStatus.TIMEOUT) {
+                        continue;
+                    }
+                    if (r.status() == AcquireStatus.ABANDONED) {
+                        feed.abandonedAtNanos = System.nanoTime();
+                        feed.abandoned = true;
+                        log.accept("serve: surface " + surface.id() + " of " + feed.name + " (pid " + feed.pid
+                                + ") ended: ABANDONED (its producer left or died)");
+                        return;
+                    }
+                    long fence = r.fenceValue();
+                    ByteBuffer data = r.privateData().order(ByteOrder.LITTLE_ENDIAN);
+                    long frame = data.remaining() >= 8 ? data.getLong(0) : -1;
+                    if (!participant.signalTimeline().awaitValue(fence, acquireTimeoutNanos)) {
+                        feed.fenceLate++;
+                    } else {
+                        byte[] back = feed.takeBack(bytes);
+                        pixels.get(0, back, 0, bytes);
+                        check(back, frame);
+                        feed.publish(back, width, height, frame);
+                    }
+                    try {
+                        handle.release(ProduceCommand.PRODUCER_KEY, fence, null);
+                    } catch (IllegalStateException e) {
+                        return; // the surface closed under us (its producer left)
+                    }
+                    broker.wakeup();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (IllegalStateException e) {
+                // the mutex was closed while waiting: its creator is gone
+            } finally {
+                handle.close();
+                memory.close();
+                tiles.remove(surface.id());
+            }
+        }
+
+        private void check(byte[] rgba, long frame) {
+            long decoded = FrameStamp.decode(ByteBuffer.wrap(rgba), width, 0, 0, width, height);
+            long expected = frame & 0xFFFF_FFFFL;
+            if (decoded == FrameStamp.TORN) {
+                feed.torn++;
+            } else if (decoded == FrameStamp.INVALID || decoded > expected) {
+                feed.invalid++;
+            } else if (decoded < expected) {
+                feed.stale++;
+            }
+        }
+    }
+
+    private final Broker broker;
+    private final long acquireTimeoutNanos;
+    private final Consumer<String> log;
+    private final Map<Integer, Feed> feeds = new ConcurrentHashMap<>();
+    private final List<Feed> feedOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<Integer, Tile> tiles = new ConcurrentHashMap<>();
+    private volatile boolean stopping;
+
+    private ServeCompositor(Path socket, long acquireTimeoutNanos, Consumer<String> log) {
+        this.acquireTimeoutNanos = acquireTimeoutNanos;
+        this.log = log;
+        Broker.Config config = new Broker.Config();
+        config.log = log;
+        config.listener = new Broker.Listener() {
+            @Override
+            public void clientConnected(Broker b, int clientId, String name, int pid) {
+                Feed f = new Feed(clientId, name, pid);
+                feeds.put(clientId, f);
+                feedOrder.add(f);
+                log.accept("serve: " + name + " (pid " + pid + ") connected as client " + clientId);
+            }
+
+            @Override
+            public void clientGone(Broker b, int clientId, String reason) {
+                Feed f = feeds.get(clientId);
+                if (f != null) {
+                    f.goneAtNanos = System.nanoTime();
+                    f.goneReason = reason;
+                    f.gone = true;
+                }
+                for (Tile t : tiles.values()) {
+                    if (t.feed.clientId == clientId) {
+                        t.participant.signalTimeline().detach();
+                    }
+                }
+            }
+
+            @Override
+            public void surfaceCreated(Broker b, BrokerSurface surface) {
+                Feed f = feeds.get(surface.creatorClientId());
+                if (f == null || stopping) {
+                    return;
+                }
+                Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()));
+                tiles.put(surface.id(), t);
+                t.thread.start();
+            }
+
+            @Override
+            public void fenceReached(Broker b, BrokerSurface surface, int clientId, long value) {
+                Tile t = tiles.get(surface.id());
+                if (t != null && t.feed.clientId == clientId) {
+                    t.participant.signalTimeline().signalFromHost(value);
+                }
+            }
+        };
+        this.broker = Broker.start(socket, config);
+    }
+
+    /**
+     * Starts the broker at {@code socket} (see {@link dev.baton.render.ipc.SocketPaths#bindServer}).
+     *
+     * @param acquireTimeoutNanos how long a consumer waits for a producer's fence value after acquiring
+     * @param log where connection events go (one line each)
+     * @throws IllegalStateException if a live broker holds the socket or its directory is not private
+     */
+    public static ServeCompositor start(Path socket, long acquireTimeoutNanos, Consumer<String> log) {
+        return new ServeCompositor(socket, acquireTimeoutNanos, log);
+    }
+
+    /** {@return the broker} */
+    public Broker broker() {
+        return broker;
+    }
+
+    /** {@return every producer that connected, in connection order (gone ones included)} */
+    public List<Feed> feeds() {
+        return new ArrayList<>(feedOrder);
+    }
+
+    /** {@return the feed of the process {@code pid}, or null} */
+    public Feed feedOfPid(long pid) {
+        for (Feed f : feedOrder) {
+            if (f.pid == pid) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** Records that the caller is about to SIGKILL {@code pid}, for {@link Feed#abandonedLatencyNanos}. */
+    public void noteKill(long pid) {
+        Feed f = feedOfPid(pid);
+        if (f != null) {
+            f.killedAtNanos = System.nanoTime();
+        }
+    }
+
+    /** {@return whether the process {@code pid} owns one of its surfaces now (the compositor waits for it)} */
+    public boolean ownedBy(long pid) {
+        for (Tile t : tiles.values()) {
+            String owner = t.surface.mutex().ownerName();
+            if (t.feed.pid == pid && owner != null && !owner.equals("compositor")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Composites the latest frame of every live feed into a grid and returns the image (RGBA, row-major,
+     * {@code cell} sized cells, feeds in connection order), or null when no feed has a frame yet.
+     *
+     * @param size out: width and height of the image
+     */
+    public byte[] composite(int[] size) {
+        List<Feed> live = new ArrayList<>();
+        int cw = 0, ch = 0;
+        for (Feed f : feedOrder) {
+            if (f.delivered > 0 && !f.gone) {
+                live.add(f);
+                cw = Math.max(cw, f.width());
+                ch = Math.max(ch, f.height());
+            }
+        }
+        if (live.isEmpty()) {
+            return null;
+        }
+        int cols = (int) Math.ceil(Math.sqrt(live.size()));
+        int rows = (live.size() + cols - 1) / cols;
+        size[0] = cols * cw;
+        size[1] = rows * ch;
+        byte[] out = new byte[size[0] * size[1] * 4];
+        for (int i = 0; i < live.size(); i++) {
+            live.get(i).drawInto(out, size[0], (i % cols) * cw, (i / cols) * ch);
+        }
+        return out;
+    }
+
+    /** Stops the consumers and the broker (every client gets BYE and then EOF). Idempotent. */
+    @Override
+    public void close() {
+        stopping = true;
+        for (Tile t : tiles.values()) {
+            t.participant.signalTimeline().detach();
+        }
+        for (Tile t : new ArrayList<>(tiles.values())) {
+            try {
+                t.thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        broker.close();
+    }
+}

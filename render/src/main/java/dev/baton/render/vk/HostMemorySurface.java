@@ -1,0 +1,341 @@
+package dev.baton.render.vk;
+
+import static org.lwjgl.system.MemoryStack.stackPush;
+import static org.lwjgl.vulkan.EXTExternalMemoryHost.*;
+import static org.lwjgl.vulkan.VK10.*;
+import static org.lwjgl.vulkan.VK11.*;
+import static org.lwjgl.vulkan.VK13.*;
+
+import dev.baton.render.VkResults;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.linux.MMAN;
+import org.lwjgl.vulkan.*;
+
+/**
+ * A surface that another process allocated (the broker's sealed memfd), imported into this process's
+ * device as host memory ({@code VK_EXT_external_memory_host}): the memfd is mapped here and the
+ * mapping is imported, so the frame lands in the broker's pages, which the broker reads through its
+ * own mapping. Two ways, chosen by what the driver reports:
+ * <ul>
+ *   <li>{@linkplain #direct() direct}: the mapping is the memory of a linear RGBA8 colour attachment
+ *       with tightly packed rows; the scene draws straight into the broker's pages (nothing copied);</li>
+ *   <li>otherwise (lavapipe and SwiftShader here cannot render to a linear image): the scene draws into
+ *       a private optimal image and the same submit copies it ({@code vkCmdCopyImageToBuffer}) into a
+ *       buffer whose memory is the imported mapping: one device-side copy of {@code width*height*4}
+ *       bytes per frame, no host copy in this process.</li>
+ * </ul>
+ *
+ * <p>The memfd is sealed SHRINK | GROW by the broker, so nobody can truncate it under the mapping.
+ * Each frame's work is bracketed by {@link #recordStartOfFrame} and {@link #recordEndOfFrame}; the
+ * latter makes the writes available to host reads (the reader is a CPU in another process), and the
+ * submit's timeline signal is what the producer reports as "fence value reached". One owner thread
+ * (the device's); close after the GPU is done.
+ */
+public final class HostMemorySurface implements AutoCloseable {
+    private final DeviceContext device;
+    private final int width;
+    private final int height;
+    private final SurfaceImage image;   // direct: in host memory; copy: private, optimal
+    private final long view;
+    private final long buffer;          // copy: VkBuffer in host memory; direct: VK_NULL_HANDLE
+    private final long bufferMemory;    // copy: its imported memory
+    private final long mapping;
+    private final long mappingBytes;
+    private boolean initialised;
+    private boolean closed;
+
+    private HostMemorySurface(DeviceContext device, int width, int height, SurfaceImage image, long view, long buffer, long bufferMemory,
+                              long mapping, long mappingBytes) {
+        this.device = device;
+        this.width = width;
+        this.height = height;
+        this.image = image;
+        this.view = view;
+        this.buffer = buffer;
+        this.bufferMemory = bufferMemory;
+        this.mapping = mapping;
+        this.mappingBytes = mappingBytes;
+    }
+
+    /**
+     * Maps {@code fd} ({@code allocationBytes}, read-write, shared) and imports the mapping on
+     * {@code device} for a {@code width x height} RGBA8 surface with tightly packed rows. The fd is not
+     * kept (the mapping holds the pages); the caller still owns and closes it.
+     *
+     * @param device the producer's device
+     * @param fd the broker's memfd
+     * @param allocationBytes its size, as SURFACE_CREATED said (checked against the frame's size)
+     * @param width frame width in pixels
+     * @param height frame height in pixels
+     * @return the imported surface, owned by the caller
+     * @throws IllegalStateException with a one-line reason if this device cannot import it
+     */
+    public static HostMemorySurface importMemfd(DeviceContext device, int fd, long allocationBytes, int width, int height) {
+        if (!device.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST)) {
+            throw new IllegalStateException(device.name() + " lacks " + DeviceContext.EXTERNAL_MEMORY_HOST
+                    + ": it cannot draw into the broker's memory; pick another --device (lavapipe or SwiftShader have it)");
+        }
+        if ((long) width * height * 4 > allocationBytes) {
+            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
+        }
+        VkDevice vk = device.vkDevice();
+        long mapping = 0;
+        try (MemoryStack stack = stackPush()) {
+            long alignment = importAlignment(device, stack);
+            if (allocationBytes % alignment != 0) {
+                throw new IllegalStateException(device.name() + " imports host memory in multiples of " + alignment
+                        + " bytes; the broker allocated " + allocationBytes);
+            }
+            IntBuffer errno = stack.mallocInt(1);
+            mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
+            if (mapping == MMAN.MAP_FAILED) {
+                mapping = 0;
+                throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
+            }
+            if (mapping % alignment != 0) {
+                throw new IllegalStateException(device.name() + " needs host pointers aligned to " + alignment + " bytes");
+            }
+            VkMemoryHostPointerPropertiesEXT pointer = VkMemoryHostPointerPropertiesEXT.calloc(stack).sType$Default();
+            VkResults.check(vkGetMemoryHostPointerPropertiesEXT(vk, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, mapping, pointer),
+                    "vkGetMemoryHostPointerPropertiesEXT on " + device.name());
+            HostMemorySurface s = linearRenderable(device, width, height, stack)
+                    ? direct(device, width, height, mapping, allocationBytes, pointer.memoryTypeBits(), stack)
+                    : copying(device, width, height, mapping, allocationBytes, pointer.memoryTypeBits(), stack);
+            mapping = 0; // owned by s
+            return s;
+        } finally {
+            if (mapping != 0) {
+                MMAN.nmunmap(0L, mapping, allocationBytes);
+            }
+        }
+    }
+
+    private static long importMemory(DeviceContext device, long mapping, long bytes, int typeBits, MemoryStack stack) {
+        if (typeBits == 0) {
+            throw new IllegalStateException(device.name() + " has no memory type that can both import host memory and back the surface");
+        }
+        VkMemoryAllocateInfo alloc = VkMemoryAllocateInfo.calloc(stack).sType$Default()
+                .pNext(VkImportMemoryHostPointerInfoEXT.calloc(stack).sType$Default()
+                        .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).pHostPointer(mapping).address())
+                .allocationSize(bytes).memoryTypeIndex(Integer.numberOfTrailingZeros(typeBits));
+        LongBuffer p = stack.mallocLong(1);
+        VkResults.check(vkAllocateMemory(device.vkDevice(), alloc, null, p), "vkAllocateMemory(import host pointer) on " + device.name());
+        return p.get(0);
+    }
+
+    private static HostMemorySurface direct(DeviceContext device, int width, int height, long mapping, long bytes, int pointerTypes,
+                                            MemoryStack stack) {
+        VkDevice vk = device.vkDevice();
+        long image = VK_NULL_HANDLE;
+        long memory = VK_NULL_HANDLE;
+        SurfaceImage adopted = null;
+        try {
+            VkImageCreateInfo info = VkImageCreateInfo.calloc(stack).sType$Default()
+                    .pNext(VkExternalMemoryImageCreateInfo.calloc(stack).sType$Default()
+                            .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).address())
+                    .imageType(VK_IMAGE_TYPE_2D).format(SurfaceImage.FORMAT).mipLevels(1).arrayLayers(1).samples(VK_SAMPLE_COUNT_1_BIT)
+                    .tiling(VK_IMAGE_TILING_LINEAR).usage(SurfaceImage.USAGE).sharingMode(VK_SHARING_MODE_EXCLUSIVE)
+                    .initialLayout(VK_IMAGE_LAYOUT_UNDEFINED);
+            info.extent().set(width, height, 1);
+            LongBuffer p = stack.mallocLong(1);
+            VkResults.check(vkCreateImage(vk, info, null, p), "vkCreateImage(linear " + width + "x" + height + ", host memory) on " + device.name());
+            image = p.get(0);
+            VkSubresourceLayout layout = VkSubresourceLayout.malloc(stack);
+            vkGetImageSubresourceLayout(vk, image, VkImageSubresource.calloc(stack).aspectMask(VK_IMAGE_ASPECT_COLOR_BIT), layout);
+            VkMemoryRequirements req = VkMemoryRequirements.malloc(stack);
+            vkGetImageMemoryRequirements(vk, image, req);
+            if (layout.offset() != 0 || layout.rowPitch() != (long) width * 4 || req.size() > bytes) {
+                vkDestroyImage(vk, image, null);
+                return copying(device, width, height, mapping, bytes, pointerTypes, stack); // not tightly packed: copy instead
+            }
+            memory = importMemory(device, mapping, bytes, pointerTypes & req.memoryTypeBits(), stack);
+            VkResults.check(vkBindImageMemory(vk, image, memory, 0), "vkBindImageMemory(host memory) on " + device.name());
+            adopted = SurfaceImage.adopt(device, width, height, image, memory, bytes, true);
+            return new HostMemorySurface(device, width, height, adopted, createView(device, image, stack), VK_NULL_HANDLE, VK_NULL_HANDLE,
+                    mapping, bytes);
+        } catch (RuntimeException | Error e) {
+            if (adopted != null) {
+                adopted.close();
+            } else {
+                if (memory != VK_NULL_HANDLE) {
+                    vkFreeMemory(vk, memory, null);
+                }
+                if (image != VK_NULL_HANDLE) {
+                    vkDestroyImage(vk, image, null);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static HostMemorySurface copying(DeviceContext device, int width, int height, long mapping, long bytes, int pointerTypes,
+                                             MemoryStack stack) {
+        VkDevice vk = device.vkDevice();
+        VkExternalBufferProperties external = VkExternalBufferProperties.calloc(stack).sType$Default();
+        vkGetPhysicalDeviceExternalBufferProperties(vk.getPhysicalDevice(), VkPhysicalDeviceExternalBufferInfo.calloc(stack).sType$Default()
+                .usage(VK_BUFFER_USAGE_TRANSFER_DST_BIT).handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT), external);
+        if ((external.externalMemoryProperties().externalMemoryFeatures() & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) == 0) {
+            throw new IllegalStateException(device.name() + " can neither render into nor copy into imported host memory");
+        }
+        long buffer = VK_NULL_HANDLE;
+        long memory = VK_NULL_HANDLE;
+        SurfaceImage image = null;
+        long view = VK_NULL_HANDLE;
+        try {
+            LongBuffer p = stack.mallocLong(1);
+            VkResults.check(vkCreateBuffer(vk, VkBufferCreateInfo.calloc(stack).sType$Default()
+                    .pNext(VkExternalMemoryBufferCreateInfo.calloc(stack).sType$Default()
+                            .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).address())
+                    .size((long) width * height * 4).usage(VK_BUFFER_USAGE_TRANSFER_DST_BIT).sharingMode(VK_SHARING_MODE_EXCLUSIVE), null, p),
+                    "vkCreateBuffer(host memory) on " + device.name());
+            buffer = p.get(0);
+            VkMemoryRequirements req = VkMemoryRequirements.malloc(stack);
+            vkGetBufferMemoryRequirements(vk, buffer, req);
+            if (req.size() > bytes) {
+                throw new IllegalStateException(device.name() + " needs " + req.size() + " bytes for the frame buffer; the broker allocated " + bytes);
+            }
+            memory = importMemory(device, mapping, bytes, pointerTypes & req.memoryTypeBits(), stack);
+            VkResults.check(vkBindBufferMemory(vk, buffer, memory, 0), "vkBindBufferMemory(host memory) on " + device.name());
+            image = SurfaceImage.createPrivate(device, width, height);
+            view = createView(device, image.handle(), stack);
+            return new HostMemorySurface(device, width, height, image, view, buffer, memory, mapping, bytes);
+        } catch (RuntimeException | Error e) {
+            if (view != VK_NULL_HANDLE) {
+                vkDestroyImageView(vk, view, null);
+            }
+            if (image != null) {
+                image.close();
+            }
+            if (buffer != VK_NULL_HANDLE) {
+                vkDestroyBuffer(vk, buffer, null);
+            }
+            if (memory != VK_NULL_HANDLE) {
+                vkFreeMemory(vk, memory, null);
+            }
+            throw e;
+        }
+    }
+
+    /** Whether the driver can make a linear RGBA8 colour attachment in imported host memory. */
+    private static boolean linearRenderable(DeviceContext device, int width, int height, MemoryStack stack) {
+        VkPhysicalDevice physical = device.vkDevice().getPhysicalDevice();
+        VkFormatProperties format = VkFormatProperties.malloc(stack);
+        vkGetPhysicalDeviceFormatProperties(physical, SurfaceImage.FORMAT, format);
+        if ((format.linearTilingFeatures() & VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT) == 0) {
+            return false;
+        }
+        VkExternalImageFormatProperties external = VkExternalImageFormatProperties.calloc(stack).sType$Default();
+        VkImageFormatProperties2 properties = VkImageFormatProperties2.calloc(stack).sType$Default().pNext(external.address());
+        VkPhysicalDeviceImageFormatInfo2 query = VkPhysicalDeviceImageFormatInfo2.calloc(stack).sType$Default()
+                .pNext(VkPhysicalDeviceExternalImageFormatInfo.calloc(stack).sType$Default()
+                        .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).address())
+                .format(SurfaceImage.FORMAT).type(VK_IMAGE_TYPE_2D).tiling(VK_IMAGE_TILING_LINEAR).usage(SurfaceImage.USAGE);
+        if (vkGetPhysicalDeviceImageFormatProperties2(physical, query, properties) != VK_SUCCESS) {
+            return false;
+        }
+        VkExtent3D max = properties.imageFormatProperties().maxExtent();
+        return (external.externalMemoryProperties().externalMemoryFeatures() & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0
+                && width <= max.width() && height <= max.height();
+    }
+
+    private static long createView(DeviceContext device, long image, MemoryStack stack) {
+        VkImageViewCreateInfo viewInfo = VkImageViewCreateInfo.calloc(stack).sType$Default()
+                .image(image).viewType(VK_IMAGE_VIEW_TYPE_2D).format(SurfaceImage.FORMAT);
+        viewInfo.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
+        LongBuffer p = stack.mallocLong(1);
+        VkResults.check(vkCreateImageView(device.vkDevice(), viewInfo, null, p), "vkCreateImageView(surface)");
+        return p.get(0);
+    }
+
+    private static long importAlignment(DeviceContext device, MemoryStack stack) {
+        VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = VkPhysicalDeviceExternalMemoryHostPropertiesEXT.calloc(stack).sType$Default();
+        VkPhysicalDeviceProperties2 properties = VkPhysicalDeviceProperties2.calloc(stack).sType$Default().pNext(host.address());
+        vkGetPhysicalDeviceProperties2(device.vkDevice().getPhysicalDevice(), properties);
+        return Math.max(1, host.minImportedHostPointerAlignment());
+    }
+
+    /** {@return whether the scene draws straight into the broker's pages (else the GPU copies each frame there)} */
+    public boolean direct() {
+        return buffer == VK_NULL_HANDLE;
+    }
+
+    /** {@return bytes the GPU copies into the broker's pages per frame (0 when direct)} */
+    public long copiedBytesPerFrame() {
+        return direct() ? 0 : (long) width * height * 4;
+    }
+
+    /** {@return the image the scene draws into} */
+    public SurfaceImage image() {
+        return image;
+    }
+
+    /** {@return a 2D colour view of {@link #image()} (for a render pass's framebuffer)} */
+    public long imageView() {
+        return view;
+    }
+
+    /**
+     * Records, before the frame's drawing, the move of the image out of UNDEFINED (first frame only)
+     * and the dependency on the previous frame: the previous reader of the broker's pages was a CPU,
+     * whose reads finished before it released the surface (the keyed mutex orders them before this submit).
+     *
+     * @param cmd the frame's command buffer, recording
+     */
+    public void recordStartOfFrame(VkCommandBuffer cmd) {
+        int oldLayout = initialised ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_UNDEFINED;
+        initialised = true;
+        if (direct()) {
+            Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT,
+                    VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_2_COLOR_ATTACHMENT_READ_BIT,
+                    oldLayout, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
+        } else {
+            Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_READ_BIT,
+                    VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_2_COLOR_ATTACHMENT_READ_BIT,
+                    oldLayout, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
+        }
+    }
+
+    /**
+     * Records, after the frame's drawing (which left the image in GENERAL), what puts the frame in the
+     * broker's pages (the copy, unless direct) and the barrier that makes those writes available to
+     * host reads: once the submit's timeline value is reached, the broker may read the pages.
+     *
+     * @param cmd the frame's command buffer, recording
+     */
+    public void recordEndOfFrame(VkCommandBuffer cmd) {
+        if (direct()) {
+            Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
+                    VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL,
+                    VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
+            return;
+        }
+        Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
+                VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_READ_BIT, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL,
+                VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
+        // The previous frame's host reads of the pages finished before the compositor released (keyed mutex).
+        Commands.bufferBarrier(cmd, buffer, VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT,
+                VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT);
+        Commands.copyImageToBuffer(cmd, image.handle(), buffer, width, height);
+        Commands.bufferBarrier(cmd, buffer, VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT,
+                VK_PIPELINE_STAGE_2_HOST_BIT, VK_ACCESS_2_HOST_READ_BIT);
+    }
+
+    /** Destroys the view, image and buffer, frees the imports and unmaps. Idempotent; the GPU must be done. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        VkDevice vk = device.vkDevice();
+        vkDestroyImageView(vk, view, null);
+        image.close();
+        if (buffer != VK_NULL_HANDLE) {
+            vkDestroyBuffer(vk, buffer, null);
+            vkFreeMemory(vk, bufferMemory, null);
+        }
+        MMAN.nmunmap(0L, mapping, mappingBytes); // after vkFreeMemory: the driver no longer uses the pages
+    }
+}
