@@ -190,6 +190,8 @@ class GlImportedTextureTest {
         @Override public int vkFormat() { return real.vkFormat(); }
         @Override public boolean linearTiling() { return real.linearTiling(); }
         @Override public int vkUsage() { return real.vkUsage(); }
+        @Override public int vkCreateFlags() { return real.vkCreateFlags(); }
+        @Override public int memoryTypeIndex() { return real.memoryTypeIndex(); }
         @Override public long allocationSizeBytes() { return real.allocationSizeBytes(); }
         @Override public byte[] driverUuid() { return real.driverUuid(); }
 

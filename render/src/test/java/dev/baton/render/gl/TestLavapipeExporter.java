@@ -45,6 +45,7 @@ final class TestLavapipeExporter implements AutoCloseable, ExportedImageMemory {
     private long image; // VkImage, OPTIMAL, exportable
     private long memory; // VkDeviceMemory, dedicated, exportable as OPAQUE_FD
     private long allocationSize;
+    private int memoryTypeIndex;
     private int fd = -1; // the exported OPAQUE_FD; importers get dups
     private final byte[] driverUuid = new byte[VK_UUID_SIZE];
     private final byte[] deviceUuid = new byte[VK_UUID_SIZE];
@@ -206,9 +207,9 @@ final class TestLavapipeExporter implements AutoCloseable, ExportedImageMemory {
             VkMemoryDedicatedAllocateInfo dedicated = VkMemoryDedicatedAllocateInfo.calloc(stack).sType$Default().image(image);
             VkExportMemoryAllocateInfo export = VkExportMemoryAllocateInfo.calloc(stack).sType$Default()
                     .pNext(dedicated.address()).handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT);
+            memoryTypeIndex = memoryType(requirements.memoryTypeBits(), VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT);
             VkMemoryAllocateInfo allocate = VkMemoryAllocateInfo.calloc(stack).sType$Default().pNext(export)
-                    .allocationSize(allocationSize)
-                    .memoryTypeIndex(memoryType(requirements.memoryTypeBits(), VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT));
+                    .allocationSize(allocationSize).memoryTypeIndex(memoryTypeIndex);
             LongBuffer pMemory = stack.mallocLong(1);
             check(vkAllocateMemory(device, allocate, null, pMemory), "vkAllocateMemory(exportable)");
             memory = pMemory.get(0);
@@ -421,6 +422,16 @@ final class TestLavapipeExporter implements AutoCloseable, ExportedImageMemory {
     @Override
     public int vkUsage() {
         return USAGE;
+    }
+
+    @Override
+    public int vkCreateFlags() {
+        return 0;
+    }
+
+    @Override
+    public int memoryTypeIndex() {
+        return memoryTypeIndex;
     }
 
     @Override
