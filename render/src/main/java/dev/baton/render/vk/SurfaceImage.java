@@ -72,6 +72,20 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
         return createExportable(device, ImageSpec.DEFAULT, width, height);
     }
 
+    /**
+     * An image of {@code format} with {@link #USAGE} and no flags whose dedicated memory can be exported
+     * as OPAQUE_FD (a surface chooses its create info itself; this is for using the image directly).
+     *
+     * @param device the allocating device
+     * @param format the pixel format
+     * @param width width in pixels
+     * @param height height in pixels
+     * @return the image, owned by the caller
+     */
+    public static SurfaceImage createExportable(DeviceContext device, SurfaceFormat format, int width, int height) {
+        return createExportable(device, new ImageSpec(format, USAGE, 0, false), width, height);
+    }
+
     /** An image of {@code spec} whose dedicated memory can be exported as OPAQUE_FD. */
     static SurfaceImage createExportable(DeviceContext device, ImageSpec spec, int width, int height) {
         return create(device, width, height, spec, true, null);
