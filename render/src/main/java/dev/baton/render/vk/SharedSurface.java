@@ -42,7 +42,17 @@ public final class SharedSurface implements AutoCloseable {
      */
     public record Options(long initialKey, int maxPrivateDataBytes, long copyTimeoutNanos, long teardownTimeoutNanos, String tierOverride,
                           SurfaceFormat format, int usage) {
-        /** Checks the format is present. */
+        /**
+         * Checks the format is present.
+         *
+         * @param initialKey the key the first acquire must name
+         * @param maxPrivateDataBytes the most private data one release may pass
+         * @param copyTimeoutNanos how long a host copy waits for the previous writer's GPU
+         * @param teardownTimeoutNanos how long close waits for each endpoint's last submit
+         * @param tierOverride a tier name, or null to choose
+         * @param format the surface's pixel format
+         * @param usage {@code VkImageUsageFlags} every participant's image must have
+         */
         public Options {
             if (format == null) {
                 throw new IllegalArgumentException("Options.format is null: pass a SurfaceFormat such as SurfaceFormat.RGBA8");
@@ -195,6 +205,14 @@ public final class SharedSurface implements AutoCloseable {
      * null) and builds every Vulkan participant, including the initial layout transitions, which wait
      * for each device. The GL endpoint is not made yet: call {@link #attachGl()} on the GL context's
      * owner thread before the surface is used. Any thread; all-or-nothing.
+     *
+     * @param name for messages and mutex handles
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param participants the Vulkan participants, the allocating one first
+     * @param gl the GL participant, or null
+     * @param options keys, private-data size, timeouts, tier override, format and usage
+     * @return the surface, owned by the caller
      */
     public static SharedSurface createForGl(String name, int width, int height, List<DeviceContext> participants, GlSide gl,
                                             Options options) {
@@ -331,6 +349,8 @@ public final class SharedSurface implements AutoCloseable {
      * this surface completed, closes the GL endpoint (the importer goes first) and returns true; after
      * that {@link #close()} waits only for Vulkan devices and may run on any thread. Returns false,
      * never blocking, while GL work is pending. True at once without a GL endpoint. GL owner thread.
+     *
+     * @return whether the GL endpoint is closed now
      */
     public boolean closeGlIfIdle() {
         if (glEndpoint == null || glClosed) {
@@ -437,12 +457,12 @@ public final class SharedSurface implements AutoCloseable {
         return options.format();
     }
 
-    /** How this surface's memory is shared (the tier's first choice). */
+    /** {@return how this surface's memory is shared (the tier's first choice)} */
     public MemorySharing memorySharing() {
         return memory.kind();
     }
 
-    /** How this surface's next owner waits (the tier's second choice). */
+    /** {@return how this surface's next owner waits (the tier's second choice)} */
     public HandoffSync handoffSync() {
         return sync.kind();
     }
@@ -455,12 +475,14 @@ public final class SharedSurface implements AutoCloseable {
     /**
      * Every tier these participants could share a surface with, best first: what a tier switch may
      * offer ({@link Options#withTier}). Any thread.
+     *
+     * @return the tiers, best first
      */
     public List<SyncTier> feasibleTiers() {
         return feasibleTiers;
     }
 
-    /** Why {@link #tier()} was chosen, in one sentence. */
+    /** {@return why {@link #tier()} was chosen, in one sentence} */
     public String tierReason() {
         return tierReason;
     }
