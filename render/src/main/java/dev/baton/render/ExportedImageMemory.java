@@ -4,8 +4,11 @@ package dev.baton.render;
  * Everything an importer (another Vulkan device, or GL through {@code GL_EXT_memory_object_fd})
  * needs to import one exported image allocation as OPAQUE_FD with a dedicated allocation.
  *
- * <p>The importer must create its image with exactly this format, extent, tiling and usage, and
- * import with {@link #allocationSizeBytes()}. Sharing is only valid when the importer's driver and
+ * <p>The importer must create its image with exactly this format, extent, tiling, usage and flags,
+ * and import with {@link #allocationSizeBytes()} into {@link #memoryTypeIndex()}: a Vulkan importer
+ * checks that its own image's memory requirements have exactly that size
+ * (VUID-VkMemoryDedicatedAllocateInfo-image-02964) and allow that type
+ * (VUID-VkMemoryAllocateInfo-allocationSize-01742), and refuses the import otherwise. Sharing is only valid when the importer's driver and
  * device UUIDs equal {@link #driverUuid()} and {@link #deviceUuid()}: check before importing.
  */
 public interface ExportedImageMemory {
@@ -23,6 +26,12 @@ public interface ExportedImageMemory {
 
     /** {@return {@code VkImageUsageFlags} the image was created with} */
     int vkUsage();
+
+    /** {@return {@code VkImageCreateFlags} the image was created with (such as MUTABLE_FORMAT)} */
+    int vkCreateFlags();
+
+    /** {@return the exporter's {@code memoryTypeIndex}, which a Vulkan importer must allocate with} */
+    int memoryTypeIndex();
 
     /** {@return the size in bytes of the exported allocation, which an importer must allocate alike} */
     long allocationSizeBytes();

@@ -17,7 +17,12 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * transfer from and to {@code VK_QUEUE_FAMILY_EXTERNAL}; nothing is copied.
  */
 final class DeviceMemoryImport implements SurfaceMemory {
+    private final ImageSpec spec;
     private SurfaceImage exported; // participant 0's image, which the others import
+
+    DeviceMemoryImport(ImageSpec spec) {
+        this.spec = spec;
+    }
 
     @Override
     public MemorySharing kind() {
@@ -28,7 +33,7 @@ final class DeviceMemoryImport implements SurfaceMemory {
     public VulkanView vulkan(DeviceContext device, int index, int width, int height) {
         SurfaceImage image;
         if (index == 0) {
-            image = exported = SurfaceImage.createExportable(device, width, height);
+            image = exported = SurfaceImage.createExportable(device, spec, width, height);
         } else {
             image = SurfaceImage.importFrom(device, exported);
         }

@@ -21,11 +21,18 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  */
 final class HostCopyMemory implements SurfaceMemory {
     /**
-     * Host memory holding the surface's latest pixels (RGBA8, tightly packed), or null before the first
+     * Host memory holding the surface's latest pixels (the surface format, tightly packed), or null before the first
      * write: the handoff record of this choice, written by the mutex owner at the end of its access and
      * read by the next owner after its acquire (the keyed mutex orders the two).
      */
     private volatile ByteBuffer latest;
+    private final ImageSpec spec;
+    private final int bytesPerPixel;
+
+    HostCopyMemory(ImageSpec spec) {
+        this.spec = spec;
+        this.bytesPerPixel = spec.format().bytesPerPixel();
+    }
 
     @Override
     public MemorySharing kind() {
@@ -34,9 +41,9 @@ final class HostCopyMemory implements SurfaceMemory {
 
     @Override
     public VulkanView vulkan(DeviceContext device, int index, int width, int height) {
-        SurfaceImage image = SurfaceImage.createPrivate(device, width, height);
+        SurfaceImage image = SurfaceImage.createPrivate(device, spec, width, height);
         try {
-            return new View(device, image, HostBuffer.create(device, width * height * 4));
+            return new View(device, image, HostBuffer.create(device, Math.multiplyExact(width * height, bytesPerPixel)));
         } catch (RuntimeException | Error e) {
             image.close();
             throw e;
@@ -45,7 +52,7 @@ final class HostCopyMemory implements SurfaceMemory {
 
     @Override
     public GlView gl(GlContext context, GlInfo info, int width, int height) {
-        return new Gl(new GlLocalTexture(context, width, height));
+        return new Gl(new GlLocalTexture(context, width, height, spec.format()));
     }
 
     /** Copies the latest pixels into {@code to} unless they are already there; returns the bytes copied. */
@@ -145,7 +152,7 @@ final class HostCopyMemory implements SurfaceMemory {
 
         @Override
         public long submitCopiedBytes() {
-            long imageBytes = 4L * image.width() * image.height(); // RGBA8, whole image each way
+            long imageBytes = (long) bytesPerPixel * image.width() * image.height(); // whole image each way
             return upload ? 2 * imageBytes : imageBytes;          // epilogue read-back, plus the upload
         }
 
@@ -175,7 +182,7 @@ final class HostCopyMemory implements SurfaceMemory {
 
         Gl(GlLocalTexture local) {
             this.local = local;
-            this.hostPixels = MemoryUtil.memAlloc(local.width() * local.height() * 4);
+            this.hostPixels = MemoryUtil.memAlloc(local.width() * local.height() * bytesPerPixel);
         }
 
         @Override

@@ -17,7 +17,7 @@ import org.lwjgl.vulkan.*;
 /**
  * {@link MemorySharing#HOST_MEMORY}: zero copy between different drivers. Participant 0 creates a
  * sealed memfd ({@link SealedMemfd}); every participant maps it and imports its own mapping of the same
- * pages with {@code VK_EXT_external_memory_host} as the memory of a linear RGBA8 image, after checking
+ * pages with {@code VK_EXT_external_memory_host} as the memory of a linear image of the surface format, after checking
  * that its driver lays the image out exactly as participant 0's does ({@code vkGetImageSubresourceLayout}:
  * offset and row pitch) and that the mapping and size meet {@code minImportedHostPointerAlignment}. Each
  * access is bracketed by an ownership transfer from and to {@code VK_QUEUE_FAMILY_FOREIGN_EXT} (or
@@ -46,8 +46,11 @@ final class HostMemoryImport implements SurfaceMemory {
     private long offsetBytes;
     private String layoutOwner;
 
-    HostMemoryImport(String surfaceName) {
+    private final ImageSpec spec;
+
+    HostMemoryImport(String surfaceName, ImageSpec spec) {
         this.surfaceName = surfaceName;
+        this.spec = spec.linearTiling();
     }
 
     @Override
@@ -72,12 +75,12 @@ final class HostMemoryImport implements SurfaceMemory {
         boolean madeFile = false;
         try (MemoryStack stack = stackPush()) {
             long alignment = importAlignment(device, stack);
-            checkImportable(device, width, height, stack);
+            checkImportable(device, spec, width, height, stack);
             VkImageCreateInfo info = VkImageCreateInfo.calloc(stack).sType$Default()
                     .pNext(VkExternalMemoryImageCreateInfo.calloc(stack).sType$Default()
                             .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).address())
-                    .imageType(VK_IMAGE_TYPE_2D).format(SurfaceImage.FORMAT).mipLevels(1).arrayLayers(1).samples(VK_SAMPLE_COUNT_1_BIT)
-                    .tiling(VK_IMAGE_TILING_LINEAR).usage(SurfaceImage.USAGE).sharingMode(VK_SHARING_MODE_EXCLUSIVE)
+                    .imageType(VK_IMAGE_TYPE_2D).flags(spec.flags()).format(spec.format().vkFormat()).mipLevels(1).arrayLayers(1).samples(VK_SAMPLE_COUNT_1_BIT)
+                    .tiling(VK_IMAGE_TILING_LINEAR).usage(spec.usage()).sharingMode(VK_SHARING_MODE_EXCLUSIVE)
                     .initialLayout(VK_IMAGE_LAYOUT_UNDEFINED);
             info.extent().set(width, height, 1);
             LongBuffer p = stack.mallocLong(1);
@@ -97,7 +100,7 @@ final class HostMemoryImport implements SurfaceMemory {
                 offsetBytes = layout.offset();
                 layoutOwner = device.name();
             } else if (layout.rowPitch() != rowPitchBytes || layout.offset() != offsetBytes) {
-                throw new Unsuitable("the drivers lay out a linear " + width + "x" + height + " RGBA8 image differently (" + layoutOwner
+                throw new Unsuitable("the drivers lay out a linear " + width + "x" + height + " " + spec.format() + " image differently (" + layoutOwner
                         + ": offset " + offsetBytes + ", row pitch " + rowPitchBytes + "; " + device.name() + ": offset " + layout.offset()
                         + ", row pitch " + layout.rowPitch() + ")");
             }
@@ -117,14 +120,15 @@ final class HostMemoryImport implements SurfaceMemory {
             if (typeBits == 0) {
                 throw new Unsuitable(device.name() + " has no memory type that can both import host memory and back a linear image");
             }
+            int memoryType = Integer.numberOfTrailingZeros(typeBits);
             VkMemoryAllocateInfo alloc = VkMemoryAllocateInfo.calloc(stack).sType$Default()
                     .pNext(VkImportMemoryHostPointerInfoEXT.calloc(stack).sType$Default()
                             .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).pHostPointer(mapping).address())
-                    .allocationSize(size).memoryTypeIndex(Integer.numberOfTrailingZeros(typeBits));
+                    .allocationSize(size).memoryTypeIndex(memoryType);
             VkResults.check(vkAllocateMemory(vk, alloc, null, p), "vkAllocateMemory(import host pointer) on " + device.name());
             memory = p.get(0);
             VkResults.check(vkBindImageMemory(vk, image, memory, 0), "vkBindImageMemory(host memory) on " + device.name());
-            SurfaceImage surfaceImage = SurfaceImage.adopt(device, width, height, image, memory, size, true);
+            SurfaceImage surfaceImage = SurfaceImage.adopt(device, width, height, spec, image, memory, size, memoryType);
             long mapped = mapping;
             SealedMemfd owned = index == 0 ? file : null;
             int family = device.hasExtension(DeviceContext.QUEUE_FAMILY_FOREIGN) ? VK_QUEUE_FAMILY_FOREIGN_EXT : VK_QUEUE_FAMILY_EXTERNAL;
@@ -164,21 +168,21 @@ final class HostMemoryImport implements SurfaceMemory {
         return Math.max(1, host.minImportedHostPointerAlignment());
     }
 
-    /** A linear RGBA8 image with Baton's usage must be importable from host memory on this driver. */
-    private static void checkImportable(DeviceContext device, int width, int height, MemoryStack stack) {
+    /** A linear image of the surface's format and usage must be importable from host memory on this driver. */
+    private static void checkImportable(DeviceContext device, ImageSpec spec, int width, int height, MemoryStack stack) {
         VkExternalImageFormatProperties external = VkExternalImageFormatProperties.calloc(stack).sType$Default();
         VkImageFormatProperties2 properties = VkImageFormatProperties2.calloc(stack).sType$Default().pNext(external.address());
         VkPhysicalDeviceImageFormatInfo2 query = VkPhysicalDeviceImageFormatInfo2.calloc(stack).sType$Default()
                 .pNext(VkPhysicalDeviceExternalImageFormatInfo.calloc(stack).sType$Default()
                         .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).address())
-                .format(SurfaceImage.FORMAT).type(VK_IMAGE_TYPE_2D).tiling(VK_IMAGE_TILING_LINEAR).usage(SurfaceImage.USAGE);
+                .format(spec.format().vkFormat()).type(VK_IMAGE_TYPE_2D).tiling(VK_IMAGE_TILING_LINEAR).usage(spec.usage()).flags(spec.flags());
         int result = vkGetPhysicalDeviceImageFormatProperties2(device.vkDevice().getPhysicalDevice(), query, properties);
         if (result == VK_ERROR_FORMAT_NOT_SUPPORTED) {
-            throw new Unsuitable(device.name() + " cannot make a linear RGBA8 image with Baton's usage in host memory");
+            throw new Unsuitable(device.name() + " cannot make a linear " + spec.format() + " image with usage " + ImageSpec.usageNames(spec.usage()) + " in host memory");
         }
         VkResults.check(result, "vkGetPhysicalDeviceImageFormatProperties2(linear, host memory) on " + device.name());
         if ((external.externalMemoryProperties().externalMemoryFeatures() & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) == 0) {
-            throw new Unsuitable(device.name() + " cannot import host memory for a linear RGBA8 image");
+            throw new Unsuitable(device.name() + " cannot import host memory for a linear " + spec.format() + " image");
         }
         VkExtent3D max = properties.imageFormatProperties().maxExtent();
         if (width > max.width() || height > max.height()) {

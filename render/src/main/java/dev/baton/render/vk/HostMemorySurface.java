@@ -150,9 +150,11 @@ public final class HostMemorySurface implements AutoCloseable {
                 vkDestroyImage(vk, image, null);
                 return copying(device, width, height, mapping, bytes, pointerTypes, stack); // not tightly packed: copy instead
             }
-            memory = importMemory(device, mapping, bytes, pointerTypes & req.memoryTypeBits(), stack);
+            int typeBits = pointerTypes & req.memoryTypeBits();
+            memory = importMemory(device, mapping, bytes, typeBits, stack);
             VkResults.check(vkBindImageMemory(vk, image, memory, 0), "vkBindImageMemory(host memory) on " + device.name());
-            adopted = SurfaceImage.adopt(device, width, height, image, memory, bytes, true);
+            adopted = SurfaceImage.adopt(device, width, height, ImageSpec.DEFAULT.linearTiling(), image, memory, bytes,
+                    Integer.numberOfTrailingZeros(typeBits)); // the type importMemory chose
             return new HostMemorySurface(device, width, height, adopted, createView(device, image, stack), VK_NULL_HANDLE, VK_NULL_HANDLE,
                     mapping, bytes);
         } catch (RuntimeException | Error e) {

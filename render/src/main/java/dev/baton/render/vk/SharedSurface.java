@@ -3,6 +3,7 @@ package dev.baton.render.vk;
 import dev.baton.render.HandoffSync;
 import dev.baton.render.InteropCapabilities;
 import dev.baton.render.MemorySharing;
+import dev.baton.render.SurfaceFormat;
 import dev.baton.render.gl.GlContext;
 import dev.baton.render.gl.GlInfo;
 import dev.baton.render.SyncTier;
@@ -27,10 +28,53 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * next owner after its acquire; the mutex orders the two.
  */
 public final class SharedSurface implements AutoCloseable {
-    /** Options with defaults; all timeouts in nanoseconds and finite. */
-    public record Options(long initialKey, int maxPrivateDataBytes, long copyTimeoutNanos, long teardownTimeoutNanos, String tierOverride) {
+    /**
+     * Options with defaults; all timeouts in nanoseconds and finite.
+     *
+     * @param initialKey the key the first acquire must name
+     * @param maxPrivateDataBytes the most private data one release may pass
+     * @param copyTimeoutNanos how long a host copy waits for the previous writer's GPU
+     * @param teardownTimeoutNanos how long {@link SharedSurface#close()} waits for each endpoint's last submit
+     * @param tierOverride a tier name such as {@code host-bridge}, or null to choose from capabilities
+     * @param format the surface's pixel format; checked against every participant's driver before anything is allocated
+     * @param usage {@code VkImageUsageFlags} the application needs on every participant's image (Baton adds
+     *     TRANSFER_SRC|TRANSFER_DST, and with a GL participant every further usage all participants support)
+     */
+    public record Options(long initialKey, int maxPrivateDataBytes, long copyTimeoutNanos, long teardownTimeoutNanos, String tierOverride,
+                          SurfaceFormat format, int usage) {
         /**
-         * Initial key 0, 64 bytes of private data, a 2 s copy timeout, a 5 s teardown timeout, the tier chosen from capabilities.
+         * Checks the format is present.
+         *
+         * @param initialKey the key the first acquire must name
+         * @param maxPrivateDataBytes the most private data one release may pass
+         * @param copyTimeoutNanos how long a host copy waits for the previous writer's GPU
+         * @param teardownTimeoutNanos how long close waits for each endpoint's last submit
+         * @param tierOverride a tier name, or null to choose
+         * @param format the surface's pixel format
+         * @param usage {@code VkImageUsageFlags} every participant's image must have
+         */
+        public Options {
+            if (format == null) {
+                throw new IllegalArgumentException("Options.format is null: pass a SurfaceFormat such as SurfaceFormat.RGBA8");
+            }
+        }
+
+        /**
+         * Options of an RGBA8 surface with {@link SurfaceImage#USAGE}, as before formats existed.
+         *
+         * @param initialKey the key the first acquire must name
+         * @param maxPrivateDataBytes the most private data one release may pass
+         * @param copyTimeoutNanos how long a host copy waits for the previous writer's GPU
+         * @param teardownTimeoutNanos how long close waits for each endpoint's last submit
+         * @param tierOverride a tier name, or null to choose
+         */
+        public Options(long initialKey, int maxPrivateDataBytes, long copyTimeoutNanos, long teardownTimeoutNanos, String tierOverride) {
+            this(initialKey, maxPrivateDataBytes, copyTimeoutNanos, teardownTimeoutNanos, tierOverride, SurfaceFormat.RGBA8, SurfaceImage.USAGE);
+        }
+
+        /**
+         * Initial key 0, 64 bytes of private data, a 2 s copy timeout, a 5 s teardown timeout, the tier chosen from capabilities,
+         * RGBA8 with {@link SurfaceImage#USAGE}.
          *
          * @return the defaults
          */
@@ -45,7 +89,27 @@ public final class SharedSurface implements AutoCloseable {
          * @return new options
          */
         public Options withTier(String tierName) {
-            return new Options(initialKey, maxPrivateDataBytes, copyTimeoutNanos, teardownTimeoutNanos, tierName);
+            return new Options(initialKey, maxPrivateDataBytes, copyTimeoutNanos, teardownTimeoutNanos, tierName, format, usage);
+        }
+
+        /**
+         * These options with another pixel format.
+         *
+         * @param surfaceFormat the format
+         * @return new options
+         */
+        public Options withFormat(SurfaceFormat surfaceFormat) {
+            return new Options(initialKey, maxPrivateDataBytes, copyTimeoutNanos, teardownTimeoutNanos, tierOverride, surfaceFormat, usage);
+        }
+
+        /**
+         * These options with another image usage.
+         *
+         * @param imageUsage {@code VkImageUsageFlags} every participant's image must have
+         * @return new options
+         */
+        public Options withUsage(int imageUsage) {
+            return new Options(initialKey, maxPrivateDataBytes, copyTimeoutNanos, teardownTimeoutNanos, tierOverride, format, imageUsage);
         }
     }
 
@@ -67,27 +131,31 @@ public final class SharedSurface implements AutoCloseable {
     /** The participant whose work signals the current fence value, or null before the first signal. */
     volatile Participant lastSignaller;
 
-    private SharedSurface(String name, SyncTierSelector.Choice choice, Options options) {
+    private SharedSurface(String name, SyncTierSelector.Choice choice, Options options, ImageSpec spec) {
         this.name = name;
         this.tier = choice.tier();
         this.tierReason = choice.reason();
         this.options = options;
         this.mutex = KeyedMutex.create(options.initialKey(), options.maxPrivateDataBytes());
-        this.memory = SurfaceMemory.create(tier.memory(), name);
+        this.memory = SurfaceMemory.create(tier.memory(), name, spec);
         this.sync = SurfaceSync.create(tier.sync(), this);
     }
 
     /**
-     * Creates a {@code width x height} RGBA8 surface shared by {@code participants} (the first one
-     * allocates). The tier is chosen from their capabilities unless {@code options.tierOverride()}
-     * names one. All-or-nothing: on failure everything made so far is closed.
+     * Creates a {@code width x height} surface of {@code options.format()} shared by {@code participants}
+     * (the first one allocates). The tier is chosen from their capabilities unless
+     * {@code options.tierOverride()} names one. The format and usage are checked against every
+     * participant's driver before anything is allocated. All-or-nothing: on failure everything made
+     * so far is closed.
      *
      * @param name for messages and mutex handles
      * @param width width in pixels
      * @param height height in pixels
      * @param participants the Vulkan participants, the allocating one first; endpoint {@code i} is participant {@code i}'s
-     * @param options keys, private-data size, timeouts, tier override
+     * @param options keys, private-data size, timeouts, tier override, format and usage
      * @return the surface, owned by the caller
+     * @throws IllegalArgumentException if a participant's driver lacks the format or usage (the message
+     *     names the participant and what it lacks)
      */
     public static SharedSurface create(String name, int width, int height, List<DeviceContext> participants, Options options) {
         return create(name, width, height, participants, null, options);
@@ -143,7 +211,7 @@ public final class SharedSurface implements AutoCloseable {
      * @param height height in pixels
      * @param participants the Vulkan participants, the allocating one first
      * @param gl the GL participant whose capabilities count in the tier choice, or null
-     * @param options keys, private-data size, timeouts, tier override
+     * @param options keys, private-data size, timeouts, tier override, format and usage
      * @return the surface, owned by the caller; with {@code gl}, not usable until {@link #attachGl()}
      * @throws IllegalArgumentException if there is no Vulkan participant, or a requested tier is not
      *     feasible for these participants
@@ -161,28 +229,88 @@ public final class SharedSurface implements AutoCloseable {
         if (gl != null) {
             caps.add(gl.capabilities());
         }
+        if (gl != null && !options.format().glImportable()) {
+            throw new IllegalArgumentException("surface " + name + ": the GL participant cannot take a " + options.format()
+                    + " surface: desktop GL has no sized internal format with the B, G, R, A memory order for memory objects"
+                    + " (GL_BGRA8_EXT is OpenGL ES only); use RGBA8 or RGBA8_SRGB with GL and swizzle where the image is presented");
+        }
         SyncTierSelector.Choice choice = SyncTierSelector.choose(caps, options.tierOverride());
         List<SyncTier> feasible = SyncTierSelector.feasible(caps);
+        return buildOrFallBack(name, width, height, participants, gl, options, choice, feasible);
+    }
+
+    /**
+     * Builds with {@code choice}; where only building shows that a choice does not work (host memory
+     * laid out differently, an exportable timeline the driver then refuses to create), builds with the
+     * next choice and says why in {@link #tierReason()}. A forced tier never falls back.
+     */
+    private static SharedSurface buildOrFallBack(String name, int width, int height, List<DeviceContext> participants, GlSide gl,
+                                                 Options options, SyncTierSelector.Choice choice, List<SyncTier> feasible) {
+        boolean forced = options.tierOverride() != null && !options.tierOverride().isBlank();
         try {
             return build(name, width, height, participants, gl, options, choice).feasible(feasible);
         } catch (HostMemoryImport.Unsuitable e) {
             // Only building the images shows whether the drivers agree on a linear layout: copy instead.
             SyncTier copy = SyncTier.of(MemorySharing.HOST_COPY, HandoffSync.HOST_WAIT);
-            if (options.tierOverride() != null && !options.tierOverride().isBlank()) {
+            if (forced) {
                 throw new IllegalArgumentException("sync tier " + choice.tier() + " was requested but " + e.getMessage()
                         + "; drop the override or pick " + copy, e);
             }
             List<SyncTier> withoutHostMemory = new ArrayList<>(feasible);
             withoutHostMemory.remove(choice.tier());
-            return build(name, width, height, participants, gl, options, new SyncTierSelector.Choice(copy,
-                    choice.reason() + "; but " + e.getMessage() + ", so pixels are copied through host memory")).feasible(withoutHostMemory);
+            return buildOrFallBack(name, width, height, participants, gl, options, new SyncTierSelector.Choice(copy,
+                    choice.reason() + "; but " + e.getMessage() + ", so pixels are copied through host memory"), withoutHostMemory);
+        } catch (SharedTimelineSync.ExportFailed e) {
+            // The driver said timelines are exportable but refused to make one (seen on AMD,
+            // Vulkan-ValidationLayers #5947): take the next tier rather than fail the surface.
+            List<SyncTier> rest = new ArrayList<>();
+            for (SyncTier t : feasible) {
+                if (t.sync() != HandoffSync.SHARED_TIMELINE) {
+                    rest.add(t);
+                }
+            }
+            SyncTier next = null;
+            for (SyncTier t : rest) {
+                if (t.memory() == choice.tier().memory()) {
+                    next = t;
+                    break;
+                }
+            }
+            if (next == null && !rest.isEmpty()) {
+                next = rest.get(0);
+            }
+            if (forced || next == null) {
+                throw new IllegalStateException("surface " + name + ": " + e.getMessage() + (forced
+                        ? "; sync tier " + choice.tier() + " was requested: drop the override to fall back"
+                        : "; no other tier is feasible for these participants"), e);
+            }
+            return buildOrFallBack(name, width, height, participants, gl, options, new SyncTierSelector.Choice(next,
+                    choice.reason() + "; but " + e.getMessage() + " although the driver reports timelines exportable, so the next tier, "
+                    + next + ", is used"), rest);
+        }
+    }
+
+    /** The create info of every participant's image for {@code memory}, checked against every driver. */
+    private static ImageSpec specFor(MemorySharing memory, String name, int width, int height, List<DeviceContext> participants,
+                                     boolean gl, Options options) {
+        switch (memory) {
+            case DEVICE_MEMORY:
+                return ImageSpec.forDeviceMemory(name, participants, options.format(), options.usage(), width, height, gl);
+            case HOST_COPY:
+                return ImageSpec.forPrivateImages(name, participants, options.format(), options.usage(), width, height);
+            case HOST_MEMORY:
+                // linear images in host memory: HostMemoryImport checks each driver and falls back to copying
+                return new ImageSpec(options.format(), options.usage() | ImageSpec.BATON_USAGE, 0, true);
+            default:
+                throw new AssertionError(memory);
         }
     }
 
     /** Makes the surface with {@code choice}, all-or-nothing. */
     private static SharedSurface build(String name, int width, int height, List<DeviceContext> participants, GlSide gl, Options options,
                                        SyncTierSelector.Choice choice) {
-        SharedSurface surface = new SharedSurface(name, choice, options);
+        ImageSpec spec = specFor(choice.tier().memory(), name, width, height, participants, gl != null, options);
+        SharedSurface surface = new SharedSurface(name, choice, options, spec);
         surface.pendingGl = gl;
         try {
             surface.build(width, height, participants);
@@ -246,7 +374,8 @@ public final class SharedSurface implements AutoCloseable {
         return new InteropCapabilities(d.name(), i.driverUuidHex(), i.deviceUuidHex(),
                 memory && i.memoryExport(), memory && i.memoryImport(),
                 semaphores && i.binarySemaphoreExport(), semaphores && i.binarySemaphoreImport(),
-                semaphores && i.timelineSemaphoreExport(), semaphores && i.timelineSemaphoreImport(),
+                semaphores && (i.timelineSemaphoreExport() || SharedTimelineSync.simulateBrokenExportForTest),
+                semaphores && (i.timelineSemaphoreImport() || SharedTimelineSync.simulateBrokenExportForTest),
                 d.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST) && i.hostMemoryImport());
     }
 
@@ -323,6 +452,11 @@ public final class SharedSurface implements AutoCloseable {
     /** {@return the sync tier every handoff of this surface uses} */
     public SyncTier tier() {
         return tier;
+    }
+
+    /** {@return the surface's pixel format, the one every participant's image has} */
+    public SurfaceFormat format() {
+        return options.format();
     }
 
     /** {@return how this surface's memory is shared (the tier's first choice)} */

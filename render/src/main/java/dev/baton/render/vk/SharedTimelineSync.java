@@ -11,6 +11,23 @@ import java.util.List;
  * GPU waits for the fence value on it directly.
  */
 final class SharedTimelineSync implements SurfaceSync {
+    /**
+     * Making or exporting the shared timeline failed although the driver reported timelines
+     * exportable: {@link SharedSurface} falls back to the next tier.
+     */
+    static final class ExportFailed extends RuntimeException {
+        ExportFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /**
+     * Tests only: when set, every device reports OPAQUE_FD timelines exportable and importable
+     * ({@link SharedSurface#capabilitiesOf}) and creating the exportable timeline then fails, as on a
+     * driver that advertises exportable timelines but refuses to make one (Vulkan-ValidationLayers #5947).
+     */
+    static volatile boolean simulateBrokenExportForTest;
+
     private VulkanTimeline first; // participant 0's, exported to the others
 
     @Override
@@ -21,10 +38,28 @@ final class SharedTimelineSync implements SurfaceSync {
     @Override
     public VulkanTimeline createTimeline(DeviceContext device, String name, int index, int participantCount) {
         if (index > 0) {
-            return VulkanTimeline.importFd(device, name, first.exportFd());
+            int fd;
+            try {
+                fd = first.exportFd();
+            } catch (RuntimeException e) {
+                throw new ExportFailed("exporting the timeline semaphore of " + first.device().name() + " failed (" + e.getMessage() + ")", e);
+            }
+            return VulkanTimeline.importFd(device, name, fd);
         }
         // exported only when someone imports it: a lone participant has nothing to share
-        first = VulkanTimeline.create(device, name, 0, participantCount > 1);
+        boolean exportable = participantCount > 1;
+        try {
+            if (exportable && simulateBrokenExportForTest) {
+                throw new dev.baton.render.VulkanException("vkCreateSemaphore(exportable timeline) on " + device.name(),
+                        org.lwjgl.vulkan.VK10.VK_ERROR_INITIALIZATION_FAILED, "injected by SharedTimelineSync.simulateBrokenExportForTest");
+            }
+            first = VulkanTimeline.create(device, name, 0, exportable);
+        } catch (RuntimeException e) {
+            if (!exportable) {
+                throw e;
+            }
+            throw new ExportFailed("creating an exportable timeline semaphore on " + device.name() + " failed (" + e.getMessage() + ")", e);
+        }
         return first;
     }
 

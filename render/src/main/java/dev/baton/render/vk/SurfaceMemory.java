@@ -21,15 +21,15 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * written only by the keyed mutex's owner and read by the next owner after its acquire.
  */
 interface SurfaceMemory {
-    /** The implementation of {@code kind} for one surface. */
-    static SurfaceMemory create(MemorySharing kind, String surfaceName) {
+    /** The implementation of {@code kind} for one surface whose images are made with {@code spec}. */
+    static SurfaceMemory create(MemorySharing kind, String surfaceName, ImageSpec spec) {
         switch (kind) {
             case DEVICE_MEMORY:
-                return new DeviceMemoryImport();
+                return new DeviceMemoryImport(spec);
             case HOST_COPY:
-                return new HostCopyMemory();
+                return new HostCopyMemory(spec);
             case HOST_MEMORY:
-                return new HostMemoryImport(surfaceName);
+                return new HostMemoryImport(surfaceName, spec);
             default:
                 throw new AssertionError(kind);
         }

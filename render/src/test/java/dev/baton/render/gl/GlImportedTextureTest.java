@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.lwjgl.opengl.GL11C.*;
 
 import dev.baton.render.ExportedImageMemory;
+import dev.baton.render.SurfaceFormat;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.lwjgl.system.MemoryUtil;
 
-/** Cross-API pixel tests: lavapipe-exported OPAQUE_FD memory imported into llvmpipe GL. */
+/** Cross-API pixel tests: OPAQUE_FD memory of a Baton {@code SurfaceImage} on GL's Vulkan twin, imported into GL. */
 class GlImportedTextureTest {
     // Odd sizes and offsets: a row-pitch or tiling mismatch between the two drivers shows up as shear.
     private static final int WIDTH = 61;
@@ -19,17 +20,17 @@ class GlImportedTextureTest {
 
     private EglContext gl;
     private GlInfo info;
-    private TestLavapipeExporter vulkan;
+    private VulkanTestImage vulkan;
 
     @BeforeEach
     void setUp() {
         gl = GlTestSupport.contextOrSkip(true);
         info = GlInfo.query(gl);
         try {
-            vulkan = new TestLavapipeExporter(WIDTH, HEIGHT, info.driverUuid(), info.deviceUuid());
+            vulkan = new VulkanTestImage(WIDTH, HEIGHT, SurfaceFormat.RGBA8, info.driverUuid(), info.deviceUuid());
         } catch (RuntimeException | LinkageError e) {
             gl.close();
-            GlTestSupport.driverMissing("Vulkan lavapipe paired with llvmpipe", "libvulkan1 mesa-vulkan-drivers", e);
+            GlTestSupport.driverMissing("a Vulkan device with GL's UUIDs (lavapipe with llvmpipe)", "libvulkan1 mesa-vulkan-drivers", e);
         }
         System.out.println("GL " + info + "; Vulkan exporter " + vulkan.deviceName() + ", validation layer "
                 + (vulkan.validationEnabled() ? "on" : "off (install vulkan-validationlayers)"));
@@ -44,6 +45,7 @@ class GlImportedTextureTest {
         if (vulkan != null) {
             vulkan.close();
             assertEquals(java.util.List.of(), vulkan.validationMessages(), "validation layer messages");
+            vulkan = null;
         }
     }
 
@@ -147,7 +149,7 @@ class GlImportedTextureTest {
     @Test
     void bgraImportsAsRgba8WithASwizzleAndRawReadback() {
         vulkan.close();
-        vulkan = new TestLavapipeExporter(WIDTH, HEIGHT, GlImportedTexture.VK_FORMAT_B8G8R8A8_UNORM, info.driverUuid(), info.deviceUuid());
+        vulkan = new VulkanTestImage(WIDTH, HEIGHT, SurfaceFormat.BGRA8, info.driverUuid(), info.deviceUuid());
         byte[] red = {(byte) 255, 0, 0, (byte) 255}; // the clear colour is RGBA whatever the format
         vulkan.clearAndReleaseToExternal(red);
         ByteBuffer one = MemoryUtil.memAlloc(4);
@@ -190,6 +192,8 @@ class GlImportedTextureTest {
         @Override public int vkFormat() { return real.vkFormat(); }
         @Override public boolean linearTiling() { return real.linearTiling(); }
         @Override public int vkUsage() { return real.vkUsage(); }
+        @Override public int vkCreateFlags() { return real.vkCreateFlags(); }
+        @Override public int memoryTypeIndex() { return real.memoryTypeIndex(); }
         @Override public long allocationSizeBytes() { return real.allocationSizeBytes(); }
         @Override public byte[] driverUuid() { return real.driverUuid(); }
 

@@ -41,7 +41,7 @@ public final class RingRenderer implements AutoCloseable {
         this.views = new long[ring.size()];
         this.commands = new VkCommandBuffer[ring.size()];
         SurfaceImage first = ring.get(0).image();
-        SceneRenderer renderer = new SceneRenderer(device.vkDevice(), scene, SurfaceImage.FORMAT, first.width(), first.height(),
+        SceneRenderer renderer = new SceneRenderer(device.vkDevice(), scene, first.vkFormat(), first.width(), first.height(),
                 VK_IMAGE_LAYOUT_GENERAL, stamp);   // a lease holds the image in GENERAL
         this.scene = renderer;
         try {
@@ -100,7 +100,7 @@ public final class RingRenderer implements AutoCloseable {
     private long createView(SurfaceImage image) {
         try (MemoryStack stack = stackPush()) {
             VkImageViewCreateInfo info = VkImageViewCreateInfo.calloc(stack).sType$Default()
-                    .image(image.handle()).viewType(VK_IMAGE_VIEW_TYPE_2D).format(SurfaceImage.FORMAT);
+                    .image(image.handle()).viewType(VK_IMAGE_VIEW_TYPE_2D).format(image.vkFormat());
             info.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
             LongBuffer out = stack.mallocLong(1);
             VkResults.check(vkCreateImageView(device.vkDevice(), info, null, out), "vkCreateImageView");
