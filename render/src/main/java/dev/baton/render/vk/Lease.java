@@ -65,7 +65,7 @@ public final class Lease extends LeaseState {
         syncWaitStage = stageMask;
     }
 
-    /** The endpoint's {@code VkImage}, in GENERAL layout while the lease is held. */
+    /** {@return the endpoint's {@code VkImage}, in GENERAL layout while the lease is held} */
     public long image() {
         return endpoint.image().handle();
     }

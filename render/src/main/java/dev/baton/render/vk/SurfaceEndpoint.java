@@ -76,6 +76,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         return timeline;
     }
 
+    /** {@return the surface this endpoint belongs to} */
     public SharedSurface surface() {
         return surface;
     }
