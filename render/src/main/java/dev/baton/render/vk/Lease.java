@@ -91,14 +91,22 @@ public final class Lease extends LeaseState {
      * @throws IllegalStateException if the lease is not held
      */
     public void release(long nextKey, ByteBuffer privateData) {
+        long value = releaseValue("release");
+        endpoint.handle().release(nextKey, value, privateData);
+        held = false;
+    }
+
+    /**
+     * What every release ({@link #release}, {@link #releaseAndAcquire}) checks first; returns the fence
+     * value it stores: the submit's, or without one the previous obligations unchanged.
+     */
+    private long releaseValue(String operation) {
         checkHeld();
         if (endpoint.device().isLost()) {
             held = false;
-            endpoint.checkUsable("release");
+            endpoint.checkUsable(operation);
         }
-        long value = submittedValue != 0 ? submittedValue : fenceValue;
-        endpoint.handle().release(nextKey, value, privateData);
-        held = false;
+        return submittedValue != 0 ? submittedValue : fenceValue;
     }
 
     /**
@@ -129,12 +137,7 @@ public final class Lease extends LeaseState {
      */
     public Lease releaseAndAcquire(long releaseKey, ByteBuffer privateData, long acquireKey, long timeoutNanos)
             throws InterruptedException {
-        checkHeld();
-        if (endpoint.device().isLost()) {
-            held = false;
-            endpoint.checkUsable("releaseAndAcquire");
-        }
-        long value = submittedValue != 0 ? submittedValue : fenceValue;
+        long value = releaseValue("releaseAndAcquire");
         return endpoint.releaseAndAcquire(releaseKey, value, privateData, acquireKey, timeoutNanos);
     }
 

@@ -199,6 +199,36 @@ class LeaseReleaseAndAcquireTest extends GpuTest {
     }
 
     @Test
+    void anInterruptOnEntryChangesNothingAndWhileQueuedLeavesTheReleaseDone() throws Exception {
+        SharedSurface surface = surfaceOnOneDevice();
+        SurfaceEndpoint producer = surface.endpoint(0);
+        Lease lease = producer.acquire(0, SECOND_NANOS);
+        Thread.currentThread().interrupt();
+        assertThrows(InterruptedException.class, () -> lease.releaseAndAcquire(1, null, 0, SECOND_NANOS));
+        assertTrue(lease.held && producer.handle().isOwner(), "an interrupt on entry dropped the lease");
+        AtomicReference<Object> outcome = new AtomicReference<>();
+        Thread waiter = new Thread(() -> {
+            try {
+                outcome.set(lease.releaseAndAcquire(1, null, 0, 20 * SECOND_NANOS).status());
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        }, "render-" + producer.device().name());
+        waiter.start();
+        while (surface.mutex().waiterCount() == 0 && waiter.isAlive()) {
+            Thread.sleep(1);
+        }
+        waiter.interrupt();
+        waiter.join(10_000);
+        assertInstanceOf(InterruptedException.class, outcome.get());
+        assertFalse(lease.held, "interrupted after the release: the lease is gone");
+        assertEquals(0, surface.mutex().waiterCount(), "an interrupted wait left a waiter behind");
+        Lease consumer = surface.endpoint(1).acquire(1, SECOND_NANOS); // the release stood
+        assertEquals(AcquireStatus.ACQUIRED, consumer.status());
+        consumer.release(0, null);
+    }
+
+    @Test
     void argumentErrorsLeaveTheLeaseHeld() throws Exception {
         SharedSurface surface = surfaceOnOneDevice();
         SurfaceEndpoint producer = surface.endpoint(0);
