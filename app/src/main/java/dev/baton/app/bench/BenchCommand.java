@@ -60,6 +60,10 @@ public final class BenchCommand implements Cli.Body {
     /** The HostBridge thread's name in the sync module (looked up to charge its CPU and allocations). */
     static final String HOST_BRIDGE_THREAD = "baton-host-bridge";
     static final int SLOTS = 3;
+    /** Ping-pong whose sides release with {@code Lease.releaseAndAcquire} (release and queue in one step). */
+    static final String PING_PONG_RELEASE_AND_ACQUIRE = "ping-pong (release-and-acquire)";
+    /** Ping-pong whose timed work carries the lease's acquire/release commands (one command buffer per submit). */
+    static final String PING_PONG_OWN_COMMAND_BUFFER = "ping-pong (own command buffer)";
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
     /** {@code --quick}: measured seconds per scenario (split over the rounds), warm-up per round, rounds. */
@@ -479,6 +483,10 @@ public final class BenchCommand implements Cli.Body {
                         for (SyncTier tier : p.device.tiers()) {
                             step("ping-pong " + tier + " on " + p.device.label());
                             chain("ping-pong", tier, two, List.of(p.a, p.b), 1, pingPongFloor(p.device, tier, two));
+                            // Beside it, compared with it: release-then-wait in one step, and the lease's
+                            // barriers in the timed work's own command buffer (one per submit instead of three).
+                            chain(PING_PONG_RELEASE_AND_ACQUIRE, tier, two, List.of(p.a, p.b), 1, floor("ping-pong", tier.toString(), two));
+                            chain(PING_PONG_OWN_COMMAND_BUFFER, tier, two, List.of(p.a, p.b), 1, floor("ping-pong", tier.toString(), two));
                         }
                     }
                     for (BenchPlan.Cross c : plan.crosses) {
@@ -840,19 +848,30 @@ public final class BenchCommand implements Cli.Body {
                 for (SharedSurface surface : surfaces) {
                     SurfaceRun.Mailbox mailbox = new SurfaceRun.Mailbox();
                     for (int j = 0; j < p; j++) {
-                        TimedWork work = d.add(TimedWork.create(participants.get(j), surface.endpoint(j).image().handle(), s.width(),
-                                s.height(), j == 0 ? TimedWork.Kind.CLEAR : TimedWork.Kind.READ, SLOTS, false));
-                        workers.get(j).visits.add(new SurfaceRun.Visit(surface.endpoint(j), j, (j + 1) % p, j == 0, j == p - 1, mailbox, work));
+                        TimedWork.Kind kind = j == 0 ? TimedWork.Kind.CLEAR : TimedWork.Kind.READ;
+                        boolean ownBarriers = scenario.equals(PING_PONG_OWN_COMMAND_BUFFER);
+                        TimedWork work = d.add(ownBarriers ? TimedWork.createWithLeaseBarriers(surface.endpoint(j), kind, SLOTS)
+                                : TimedWork.create(participants.get(j), surface.endpoint(j).image().handle(), s.width(), s.height(), kind,
+                                SLOTS, false));
+                        SurfaceRun.Visit visit = new SurfaceRun.Visit(surface.endpoint(j), j, (j + 1) % p, j == 0, j == p - 1, mailbox, work);
+                        visit.ownBarriers = ownBarriers;
+                        visit.releaseAndAcquire = scenario.equals(PING_PONG_RELEASE_AND_ACQUIRE) && surfaceCount == 1;
+                        workers.get(j).visits.add(visit);
                     }
                 }
                 Recorder[] recorders = runWorkers(scenario, workers, new ArrayList<>(bridges));
                 Recorder.collect(recorders, cpu, gpu, e2e);
                 totals(recorders, cpu, gpu, e2e);
                 String bridgeNote = bridges.isEmpty() ? "" : "; costs include the " + bridges.size() + " host-bridge thread(s)";
-                cpu.note("just before release to the next owner's acquire returning, every hop" + bridgeNote);
+                String variant = scenario.equals(PING_PONG_RELEASE_AND_ACQUIRE)
+                        ? "; each side releases and queues for its key again in one step (Lease.releaseAndAcquire)"
+                        : scenario.equals(PING_PONG_OWN_COMMAND_BUFFER) ? "; the lease's acquire/release barriers are recorded in the"
+                        + " timed work's own command buffer, outside its timestamps (1 command buffer per submit instead of 3)" : "";
+                cpu.note("just before release to the next owner's acquire returning, every hop" + bridgeNote + variant);
                 gpu.note("sender's last GPU timestamp (end of its work) to receiver's first (start of its work, after its "
                         + "semaphore waits), every hop; " + gpuMethod(participants)
-                        + (expected == SyncTier.HOST_COPY ? "; includes the receiver's CPU wait for the sender's GPU, the memcpy and its upload" : ""));
+                        + (expected == SyncTier.HOST_COPY ? "; includes the receiver's CPU wait for the sender's GPU, the memcpy and its upload" : "")
+                        + variant);
                 e2e.note("producer's submit to the last consumer's last GPU timestamp (host clock)"
                         + (surfaceCount > 1 ? "; producer walks a ring of " + surfaceCount + " surfaces so it never waits for the consumer's GPU" : ""));
             } catch (StallException e) {

@@ -11,7 +11,9 @@ import java.util.List;
  * Runs a keyed-mutex scenario on real shared surfaces: worker threads, each owning one device, visit
  * their surfaces in a fixed rotation; a visit is acquire(key) - submit the prerecorded timed work under
  * the lease - release(nextKey) at submit time. Ping-pong, the producer ring, one-to-K and N-to-one are
- * all just different visit lists.
+ * all just different visit lists. A ping-pong side may instead release and queue for its key again in
+ * one step ({@link Visit#releaseAndAcquire}), and its timed work may carry the lease's acquire/release
+ * commands itself ({@link Visit#ownBarriers}: one command buffer per submit instead of three).
  *
  * <p>The measured path allocates nothing of its own: timestamps, handoff origins and CPU samples go
  * into each worker's preallocated {@link Recorder}, and the per-surface {@link Mailbox} is written by
@@ -42,6 +44,13 @@ final class SurfaceRun {
         final Mailbox mailbox;
         final Recorder.Slots slots;
         long lastCopiedBytes;
+        /** The timed work carries the lease's acquire/release commands ({@code TimedWork.createWithLeaseBarriers}). */
+        boolean ownBarriers;
+        /**
+         * Release with {@code Lease.releaseAndAcquire}, queueing for the next visit's key in the same step;
+         * only for a worker whose every visit is on this endpoint (a ping-pong side).
+         */
+        boolean releaseAndAcquire;
 
         Visit(SurfaceEndpoint endpoint, long key, long nextKey, boolean origin, boolean sink, Mailbox mailbox, TimedWork work) {
             this.endpoint = endpoint;
@@ -93,19 +102,26 @@ final class SurfaceRun {
 
     private void loop(Recorder rec, Visit[] visits) throws InterruptedException {
         int next = 0;
+        Lease reacquired = null; // what the previous visit's releaseAndAcquire returned, or null
         while (true) {
             Visit visit = visits[next];
             next = next + 1 == visits.length ? 0 : next + 1;
+            SurfaceEndpoint endpoint = visit.endpoint;
             if (visit.origin && phase.stopping()) {
+                if (reacquired != null && reacquired.acquired()) {
+                    reacquired.release(visit.nextKey, null); // nothing submitted: the obligations pass on unchanged
+                }
                 return;
             }
-            SurfaceEndpoint endpoint = visit.endpoint;
             long waitStart = System.nanoTime();
-            Lease lease;
-            while (true) {
-                lease = endpoint.acquire(visit.key, SLICE_NANOS);
-                if (lease.acquired()) {
-                    break;
+            Lease lease = reacquired;
+            reacquired = null;
+            while (lease == null || !lease.acquired()) {
+                if (lease == null) {
+                    lease = endpoint.acquire(visit.key, SLICE_NANOS);
+                    if (lease.acquired()) {
+                        break;
+                    }
                 }
                 if (lease.status() == AcquireStatus.ABANDONED) {
                     throw new StallException(scenario, endpoint + " found the surface abandoned");
@@ -116,6 +132,7 @@ final class SurfaceRun {
                 if (System.nanoTime() - waitStart > stallNanos) {
                     throw new StallException(scenario, endpoint + " waited " + stallNanos / 1_000_000 + " ms for key " + visit.key);
                 }
+                lease = null; // a timed-out slice: acquire again
             }
             long acquiredNanos = System.nanoTime();
             boolean measuring = phase.measuring();
@@ -133,6 +150,9 @@ final class SurfaceRun {
             }
             int slot = visit.slots.claim(rec, stallNanos, scenario);
             long submitNanos = System.nanoTime();
+            if (visit.ownBarriers) {
+                lease.barriersPrerecorded();
+            }
             long value = endpoint.device().submit(visit.slots.work.commandBuffer(slot), lease);
             visit.slots.submitted(slot, value, r);
             long origin = visit.origin ? submitNanos : m.originNanos;
@@ -148,7 +168,11 @@ final class SurfaceRun {
             m.fromRecorder = rec.id;
             m.fromRecord = r;
             m.releaseNanos = System.nanoTime();
-            lease.release(visit.nextKey, null);
+            if (visit.releaseAndAcquire) {
+                reacquired = lease.releaseAndAcquire(visit.nextKey, null, visits[next].key, SLICE_NANOS);
+            } else {
+                lease.release(visit.nextKey, null);
+            }
         }
     }
 }

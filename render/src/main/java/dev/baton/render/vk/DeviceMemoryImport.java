@@ -73,24 +73,38 @@ final class DeviceMemoryImport implements SurfaceMemory {
 
         @Override
         public void recordAccessCommands() {
-            long img = image.handle();
-            int family = device.queueFamilyIndex();
-            long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
-            long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
             // SIMULTANEOUS_USE: a later handoff may resubmit these while an earlier submit is still pending.
             int flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT;
             prologue = device.allocateCommandBuffer();
             epilogue = device.allocateCommandBuffer();
-            // Queue-family ownership transfer from/to EXTERNAL around our work; the layout stays GENERAL.
-            // The semaphore/timeline wait orders execution; these barriers make the memory available/visible.
             Commands.begin(prologue, flags);
-            Commands.imageBarrier(prologue, img, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, all, readWrite,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, externalFamily, family);
+            recordAcquire(prologue);
             Commands.end(prologue);
             Commands.begin(epilogue, flags);
-            Commands.imageBarrier(epilogue, img, all, readWrite, VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, family, externalFamily);
+            recordRelease(epilogue);
             Commands.end(epilogue);
+        }
+
+        // Queue-family ownership transfer from/to the external family around the owner's work; the layout
+        // stays GENERAL. The semaphore/timeline wait orders execution; these barriers make the memory
+        // available/visible.
+        @Override
+        public void recordAcquire(VkCommandBuffer cmd) {
+            long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
+            Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT,
+                    readWrite, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, externalFamily, device.queueFamilyIndex());
+        }
+
+        @Override
+        public void recordRelease(VkCommandBuffer cmd) {
+            long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
+            Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, readWrite, VK_PIPELINE_STAGE_2_NONE,
+                    VK_ACCESS_2_NONE, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, device.queueFamilyIndex(), externalFamily);
+        }
+
+        @Override
+        public VkCommandBuffer uploadPrologue() {
+            return null; // the memory is the same: nothing moves
         }
 
         @Override

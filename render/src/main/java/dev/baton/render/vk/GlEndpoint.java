@@ -96,7 +96,11 @@ public final class GlEndpoint implements Participant, AutoCloseable {
             throw new IllegalStateException(this + " already holds the surface (recursive acquire): release the lease"
                     + " (GlLease.release) before acquiring again");
         }
-        AcquireResult result = handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS);
+        return beginAccess(handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS));
+    }
+
+    /** The tail of every acquire ({@link #acquire}, {@link GlLease#releaseAndAcquire}): the lease records the outcome. */
+    private GlLease beginAccess(AcquireResult result) {
         lease.setOutcome(result.status(), result.fenceValue(), result.privateData());
         lease.ready = false;
         lease.touched = false;
@@ -254,14 +258,67 @@ public final class GlEndpoint implements Participant, AutoCloseable {
          */
         public void release(long nextKey, ByteBuffer privateData) {
             checkHeld();
+            long value = endAccess();
+            held = false;
+            handle.release(nextKey, value, privateData);
+        }
+
+        /** Ends GL's access: returns the fence value to release with (a new one after touching the texture). */
+        private long endAccess() {
             long value = fenceValue;
             if (touched && view.releaseSignals(written)) {
                 value = fenceValue + 1;
                 view.endAccess(timeline, value); // a GL fence, or a synchronous read-back signalled from the host
                 surface.lastSignaller = GlEndpoint.this;
             }
+            return value;
+        }
+
+        /**
+         * Release-then-wait, as {@code KeReleaseMutex(mutex, Wait = TRUE)} followed by a wait: releases to
+         * {@code releaseKey} as {@link #release} does and, in the same critical section of the keyed
+         * mutex, queues GL for {@code acquireKey}; then waits up to {@code timeoutNanos} and begins the
+         * new access as {@link GlEndpoint#acquire} does (check {@link #ready()} before touching the
+         * texture). GL owner thread.
+         *
+         * @param releaseKey the key the next owner acquires with
+         * @param privateData copied; may be null
+         * @param acquireKey the key to wait for afterwards
+         * @param timeoutNanos how long to wait for {@code acquireKey}, in nanoseconds; 0 polls
+         * @return this lease, reused for the new access: check {@link #status()}
+         * @throws IllegalArgumentException if {@code timeoutNanos} is negative or {@code privateData} is
+         *     longer than the surface's maximum; nothing happens and the lease is still held
+         * @throws IllegalStateException if the lease is not held (nothing happens), or the endpoint was
+         *     abandoned (the lease is dropped)
+         * @throws InterruptedException if interrupted before or while waiting: the release has happened
+         *     (GL's access ended), nothing is acquired
+         */
+        public GlLease releaseAndAcquire(long releaseKey, ByteBuffer privateData, long acquireKey, long timeoutNanos)
+                throws InterruptedException {
+            checkHeld();
+            if (timeoutNanos < 0) {
+                throw new IllegalArgumentException("timeoutNanos is " + timeoutNanos + " ns; pass 0 to poll or a positive"
+                        + " timeout. Nothing changed; " + GlEndpoint.this + " still holds the surface");
+            }
+            int length = privateData == null ? 0 : privateData.remaining();
+            if (length > handle.mutex().maxPrivateDataBytes()) {
+                throw new IllegalArgumentException("privateData has " + length + " bytes, more than the surface's maximum of "
+                        + handle.mutex().maxPrivateDataBytes() + "; send at most that many. Nothing changed; " + GlEndpoint.this
+                        + " still holds the surface");
+            }
+            // Checked before GL's access ends (which cannot be undone), so the mutex cannot refuse for it.
+            long value = endAccess();
             held = false;
-            handle.release(nextKey, value, privateData);
+            AcquireResult result;
+            try {
+                result = handle.releaseAndAcquireNanos(releaseKey, value, privateData, acquireKey, timeoutNanos);
+            } catch (InterruptedException e) {
+                if (handle.isOwner()) {
+                    handle.release(releaseKey, value, privateData); // interrupted on entry: finish the release
+                }
+                throw e;
+            }
+            return beginAccess(result);
         }
 
         private void checkHeld() {

@@ -100,10 +100,8 @@ final class HostCopyMemory implements SurfaceMemory {
             long transfer = VK_PIPELINE_STAGE_2_COPY_BIT;
             prologue = device.allocateCommandBuffer();
             epilogue = device.allocateCommandBuffer();
-            // Our previous submit's read-back copy (and the user's work) precede this one on our queue.
             Commands.begin(prologue, flags);
-            Commands.imageBarrier(prologue, img, all, readWrite, all, readWrite,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
+            recordAcquire(prologue);
             Commands.end(prologue);
             prologueUpload = device.allocateCommandBuffer();
             Commands.begin(prologueUpload, flags);
@@ -116,13 +114,38 @@ final class HostCopyMemory implements SurfaceMemory {
                     VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
             Commands.end(prologueUpload);
             Commands.begin(epilogue, flags);
-            Commands.imageBarrier(epilogue, img, all, readWrite, transfer, VK_ACCESS_2_TRANSFER_READ_BIT,
-                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
-            Commands.bufferBarrier(epilogue, buffer, all, readWrite, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT);
-            Commands.copyImageToBuffer(epilogue, img, buffer, image.width(), image.height());
-            Commands.bufferBarrier(epilogue, buffer, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_2_HOST_BIT,
-                    VK_ACCESS_2_HOST_READ_BIT);
+            recordRelease(epilogue);
             Commands.end(epilogue);
+        }
+
+        @Override
+        public void recordAcquire(VkCommandBuffer cmd) {
+            // Our previous submit's read-back copy (and the user's work) precede this one on our queue.
+            long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
+            long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
+            Commands.imageBarrier(cmd, image.handle(), all, readWrite, all, readWrite,
+                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
+        }
+
+        @Override
+        public void recordRelease(VkCommandBuffer cmd) {
+            // Read the image back into our staging buffer, for the next owner's CPU once our fence value is reached.
+            long img = image.handle();
+            long buffer = staging.handle();
+            long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
+            long readWrite = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT;
+            long transfer = VK_PIPELINE_STAGE_2_COPY_BIT;
+            Commands.imageBarrier(cmd, img, all, readWrite, transfer, VK_ACCESS_2_TRANSFER_READ_BIT,
+                    VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
+            Commands.bufferBarrier(cmd, buffer, all, readWrite, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT);
+            Commands.copyImageToBuffer(cmd, img, buffer, image.width(), image.height());
+            Commands.bufferBarrier(cmd, buffer, transfer, VK_ACCESS_2_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_2_HOST_BIT,
+                    VK_ACCESS_2_HOST_READ_BIT);
+        }
+
+        @Override
+        public VkCommandBuffer uploadPrologue() {
+            return upload ? prologueUpload : null; // the upload ends with a barrier to every later command
         }
 
         @Override

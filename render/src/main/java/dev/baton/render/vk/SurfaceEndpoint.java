@@ -127,6 +127,17 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
                     + " (Lease.release) before acquiring again");
         }
         AcquireResult result = handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS);
+        return beginAccess(key, result);
+    }
+
+    /**
+     * The tier-specific tail of every acquire ({@link #acquire} and {@link Lease#releaseAndAcquire}):
+     * records the mutex's outcome on the lease and, if the mutex is ours, asks the surface's sync what the
+     * next submit waits for and the memory view for the pixels. If the sync cannot begin the access
+     * (the previous writer's GPU is late, the device was lost, the thread was interrupted), the surface
+     * is given back to {@code key} untouched.
+     */
+    private Lease beginAccess(long key, AcquireResult result) throws InterruptedException {
         lease.reset(result.status(), result.fenceValue(), result.privateData());
         if (result.status() != AcquireStatus.ACQUIRED) {
             return lease;
@@ -152,6 +163,34 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         }
         copiedBytes += view.beginAccess();
         return lease;
+    }
+
+    /**
+     * {@link Lease#releaseAndAcquire}: releases {@code releaseKey} with {@code fenceValue} and, in the
+     * same critical section of the keyed mutex, queues for {@code acquireKey}; then begins the access as
+     * {@link #acquire} does. Argument errors throw before anything changes (the lease stays held).
+     */
+    Lease releaseAndAcquire(long releaseKey, long fenceValue, java.nio.ByteBuffer privateData, long acquireKey, long timeoutNanos)
+            throws InterruptedException {
+        AcquireResult result;
+        try {
+            result = handle.releaseAndAcquireNanos(releaseKey, fenceValue, privateData, acquireKey, timeoutNanos);
+        } catch (InterruptedException | RuntimeException e) {
+            // Argument errors, or an interrupt on entry, change nothing: the lease is still ours. An
+            // interrupt, close or loss while queued comes after the release: the lease is gone.
+            lease.held = stillOwns();
+            throw e;
+        }
+        return beginAccess(acquireKey, result);
+    }
+
+    /** Whether the handle still owns the mutex; false once it is closed or lost. */
+    private boolean stillOwns() {
+        try {
+            return handle.isOwner();
+        } catch (IllegalStateException e) { // closed, or DeviceRemovedException
+            return false;
+        }
     }
 
     /**
@@ -188,6 +227,34 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         }
     }
 
+    /**
+     * Records into {@code commandBuffer} what begins every access of this endpoint's image: the
+     * queue-family ownership transfer that acquires it from the external (or foreign) family, or with
+     * memory copied through the host, a barrier against this queue's earlier work. The same commands
+     * serve every access, so a render thread may record them once into command buffers it reuses (then
+     * call {@link Lease#barriersPrerecorded()} under each lease that submits one); per access,
+     * {@link Lease#recordAcquireBarriers} does both. Record it before any command on the image. Owning
+     * thread; never blocks.
+     *
+     * @param commandBuffer a command buffer of {@link #device()} in the recording state
+     */
+    public void recordAcquireBarriers(VkCommandBuffer commandBuffer) {
+        view.recordAcquire(commandBuffer);
+    }
+
+    /**
+     * Records into {@code commandBuffer} what ends every access: the ownership transfer that releases
+     * the image to the external (or foreign) family, or with memory copied through the host, the
+     * read-back of the image into this endpoint's host memory. The same in every access (see
+     * {@link #recordAcquireBarriers}). Record it after the last command on the image, which must be in
+     * GENERAL. Owning thread; never blocks.
+     *
+     * @param commandBuffer a command buffer of {@link #device()} in the recording state
+     */
+    public void recordReleaseBarriers(VkCommandBuffer commandBuffer) {
+        view.recordRelease(commandBuffer);
+    }
+
     /** Builds and flushes the batch for one leased submit; returns the fence value it signals. */
     long submit(Lease l, VkCommandBuffer work) {
         long signal = l.fenceValue + 1;
@@ -199,9 +266,16 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
             device.addWait(l.extraWait.handle(), l.extraWaitValue, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
         }
         copiedBytes += view.submitCopiedBytes();
-        device.addCommandBuffer(view.prologue());
+        // Without the owner's own acquire commands, the prerecorded prologue; with them, only what this
+        // access must move in (host-copy's upload), if anything.
+        VkCommandBuffer before = l.ownAcquire ? view.uploadPrologue() : view.prologue();
+        if (before != null) {
+            device.addCommandBuffer(before);
+        }
         device.addCommandBuffer(work);
-        device.addCommandBuffer(view.epilogue());
+        if (!l.ownRelease) {
+            device.addCommandBuffer(view.epilogue());
+        }
         device.addSignal(timeline.handle(), signal);
         sync.addSignals(this);
         device.flushBatch(); // DeviceLostException: the device's loss listeners already abandoned the mutex

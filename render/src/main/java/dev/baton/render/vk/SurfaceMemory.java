@@ -70,6 +70,22 @@ interface SurfaceMemory {
         /** The command buffer to submit after the owner's work. */
         VkCommandBuffer epilogue();
 
+        /**
+         * Records into {@code cmd} what {@link #prologue()} does in an access that moves no pixels in: the
+         * same in every access, so an owner may record it once into its own command buffer.
+         */
+        void recordAcquire(VkCommandBuffer cmd);
+
+        /** Records into {@code cmd} what {@link #epilogue()} does (the same in every access). */
+        void recordRelease(VkCommandBuffer cmd);
+
+        /**
+         * The command buffer to submit before the owner's work when the owner recorded
+         * {@link #recordAcquire} itself: what this access must move in first (host copy's upload of
+         * another participant's pixels), or null when nothing moves.
+         */
+        VkCommandBuffer uploadPrologue();
+
         /** Bytes the GPU copies in this access's submit (upload and read-back); 0 when nothing moves. */
         long submitCopiedBytes();
 

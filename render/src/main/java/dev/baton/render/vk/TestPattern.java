@@ -109,6 +109,25 @@ public final class TestPattern implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for the previous use of the command buffer
      */
     public VkCommandBuffer record(Lease lease, boolean readBack, boolean draw, int drawFrame) throws InterruptedException {
+        return record(lease, readBack, draw, drawFrame, false);
+    }
+
+    /**
+     * As {@link #record(Lease, boolean, boolean, int)}; with {@code ownBarriers} the command buffer also
+     * begins with the lease's acquire commands and ends with its release commands
+     * ({@link Lease#recordAcquireBarriers}, {@link Lease#recordReleaseBarriers}), so the submit carries
+     * this one command buffer.
+     *
+     * @param lease the held lease whose image is recorded on
+     * @param readBack read the current pixels back first
+     * @param draw draw frame {@code drawFrame} after
+     * @param drawFrame the frame to draw
+     * @param ownBarriers record the lease's acquire and release commands into this command buffer
+     * @return the command buffer, to submit under {@code lease}
+     * @throws InterruptedException if interrupted while waiting for the previous use of the command buffer
+     */
+    public VkCommandBuffer record(Lease lease, boolean readBack, boolean draw, int drawFrame, boolean ownBarriers)
+            throws InterruptedException {
         // The one command buffer was used by this endpoint's previous submit: make sure it completed
         // (normally it has, so this is a query; it also tells the validation layer it is no longer pending).
         SurfaceEndpoint endpoint = lease.endpoint();
@@ -119,6 +138,9 @@ public final class TestPattern implements AutoCloseable {
         VkCommandBuffer c = cmd;
         vkResetCommandBuffer(c, 0);
         Commands.begin(c, VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
+        if (ownBarriers) {
+            lease.recordAcquireBarriers(c);
+        }
         long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
         long copy = VK_PIPELINE_STAGE_2_COPY_BIT;
         long clear = VK_PIPELINE_STAGE_2_CLEAR_BIT;
@@ -153,6 +175,9 @@ public final class TestPattern implements AutoCloseable {
             Commands.imageBarrier(c, image, clear, VK_ACCESS_2_TRANSFER_WRITE_BIT, copy, VK_ACCESS_2_TRANSFER_WRITE_BIT,
                     general, general, ignored, ignored);
             Commands.copyBufferToImage(c, source.handle(), image, rectX(drawFrame), rectY(drawFrame), RECT_WIDTH, RECT_HEIGHT);
+        }
+        if (ownBarriers) {
+            lease.recordReleaseBarriers(c);
         }
         Commands.end(c);
         return c;

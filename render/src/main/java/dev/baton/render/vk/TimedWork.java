@@ -80,6 +80,29 @@ public final class TimedWork implements AutoCloseable {
      */
     public static TimedWork create(DeviceContext device, long image, int width, int height, Kind kind, int slots,
                                    boolean ownershipTransfers) {
+        return create(device, image, width, height, kind, slots, ownershipTransfers, null);
+    }
+
+    /**
+     * Records {@code slots} command buffers of {@code kind} on {@code endpoint}'s image that also carry
+     * the endpoint's acquire and release commands ({@link SurfaceEndpoint#recordAcquireBarriers} first,
+     * {@link SurfaceEndpoint#recordReleaseBarriers} last, outside the two timestamps, so the timestamps
+     * bracket the same work as {@link #create}'s), for submits under a lease that says
+     * {@link Lease#barriersPrerecorded()}: one command buffer per handoff instead of three.
+     *
+     * @param endpoint the surface endpoint whose image the work runs on
+     * @param kind what the work does
+     * @param slots how many command buffers (submits in flight)
+     * @return the work, owned by the caller
+     * @throws IllegalStateException if the device's queue family has no timestamp support
+     */
+    public static TimedWork createWithLeaseBarriers(SurfaceEndpoint endpoint, Kind kind, int slots) {
+        SurfaceImage image = endpoint.image();
+        return create(endpoint.device(), image.handle(), image.width(), image.height(), kind, slots, false, endpoint);
+    }
+
+    private static TimedWork create(DeviceContext device, long image, int width, int height, Kind kind, int slots,
+                                    boolean ownershipTransfers, SurfaceEndpoint leaseBarriers) {
         if (slots < 1) {
             throw new IllegalArgumentException("slots must be >= 1, got " + slots);
         }
@@ -106,7 +129,7 @@ public final class TimedWork implements AutoCloseable {
                     validBits >= 64 ? -1L : (1L << validBits) - 1);
             for (int s = 0; s < slots; s++) {
                 work.commandBuffers[s] = device.allocateCommandBuffer();
-                work.record(s, image, ownershipTransfers);
+                work.record(s, image, ownershipTransfers, leaseBarriers);
             }
             return work;
         } catch (RuntimeException e) {
@@ -133,9 +156,12 @@ public final class TimedWork implements AutoCloseable {
         }
     }
 
-    private void record(int slot, long image, boolean ownershipTransfers) {
+    private void record(int slot, long image, boolean ownershipTransfers, SurfaceEndpoint leaseBarriers) {
         VkCommandBuffer c = commandBuffers[slot];
         Commands.begin(c, 0);
+        if (leaseBarriers != null) {
+            leaseBarriers.recordAcquireBarriers(c);
+        }
         vkCmdResetQueryPool(c, queryPool, 2 * slot, 2);
         vkCmdWriteTimestamp2(c, VK_PIPELINE_STAGE_2_TOP_OF_PIPE_BIT, queryPool, 2 * slot);
         long all = VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT;
@@ -178,6 +204,9 @@ public final class TimedWork implements AutoCloseable {
                     family, VK_QUEUE_FAMILY_EXTERNAL);
         }
         vkCmdWriteTimestamp2(c, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, queryPool, 2 * slot + 1);
+        if (leaseBarriers != null) {
+            leaseBarriers.recordReleaseBarriers(c);
+        }
         Commands.end(c);
     }
 

@@ -105,6 +105,68 @@ class GlEndpointTest extends GpuTest {
         }
     }
 
+    /**
+     * GL releases with {@link GlEndpoint.GlLease#releaseAndAcquire} (release and queue for its key in one
+     * step) while the Vulkan producer takes its turns on its own thread: every frame is checked both ways,
+     * on every Vulkan device with GL.
+     */
+    @TestFactory
+    Stream<DynamicTest> glReleaseAndAcquireRoundTrips() {
+        InteropCapabilities gl = glCapabilities();
+        return perDevice("GL release-and-acquire", this::rejection, d -> glReleaseAndAcquire(d, SyncTierSelector.choose(d.capabilities(), gl).tier()));
+    }
+
+    private void glReleaseAndAcquire(PhysicalDeviceInfo d, SyncTier expectedTier) throws Exception {
+        int rounds = 8;
+        EglContext gl = glContext();
+        DeviceContext vk = device(d, DeviceSelector.label(d) + "#producer");
+        SharedSurface surface = own(SharedSurface.create("s", W, H, List.of(vk), new SharedSurface.GlSide(gl, GlInfo.query(gl)),
+                SharedSurface.Options.defaults()));
+        assertEquals(expectedTier, surface.tier(), surface.tierReason());
+        GlEndpoint glEnd = surface.glEndpoint();
+        TestPattern pattern = own(new TestPattern(vk, W, H));
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread producer = new Thread(() -> {
+            try {
+                for (int frame = 1; frame <= 2 * rounds + 1; frame += 2) {
+                    assertEquals(frame == 1 ? -1 : frame - 1, turn(surface.endpoint(0), pattern, PRODUCER, GL_KEY, frame));
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+                surface.endpoint(0).abandon();
+            }
+        }, "render-" + vk.name());
+        producer.start();
+        ByteBuffer pixels = MemoryUtil.memAlloc(W * H * 4);
+        try {
+            GlEndpoint.GlLease lease = glEnd.acquire(GL_KEY, 10 * SECOND_NANOS);
+            for (int frame = 2; frame <= 2 * rounds; frame += 2) {
+                assertEquals(AcquireStatus.ACQUIRED, lease.status(), "GL (release-and-)acquire");
+                int sent = lease.privateData().getInt(lease.privateData().position());
+                assertEquals(frame - 1, sent, "private data carries the frame number");
+                assertTrue(lease.awaitReady(5 * SECOND_NANOS), "producer's frame never completed");
+                readFramebuffer(glEnd.framebuffer(), pixels);
+                assertNull(TestPattern.check(pixels, W, H, sent), "Vulkan -> GL");
+                drawPattern(glEnd.framebuffer(), frame);
+                lease.markWritten();
+                ByteBuffer out = ByteBuffer.allocate(4).putInt(0, frame);
+                if (frame == 2 * rounds) {
+                    lease.release(PRODUCER, out);
+                } else {
+                    assertTrue(lease == lease.releaseAndAcquire(PRODUCER, out, GL_KEY, 10 * SECOND_NANOS));
+                }
+                glEnd.poll();
+            }
+        } finally {
+            MemoryUtil.memFree(pixels);
+            producer.join(30_000);
+        }
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+        assertTrue(!producer.isAlive(), "producer still running after 30 s");
+    }
+
     /** The GL renderer's capabilities, from a context closed at once (each test makes its own). */
     private InteropCapabilities glCapabilities() {
         try (EglContext context = EglContext.create(false)) {
