@@ -54,7 +54,9 @@ final class BinarySemaphoreSync implements SurfaceSync {
     @Override
     public boolean beginAccess(SurfaceEndpoint acquirer, Participant signaller, long fenceValue, Lease lease) {
         int from = pending;
-        if (from >= 0) {
+        // A signaller whose device is lost may never signal its semaphore, and a binary semaphore cannot
+        // be signalled from the host: never queue a wait on it (the surface is abandoned anyway).
+        if (from >= 0 && !(signaller instanceof SurfaceEndpoint && ((SurfaceEndpoint) signaller).device().isLost())) {
             lease.waitFor(incoming[acquirer.index()][from], 0, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
         }
         return true;
@@ -69,6 +71,17 @@ final class BinarySemaphoreSync implements SurfaceSync {
     public void endAccess(SurfaceEndpoint owner) {
         pending = owner.index();
     }
+
+    /**
+     * Binary semaphores have no host signal, so a survivor's submit already queued on a lost
+     * participant's semaphore cannot be released from here: {@link #beginAccess} never queues such a
+     * wait once the loss is known, and a wait queued before it completes only if the lost device's
+     * signal still executes (on the CPU drivers here it does, since their work still runs). Teardown
+     * stays bounded either way ({@link SurfaceEndpoint#awaitIdle}, {@link DeviceContext#close()}). What
+     * can be released is the survivors' own timelines, which carry the same fence values for host checks.
+     */
+    @Override
+    public void releaseWaiters(List<SurfaceEndpoint> endpoints, Participant failed, long value) {}
 
     @Override
     public void closeEndpoint(SurfaceEndpoint endpoint) {

@@ -1,5 +1,6 @@
 package dev.baton.render.vk;
 
+import dev.baton.render.DeviceLostException;
 import dev.baton.render.gl.GlContext;
 import dev.baton.render.gl.GlFenceTimeline;
 import dev.baton.render.gl.GlInfo;
@@ -199,7 +200,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
             checkHeld();
             if (!ready) {
                 Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
-                if (t == null || Long.compareUnsigned(t.completedValue(), fenceValue) >= 0) {
+                if (t == null || reached(t)) {
                     becomeReady();
                 }
             }
@@ -217,11 +218,30 @@ public final class GlEndpoint implements Participant, AutoCloseable {
             checkHeld();
             if (!ready) {
                 Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
-                if (t == null || t.awaitValue(fenceValue, timeoutNanos)) {
+                boolean reached;
+                try {
+                    reached = t == null || t.awaitValue(fenceValue, timeoutNanos);
+                } catch (DeviceLostException lost) {
+                    reached = false; // as in ready(): never ready, the surface is abandoned
+                }
+                if (reached) {
                     becomeReady();
                 }
             }
             return ready;
+        }
+
+        /**
+         * Whether the writer's timeline reached this lease's fence value. A writer whose device was
+         * lost (reported by this very query, or before) never gets there: the lease stays not ready and
+         * the loss has abandoned the surface, so the compositor sees ABANDONED instead of a throw.
+         */
+        private boolean reached(Timeline t) {
+            try {
+                return Long.compareUnsigned(t.completedValue(), fenceValue) >= 0;
+            } catch (DeviceLostException lost) {
+                return false;
+            }
         }
 
         private void becomeReady() {

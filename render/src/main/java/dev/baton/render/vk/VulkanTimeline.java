@@ -117,7 +117,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
         // handoff path (the host bridge polls and signals here) allocates nothing even before the JIT runs.
         try (MemoryStack stack = stackPush()) {
             long value = stack.nmalloc(8, 8);
-            device.checkLoss(nvkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
+            device.checkWaitLoss(nvkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
             return MemoryUtil.memGetLong(value);
         }
     }
@@ -141,7 +141,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
             MemoryUtil.memPutAddress(info + VkSemaphoreWaitInfo.PVALUES, values);
             while (true) {
                 long left = deadline - System.nanoTime();
-                int result = device.checkLoss(nvkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
+                int result = device.checkWaitLoss(nvkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
                         "vkWaitSemaphores", name);
                 if (result == VK_SUCCESS) {
                     return true;
@@ -171,7 +171,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
             VkSemaphoreSignalInfo.nsType(info, VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO);
             VkSemaphoreSignalInfo.nsemaphore(info, semaphore);
             VkSemaphoreSignalInfo.nvalue(info, value);
-            device.checkLoss(nvkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
+            device.checkWaitLoss(nvkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
         }
     }
 
