@@ -329,12 +329,11 @@ public final class SharedSurface implements AutoCloseable {
      * it submitted, or its last submit is the one waiting for {@code value} (it signals
      * {@code value + 1}). A survivor whose earlier submit still waits for an older value of the
      * failed participant (a deeper wait-before-signal chain) is left to the bounded teardown.
-     * A survivor that is itself lost is skipped. Any thread; never blocks.
+     * A participant that is itself lost is released too: a really lost device answers
+     * {@code VK_ERROR_DEVICE_LOST} (ignored here), and one whose loss was only reported (the CPU drivers
+     * here, or a late report) must drain before its objects are destroyed. Any thread; never blocks.
      */
     static void releaseWaiter(SurfaceEndpoint survivor, long value) {
-        if (survivor.device().isLost()) {
-            return;
-        }
         try {
             long own = survivor.lastSubmittedValue();
             long reached = survivor.timeline().completedValue();
