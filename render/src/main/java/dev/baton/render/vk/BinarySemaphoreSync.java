@@ -12,12 +12,30 @@ import java.util.List;
  * payload is recycled: the keyed mutex guarantees one wait per signal. Each endpoint's own timeline
  * still carries the fence values (for teardown and host checks).
  */
-final class BinarySemaphoreSync implements SurfaceSync {
+class BinarySemaphoreSync implements SurfaceSync {
     /** incoming[i][j]: endpoint i's semaphore sharing endpoint j's payload; incoming[i][i] is i's own, exported one. */
     private long[][] incoming = new long[0][]; // VkSemaphore each
     private DeviceContext[] devices = new DeviceContext[0];
     /** The endpoint whose semaphore is signalled and not yet waited, or -1: written by the mutex owner. */
     private volatile int pending = -1;
+
+    /** The endpoint index whose signal is not yet waited (-1: none; {@link GlSemaphoreSync} adds GL's). Mutex owner. */
+    final int pending() {
+        return pending;
+    }
+
+    final void setPending(int index) {
+        pending = index;
+    }
+
+    /** Endpoint {@code i}'s own, exported semaphore, which all its submits signal. */
+    final long ownSemaphore(int i) {
+        return incoming[i][i];
+    }
+
+    final DeviceContext deviceOf(int i) {
+        return devices[i];
+    }
 
     @Override
     public HandoffSync kind() {

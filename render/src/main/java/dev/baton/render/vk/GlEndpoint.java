@@ -64,6 +64,14 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         try {
             timeline = new GlFenceTimeline(surface.name() + "@GL", context, 16, 0);
             SurfaceMemory.GlView view = surface.memory().gl(context, info, width, height);
+            if (surface.sync() instanceof GlSemaphoreSync) {
+                try {
+                    ((GlSemaphoreSync) surface.sync()).connectGl(context, info);
+                } catch (RuntimeException | Error e) {
+                    view.close();
+                    throw e;
+                }
+            }
             if (context.debugLabels() && context.glCapabilities().glObjectLabel != 0) {
                 // GL has no label namespace for memory objects; the texture and framebuffer carry the name.
                 String label = "baton " + surface.name() + "@GL";
@@ -167,6 +175,11 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         return surface;
     }
 
+    /** The surface's GL semaphores when its sync is {@link GlSemaphoreSync}, else null (GL waits on the host). */
+    private GlSemaphoreSync glSemaphores() {
+        return surface.sync() instanceof GlSemaphoreSync ? (GlSemaphoreSync) surface.sync() : null;
+    }
+
     @Override
     public Timeline signalTimeline() {
         return timeline;
@@ -199,6 +212,11 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         public boolean ready() {
             checkHeld();
             if (!ready) {
+                if (glSemaphores() != null) {
+                    glSemaphores().glBeginAccess(view.texture()); // GL's GPU waits: GL's acquire of the memory
+                    becomeReady();
+                    return true;
+                }
                 Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
                 if (t == null || reached(t)) {
                     becomeReady();
@@ -216,6 +234,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
          */
         public boolean awaitReady(long timeoutNanos) throws InterruptedException {
             checkHeld();
+            if (!ready && glSemaphores() != null) {
+                return ready(); // GL waits on its GPU: nothing to block for
+            }
             if (!ready) {
                 Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
                 boolean reached;
@@ -277,6 +298,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
             long value = fenceValue;
             if (touched && view.releaseSignals(written)) {
                 value = fenceValue + 1;
+                if (glSemaphores() != null) {
+                    glSemaphores().glEndAccess(view.texture()); // GL's release of the memory, before the fence
+                }
                 view.endAccess(timeline, value); // a GL fence, or a synchronous read-back signalled from the host
                 surface.lastSignaller = GlEndpoint.this;
             }
@@ -300,6 +324,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         }
         closed = true;
         handle.close();
+        if (glSemaphores() != null) {
+            glSemaphores().closeGl();
+        }
         view.close();
         timeline.close();
     }

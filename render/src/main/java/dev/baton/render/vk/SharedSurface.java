@@ -98,7 +98,7 @@ public final class SharedSurface implements AutoCloseable {
         /** {@return the GL context's interop capabilities, for tier selection} */
         public InteropCapabilities capabilities() {
             return InteropCapabilities.forGl("GL " + info.renderer().split(" \\(")[0], GlInfo.hex(info.driverUuid()),
-                    GlInfo.hex(info.deviceUuid()), info.memoryObjectFd());
+                    GlInfo.hex(info.deviceUuid()), info.memoryObjectFd(), dev.baton.render.gl.GlExternalSemaphore.isAvailable(info));
         }
     }
 

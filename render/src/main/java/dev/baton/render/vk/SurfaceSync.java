@@ -30,6 +30,8 @@ interface SurfaceSync {
                 return new SharedTimelineSync();
             case BINARY_SEMAPHORE:
                 return new BinarySemaphoreSync();
+            case GL_SEMAPHORE:
+                return new GlSemaphoreSync();
             case HOST_BRIDGE:
                 return new HostBridgeSync(surface);
             case HOST_WAIT:
