@@ -32,7 +32,20 @@ public record InteropCapabilities(
         boolean hostMemoryImport,
         boolean glContext) {
 
-    /** A Vulkan participant's capabilities. */
+    /**
+     * A Vulkan participant's capabilities (not a GL context).
+     *
+     * @param name                     for reasons and reports
+     * @param driverUuid               hex driver UUID
+     * @param deviceUuid               hex device UUID
+     * @param memoryExport             can export OPAQUE_FD image memory
+     * @param memoryImport             can import OPAQUE_FD image memory
+     * @param binarySemaphoreExport    can export binary semaphores as OPAQUE_FD
+     * @param binarySemaphoreImport    can import binary semaphores as OPAQUE_FD
+     * @param timelineSemaphoreExport  can export timeline semaphores as OPAQUE_FD
+     * @param timelineSemaphoreImport  can import timeline semaphores as OPAQUE_FD
+     * @param hostMemoryImport         can import host memory ({@code VK_EXT_external_memory_host})
+     */
     public InteropCapabilities(String name, String driverUuid, String deviceUuid, boolean memoryExport, boolean memoryImport,
                                boolean binarySemaphoreExport, boolean binarySemaphoreImport,
                                boolean timelineSemaphoreExport, boolean timelineSemaphoreImport, boolean hostMemoryImport) {

@@ -81,7 +81,7 @@ public final class SyncTierSelector {
     }
 
     /**
-     * Vulkan <-> GL with shared memory: GL's binary semaphores where GL has {@code GL_EXT_semaphore_fd}
+     * Vulkan-GL with shared memory: GL's binary semaphores where GL has {@code GL_EXT_semaphore_fd}
      * and Vulkan exports binary semaphores; otherwise the host bridge, saying what it guarantees.
      */
     private static Decision<HandoffSync> chooseGlSync(InteropCapabilities vulkan, InteropCapabilities gl) {
