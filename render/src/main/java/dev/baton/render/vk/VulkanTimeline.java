@@ -158,11 +158,13 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
 
     /**
      * Signals {@code value} from the host; a value not above the current one is ignored (a bridge may
-     * race the same value). Only one party may signal a given value: the check and the signal are not
-     * atomic, so the surface protocol gives each value exactly one signaller per timeline.
+     * race the same value). The check and the signal are atomic with respect to other host signals of
+     * this timeline (so the host bridge and a failure hook releasing a waiter, {@link SharedSurface},
+     * cannot both signal one value), not with respect to the GPU's own signals: the surface protocol
+     * never has the GPU signal a value a host signal may also reach.
      */
     @Override
-    public void signalFromHost(long value) {
+    public synchronized void signalFromHost(long value) {
         if (Long.compareUnsigned(completedValue(), value) >= 0) {
             return;
         }
