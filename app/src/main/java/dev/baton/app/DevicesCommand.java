@@ -151,7 +151,7 @@ final class DevicesCommand implements Cli.Body {
      * GL only imports, so GL pairs are always Vulkan -> GL.
      */
     private static void printPairs(PrintStream out, List<PhysicalDeviceInfo> devices, InteropCapabilities gl) {
-        out.println("Tier per pair (best of shared-timeline > binary-semaphore > host-bridge > host-memory > host-copy), its two");
+        out.println("Tier per pair (best of shared-timeline > binary-semaphore > gl-semaphore > host-bridge > host-memory > host-copy), its two");
         out.println("choices (how memory is shared, how the next owner waits) and why;");
         out.println("\"a -> b\": a allocates and exports the surface, b imports; \"a <-> b\": the same either way):");
         for (int i = 0; i < devices.size(); i++) {

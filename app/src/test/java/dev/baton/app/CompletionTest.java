@@ -31,8 +31,9 @@ class CompletionTest {
         Files.writeString(file, script);
         assertEquals(List.of("bench"), complete(file, "./baton be"));
         assertEquals(List.of("--tier"), complete(file, "./baton demo --ti"));
-        assertEquals(List.of("shared-timeline", "binary-semaphore", "host-bridge", "host-memory", "host-copy"),
+        assertEquals(List.of("shared-timeline", "binary-semaphore", "gl-semaphore", "host-bridge", "host-memory", "host-copy"),
                 complete(file, "./baton demo --tier "));
+        assertEquals(List.of("submit", "after-release"), complete(file, "./baton demo --kill-mode "));
         assertTrue(complete(file, "./baton bench --").containsAll(List.of("--seconds", "--json", "--help", "--version")));
     }
 

@@ -11,6 +11,14 @@ public enum HandoffSync {
     /** One exported binary semaphore per participant, signalled by its submits, waited by the next owner's GPU. */
     BINARY_SEMAPHORE("binary-semaphore"),
     /**
+     * Vulkan-GL with {@code GL_EXT_semaphore_fd}: binary semaphores exported by Vulkan and imported
+     * by GL; GL waits with {@code glWaitSemaphoreEXT} and signals with {@code glSignalSemaphoreEXT}
+     * (layout {@code GL_LAYOUT_GENERAL_EXT}), which is where {@code EXT_external_objects} performs
+     * GL's acquire and release of the memory; Vulkan transfers the image from/to
+     * {@code VK_QUEUE_FAMILY_EXTERNAL} in {@code VK_IMAGE_LAYOUT_GENERAL}.
+     */
+    GL_SEMAPHORE("gl-semaphore"),
+    /**
      * Each participant has its own timeline; a host thread waits for the fence value on the releaser's
      * and signals it on the acquirer's, whose submit was already queued (wait-before-signal).
      */

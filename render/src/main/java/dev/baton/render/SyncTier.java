@@ -15,6 +15,11 @@ public enum SyncTier {
     SHARED_TIMELINE("shared-timeline", MemorySharing.DEVICE_MEMORY, HandoffSync.SHARED_TIMELINE),
     /** Shared memory; exported binary semaphores (OPAQUE_FD), one per producer, waited by the consumer's GPU. */
     BINARY_SEMAPHORE("binary-semaphore", MemorySharing.DEVICE_MEMORY, HandoffSync.BINARY_SEMAPHORE),
+    /**
+     * Vulkan-GL on one GPU whose GL has {@code GL_EXT_semaphore_fd}: shared memory and binary
+     * semaphores exported by Vulkan, waited and signalled by GL on its GPU (GL's acquire/release).
+     */
+    GL_SEMAPHORE("gl-semaphore", MemorySharing.DEVICE_MEMORY, HandoffSync.GL_SEMAPHORE),
     /** Shared memory; each device has its own timeline and a host thread forwards the fence value. */
     HOST_BRIDGE("host-bridge", MemorySharing.DEVICE_MEMORY, HandoffSync.HOST_BRIDGE),
     /**

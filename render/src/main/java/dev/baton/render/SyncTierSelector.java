@@ -66,6 +66,9 @@ public final class SyncTierSelector {
         if (memory == MemorySharing.HOST_MEMORY) {
             return new Decision<>(HandoffSync.HOST_BRIDGE, null); // different drivers share no semaphores
         }
+        if (a.glContext() || b.glContext()) {
+            return chooseGlSync(a.glContext() ? b : a, a.glContext() ? a : b);
+        }
         if (timelinesShared(a, b)) {
             return new Decision<>(HandoffSync.SHARED_TIMELINE, "both export and import OPAQUE_FD timeline semaphores");
         }
@@ -75,6 +78,38 @@ public final class SyncTierSelector {
         }
         return new Decision<>(HandoffSync.HOST_BRIDGE, "memory is shareable but " + semaphoreGap(a, b)
                 + ", so a host thread forwards each fence value between the devices' own timelines");
+    }
+
+    /**
+     * Vulkan-GL with shared memory: GL's binary semaphores where GL has {@code GL_EXT_semaphore_fd}
+     * and Vulkan exports binary semaphores; otherwise the host bridge, saying what it guarantees.
+     */
+    private static Decision<HandoffSync> chooseGlSync(InteropCapabilities vulkan, InteropCapabilities gl) {
+        if (glSemaphoresShared(vulkan, gl)) {
+            return new Decision<>(HandoffSync.GL_SEMAPHORE, "memory is shareable, " + gl.name() + " imports semaphores"
+                    + " (GL_EXT_semaphore_fd) and " + vulkan.name() + " exports binary OPAQUE_FD semaphores, so GL waits and"
+                    + " signals on its GPU (glWaitSemaphoreEXT/glSignalSemaphoreEXT: GL's acquire and release of the memory)");
+        }
+        String gap = !gl.binarySemaphoreImport()
+                ? gl.name() + " has no GL_EXT_semaphore_fd"
+                : vulkan.name() + " cannot export binary OPAQUE_FD semaphores";
+        return new Decision<>(HandoffSync.HOST_BRIDGE, "memory is shareable but " + semaphoreGap(vulkan, gl) + " (" + gap
+                + "), so a host thread forwards each fence value between the devices' own timelines. " + HOST_PATH_GUARANTEE);
+    }
+
+    /**
+     * What the host path between Vulkan and GL guarantees, for {@code ./baton devices} and the README.
+     * {@code EXT_external_objects} makes memory visible and hands the layout over only in
+     * {@code glWaitSemaphoreEXT}/{@code glSignalSemaphoreEXT}.
+     */
+    public static final String HOST_PATH_GUARANTEE = "Without GL semaphores GL never performs EXT_external_objects' acquire"
+            + " and release: the host fence orders GL's work after the producer's (and Vulkan's after GL's), which suffices on"
+            + " CPU drivers (no GPU caches), but on a hardware driver the spec does not guarantee that GL sees the producer's"
+            + " writes or the layout handover";
+
+    private static boolean glSemaphoresShared(InteropCapabilities vulkan, InteropCapabilities gl) {
+        // GL only imports: Vulkan exports both directions' semaphores and uses them natively.
+        return gl.binarySemaphoreImport() && vulkan.binarySemaphoreExport() && vulkan.binarySemaphoreImport();
     }
 
     /** Why host memory is not shared either, once device memory cannot be; empty when neither side could be asked. */
@@ -123,9 +158,26 @@ public final class SyncTierSelector {
             }
         }
         if (override == null || override.isBlank()) {
+            if (weakest.tier() == SyncTier.GL_SEMAPHORE) {
+                // gl-semaphore was the weakest Vulkan <-> GL pair; the Vulkan pairs must share binary semaphores too.
+                for (int i = 0; i < participants.size(); i++) {
+                    for (int j = i + 1; j < participants.size(); j++) {
+                        String problem = unsupported(SyncTier.GL_SEMAPHORE, participants.get(i), participants.get(j));
+                        if (problem != null) {
+                            return new Choice(SyncTier.HOST_BRIDGE, participants.get(i).name() + " <-> " + participants.get(j).name()
+                                    + " " + problem + ", so every handoff of the surface goes through the host bridge. "
+                                    + HOST_PATH_GUARANTEE);
+                        }
+                    }
+                }
+            }
             return weakest;
         }
         SyncTier forced = SyncTier.parse(override);
+        if (forced == SyncTier.GL_SEMAPHORE && !anyGl(participants)) {
+            throw new IllegalArgumentException("sync tier " + forced + " was requested but the surface has no GL participant"
+                    + " (gl-semaphore is Vulkan <-> GL only); drop the override or pick " + weakest.tier() + " or a lower tier");
+        }
         for (int i = 0; i < participants.size(); i++) {
             for (int j = i + 1; j < participants.size(); j++) {
                 String problem = unsupported(forced, participants.get(i), participants.get(j));
@@ -148,7 +200,7 @@ public final class SyncTierSelector {
     public static List<SyncTier> feasible(List<InteropCapabilities> participants) {
         List<SyncTier> tiers = new java.util.ArrayList<>();
         for (SyncTier tier : SyncTier.values()) {
-            boolean ok = true;
+            boolean ok = tier != SyncTier.GL_SEMAPHORE || anyGl(participants);
             for (int i = 0; i < participants.size() && ok; i++) {
                 for (int j = i + 1; j < participants.size() && ok; j++) {
                     ok = unsupported(tier, participants.get(i), participants.get(j)) == null;
@@ -159,6 +211,15 @@ public final class SyncTierSelector {
             }
         }
         return List.copyOf(tiers);
+    }
+
+    private static boolean anyGl(List<InteropCapabilities> participants) {
+        for (InteropCapabilities p : participants) {
+            if (p.glContext()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Why {@code tier} cannot be used between a and b, or null if it can: its memory choice, then its sync. */
@@ -185,7 +246,17 @@ public final class SyncTierSelector {
             case SHARED_TIMELINE:
                 return timelinesShared(a, b) ? null : "cannot share timeline semaphores";
             case BINARY_SEMAPHORE:
-                return binarySemaphoresShared(a, b) ? null : "cannot share binary semaphores";
+                return binarySemaphoresShared(a, b) && !a.glContext() && !b.glContext() ? null : "cannot share binary semaphores";
+            case GL_SEMAPHORE:
+                if (a.glContext() && b.glContext()) {
+                    return "are two GL contexts (gl-semaphore needs a Vulkan device to export the semaphores)";
+                }
+                if (!a.glContext() && !b.glContext()) {
+                    // two Vulkan participants of a surface with GL hand off through their own binary semaphores
+                    return binarySemaphoresShared(a, b) ? null : "cannot share binary semaphores";
+                }
+                return glSemaphoresShared(a.glContext() ? b : a, a.glContext() ? a : b) ? null
+                        : "cannot share GL semaphores (GL needs GL_EXT_semaphore_fd, Vulkan binary OPAQUE_FD export)";
             default:
                 return null; // host-bridge and host-wait need only host-signalled timelines (Vulkan 1.2 core)
         }

@@ -95,7 +95,7 @@ class SyncTierSelectorTest {
         }
     }
 
-    /** GL only imports memory and never takes part in the semaphore tiers (see {@link InteropCapabilities#forGl}). */
+    /** GL only imports memory; with GL_EXT_semaphore_fd it imports binary semaphores too (see {@link InteropCapabilities#forGl}). */
     @Nested
     class VulkanAndGl {
         final InteropCapabilities llvmpipe = InteropCapabilities.forGl("GL llvmpipe", LVP, LVP, true);
@@ -115,13 +115,57 @@ class SyncTierSelectorTest {
             assertTrue(c.reason().contains("cannot be exported by GL llvmpipe"), c.reason());
         }
 
-        /** GL_EXT_semaphore_fd imports binary semaphores only; Baton's GL endpoint bridges on the host instead. */
+        /** Without GL_EXT_semaphore_fd GL bridges on the host, and the reason says what that does not guarantee. */
         @Test
-        void fullGpuWithGlBridgesEvenWhenGlHasSemaphoreFd() {
+        void glWithoutSemaphoreFdBridgesAndSaysWhatTheHostPathGuarantees() {
             InteropCapabilities gl = InteropCapabilities.forGl("GL gpu", "aa", "bb", true);
             SyncTierSelector.Choice c = SyncTierSelector.choose(gpu("gpu"), gl);
             assertEquals(SyncTier.HOST_BRIDGE, c.tier());
             assertTrue(c.reason().contains("GL gpu cannot export and import semaphores"), c.reason());
+            assertTrue(c.reason().contains("GL gpu has no GL_EXT_semaphore_fd"), c.reason());
+            assertTrue(c.reason().contains("the spec does not guarantee that GL sees the producer's writes"), c.reason());
+        }
+
+        /** GL's real GL_EXT_semaphore_fd: binary semaphores exported by Vulkan, waited and signalled by GL (its acquire/release). */
+        @Test
+        void glWithSemaphoreFdUsesGlSemaphoresWithAVulkanDeviceThatExportsBinarySemaphores() {
+            InteropCapabilities gl = InteropCapabilities.forGl("GL gpu", "aa", "bb", true, true);
+            assertTrue(gl.binarySemaphoreImport() && !gl.binarySemaphoreExport() && gl.glContext(), "GL imports binary semaphores only");
+            SyncTierSelector.Choice c = SyncTierSelector.choose(gpu("gpu"), gl);
+            assertEquals(SyncTier.GL_SEMAPHORE, c.tier(), c.reason());
+            assertEquals(MemorySharing.DEVICE_MEMORY, c.memory());
+            assertEquals(HandoffSync.GL_SEMAPHORE, c.sync());
+            assertTrue(c.reason().contains("glWaitSemaphoreEXT/glSignalSemaphoreEXT"), c.reason());
+            assertEquals(List.of(SyncTier.GL_SEMAPHORE, SyncTier.HOST_BRIDGE, SyncTier.HOST_COPY),
+                    SyncTierSelector.feasible(List.of(gpu("gpu"), gl)), "never the Vulkan-only semaphore tiers with GL");
+        }
+
+        @Test
+        void glWithSemaphoreFdBridgesWhenTheVulkanDeviceCannotExportSemaphores() {
+            InteropCapabilities gl = InteropCapabilities.forGl("GL lvp", LVP, LVP, true, true);
+            SyncTierSelector.Choice c = SyncTierSelector.choose(lavapipe("lavapipe"), gl);
+            assertEquals(SyncTier.HOST_BRIDGE, c.tier());
+            assertTrue(c.reason().contains("lavapipe cannot export binary OPAQUE_FD semaphores"), c.reason());
+        }
+
+        @Test
+        void aSurfaceOfTwoVulkanDevicesAndGlUsesGlSemaphoresOnlyIfTheVulkanPairSharesBinarySemaphores() {
+            InteropCapabilities gl = InteropCapabilities.forGl("GL gpu", "aa", "bb", true, true);
+            assertEquals(SyncTier.GL_SEMAPHORE, SyncTierSelector.choose(List.of(gpu("a"), gpu("b"), gl), null).tier());
+            InteropCapabilities noBinary = new InteropCapabilities("c", "aa", "bb", true, true, false, false, false, false);
+            SyncTierSelector.Choice c = SyncTierSelector.choose(List.of(gpu("a"), noBinary, gl), null);
+            assertEquals(SyncTier.HOST_BRIDGE, c.tier(), c.reason());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SyncTierSelector.choose(List.of(gpu("a"), gpu("b")), "gl-semaphore"));
+            assertTrue(e.getMessage().contains("has no GL participant"), e.getMessage());
+        }
+
+        @Test
+        void binarySemaphoresAreNeverForcedBetweenVulkanAndGl() {
+            InteropCapabilities gl = InteropCapabilities.forGl("GL gpu", "aa", "bb", true, true);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SyncTierSelector.choose(List.of(gpu("a"), gl), "binary-semaphore"));
+            assertTrue(e.getMessage().contains("cannot share binary semaphores"), e.getMessage());
         }
 
         @Test

@@ -256,6 +256,29 @@ public final class KeyedMutex implements AutoCloseable {
     }
 
     /**
+     * Abandons the mutex on behalf of a participant that does not own it but whose released work can
+     * never complete (its device was lost after its release, so the fence value it passed on will
+     * never be reached and the surface's contents are undefined): every blocked acquire wakes with
+     * {@link AcquireStatus#ABANDONED} and every later acquire returns it (sticky, as any abandonment).
+     * A current owner keeps its ownership until it releases; that release stores nothing and hands
+     * the mutex to nobody. Idempotent; any thread; never blocks beyond the internal lock; a no-op on a
+     * closed mutex.
+     */
+    public void abandon() {
+        lock.lock();
+        try {
+            if (closed || abandoned) {
+                return;
+            }
+            Handle keep = owner;
+            abandonLocked();
+            owner = keep;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Closes the mutex and every handle opened from it. If the mutex was in use (owned, or with blocked
      * acquires) it is abandoned: blocked acquires return {@link AcquireStatus#ABANDONED}. Later use of
      * any of its handles throws {@link IllegalStateException}. Idempotent; any thread; never throws.
@@ -312,7 +335,7 @@ public final class KeyedMutex implements AutoCloseable {
             if (count != waiterCount) {
                 return "waiterCount " + waiterCount + " but " + count + " queued";
             }
-            if (abandoned && (owner != null || count != 0)) {
+            if (abandoned && count != 0) { // an owner may remain: abandon() lets it finish its access
                 return "abandoned but owner=" + owner + ", waiters=" + count;
             }
             return null;
@@ -369,6 +392,9 @@ public final class KeyedMutex implements AutoCloseable {
      */
     private Thread handOffLocked() {
         owner = null;
+        if (abandoned) {
+            return null; // the owner that abandon() let finish released: nobody may take over
+        }
         final long k = key;
         for (Handle h = waitHead; h != null; h = h.next) {
             if (h.waiterKey == k) {
@@ -809,6 +835,10 @@ public final class KeyedMutex implements AutoCloseable {
                             + deviceName + "' still owns the mutex");
                 }
                 wake = storeReleaseLocked(releaseKey, fenceValue, privateData, true);
+                if (abandoned) {
+                    result.setEmpty(AcquireStatus.ABANDONED); // abandon() ran during our access
+                    return result;
+                }
                 if (owner == null && KeyedMutex.this.key == acquireKey) {
                     // Nobody waited for releaseKey and it is the key we want: take it back at once.
                     owner = this;

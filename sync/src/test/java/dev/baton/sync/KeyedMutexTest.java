@@ -684,6 +684,26 @@ class KeyedMutexTest {
         }
 
         @Test
+        void abandonByANonOwnerWakesWaitersAndLetsTheOwnerFinishItsAccess() throws Exception {
+            assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
+            a.release(1, 7, null);                       // a's work for fence 7 will never finish
+            assertEquals(AcquireStatus.ACQUIRED, poll(b, 1));
+            Acquirer waiter = Acquirer.start(c, 2, 20_000 * MS);
+            awaitWaiters(mutex, 1);
+            mutex.abandon();                             // a's device was lost after its release
+            assertEquals(AcquireStatus.ABANDONED, waiter.joinStatus());
+            assertTrue(mutex.isAbandoned());
+            assertNull(mutex.invariantViolation(), "the owner may stay until it releases");
+            assertTrue(b.isOwner(), "the owner keeps its access until it releases");
+            assertEquals(AcquireStatus.ABANDONED, b.releaseAndAcquire(2, 8, null, 3, 0, TimeUnit.NANOSECONDS).status());
+            assertFalse(b.isOwner());
+            assertEquals(AcquireStatus.ABANDONED, poll(c, 2), "the release handed the mutex to nobody");
+            assertEquals(AcquireStatus.ABANDONED, poll(a, 1));
+            mutex.abandon();                             // idempotent
+            assertNull(mutex.invariantViolation());
+        }
+
+        @Test
         void abandonmentIsStickyAndNeverLooksLikeSuccess() throws Exception {
             assertEquals(AcquireStatus.ACQUIRED, poll(a, 0));
             a.close();

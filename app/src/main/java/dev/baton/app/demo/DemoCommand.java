@@ -90,6 +90,22 @@ public final class DemoCommand implements Cli.Body {
     @Range(min = -1, max = 1_000_000)
     int restartAt = -1;
 
+    @Option(names = "--kill-mode", paramLabel = "MODE", completionCandidates = KillModes.class,
+            description = "how --kill-at's loss happens: submit (the next submit fails while the producer owns a surface) or"
+                    + " after-release (the submit and release go through, then the device reports lost at the next wait on it)")
+    String killMode = KILL_AT_SUBMIT;
+
+    static final String KILL_AT_SUBMIT = "submit";
+    static final String KILL_AFTER_RELEASE = "after-release";
+
+    /** {@code --kill-mode}'s choices: Cli refuses any other value, and help and completion list them. */
+    static final class KillModes implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return List.of(KILL_AT_SUBMIT, KILL_AFTER_RELEASE).iterator();
+        }
+    }
+
     @Option(names = "--fault-producer", paramLabel = "I", description = "the producer (position) --kill-at applies to")
     @Range(min = 0, max = 15)
     int faultProducer = 0;
@@ -143,7 +159,7 @@ public final class DemoCommand implements Cli.Body {
         DemoOptions options = new DemoOptions(soaking && !producersGiven ? 8 : producers, size.width(),
                 size.height(), fps, frames, this.out, headless || soaking || noDisplay, device,
                 tier, validate || soaking, ring, acquireTimeoutMs * 1_000_000L, exitAfter, screenshot,
-                soak, killAt, restartAt, faultProducer, !noStamp);
+                soak, killAt, restartAt, faultProducer, !noStamp, killMode.equals(KILL_AFTER_RELEASE));
         if (options.headless() && !headless && soak == 0) {
             out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
         }

@@ -25,6 +25,8 @@ import java.nio.file.Path;
  * @param restartAt after this many composites (window: frames), the killed producer restarts (-1: never)
  * @param faultProducer position of the producer {@code killAt} applies to
  * @param stamp producers draw the frame stamp (the bars the pixel checks read); false for a clean picture
+ * @param killAfterRelease {@code killAt}'s loss comes after the victim's submit and release, reported by the next wait
+ *        on its device (as hardware reports a hang), instead of failing its next submit while it owns a surface
  */
 record DemoOptions(
         int producers,
@@ -45,5 +47,6 @@ record DemoOptions(
         int killAt,
         int restartAt,
         int faultProducer,
-        boolean stamp) {
+        boolean stamp,
+        boolean killAfterRelease) {
 }

@@ -4,8 +4,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * The demo's fault plan (headless and window): kill one producer's device while it owns a surface after {@code killAt}
- * composites (window: frames), measure how long until the compositor sees the surface ABANDONED, and restart the
+ * The demo's fault plan (headless and window): kill one producer's device after {@code killAt} composites (window:
+ * frames), either while it owns a surface (its next submit fails) or after its next submit and release (the next wait on
+ * its device reports the loss, so the compositor holds a frame whose fence value will never be reached), measure how long until the compositor sees the surface ABANDONED, and restart the
  * producer after {@code restartAt} composites. Compositor thread only.
  */
 final class Faults {
@@ -30,9 +31,12 @@ final class Faults {
             killed = true;
             victim = session.feeds().get(options.faultProducer());
             killNanos = System.nanoTime();
-            victim.producer.requestKill();
+            victim.producer.requestKill(options.killAfterRelease());
             othersAtKill = othersHandoffs(session);
-            out.println("Fault: " + victim.producer.name + "'s device will be lost at its next frame, while it owns a surface");
+            out.println(options.killAfterRelease()
+                    ? "Fault: " + victim.producer.name + "'s device will be lost after its next frame's submit and release"
+                            + " (reported by the next wait on it, as a GPU hang is)"
+                    : "Fault: " + victim.producer.name + "'s device will be lost at its next frame, while it owns a surface");
         }
         if (killed && abandonedAfterNanos < 0 && victim.abandoned()) {
             abandonedAfterNanos = System.nanoTime() - killNanos;
@@ -87,8 +91,9 @@ final class Faults {
             return;
         }
         out.println(abandonedAfterNanos >= 0
-                ? String.format(Locale.ROOT, "Fault: %s's surface was ABANDONED %.1f ms after the kill request (the loss happens at its next frame)",
-                        victim.producer.name, abandonedAfterNanos / 1e6)
+                ? String.format(Locale.ROOT, "Fault: %s's surface was ABANDONED %.1f ms after the kill request (the loss happens %s)",
+                        victim.producer.name, abandonedAfterNanos / 1e6,
+                        options.killAfterRelease() ? "after its next frame's release, at the next wait on its device" : "at its next frame")
                 : "Fault: " + victim.producer.name + "'s surface was never seen ABANDONED  <-- FAILED");
         if (othersDuringFault >= 0) {
             out.println("Fault: while " + victim.producer.name + " was down, the other producers delivered " + othersDuringFault + " frames"

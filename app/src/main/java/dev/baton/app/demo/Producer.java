@@ -47,6 +47,7 @@ final class Producer implements Runnable {
     private volatile boolean paused;
     private volatile boolean stopRequested;
     private volatile boolean killRequested;
+    private volatile boolean killAfterRelease;
     private volatile State state = State.STARTING;
     private volatile String failure;
     private volatile long framesSubmitted;
@@ -79,7 +80,8 @@ final class Producer implements Runnable {
             if (state == State.RUNNING || state == State.PAUSED) {
                 state = State.STOPPED;
             }
-        } catch (DeviceLostException e) {
+        } catch (DeviceLostException | dev.baton.sync.DeviceRemovedException e) {
+            // DeviceRemovedException: the loss was reported by another thread's wait (after a release)
             state = State.ABANDONED;
             failure = e.getMessage();
         } catch (InterruptedException e) {
@@ -144,7 +146,7 @@ final class Producer implements Runnable {
                 state = State.ABANDONED;
                 return;
             }
-            if (killRequested) {
+            if (killRequested && !killAfterRelease) {
                 // The device vanishes while it owns a surface: the loss abandons every mutex this
                 // device holds, and the compositor sees ABANDONED.
                 device.injectDeviceLossOnNextSubmit();
@@ -153,6 +155,12 @@ final class Producer implements Runnable {
             device.submit(renderer.record(slot, frame, seconds, index, acquireTimeoutNanos), lease);
             lease.release(COMPOSITOR_KEY, FramePayload.encode(payload, frame, System.nanoTime(), index));
             framesSubmitted = ++frame;
+            if (killRequested && killAfterRelease) {
+                // The frame is submitted and released; now the GPU "hangs": whoever waits on this device
+                // next (the compositor's readiness check, the host bridge) is told it is lost.
+                killRequested = false;
+                device.injectDeviceLossOnNextWait();
+            }
         }
     }
 
@@ -178,6 +186,15 @@ final class Producer implements Runnable {
 
     /** The next frame's submit reports the device lost while this producer owns a surface. */
     void requestKill() {
+        requestKill(false);
+    }
+
+    /**
+     * @param afterRelease false: as {@link #requestKill()}; true: the next frame is submitted and released, then the
+     *     next wait on the device reports it lost
+     */
+    void requestKill(boolean afterRelease) {
+        killAfterRelease = afterRelease;
         killRequested = true;
     }
 

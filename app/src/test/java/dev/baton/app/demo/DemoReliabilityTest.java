@@ -40,6 +40,36 @@ class DemoReliabilityTest {
         assertTrue(Integer.parseInt(during.group(1)) > 0, run.text);
     }
 
+    /**
+     * The loss as hardware reports it: the victim's frame is submitted and released to the compositor,
+     * then the next wait on its device says it is lost. The compositor must see the surface ABANDONED
+     * (not wait for a frame that will never be ready), the others keep running, and teardown frees
+     * every device (nothing left waiting for a value nobody signals).
+     */
+    @Test
+    @Timeout(240)
+    void aProducerLostAfterItsReleaseIsShownAbandonedAndTeardownFreesEverything(@TempDir Path out) {
+        Run run = demo("--headless", "--validate", "--producers", "3", "--size", "256x192", "--frames", "50", "--kill-at", "15",
+                "--kill-mode", "after-release", "--restart-at", "30", "--out", out.toString());
+        assertEquals(0, run.exit, run.text);
+        assertTrue(run.text.contains("will be lost after its next frame's submit and release"), run.text);
+        Matcher abandoned = Pattern.compile("ABANDONED ([0-9.]+) ms after the kill request").matcher(run.text);
+        assertTrue(abandoned.find(), run.text);
+        assertTrue(run.text.contains("Teardown: every producer's surfaces and device were freed"), run.text);
+        assertTrue(run.text.contains("torn 0, stale 0, invalid 0, bad private data 0"), run.text);
+        assertTrue(run.text.contains("Validation: 0 messages"), run.text);
+        Matcher during = Pattern.compile("the other producers delivered (\\d+) frames").matcher(run.text);
+        assertTrue(during.find(), run.text);
+        assertTrue(Integer.parseInt(during.group(1)) > 0, run.text);
+    }
+
+    @Test
+    void anUnknownKillModeIsABadUsageWithTheChoices() {
+        Run run = demo("--headless", "--kill-at", "5", "--kill-mode", "sideways");
+        assertEquals(2, run.exit, run.text);
+        assertTrue(run.text.contains("--kill-mode expects one of submit, after-release, got 'sideways'"), run.text);
+    }
+
     @Test
     @Timeout(240)
     void aThirtySecondSoakOfEightProducersStaysCleanAndFlat(@TempDir Path out) throws Exception {

@@ -43,7 +43,7 @@ class DemoSessionDisruptionTest {
     @Timeout(240)
     void switchingRemovingAndAddingOneProducerKeepsTheOthersHandoffRate() throws Exception {
         DemoOptions options = new DemoOptions(3, 128, 96, 30, 0, Path.of("unused"), true, null, null, true, 3, 2_000_000_000L, 0, null,
-                0, -1, -1, 0, true);
+                0, -1, -1, 0, true, false);
         try (VulkanInstance vulkan = VulkanInstance.create(true); EglContext gl = EglContext.create(false)) {
             DemoSession session = new DemoSession(vulkan, gl, GlInfo.query(gl), options);
             try {

@@ -107,9 +107,19 @@ public final class GlExternalSemaphore implements AutoCloseable {
      * @param texture the imported texture the commands use
      */
     public void waitBeforeUse(GlImportedTexture texture, int vkLayoutFromProducer) {
+        waitBeforeUse(texture.texture(), vkLayoutFromProducer);
+    }
+
+    /**
+     * Like {@link #waitBeforeUse(GlImportedTexture, int)} for a texture given by its GL name.
+     *
+     * @param texture the GL texture name the following commands use
+     * @param vkLayoutFromProducer the {@code VkImageLayout} Vulkan released the image in
+     */
+    public void waitBeforeUse(int texture, int vkLayoutFromProducer) {
         context.checkOwner();
         try (MemoryStack stack = MemoryStack.stackPush()) {
-            IntBuffer textures = stack.ints(texture.texture());
+            IntBuffer textures = stack.ints(texture);
             glWaitSemaphoreEXT(semaphore, null, textures, stack.ints(glLayout(vkLayoutFromProducer)));
         }
     }
@@ -122,9 +132,19 @@ public final class GlExternalSemaphore implements AutoCloseable {
      * @param texture the imported texture the commands used
      */
     public void signalAfterUse(GlImportedTexture texture, int vkLayoutForConsumer) {
+        signalAfterUse(texture.texture(), vkLayoutForConsumer);
+    }
+
+    /**
+     * Like {@link #signalAfterUse(GlImportedTexture, int)} for a texture given by its GL name.
+     *
+     * @param texture the GL texture name the commands used
+     * @param vkLayoutForConsumer the {@code VkImageLayout} the Vulkan consumer will acquire it in
+     */
+    public void signalAfterUse(int texture, int vkLayoutForConsumer) {
         context.checkOwner();
         try (MemoryStack stack = MemoryStack.stackPush()) {
-            IntBuffer textures = stack.ints(texture.texture());
+            IntBuffer textures = stack.ints(texture);
             glSignalSemaphoreEXT(semaphore, null, textures, stack.ints(glLayout(vkLayoutForConsumer)));
         }
         glFlush();

@@ -75,8 +75,11 @@ public final class DeviceContext implements AutoCloseable {
     private final VkPhysicalDeviceMemoryProperties memoryProperties;
     private final List<Runnable> lossListeners = new CopyOnWriteArrayList<>();
     private volatile boolean injectLoss;
+    private volatile boolean injectWaitLoss;
     private volatile boolean lost;
     private boolean closed;
+    private long closeTimeoutNanos = 5_000_000_000L;
+    private long drainFence; // VkFence of a close() that timed out, still pending; VK_NULL_HANDLE otherwise
 
     // Preallocated submit batch, reused by the owning thread (no allocation per frame).
     private final long[] waitSemaphores = new long[MAX_WAITS]; // VkSemaphore
@@ -621,6 +624,33 @@ public final class DeviceContext implements AutoCloseable {
         injectLoss = true;
     }
 
+    /**
+     * Makes the next host wait, query or host signal on one of this device's timelines fail as
+     * {@code VK_ERROR_DEVICE_LOST}, for tests and the demo's fault plan: a loss "after release", the
+     * way hardware reports it (the submit went through and its fence value was released to the next
+     * owner, then the GPU hung and the next {@code vkWaitSemaphores} or
+     * {@code vkGetSemaphoreCounterValue} says the device is gone). Whichever thread waits next sees
+     * it: the host bridge waiting for the released value, a GL compositor checking readiness, or
+     * the device's own thread. Work already submitted keeps running on the CPU drivers here, so a test
+     * that wants it never to finish holds it behind a gate ({@link Lease#alsoWaitFor}). Any thread.
+     */
+    public void injectDeviceLossOnNextWait() {
+        injectWaitLoss = true;
+    }
+
+    /**
+     * {@link #checkLoss} for host waits, queries and signals on this device's timelines: also reports
+     * the loss {@link #injectDeviceLossOnNextWait()} asked for. Allocates nothing unless it throws.
+     */
+    int checkWaitLoss(int result, String call, Object subject) {
+        if (injectWaitLoss) {
+            injectWaitLoss = false;
+            markLost();
+            throw new DeviceLostException(call + "(" + subject + ") on " + name + " (injected by test: lost after release)");
+        }
+        return checkLoss(result, call, subject);
+    }
+
     /** {@return true once a submit or wait reported {@code VK_ERROR_DEVICE_LOST} (real or injected). Any thread} */
     public boolean isLost() {
         return lost;
@@ -655,30 +685,101 @@ public final class DeviceContext implements AutoCloseable {
      * the handoff path never waits for idle). Close every surface endpoint and timeline of this
      * device first. Idempotent.
      *
-     * <p>An adopted context ({@link #adopt}) destroys only its command pool, after waiting for its
-     * queue ({@code vkQueueWaitIdle}, under the queue rule above); the application's device and queue
-     * stay alive and usable, and the application destroys them after this.
+     * <p>The wait is bounded ({@link #closeTimeout}, default 5 s): a fence submitted behind
+     * everything else on the queue, never {@code vkDeviceWaitIdle}, so a queue stuck on a wait nobody
+     * will signal cannot hang teardown. A lost device answers {@code VK_ERROR_DEVICE_LOST} at once and
+     * is destroyed.
+     *
+     * <p>An adopted context ({@link #adopt}) destroys only its command pool, after the same bounded
+     * wait on its queue (under the queue rule above); the application's device and queue stay alive
+     * and usable, and the application destroys them after this.
+     *
+     * @throws IllegalStateException if the queue did not drain in time: nothing is destroyed (that
+     *     would free objects the GPU still uses), the context stays open and {@code close()} may be
+     *     called again once the stuck wait is resolved
      */
     @Override
     public void close() {
         if (closed) {
             return;
         }
-        closed = true;
         // Also on a lost device: work submitted before the loss may still run (an injected loss, a late
         // report), and a really lost device answers at once with VK_ERROR_DEVICE_LOST; destroying is valid then.
+        // Bounded, unlike vkDeviceWaitIdle/vkQueueWaitIdle: a queue stuck on a wait nobody will signal
+        // must not hang teardown. Baton submits to this one queue only, so its drain is the device's.
+        if (!drainQueue(closeTimeoutNanos)) {
+            throw new IllegalStateException("closing " + name + ": its queue did not drain within " + closeTimeoutNanos / 1_000_000
+                    + " ms (a submit waits for a value nobody signals); not destroying a device whose GPU still uses it"
+                    + " (it stays open, close() may be retried): close every surface first, or find the stuck wait");
+        }
+        closed = true;
         if (adopted) {
             // vkDeviceWaitIdle would need every queue of the application's device to be ours to lock.
-            vkQueueWaitIdle(queue);
             vkDestroyCommandPool(device, commandPool, null);
             memoryProperties.free();
+            MemoryUtil.nmemFree(submitStructs);
             return;
         }
-        vkDeviceWaitIdle(device);
         vkDestroyCommandPool(device, commandPool, null);
         vkDestroyDevice(device, null);
         memoryProperties.free();
         MemoryUtil.nmemFree(submitStructs);
+    }
+
+    /**
+     * Teardown: waits at most {@code timeoutNanos} for everything submitted to this context's queue, by
+     * submitting an empty batch that signals a fresh fence (a fence signal by {@code vkQueueSubmit2}
+     * includes every earlier submission on the queue in its first synchronization scope) and waiting
+     * for the fence. True if the queue drained or the device answered {@code VK_ERROR_DEVICE_LOST}
+     * (its objects may then be destroyed); false on timeout. Owning thread.
+     */
+    private boolean drainQueue(long timeoutNanos) {
+        try (MemoryStack stack = stackPush()) {
+            LongBuffer pFence = stack.mallocLong(1);
+            if (drainFence == VK_NULL_HANDLE) {
+                int created = vkCreateFence(device, VkFenceCreateInfo.calloc(stack).sType$Default(), null, pFence);
+                if (created == VK_ERROR_DEVICE_LOST) {
+                    return true;
+                }
+                VkResults.check(created, "vkCreateFence(teardown) on " + name);
+                long fence = pFence.get(0);
+                // Straight to the driver, not flushBatch: an injected loss must not skip the drain.
+                int submitted = vkQueueSubmit2(queue, VkSubmitInfo2.calloc(1, stack).sType$Default(), fence);
+                if (submitted < 0) {
+                    vkDestroyFence(device, fence, null); // never submitted: not in use
+                    if (submitted == VK_ERROR_DEVICE_LOST) {
+                        return true;
+                    }
+                    VkResults.check(submitted, "vkQueueSubmit2(teardown) on " + name);
+                }
+                drainFence = fence;
+            }
+            pFence.put(0, drainFence);
+            int waited = vkWaitForFences(device, pFence, true, timeoutNanos);
+            if (waited == VK_TIMEOUT) {
+                return false; // the fence stays pending (and alive) for a retried close
+            }
+            vkDestroyFence(device, drainFence, null);
+            drainFence = VK_NULL_HANDLE;
+            if (waited != VK_ERROR_DEVICE_LOST) {
+                VkResults.check(waited, "vkWaitForFences(teardown) on " + name);
+            }
+            return true;
+        }
+    }
+
+    /**
+     * How long {@link #close()} waits for this context's queue to drain (default 5 s). Owning thread.
+     *
+     * @param timeoutNanos a positive bound in nanoseconds
+     * @return this
+     */
+    public DeviceContext closeTimeout(long timeoutNanos) {
+        if (timeoutNanos <= 0) {
+            throw new IllegalArgumentException("close timeout must be positive, got " + timeoutNanos + " ns; e.g. 5 s");
+        }
+        this.closeTimeoutNanos = timeoutNanos;
+        return this;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.baton.render.vk;
 
+import dev.baton.render.DeviceLostException;
 import dev.baton.render.gl.GlContext;
 import dev.baton.render.gl.GlFenceTimeline;
 import dev.baton.render.gl.GlInfo;
@@ -63,6 +64,14 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         try {
             timeline = new GlFenceTimeline(surface.name() + "@GL", context, 16, 0);
             SurfaceMemory.GlView view = surface.memory().gl(context, info, width, height);
+            if (surface.sync() instanceof GlSemaphoreSync) {
+                try {
+                    ((GlSemaphoreSync) surface.sync()).connectGl(context, info);
+                } catch (RuntimeException | Error e) {
+                    view.close();
+                    throw e;
+                }
+            }
             if (context.debugLabels() && context.glCapabilities().glObjectLabel != 0) {
                 // GL has no label namespace for memory objects; the texture and framebuffer carry the name.
                 String label = "baton " + surface.name() + "@GL";
@@ -170,6 +179,11 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         return surface;
     }
 
+    /** The surface's GL semaphores when its sync is {@link GlSemaphoreSync}, else null (GL waits on the host). */
+    private GlSemaphoreSync glSemaphores() {
+        return surface.sync() instanceof GlSemaphoreSync ? (GlSemaphoreSync) surface.sync() : null;
+    }
+
     @Override
     public Timeline signalTimeline() {
         return timeline;
@@ -202,8 +216,13 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         public boolean ready() {
             checkHeld();
             if (!ready) {
+                if (glSemaphores() != null) {
+                    glSemaphores().glBeginAccess(view.texture()); // GL's GPU waits: GL's acquire of the memory
+                    becomeReady();
+                    return true;
+                }
                 Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
-                if (t == null || Long.compareUnsigned(t.completedValue(), fenceValue) >= 0) {
+                if (t == null || reached(t)) {
                     becomeReady();
                 }
             }
@@ -219,13 +238,35 @@ public final class GlEndpoint implements Participant, AutoCloseable {
          */
         public boolean awaitReady(long timeoutNanos) throws InterruptedException {
             checkHeld();
+            if (!ready && glSemaphores() != null) {
+                return ready(); // GL waits on its GPU: nothing to block for
+            }
             if (!ready) {
                 Timeline t = source == null || source == GlEndpoint.this ? null : source.signalTimeline();
-                if (t == null || t.awaitValue(fenceValue, timeoutNanos)) {
+                boolean reached;
+                try {
+                    reached = t == null || t.awaitValue(fenceValue, timeoutNanos);
+                } catch (DeviceLostException lost) {
+                    reached = false; // as in ready(): never ready, the surface is abandoned
+                }
+                if (reached) {
                     becomeReady();
                 }
             }
             return ready;
+        }
+
+        /**
+         * Whether the writer's timeline reached this lease's fence value. A writer whose device was
+         * lost (reported by this very query, or before) never gets there: the lease stays not ready and
+         * the loss has abandoned the surface, so the compositor sees ABANDONED instead of a throw.
+         */
+        private boolean reached(Timeline t) {
+            try {
+                return Long.compareUnsigned(t.completedValue(), fenceValue) >= 0;
+            } catch (DeviceLostException lost) {
+                return false;
+            }
         }
 
         private void becomeReady() {
@@ -268,6 +309,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
             long value = fenceValue;
             if (touched && view.releaseSignals(written)) {
                 value = fenceValue + 1;
+                if (glSemaphores() != null) {
+                    glSemaphores().glEndAccess(view.texture()); // GL's release of the memory, before the fence
+                }
                 view.endAccess(timeline, value); // a GL fence, or a synchronous read-back signalled from the host
                 surface.lastSignaller = GlEndpoint.this;
             }
@@ -337,6 +381,9 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         }
         closed = true;
         handle.close();
+        if (glSemaphores() != null) {
+            glSemaphores().closeGl();
+        }
         view.close();
         timeline.close();
     }

@@ -67,6 +67,9 @@ final class HostBridgeSync implements SurfaceSync {
 
     /** Bridge thread: a forward failed, so the waiting participant's GPU will not start; remember why. */
     private void bridgeFailed(Timeline from, long value, Timeline to, long waitedNanos, Throwable cause) {
+        if (!(cause instanceof java.util.concurrent.CancellationException)) {
+            surface.forwardFailed(to, value); // the failure hook: release the waiter, abandon the surface
+        }
         if (failure == null && !surface.isClosing()) {
             failure = "host bridge could not forward value " + Long.toUnsignedString(value) + " from " + from.name() + " to "
                     + to.name() + " after " + waitedNanos / 1_000_000 + " ms"

@@ -46,4 +46,8 @@ final class HostWaitSync implements SurfaceSync {
 
     @Override
     public void closeEndpoint(SurfaceEndpoint endpoint) {}
+
+    /** Nothing to release: no queue waits for another participant here; the host waits in {@link #beginAccess} are bounded. */
+    @Override
+    public void releaseWaiters(List<SurfaceEndpoint> endpoints, Participant failed, long value) {}
 }

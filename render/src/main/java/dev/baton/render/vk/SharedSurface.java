@@ -166,7 +166,7 @@ public final class SharedSurface implements AutoCloseable {
         /** {@return the GL context's interop capabilities, for tier selection} */
         public InteropCapabilities capabilities() {
             return InteropCapabilities.forGl("GL " + info.renderer().split(" \\(")[0], GlInfo.hex(info.driverUuid()),
-                    GlInfo.hex(info.deviceUuid()), info.memoryObjectFd());
+                    GlInfo.hex(info.deviceUuid()), info.memoryObjectFd(), dev.baton.render.gl.GlExternalSemaphore.isAvailable(info));
         }
     }
 
@@ -428,6 +428,67 @@ public final class SharedSurface implements AutoCloseable {
         return sync;
     }
 
+    /**
+     * Loss listener of each endpoint's device (any thread, once per device): the surface cannot go on
+     * without that participant, and if the loss came after its release the fence value it passed on
+     * will never be reached, so the contents are undefined. Abandons the mutex (blocked acquires wake
+     * with ABANDONED; an owner may finish its access) and releases the survivors' queues that may wait
+     * for the lost participant's last value ({@link SurfaceSync#releaseWaiters}). Never blocks.
+     */
+    void participantLost(SurfaceEndpoint lost) {
+        if (closed) {
+            return;
+        }
+        mutex.abandon();
+        long value = lost.lastSubmittedValue();
+        if (value != 0) {
+            sync.releaseWaiters(endpoints, lost, value);
+        }
+    }
+
+    /**
+     * Failure hook for the host bridge (bridge thread): it could not forward {@code value} to
+     * {@code to} (the source's device was lost or never reached it), so the participant waiting on
+     * {@code to} is released and the surface abandoned, as for a lost participant. Never blocks.
+     */
+    void forwardFailed(dev.baton.sync.Timeline to, long value) {
+        if (closed) {
+            return;
+        }
+        mutex.abandon();
+        for (SurfaceEndpoint e : endpoints) {
+            if (e.timeline() == to) {
+                releaseWaiter(e, value);
+            }
+        }
+    }
+
+    /**
+     * Host-signals {@code value} on {@code survivor}'s timeline so its queued submit that waits for
+     * it runs (its pixels are undefined, but the surface is abandoned) and teardown can wait for its
+     * queue. Only when that cannot reorder its own signals: its timeline already reached every value
+     * it submitted, or its last submit is the one waiting for {@code value} (it signals
+     * {@code value + 1}). A survivor whose earlier submit still waits for an older value of the
+     * failed participant (a deeper wait-before-signal chain) is left to the bounded teardown.
+     * A participant that is itself lost is released too: a really lost device answers
+     * {@code VK_ERROR_DEVICE_LOST} (ignored here), and one whose loss was only reported (the CPU drivers
+     * here, or a late report) must drain before its objects are destroyed. Any thread; never blocks.
+     */
+    static void releaseWaiter(SurfaceEndpoint survivor, long value) {
+        try {
+            long own = survivor.lastSubmittedValue();
+            long reached = survivor.timeline().completedValue();
+            if (Long.compareUnsigned(reached, value) >= 0) {
+                return;
+            }
+            if (own == value + 1 || Long.compareUnsigned(reached, own) >= 0) {
+                survivor.timeline().signalFromHost(value);
+            }
+        } catch (RuntimeException alsoLost) {
+            // the survivor's own device failed meanwhile: its loss listener handles it
+        }
+    }
+
     /** True once {@link #close()} began: failures reported after that are teardown noise. */
     boolean isClosing() {
         return closed;
@@ -435,8 +496,9 @@ public final class SharedSurface implements AutoCloseable {
 
     /**
      * The first handoff the host bridge could not forward (the source's GPU never reached the value,
-     * or its device was lost), or null. After one, the receiving participant's next submit waits
-     * forever: recreate the surface. Any thread.
+     * or its device was lost), or null. After one the surface is abandoned and the receiving
+     * participant's timeline was host-signalled so its queue drains ({@link SurfaceSync#releaseWaiters}):
+     * recreate the surface. Any thread.
      *
      * @return the failure in a sentence, or null
      */

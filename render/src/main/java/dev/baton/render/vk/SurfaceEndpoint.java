@@ -37,7 +37,8 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     private final SurfaceSync sync;
     private final Lease lease = new Lease(this);
     private final Runnable lossListener;
-    private long lastSubmittedValue;
+    /** Written by the owning thread; volatile so a loss reported on another thread (the bridge) reads it. */
+    private volatile long lastSubmittedValue;
     /** Bytes this endpoint copied to move pixels between devices (host-copy tier only); owning thread writes. */
     private long copiedBytes;
     private boolean closed;
@@ -52,7 +53,10 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         this.timeline = timeline;
         this.handle = handle;
         this.sync = surface.sync();
-        this.lossListener = handle::deviceLost;
+        this.lossListener = () -> {
+            handle.deviceLost();
+            surface.participantLost(this);
+        };
         device.onLoss(lossListener);
     }
 
@@ -259,7 +263,10 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     long submit(Lease l, VkCommandBuffer work) {
         long signal = l.fenceValue + 1;
         device.beginBatch();
-        if (l.syncWaitSemaphore != 0) {
+        // Once the surface is abandoned (a participant was lost, perhaps after its release) the wait may
+        // never be satisfied, and a binary semaphore cannot be signalled from the host: the contents are
+        // undefined anyway, so the submit does not wait for the others' work and the queue drains.
+        if (l.syncWaitSemaphore != 0 && !surface.isAbandoned()) {
             device.addWait(l.syncWaitSemaphore, l.syncWaitValue, l.syncWaitStage);
         }
         if (l.extraWait != null) {

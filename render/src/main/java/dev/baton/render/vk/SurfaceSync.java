@@ -30,6 +30,8 @@ interface SurfaceSync {
                 return new SharedTimelineSync();
             case BINARY_SEMAPHORE:
                 return new BinarySemaphoreSync();
+            case GL_SEMAPHORE:
+                return new GlSemaphoreSync();
             case HOST_BRIDGE:
                 return new HostBridgeSync(surface);
             case HOST_WAIT:
@@ -68,6 +70,24 @@ interface SurfaceSync {
 
     /** Frees what this sync made for {@code endpoint}; its GPU must be done. Idempotent. */
     void closeEndpoint(SurfaceEndpoint endpoint);
+
+    /**
+     * Failure hook: participant {@code failed} will never signal {@code value} (its device was lost
+     * after it released that value, or the host bridge could not forward it), so every surviving
+     * Vulkan endpoint whose queue may wait for it must be released, or its queue waits forever and
+     * teardown times out. The default host-signals {@code value} on each survivor's timeline (the one
+     * its submits wait on: its own with the host bridge, the shared payload with a shared timeline),
+     * via {@link SharedSurface#releaseWaiter}. Choices whose waits cannot be host-signalled or are
+     * host-side already override it. Any thread (the lost device's, the bridge's); never blocks;
+     * idempotent.
+     */
+    default void releaseWaiters(List<SurfaceEndpoint> endpoints, Participant failed, long value) {
+        for (SurfaceEndpoint e : endpoints) {
+            if (e != failed) {
+                SharedSurface.releaseWaiter(e, value);
+            }
+        }
+    }
 
     /** The first handoff this sync could not complete on its own (host bridge), or null. Any thread. */
     default String failure() {

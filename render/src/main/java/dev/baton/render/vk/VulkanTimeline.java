@@ -117,7 +117,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
         // handoff path (the host bridge polls and signals here) allocates nothing even before the JIT runs.
         try (MemoryStack stack = stackPush()) {
             long value = stack.nmalloc(8, 8);
-            device.checkLoss(nvkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
+            device.checkWaitLoss(nvkGetSemaphoreCounterValue(device.vkDevice(), semaphore, value), "vkGetSemaphoreCounterValue", name);
             return MemoryUtil.memGetLong(value);
         }
     }
@@ -141,7 +141,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
             MemoryUtil.memPutAddress(info + VkSemaphoreWaitInfo.PVALUES, values);
             while (true) {
                 long left = deadline - System.nanoTime();
-                int result = device.checkLoss(nvkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
+                int result = device.checkWaitLoss(nvkWaitSemaphores(device.vkDevice(), info, Math.max(0, Math.min(left, WAIT_SLICE_NANOS))),
                         "vkWaitSemaphores", name);
                 if (result == VK_SUCCESS) {
                     return true;
@@ -158,11 +158,13 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
 
     /**
      * Signals {@code value} from the host; a value not above the current one is ignored (a bridge may
-     * race the same value). Only one party may signal a given value: the check and the signal are not
-     * atomic, so the surface protocol gives each value exactly one signaller per timeline.
+     * race the same value). The check and the signal are atomic with respect to other host signals of
+     * this timeline (so the host bridge and a failure hook releasing a waiter, {@link SharedSurface},
+     * cannot both signal one value), not with respect to the GPU's own signals: the surface protocol
+     * never has the GPU signal a value a host signal may also reach.
      */
     @Override
-    public void signalFromHost(long value) {
+    public synchronized void signalFromHost(long value) {
         if (Long.compareUnsigned(completedValue(), value) >= 0) {
             return;
         }
@@ -171,7 +173,7 @@ public final class VulkanTimeline implements Timeline, AutoCloseable {
             VkSemaphoreSignalInfo.nsType(info, VK_STRUCTURE_TYPE_SEMAPHORE_SIGNAL_INFO);
             VkSemaphoreSignalInfo.nsemaphore(info, semaphore);
             VkSemaphoreSignalInfo.nvalue(info, value);
-            device.checkLoss(nvkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
+            device.checkWaitLoss(nvkSignalSemaphore(device.vkDevice(), info), "vkSignalSemaphore", name);
         }
     }
 

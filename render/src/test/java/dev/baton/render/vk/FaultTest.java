@@ -102,6 +102,126 @@ class FaultTest extends GpuTest {
         assertEquals(fdsBefore, LeakTest.openFds(), "open fds before and after the fault");
     }
 
+    /**
+     * The loss as hardware reports it: the producer's submit goes through and its fence value is
+     * released, the consumer takes the surface and queues a frame that waits for that value, and only
+     * then does the producer's device report lost (its GPU never reaches the value: held here behind a
+     * gate, since the CPU driver's work would otherwise finish). The host bridge's wait for the value is
+     * what sees the loss. The consumer's blocked acquire must wake ABANDONED, its queued frame must run
+     * (its timeline is host-signalled to the value it waits for), its next submits complete, and
+     * teardown is prompt and leaves no fd behind.
+     */
+    @Test
+    void aDeviceLostAfterItsReleaseReleasesTheSurvivorsQueueHostBridge() throws Exception {
+        int fdsBefore = fdBaselineAfterWarmUp();
+        lavapipePair("lost-after-release");
+        SurfaceEndpoint producer = surface.endpoint(0);
+        SurfaceEndpoint consumer = surface.endpoint(1);
+        turn(producer, pa, PRODUCER_KEY, CONSUMER_KEY, 1);
+        turn(consumer, pb, CONSUMER_KEY, PRODUCER_KEY, 2);
+        VulkanTimeline gate = own(VulkanTimeline.create(a, "gate", 0, false));
+        try {
+            long released = releaseAFrameItsGpuNeverFinishes(producer, gate);
+            Lease next = consumer.acquire(CONSUMER_KEY, 5 * SECOND_NANOS);
+            assertEquals(AcquireStatus.ACQUIRED, next.status());
+            assertEquals(released, next.fenceValue());
+            long queued = b.submit(pb.record(next, false, true, 4), next); // waits (bridged) for `released`
+            next.release(PRODUCER_KEY, null);
+            Waiter waiter = Waiter.start("consumer", () -> consumer.acquire(CONSUMER_KEY, LONG_WAIT_NANOS).status());
+            awaitWaiters(surface, 1);
+            assertFalse(consumer.timeline().awaitValue(queued, 50_000_000L), "the consumer's frame waits for the producer");
+
+            long faultNanos = System.nanoTime();
+            a.injectDeviceLossOnNextWait(); // the bridge, waiting for `released` on a's timeline, sees the loss
+            assertEquals(AcquireStatus.ABANDONED, waiter.await());
+            reportWake("device lost after release (host bridge)", faultNanos, faultNanos, waiter.returnedNanos);
+            assertTrue(a.isLost());
+            assertTrue(surface.isAbandoned());
+            assertTrue(consumer.timeline().awaitValue(queued, WAKE_BOUND_NANOS),
+                    "the survivor's queued frame ran: its wait for the lost value was host-signalled");
+            assertNextSubmitCompletes(b);
+            assertEquals(AcquireStatus.ABANDONED, consumer.acquire(CONSUMER_KEY, 0).status(), "sticky");
+        } finally {
+            letTheHeldBackFrameFinish(gate, producer);
+        }
+        closeQuickly();
+        assertEquals(fdsBefore, LeakTest.openFds(), "open fds before and after the fault");
+    }
+
+    /**
+     * The same fault with exported binary semaphores (SwiftShader): a binary semaphore cannot be
+     * signalled from the host, so the survivor that holds the surface when the loss is reported
+     * (here by a timeline query, as an application's fence check would) must not make its submit wait
+     * on the lost producer's semaphore; its frame runs, its release hands the surface to nobody, its
+     * next acquire is ABANDONED, and teardown is prompt and clean.
+     */
+    @Test
+    void aDeviceLostAfterItsReleaseLeavesTheSurvivorsQueueDrainingBinarySemaphores() throws Exception {
+        binaryPair("warm-up");
+        turn(surface.endpoint(0), pa, PRODUCER_KEY, CONSUMER_KEY, 1);
+        turn(surface.endpoint(1), pb, CONSUMER_KEY, PRODUCER_KEY, 2);
+        closeOwned();
+        int fdsBefore = LeakTest.openFds();
+        binaryPair("lost-after-release-binary");
+        assertEquals(SyncTier.BINARY_SEMAPHORE, surface.tier());
+        SurfaceEndpoint producer = surface.endpoint(0);
+        SurfaceEndpoint consumer = surface.endpoint(1);
+        turn(producer, pa, PRODUCER_KEY, CONSUMER_KEY, 1);
+        turn(consumer, pb, CONSUMER_KEY, PRODUCER_KEY, 2);
+        VulkanTimeline gate = own(VulkanTimeline.create(a, "gate", 0, false));
+        try {
+            releaseAFrameItsGpuNeverFinishes(producer, gate);
+            Lease next = consumer.acquire(CONSUMER_KEY, 5 * SECOND_NANOS);
+            assertEquals(AcquireStatus.ACQUIRED, next.status());
+            long faultNanos = System.nanoTime();
+            a.injectDeviceLossOnNextWait();
+            assertThrows(DeviceLostException.class, () -> producer.timeline().completedValue());
+            assertTrue(a.isLost());
+            assertTrue(surface.isAbandoned());
+            long queued = b.submit(pb.record(next, false, true, 4), next);
+            assertTrue(consumer.timeline().awaitValue(queued, WAKE_BOUND_NANOS),
+                    "the survivor's frame did not wait on the lost producer's binary semaphore");
+            next.release(PRODUCER_KEY, null);
+            long wokeNanos = System.nanoTime();
+            assertEquals(AcquireStatus.ABANDONED, consumer.acquire(CONSUMER_KEY, LONG_WAIT_NANOS).status());
+            reportWake("device lost after release (binary semaphores)", faultNanos, faultNanos, wokeNanos);
+            assertNextSubmitCompletes(b);
+        } finally {
+            letTheHeldBackFrameFinish(gate, producer);
+        }
+        closeQuickly();
+        assertEquals(fdsBefore, LeakTest.openFds(), "open fds before and after the fault");
+    }
+
+    /** A device's close waits for its queue with a bound, never vkDeviceWaitIdle: a stuck queue makes it throw, not hang. */
+    @Test
+    void closingADeviceWhoseQueueIsStuckThrowsWithinItsBoundAndCanBeRetried() throws Exception {
+        DeviceContext stuck = deviceWhoseBestTierIs(SyncTier.HOST_BRIDGE, "lavapipe#stuck");
+        VulkanTimeline gate = VulkanTimeline.create(stuck, "gate", 0, false);
+        VulkanTimeline done = VulkanTimeline.create(stuck, "done", 0, false);
+        org.lwjgl.vulkan.VkCommandBuffer empty = stuck.allocateCommandBuffer();
+        Commands.begin(empty, org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
+        Commands.end(empty);
+        stuck.beginBatch();
+        stuck.addWait(gate.handle(), 1, org.lwjgl.vulkan.VK13.VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+        stuck.addCommandBuffer(empty);
+        stuck.addSignal(done.handle(), 1);
+        stuck.flushBatch();
+        stuck.closeTimeout(200_000_000L);
+        long start = System.nanoTime();
+        IllegalStateException e = assertThrows(IllegalStateException.class, stuck::close);
+        long tookNanos = System.nanoTime() - start;
+        assertTrue(e.getMessage().contains("did not drain within 200 ms"), e.getMessage());
+        assertTrue(tookNanos < SECOND_NANOS, "close took " + tookNanos / 1_000_000 + " ms");
+        gate.signalFromHost(1);
+        assertTrue(done.awaitValue(1, 5 * SECOND_NANOS));
+        stuck.freeCommandBuffer(empty);
+        done.close();
+        gate.close();
+        stuck.close(); // drains now; GpuTest's own close of it is then a no-op
+        System.out.printf("fault: close of a device with a stuck queue threw after %.1f ms%n", tookNanos / 1e6);
+    }
+
     @Test
     void aSurfaceOnALostDeviceClosesCleanlyWhileWorkSubmittedBeforeTheLossStillRuns() throws Exception {
         int fdsBefore = fdBaselineAfterWarmUp();
@@ -336,12 +456,52 @@ class FaultTest extends GpuTest {
 
     // ---- helpers ----
 
+    /** {@code producer} acquires, submits a frame held behind {@code gate} (never signalled here) and releases it to the consumer. */
+    private long releaseAFrameItsGpuNeverFinishes(SurfaceEndpoint producer, VulkanTimeline gate) throws InterruptedException {
+        Lease lease = producer.acquire(PRODUCER_KEY, 5 * SECOND_NANOS);
+        assertEquals(AcquireStatus.ACQUIRED, lease.status());
+        lease.alsoWaitFor(gate, 1);
+        long value = producer.device().submit(pa.record(lease, false, true, 3), lease);
+        lease.release(CONSUMER_KEY, null);
+        return value;
+    }
+
+    /**
+     * The CPU driver's held-back frame finishes (on hardware a lost device's work is dropped and its
+     * waits answer DEVICE_LOST; here it really runs), and is seen to finish, so destroying the objects
+     * it uses (the gate first of all) is valid.
+     */
+    private static void letTheHeldBackFrameFinish(VulkanTimeline gate, SurfaceEndpoint producer) throws InterruptedException {
+        gate.signalFromHost(1);
+        assertTrue(producer.timeline().awaitValue(producer.lastSubmittedValue(), 5 * SECOND_NANOS), "the held-back frame finished");
+    }
+
+    /** A fresh submit on {@code device} (its own timeline, nothing shared) completes: the queue is not stuck. */
+    private void assertNextSubmitCompletes(DeviceContext device) throws InterruptedException {
+        VulkanTimeline probe = own(VulkanTimeline.create(device, "probe", 0, false));
+        org.lwjgl.vulkan.VkCommandBuffer empty = device.allocateCommandBuffer();
+        Commands.begin(empty, org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
+        Commands.end(empty);
+        device.submit(empty, probe, 1);
+        assertTrue(probe.awaitValue(1, WAKE_BOUND_NANOS), device.name() + "'s next submit did not complete: its queue is stuck");
+        device.freeCommandBuffer(empty);
+    }
+
     // The lavapipe pair most tests fault: set by lavapipePair, owned (closed by closeOwned/teardown).
     private DeviceContext a;
     private DeviceContext b;
     private TestPattern pa;
     private TestPattern pb;
     private SharedSurface surface;
+
+    /** Two devices whose best tier is binary semaphores (SwiftShader here), a test pattern on each and a surface they share. */
+    private void binaryPair(String surfaceName) {
+        a = deviceWhoseBestTierIs(SyncTier.BINARY_SEMAPHORE, "binary#producer");
+        b = deviceWhoseBestTierIs(SyncTier.BINARY_SEMAPHORE, "binary#consumer");
+        pa = own(new TestPattern(a, W, H));
+        pb = own(new TestPattern(b, W, H));
+        surface = own(SharedSurface.create(surfaceName, W, H, List.of(a, b), SharedSurface.Options.defaults()));
+    }
 
     /** Two lavapipe devices (producer, consumer), a test pattern on each and a surface they share. */
     private void lavapipePair(String surfaceName) {

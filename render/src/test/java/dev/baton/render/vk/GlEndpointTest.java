@@ -46,6 +46,25 @@ class GlEndpointTest extends GpuTest {
         });
     }
 
+    /**
+     * GL's acquire and release through {@code GL_EXT_semaphore_fd} (the gl-semaphore tier): on every
+     * Vulkan device whose tier with this GL is gl-semaphore, the same pixel-checked round trips, with GL
+     * waiting and signalling on its GPU. Runs by itself where GL has the extension (NVIDIA, radeonsi,
+     * iris); reported skipped where it does not (llvmpipe), whatever CI says, since no driver here has it.
+     */
+    @TestFactory
+    Stream<DynamicTest> glSemaphoreRoundTrips() {
+        InteropCapabilities gl = glCapabilities();
+        if (!gl.binarySemaphoreImport()) {
+            String why = gl.name().replaceFirst("^GL ", "") + " has no GL_EXT_semaphore_fd (the gl-semaphore tier needs a hardware GL driver)";
+            return Stream.of(DynamicTest.dynamicTest("no GL_EXT_semaphore_fd", () -> org.junit.jupiter.api.Assumptions.assumeTrue(false, why)));
+        }
+        return perDevice("Vulkan <-> GL semaphores", d -> rejection(d) != null ? rejection(d)
+                : SyncTierSelector.choose(d.capabilities(), gl).tier() != SyncTier.GL_SEMAPHORE
+                ? "its tier with " + gl.name() + " is " + SyncTierSelector.choose(d.capabilities(), gl).tier() : null,
+                d -> roundTrips(d, SyncTier.GL_SEMAPHORE, 25));
+    }
+
     /** On every device that shares memory with GL (the value is only passed on where the fence is shared). */
     @TestFactory
     Stream<DynamicTest> glOnlyReadingPassesTheFenceValueOnUnchanged() {
