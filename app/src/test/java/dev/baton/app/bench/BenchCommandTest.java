@@ -70,11 +70,14 @@ class BenchCommandTest {
         List<?> targets = (List<?>) root.get("targets");
         // One host-bridge target per device that offers host-bridge (its own raw floor), then the four others.
         List<String> names = targets.stream().map(o -> (String) ((Map<?, ?>) o).get("name")).toList();
-        for (String kind : List.of("host-bridge GPU p50 vs raw floor", "keyed-mutex CPU p50 vs park/unpark", "B copied, same-driver tiers",
-                "B allocated, steady state", "pipelined/naive throughput")) {
+        List<String> kinds = List.of("host-bridge GPU p50 vs raw floor", "keyed-mutex CPU p50 vs park/unpark",
+                "cross-process keyed-mutex per handoff vs raw socket round trip", "B copied, same-driver tiers", "B allocated, steady state",
+                "pipelined/naive throughput");
+        for (String kind : kinds) {
             assertTrue(names.stream().anyMatch(n -> n.startsWith(kind)), "no target " + kind + " in " + names);
         }
-        assertEquals(4 + names.stream().filter(n -> n.startsWith("host-bridge GPU p50 vs raw floor")).count(), targets.size(), names.toString());
+        assertEquals(kinds.size() - 1 + names.stream().filter(n -> n.startsWith("host-bridge GPU p50 vs raw floor")).count(), targets.size(),
+                names.toString());
         for (Object o : targets) {
             Map<?, ?> t = (Map<?, ?>) o;
             for (String key : List.of("name", "measured", "goal", "ratio", "met", "comparison", "unit", "detail")) {
