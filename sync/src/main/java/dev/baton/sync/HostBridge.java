@@ -89,6 +89,23 @@ public final class HostBridge implements AutoCloseable {
      * @throws IllegalArgumentException if a size or timeout is not positive
      */
     public HostBridge(int capacity, long requestTimeoutNanos, long enqueueTimeoutNanos, FailureListener listener) {
+        this(THREAD_NAME, capacity, requestTimeoutNanos, enqueueTimeoutNanos, listener);
+    }
+
+    /**
+     * Starts the bridge thread under its own name (e.g. {@value #THREAD_NAME} and the device whose
+     * timelines it watches, when one bridge serves every surface of a device).
+     *
+     * @param threadName the bridge thread's name
+     * @param capacity ring size: how many requests may be pending at once (allocated now)
+     * @param requestTimeoutNanos how long a request may wait for its {@code from} value, counted from
+     *     its acceptance, before it is reported to {@code listener} and dropped
+     * @param enqueueTimeoutNanos how long {@link #forward} may block on a full ring before it throws
+     * @param listener receives every request that was not forwarded
+     * @throws IllegalArgumentException if a size or timeout is not positive
+     */
+    public HostBridge(String threadName, int capacity, long requestTimeoutNanos, long enqueueTimeoutNanos, FailureListener listener) {
+        Objects.requireNonNull(threadName, "threadName");
         if (capacity <= 0 || requestTimeoutNanos <= 0 || enqueueTimeoutNanos <= 0) {
             throw new IllegalArgumentException("capacity, requestTimeoutNanos and enqueueTimeoutNanos must be > 0, got "
                     + capacity + ", " + requestTimeoutNanos + ", " + enqueueTimeoutNanos
@@ -106,7 +123,7 @@ public final class HostBridge implements AutoCloseable {
         for (int i = 0; i < capacity; i++) {
             sequence.set(i, freeFor(i));
         }
-        this.thread = new Thread(this::serve, THREAD_NAME);
+        this.thread = new Thread(this::serve, threadName);
         this.thread.setDaemon(true); // a forgotten bridge must not keep the JVM alive; close() it anyway
         this.thread.start();
     }
@@ -195,6 +212,45 @@ public final class HostBridge implements AutoCloseable {
      */
     public int pending() {
         return (int) Math.max(0L, tail.get() - head);
+    }
+
+    /**
+     * How many requests {@link #forward} has accepted (or is accepting) so far: a mark for
+     * {@link #awaitServed}. Any thread.
+     *
+     * @return the count of requests claimed since the bridge started
+     */
+    public long acceptedCount() {
+        return tail.get();
+    }
+
+    /**
+     * Waits until every request accepted before {@code mark} ({@link #acceptedCount()}) was forwarded or
+     * reported, e.g. before destroying timelines that such requests name. Requests accepted after the
+     * mark may still be pending. Polls (teardown only, not the handoff path). Any thread but the
+     * bridge's own (the listener must not call it).
+     *
+     * @param mark a value {@link #acceptedCount()} returned
+     * @param timeoutNanos how long to wait at most
+     * @return true once they all were; false if the time ran out first (requests ahead of them wait
+     *     for timelines that do not advance)
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean awaitServed(long mark, long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        while (head - mark < 0) {
+            if (!thread.isAlive()) {
+                return head - mark >= 0; // closed and drained: whatever was pending was reported
+            }
+            if (Thread.interrupted()) {
+                throw new InterruptedException("interrupted waiting for the host bridge to serve its requests");
+            }
+            if (deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+            LockSupport.parkNanos(this, 100_000L);
+        }
+        return true;
     }
 
     /**

@@ -74,6 +74,27 @@ class HostBridgeTest {
         }
 
         @Test
+        void awaitServedWaitsForTheRequestsAcceptedBeforeItsMarkOnly() throws Exception {
+            HostBridge bridge = bridge(8, 10 * SECOND, SECOND);
+            FakeTimeline a = new FakeTimeline("a");
+            FakeTimeline b = new FakeTimeline("b");
+            FakeTimeline out = new FakeTimeline("out");
+            bridge.forward(a, 1, out);
+            long mark = bridge.acceptedCount();
+            assertEquals(1, mark);
+            assertFalse(bridge.awaitServed(mark, 30_000_000L), "served before its source reached the value");
+            a.signalFromHost(1);
+            assertTrue(bridge.awaitServed(mark, 10 * SECOND));
+            assertEquals(1, out.completedValue());
+            bridge.forward(b, 2, out); // after the mark: pending, and awaitServed(mark) does not wait for it
+            assertTrue(bridge.awaitServed(mark, 0L));
+            assertFalse(bridge.awaitServed(bridge.acceptedCount(), 20_000_000L));
+            bridge.close(); // the pending one is reported as cancelled; the drained bridge serves every mark
+            assertTrue(bridge.awaitServed(bridge.acceptedCount(), SECOND));
+            awaitTrue(() -> failures.size() == 1, "the pending request reported at close");
+        }
+
+        @Test
         void servesRequestsInOrder() throws Exception {
             HostBridge bridge = bridge(16, 10 * SECOND, SECOND);
             FakeTimeline src = new FakeTimeline("src");

@@ -923,6 +923,7 @@ public final class BenchCommand implements Cli.Body {
             for (Series x : all) {
                 x.totals(handoffs, lastMeasured.elapsedNanos(), lastMeasured.cpuNanos(), copied, lastMeasured.allocatedBytes());
                 x.processCpu(lastMeasured.processCpuNanos());
+                x.threads(lastMeasured.threads());
             }
         }
 

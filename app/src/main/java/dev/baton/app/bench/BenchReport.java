@@ -186,6 +186,7 @@ public final class BenchReport {
             for (Target t : targets) {
                 if (s.label().equals(t.subject())) {
                     judged = t;
+                    break; // the first target on a series is its headline one (later ones are tighter goals shown under Targets)
                 }
             }
             double ratio = ratioToFloor(s);
@@ -221,21 +222,26 @@ public final class BenchReport {
     public Table costTable(boolean wide) {
         Table t = wide
                 ? new Table("scenario", "tier", "devices", "handoffs", "handoffs/s", "cpu us/handoff", "process cpu us/handoff",
-                        "B copied/handoff", "B alloc/handoff")
-                : new Table("series", "handoffs", "handoffs/s", "cpu us", "process cpu us", "B copied", "B alloc");
+                        "B copied/handoff", "B alloc/handoff", "threads")
+                : new Table("series", "handoffs", "handoffs/s", "cpu us", "process cpu us", "B copied", "B alloc", "threads");
         for (Series s : series) {
             if (!costRow(s)) {
                 continue;   // costs are per run: shown once, on its cpu row (or end-to-end when it has none)
             }
             if (wide) {
                 t.row(s.scenario, s.tier, s.devices, s.handoffs(), s.handoffsPerSecond(), s.cpuMicrosPerHandoff(),
-                        s.processCpuMicrosPerHandoff(), s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff());
+                        s.processCpuMicrosPerHandoff(), s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff(), threadsText(s));
             } else {
                 t.row(s.scenario + " " + s.tier, s.handoffs(), s.handoffsPerSecond(), s.cpuMicrosPerHandoff(),
-                        s.processCpuMicrosPerHandoff(), s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff());
+                        s.processCpuMicrosPerHandoff(), s.bytesCopiedPerHandoff(), s.bytesAllocatedPerHandoff(), threadsText(s));
             }
         }
         return t;
+    }
+
+    /** "34 (17 lib)": Baton threads alive during the scenario, of them the library's own; "-" if not counted. */
+    static String threadsText(Series s) {
+        return s.threads() < 0 ? "-" : s.threads() + " (" + s.libraryThreads() + " lib)";
     }
 
     /** True for the one series of a run that shows the run's costs. */
@@ -393,6 +399,8 @@ public final class BenchReport {
             m.put("process_cpu_us_per_handoff", num(s.processCpuMicrosPerHandoff()));
             m.put("bytes_copied_per_handoff", num(s.bytesCopiedPerHandoff()));
             m.put("bytes_allocated_per_handoff", num(s.bytesAllocatedPerHandoff()));
+            m.put("baton_threads", s.threads() < 0 ? null : s.threads());
+            m.put("baton_library_threads", s.libraryThreads() < 0 ? null : s.libraryThreads());
             m.put("note", s.note());
             list.add(m);
         }

@@ -18,7 +18,36 @@ final class Coordinator {
      * @param processCpuNanos CPU time of the whole process, including the drivers' native threads
      *                        (lavapipe and SwiftShader execute the "GPU" work on the CPU)
      */
-    record Measured(long elapsedNanos, long cpuNanos, long allocatedBytes, long processCpuNanos) {}
+    record Measured(long elapsedNanos, long cpuNanos, long allocatedBytes, long processCpuNanos, ThreadCount threads) {}
+
+    /** Name prefix of every thread Baton starts (the bench's workers, host bridges, the broker). */
+    static final String BATON_PREFIX = "baton-";
+    /** Name prefix of the bench's own worker threads (the application's render threads, one per device). */
+    static final String BENCH_PREFIX = "baton-bench-";
+
+    /**
+     * Baton threads alive at the end of a scenario's measured phase, counted by name prefix.
+     *
+     * @param total   every {@value #BATON_PREFIX} thread: the bench's workers and the library's own
+     * @param library the library's own threads (host bridges, broker): {@code total} less the bench's workers
+     */
+    record ThreadCount(int total, int library) {}
+
+    /** Counts live Baton threads by name (allocates and briefly stops the JVM: never inside a measured phase). */
+    static ThreadCount countThreads() {
+        int total = 0;
+        int library = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (!t.isAlive() || !t.getName().startsWith(BATON_PREFIX)) {
+                continue;
+            }
+            total++;
+            if (!t.getName().startsWith(BENCH_PREFIX)) {
+                library++;
+            }
+        }
+        return new ThreadCount(total, library);
+    }
 
     private static final com.sun.management.OperatingSystemMXBean OS =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
@@ -54,6 +83,7 @@ final class Coordinator {
         long elapsed = System.nanoTime() - start;
         long processCpu = OS.getProcessCpuTime() - processStart;
         costs.stop();
+        ThreadCount threadCount = countThreads(); // after the measurement, before the workers are joined
         long deadline = System.nanoTime() + stallNanos;
         for (Thread t : threads) {
             t.join(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
@@ -72,7 +102,7 @@ final class Coordinator {
         if (failure != null) {
             throw new IllegalStateException("scenario '" + scenario + "' failed: " + failure, failure);
         }
-        return new Measured(elapsed, costs.cpuNanos(), costs.allocatedBytes(), processCpu);
+        return new Measured(elapsed, costs.cpuNanos(), costs.allocatedBytes(), processCpu, threadCount);
     }
 
     private static void sleepUnlessFailed(Phase phase, long nanos) throws InterruptedException {
@@ -86,11 +116,14 @@ final class Coordinator {
         }
     }
 
-    /** Live threads named {@code name} (e.g. the keyed mutex's host bridges), to diff around a creation. */
-    static Set<Thread> threadsNamed(String name) {
+    /**
+     * Live threads whose name starts with {@code prefix} (e.g. the host bridges, one per source device,
+     * named {@code baton-host-bridge-<device>}), to diff around a creation.
+     */
+    static Set<Thread> threadsNamed(String prefix) {
         Set<Thread> found = new HashSet<>();
         for (Thread t : Thread.getAllStackTraces().keySet()) {
-            if (t.getName().equals(name)) {
+            if (t.getName().startsWith(prefix)) {
                 found.add(t);
             }
         }

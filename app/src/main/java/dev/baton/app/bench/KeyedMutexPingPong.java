@@ -46,6 +46,7 @@ final class KeyedMutexPingPong {
             }
             series.totals(p.handoffs[0] + p.handoffs[1], m.elapsedNanos(), m.cpuNanos(), 0, m.allocatedBytes());
             series.processCpu(m.processCpuNanos());
+            series.threads(m.threads());
         } finally {
             a.close();
             b.close();

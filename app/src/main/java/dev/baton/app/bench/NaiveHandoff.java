@@ -95,6 +95,7 @@ final class NaiveHandoff {
         endToEnd.totals(handoffs, m.elapsedNanos(), m.cpuNanos(), copied, m.allocatedBytes());
         for (Series x : new Series[] {cpu, gpu, endToEnd}) {
             x.processCpu(m.processCpuNanos());
+            x.threads(m.threads());
         }
     }
 

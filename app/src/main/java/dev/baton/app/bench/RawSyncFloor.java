@@ -128,6 +128,8 @@ final class RawSyncFloor {
         endToEnd.totals(handoffs, m.elapsedNanos(), m.cpuNanos(), 0, m.allocatedBytes());
         gpu.processCpu(m.processCpuNanos());
         endToEnd.processCpu(m.processCpuNanos());
+        gpu.threads(m.threads());
+        endToEnd.threads(m.threads());
         notes(mode, gpu, endToEnd, clockA);
     }
 

@@ -53,6 +53,8 @@ public final class Series {
     private String note = "";
     private String driver = "";
     private String definition = "";
+    private int threads = -1;
+    private int libraryThreads = -1;
 
     public Series(String scenario, String tier, String devices, Metric metric, String floorLabel, int capacity) {
         this.scenario = scenario;
@@ -180,6 +182,8 @@ public final class Series {
         if (other.processCpuNanos >= 0) {
             processCpuNanos = Math.max(0, processCpuNanos) + other.processCpuNanos;
         }
+        threads = Math.max(threads, other.threads);
+        libraryThreads = Math.max(libraryThreads, other.libraryThreads);
         if (!other.note.isEmpty()) {
             note = other.note;
             definition = other.definition;
@@ -187,6 +191,22 @@ public final class Series {
         if (!other.driver.isEmpty()) {
             driver = other.driver;
         }
+    }
+
+    /** Baton threads alive during the scenario (see {@link Coordinator.ThreadCount}); the most over its rounds. */
+    public void threads(Coordinator.ThreadCount count) {
+        threads = Math.max(threads, count.total());
+        libraryThreads = Math.max(libraryThreads, count.library());
+    }
+
+    /** {@return every Baton thread alive during the scenario (bench workers included), or -1 if not counted} */
+    public int threads() {
+        return threads;
+    }
+
+    /** {@return the Baton library's own threads (host bridges, broker) alive during the scenario, or -1 if not counted} */
+    public int libraryThreads() {
+        return libraryThreads;
     }
 
     /** A short remark printed under the table (how a figure was measured, why a target was missed). */

@@ -184,6 +184,11 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         return surface.sync() instanceof GlSemaphoreSync ? (GlSemaphoreSync) surface.sync() : null;
     }
 
+    /** {@return the GL context this endpoint lives in} */
+    GlContext context() {
+        return context;
+    }
+
     @Override
     public Timeline signalTimeline() {
         return timeline;
@@ -301,7 +306,11 @@ public final class GlEndpoint implements Participant, AutoCloseable {
             checkHeld();
             long value = endAccess();
             held = false;
+            SurfaceEndpoint next = surface.sync().releasing(GlEndpoint.this, value);
             handle.release(nextKey, value, privateData);
+            if (next != null) {
+                surface.sync().forward(GlEndpoint.this, value, next); // the host bridge forwards GL's fence
+            }
         }
 
         /** Ends GL's access: returns the fence value to release with (a new one after touching the texture). */
@@ -353,6 +362,10 @@ public final class GlEndpoint implements Participant, AutoCloseable {
             // Checked before GL's access ends (which cannot be undone), so the mutex cannot refuse for it.
             long value = endAccess();
             held = false;
+            SurfaceEndpoint next = surface.sync().releasing(GlEndpoint.this, value);
+            if (next != null) {
+                surface.sync().forward(GlEndpoint.this, value, next); // before: GL waits in the release next
+            }
             AcquireResult result;
             try {
                 result = handle.releaseAndAcquireNanos(releaseKey, value, privateData, acquireKey, timeoutNanos);

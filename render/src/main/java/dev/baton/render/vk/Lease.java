@@ -92,8 +92,12 @@ public final class Lease extends LeaseState {
      */
     public void release(long nextKey, ByteBuffer privateData) {
         long value = releaseValue("release");
+        SurfaceEndpoint next = endpoint.releasing(value);
         endpoint.handle().release(nextKey, value, privateData);
         held = false;
+        if (next != null) {
+            endpoint.forward(value, next); // after the release: the next owner wakes first
+        }
     }
 
     /**
@@ -138,6 +142,10 @@ public final class Lease extends LeaseState {
     public Lease releaseAndAcquire(long releaseKey, ByteBuffer privateData, long acquireKey, long timeoutNanos)
             throws InterruptedException {
         long value = releaseValue("releaseAndAcquire");
+        SurfaceEndpoint next = endpoint.releasing(value);
+        if (next != null) {
+            endpoint.forward(value, next); // before: this thread waits in the release, the next owner's GPU must not
+        }
         return endpoint.releaseAndAcquire(releaseKey, value, privateData, acquireKey, timeoutNanos);
     }
 

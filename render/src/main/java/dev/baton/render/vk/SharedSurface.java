@@ -122,9 +122,9 @@ public final class SharedSurface implements AutoCloseable {
     private final List<SurfaceEndpoint> endpoints = new ArrayList<>();
     private final SurfaceMemory memory;
     private final SurfaceSync sync;
-    private GlEndpoint glEndpoint;   // null without a GL participant
+    private volatile GlEndpoint glEndpoint;   // null without a GL participant
     private GlSide pendingGl;        // createForGl: the GL side attachGl still has to make
-    private boolean glClosed;        // closeGlIfIdle closed the GL endpoint already
+    private volatile boolean glClosed;        // closeGlIfIdle closed the GL endpoint already
     private volatile boolean closed;
 
     // Handoff record (see class comment); the choices keep their own parts of it.
@@ -609,6 +609,12 @@ public final class SharedSurface implements AutoCloseable {
         return mutex;
     }
 
+    /** The GL endpoint while it takes part (attached, not closed), else null. Any thread. */
+    GlEndpoint liveGlEndpoint() {
+        GlEndpoint gl = glEndpoint;
+        return gl == null || glClosed ? null : gl;
+    }
+
     /** {@return the GL participant's endpoint, or null when the surface has none} */
     public GlEndpoint glEndpoint() {
         return glEndpoint;
@@ -649,6 +655,16 @@ public final class SharedSurface implements AutoCloseable {
                 stuck.add(e + " (interrupted)");
             } catch (RuntimeException lost) {
                 // device lost while waiting: its objects can be destroyed
+            }
+        }
+        if (stuck.isEmpty()) {
+            try {
+                if (!sync.drain(options.teardownTimeoutNanos())) {
+                    stuck.add("the host bridge's forwards to it");
+                }
+            } catch (InterruptedException ie) {
+                interrupted = true;
+                stuck.add("the host bridge's forwards to it (interrupted)");
             }
         }
         sync.close();

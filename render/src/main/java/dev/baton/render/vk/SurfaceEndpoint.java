@@ -188,6 +188,16 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         return beginAccess(acquireKey, result);
     }
 
+    /** This endpoint is about to release with {@code value}: see {@link SurfaceSync#releasing}. Owning thread. */
+    SurfaceEndpoint releasing(long value) {
+        return sync.releasing(this, value);
+    }
+
+    /** See {@link SurfaceSync#forward}. Owning thread. */
+    void forward(long value, SurfaceEndpoint to) {
+        sync.forward(this, value, to);
+    }
+
     /** Whether the handle still owns the mutex; false once it is closed or lost. */
     private boolean stillOwns() {
         try {

@@ -68,6 +68,25 @@ interface SurfaceSync {
     /** {@code owner}'s submit was flushed: the surface's current fence value is signalled by it. */
     void endAccess(SurfaceEndpoint owner);
 
+    /**
+     * {@code releaser} is about to release the keyed mutex with fence value {@code value}: the moment the
+     * value is known, for choices that start the next owner's wait then. Returns the participant to
+     * {@link #forward} it to (the host bridge, when the next owner is known), or null. Called on the
+     * releaser's thread while it still owns the mutex, for every release; never blocks, never throws,
+     * allocates nothing.
+     */
+    default SurfaceEndpoint releasing(Participant releaser, long value) {
+        return null;
+    }
+
+    /**
+     * Starts the wait {@link #releasing} announced: right after the keyed mutex's release, so that the
+     * next owner is woken first (a plain release), or just before it when the releaser then waits for
+     * the surface to come back (release-then-wait). A forward that cannot be queued takes the failure
+     * hook (the surface is abandoned, the waiter released). Releaser's thread; allocates nothing.
+     */
+    default void forward(Participant releaser, long value, SurfaceEndpoint to) {}
+
     /** Frees what this sync made for {@code endpoint}; its GPU must be done. Idempotent. */
     void closeEndpoint(SurfaceEndpoint endpoint);
 
@@ -94,6 +113,16 @@ interface SurfaceSync {
         return null;
     }
 
-    /** Stops whatever this sync runs on the host (the bridge thread). Idempotent. */
+    /**
+     * Teardown, after every participant's GPU work finished: waits (at most {@code timeoutNanos}) until
+     * nothing on the host still refers to this surface's timelines (forwards queued on a shared bridge).
+     *
+     * @return false if that did not happen in time: the timelines must then not be destroyed
+     */
+    default boolean drain(long timeoutNanos) throws InterruptedException {
+        return true;
+    }
+
+    /** Stops whatever this sync runs on the host for this surface (its share of the bridges). Idempotent. */
     default void close() {}
 }

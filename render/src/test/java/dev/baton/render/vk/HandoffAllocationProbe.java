@@ -106,7 +106,7 @@ final class HandoffAllocationProbe {
     private static long[] batonThreadIds(com.sun.management.ThreadMXBean threads) {
         List<Long> ids = new ArrayList<>();
         for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
-            if (info != null && (info.getThreadName().startsWith("baton-probe-render-") || info.getThreadName().equals(HostBridge.THREAD_NAME))) {
+            if (info != null && (info.getThreadName().startsWith("baton-probe-render-") || info.getThreadName().startsWith(HostBridge.THREAD_NAME))) {
                 ids.add(info.getThreadId());
             }
         }
