@@ -9,8 +9,10 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Forwards timeline values between devices that cannot wait on each other's timelines: for each request
- * {@code (from, value, to)} a named thread ({@value #THREAD_NAME}) waits until {@code from} reaches
- * {@code value} and then signals {@code value} on {@code to} from the host.
+ * {@code (from, value, to)} a named thread ({@value #THREAD_NAME}, or the name given) waits until
+ * {@code from} reaches {@code value} and then signals {@code value} on {@code to} from the host. One
+ * bridge may serve many pairs of timelines: Baton's render module runs one per source device, since
+ * one device's values are reached in the order its work was queued.
  *
  * <p>Requests sit in a preallocated bounded ring and are served one at a time in the order they were
  * accepted (forwarding value {@code v} after a later request's value would be harmless for timelines

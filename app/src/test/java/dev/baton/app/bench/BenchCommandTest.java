@@ -72,7 +72,7 @@ class BenchCommandTest {
         List<String> names = targets.stream().map(o -> (String) ((Map<?, ?>) o).get("name")).toList();
         List<String> kinds = List.of("host-bridge GPU p50 vs raw floor", "keyed-mutex CPU p50 vs park/unpark",
                 "cross-process keyed-mutex per handoff vs raw socket round trip", "B copied, same-driver tiers", "B allocated, steady state",
-                "pipelined/naive throughput");
+                "pipelined/naive throughput", "Baton threads, fan-in N=16", "fan-in N=16 end-to-end p50 vs N=1");
         for (String kind : kinds) {
             assertTrue(names.stream().anyMatch(n -> n.startsWith(kind)), "no target " + kind + " in " + names);
         }
@@ -87,14 +87,25 @@ class BenchCommandTest {
                 assertTrue(t.get("measured") instanceof Number, t.toString());
             }
         }
-        Map<?, ?> mutexTarget = (Map<?, ?>) targets.get(1);
+        Map<?, ?> mutexTarget = (Map<?, ?>) targets.stream()
+                .filter(o -> ((String) ((Map<?, ?>) o).get("name")).startsWith("keyed-mutex CPU p50 vs park/unpark")).findFirst().orElseThrow();
         double ratio = ((Number) mutexTarget.get("ratio")).doubleValue();
         assertEquals(ratio <= 1.5, mutexTarget.get("met"), "met follows the ratio and the goal: " + mutexTarget);
         Map<String, Long> jsonCounts = new java.util.HashMap<>();
+        int fanInRows = 0;
         for (Object o : (List<?>) root.get("series")) {
             Map<?, ?> m = (Map<?, ?>) o;
             jsonCounts.put((String) m.get("label"), ((Number) m.get("n")).longValue());
+            String scenario = (String) m.get("scenario");
+            if (scenario.startsWith("fan-in N=") && "host-bridge".equals(m.get("tier"))) {
+                // One host bridge per source device: N producer devices and the compositor's.
+                int n = Integer.parseInt(scenario.substring("fan-in N=".length()));
+                assertEquals(n + 1, ((Number) m.get("baton_library_threads")).intValue(), m.toString());
+                assertEquals(2 * n + 2, ((Number) m.get("baton_threads")).intValue(), "one bench worker per device too: " + m);
+                fanInRows++;
+            }
         }
+        assertTrue(fanInRows > 0, "no host-bridge fan-in row in the JSON");
 
         // .hlog: one per series, read back by HdrHistogram's own reader with the counts of the JSON.
         try (var files = Files.list(hdr)) {
