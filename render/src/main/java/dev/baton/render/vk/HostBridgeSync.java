@@ -199,7 +199,7 @@ final class HostBridgeSync implements SurfaceSync {
     }
 
     private static String nameOf(Object source) {
-        return source instanceof DeviceContext d ? d.name() : "GL " + source;
+        return source instanceof DeviceContext d ? d.name() : "gl@" + Integer.toHexString(System.identityHashCode(source));
     }
 
     /** The bridge of {@code p}'s device (or GL context), shared on first use. No allocation once shared. */
