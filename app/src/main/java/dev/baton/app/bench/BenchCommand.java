@@ -732,10 +732,10 @@ public final class BenchCommand implements Cli.Body {
                 lastMeasured = m;
                 totals(recorders, cpu, e2e);
                 String bridgeNote = bridges.isEmpty() ? "" : "; costs include the " + bridges.size() + " host-bridge thread(s)";
-                cpu.note("Vulkan -> GL: the producer's release to GL's lease being ready (GlLease.awaitReady returned: GL may use the"
-                        + " texture" + (g.tier().memory() == dev.baton.render.MemorySharing.HOST_COPY ? ", the upload of the producer's pixels"
-                        + " included" : "") + "); GL -> Vulkan: GL's release to the producer's acquire returning; both directions"
-                        + bridgeNote + ". GL has no timestamps on the host clock here, so there is no gpu-handoff row");
+                cpu.note("both directions, every hop, Vulkan -> GL from the producer's release to GL's lease being ready (GlLease.awaitReady"
+                        + " returned, GL may use the texture" + (g.tier().memory() == dev.baton.render.MemorySharing.HOST_COPY
+                        ? ", the upload of the producer's pixels included" : "") + "), GL -> Vulkan from GL's release to the producer's"
+                        + " acquire returning" + bridgeNote + ". GL has no timestamps on the host clock here, so there is no gpu-handoff row");
                 e2e.note("the producer's submit (a clear) to GL's glReadPixels of the " + GlConsumer.READ_SIDE + "x" + GlConsumer.READ_SIDE
                         + " corner it blitted into a canvas returning (GL's work done), host clock; GL: " + side.info().renderer()
                         + " (" + context.selection().platform() + ")");
