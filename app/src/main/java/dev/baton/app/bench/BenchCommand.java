@@ -46,8 +46,10 @@ import picocli.CommandLine.Option;
  * <p>Scenarios, in order: CPU floors (park/unpark; the keyed mutex without a GPU); raw sync floors
  * (host-bridged timelines on lavapipe, exported binary semaphores on SwiftShader); the naive way
  * (vkQueueWaitIdle + lock/condition, shared memory) and readback/upload through host memory; keyed-mutex
- * ping-pong per tier; a pipelined producer with a ring of surfaces; one producer to K consumers; N
- * producers into one compositor. A scenario whose driver is missing is skipped with a note.
+ * ping-pong per tier (and in host memory where both VkDevices import it); a Vulkan producer and a GL
+ * consumer per device with a GL renderer reachable; a pipelined producer with a ring of surfaces; one
+ * producer to K consumers; N producers into one compositor. A scenario whose driver or capability is
+ * missing is skipped with a note.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         header = "GPU handoff latency per sync tier, beside its floors and the naive way",

@@ -28,7 +28,10 @@ import org.HdrHistogram.HistogramLogWriter;
  * Built after the run on the main thread.
  */
 public final class BenchReport {
-    /** Version of the JSON layout: 2 added the schema, build, machine, structured targets and p999/clamped. */
+    /**
+     * Version of the JSON layout: 2 added the schema, build, machine, structured targets and p999/clamped;
+     * later, compatibly, a surface tier's series carry its {@code memory} and {@code sync} choices.
+     */
     public static final int SCHEMA_VERSION = 2;
     /** The default terminal width the tables and lines fit in. */
     public static final int TERMINAL_COLUMNS = 100;
