@@ -11,6 +11,7 @@ import dev.baton.render.InteropCapabilities;
 import dev.baton.render.SyncTier;
 import dev.baton.render.gl.EglContext;
 import dev.baton.render.gl.GlInfo;
+import dev.baton.render.gl.GlUnavailableException;
 import dev.baton.render.vk.DeviceContext;
 import dev.baton.render.vk.DeviceSelector;
 import dev.baton.render.vk.GpuClock;
@@ -18,9 +19,11 @@ import dev.baton.render.vk.PhysicalDeviceInfo;
 import dev.baton.render.vk.SharedSurface;
 import dev.baton.render.vk.TimedWork;
 import dev.baton.render.vk.VulkanInstance;
+import dev.baton.render.window.TileCompositor;
 import dev.baton.sync.KeyedMutex;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,8 +46,10 @@ import picocli.CommandLine.Option;
  * <p>Scenarios, in order: CPU floors (park/unpark; the keyed mutex without a GPU); raw sync floors
  * (host-bridged timelines on lavapipe, exported binary semaphores on SwiftShader); the naive way
  * (vkQueueWaitIdle + lock/condition, shared memory) and readback/upload through host memory; keyed-mutex
- * ping-pong per tier; a pipelined producer with a ring of surfaces; one producer to K consumers; N
- * producers into one compositor. A scenario whose driver is missing is skipped with a note.
+ * ping-pong per tier (and in host memory where both VkDevices import it); a Vulkan producer and a GL
+ * consumer per device with a GL renderer reachable; a pipelined producer with a ring of surfaces; one
+ * producer to K consumers; N producers into one compositor. A scenario whose driver or capability is
+ * missing is skipped with a note.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         header = "GPU handoff latency per sync tier, beside its floors and the naive way",
@@ -64,6 +69,8 @@ public final class BenchCommand implements Cli.Body {
     static final String PING_PONG_RELEASE_AND_ACQUIRE = "ping-pong (release-and-acquire)";
     /** Ping-pong whose timed work carries the lease's acquire/release commands (one command buffer per submit). */
     static final String PING_PONG_OWN_COMMAND_BUFFER = "ping-pong (own command buffer)";
+    /** Vulkan producer -> GL consumer and back, on one surface (the GL renderer reachable for the device). */
+    static final String VK_GL = "vk-gl";
     static final int RING_SURFACES = 3;
     static final int FAN_OUT_CONSUMERS = 3;
     /** {@code --quick}: measured seconds per scenario (split over the rounds), warm-up per round, rounds. */
@@ -90,8 +97,10 @@ public final class BenchCommand implements Cli.Body {
             "pipelined", List.of("naive"),
             "fan-out", List.of("ping-pong", "cpu-floor", "raw-sync", "naive"),
             "fan-in", List.of(),
-            "cross-process", List.of());
-    static final List<String> SCENARIO_ORDER = List.of("cpu-floor", "raw-sync", "naive", "ping-pong", "pipelined", "fan-out", "fan-in", "cross-process");
+            "cross-process", List.of(),
+            VK_GL, List.of("ping-pong"));
+    static final List<String> SCENARIO_ORDER = List.of("cpu-floor", "raw-sync", "naive", "ping-pong", "pipelined", "fan-out", "fan-in", "cross-process",
+            VK_GL);
 
     /** The --scenario group of a scenario name: "cpu floor" -> cpu-floor, "pipelined x3" -> pipelined. */
     static String group(String scenario) {
@@ -206,7 +215,7 @@ public final class BenchCommand implements Cli.Body {
     Path compare;
 
     @Option(names = "--scenario", paramLabel = "NAME,...", description = "run only these of cpu-floor, raw-sync, naive, ping-pong,"
-            + " pipelined, fan-out, fan-in, cross-process (and the floors they are compared with)")
+            + " pipelined, fan-out, fan-in, cross-process, vk-gl (and the floors they are compared with)")
     String scenario;
 
     @Option(names = "--wide", description = "print every column and the notes and targets in full (wider than 100 columns)")
@@ -388,6 +397,9 @@ public final class BenchCommand implements Cli.Body {
         private final Map<Integer, GpuClock> clocks = new HashMap<>();
         private final Map<GpuClock, String> clockLabels = new HashMap<>();
         private final List<String> skipped = new ArrayList<>();
+        /** Per physical device index, the GL context reachable for it (made in plan(), owned by no thread between scenarios). */
+        private final Map<Integer, SharedSurface.GlSide> glSides = new HashMap<>();
+        private String glMissing;
 
         Run(Settings settings, BenchReport report, PrintStream err, ShutdownSignal signal) {
             this.s = settings;
@@ -488,12 +500,25 @@ public final class BenchCommand implements Cli.Body {
                             chain(PING_PONG_RELEASE_AND_ACQUIRE, tier, two, List.of(p.a, p.b), 1, floor("ping-pong", tier.toString(), two));
                             chain(PING_PONG_OWN_COMMAND_BUFFER, tier, two, List.of(p.a, p.b), 1, floor("ping-pong", tier.toString(), two));
                         }
+                        if (plan.hostMemory.contains(p.device)) {
+                            // Both VkDevices import the same sealed memfd pages: compared with the same driver's host-bridge
+                            // ping-pong (same sync, device memory), which it should match since no byte is copied.
+                            step("ping-pong " + SyncTier.HOST_MEMORY + " on " + p.device.label());
+                            chain("ping-pong", SyncTier.HOST_MEMORY, two, List.of(p.a, p.b), 1, p.device.offers(SyncTier.HOST_BRIDGE)
+                                    ? floor("ping-pong", SyncTier.HOST_BRIDGE.toString(), two) : null);
+                        }
                     }
                     for (BenchPlan.Cross c : plan.crosses) {
                         step("ping-pong " + c.tier() + " " + c.a().label() + "<->" + c.b().label());
                         chain("ping-pong", c.tier(), c.a().label() + "<->" + c.b().label(), List.of(pairOf(pairs, c.a()).a,
                                 pairOf(pairs, c.b()).a), 1, c.tier() == SyncTier.HOST_COPY
-                                ? floor("naive", "readback+upload", c.a().label() + "->" + c.b().label()) : null);
+                                ? floor("naive", "readback+upload", c.a().label() + "->" + c.b().label())
+                                : c.tier() == SyncTier.HOST_MEMORY && c.a().offers(SyncTier.HOST_BRIDGE)
+                                ? floor("ping-pong", SyncTier.HOST_BRIDGE.toString(), c.a().label() + " x2") : null);
+                    }
+                    for (BenchPlan.GlPair g : plan.glPairs) {
+                        step("Vulkan -> GL " + g.tier() + " " + g.device().label());
+                        vulkanToGl(g, pairOf(pairs, g.device()));
                     }
                     if (primary != null) {
                         SyncTier best = primary.device.best();
@@ -520,6 +545,7 @@ public final class BenchCommand implements Cli.Body {
                 throw e;
             } finally {
                 if (!stalled) {
+                    closeGl();
                     devices.close();
                     instance.close();
                 }
@@ -579,7 +605,7 @@ public final class BenchCommand implements Cli.Body {
             List<String> rejections = DeviceContext.builder(instance).requireMemorySharing().rejectionReasons();
             BenchPlan plan;
             try {
-                plan = BenchPlan.of(instance.physicalDevices(), rejections, s.devices(), gl);
+                plan = BenchPlan.of(instance.physicalDevices(), rejections, s.devices(), gl, this::glFor, d -> glMissing);
             } catch (IllegalArgumentException e) {
                 throw new DeviceChoiceException(e.getMessage());
             }
@@ -587,21 +613,21 @@ public final class BenchCommand implements Cli.Body {
                 report.environment("driver " + d.label(), DeviceSelector.driverVersion(d.info()));
                 report.environment("device " + d.label(), d.description() + "; same-device tiers " + d.tiers()
                         + (d == plan.primary() ? "; primary (runs pipelined, fan-out and fan-in)" : ""));
-                if (gl != null && d.sharesGl()) {
-                    // The bench has no GL participant yet; the pair is named so a reader knows it was not measured.
-                    skipped.add("GL pair " + d.label() + " -> " + gl.name() + " (" + d.best() + " by UUID match): the bench has no GL "
-                            + "participant yet (./baton test covers it: GlEndpointTest)");
-                }
+            }
+            for (BenchPlan.GlPair g : plan.glPairs) {
+                report.environment("GL for " + g.device().label(), glSides.get(g.device().info().index()).info().renderer() + " ("
+                        + ((EglContext) glSides.get(g.device().info().index()).context()).selection().reason() + "); tier " + g.tier());
             }
             for (String x : plan.excluded) {
                 skipped.add("device " + x);
             }
+            skipped.addAll(plan.notRun);
             if (plan.devices.isEmpty()) {
                 skipped.add("every GPU scenario: no Vulkan device can take part (./baton devices says why; install mesa-vulkan-drivers)");
             } else if (plan.devices.size() == 1) {
                 skipped.add("cross-device pairs: only " + plan.devices.get(0).label() + " takes part");
             }
-            int steps = 3 + plan.crosses.size(); // raw floors, naive, pipelined/fan-out counted below
+            int steps = 3 + plan.crosses.size() + plan.hostMemory.size() + plan.glPairs.size(); // raw floors, naive, pipelined/fan-out below
             for (BenchPlan.Device d : plan.devices) {
                 steps += d.tiers().size();
             }
@@ -613,6 +639,126 @@ public final class BenchCommand implements Cli.Body {
             // The count of GPU steps is known only now: the CPU floors' rounds are done.
             progress = new Progress(err, "bench", done + (long) s.rounds() * steps);
             return plan;
+        }
+
+        /**
+         * The GL renderer reachable for {@code d}: an EGL context on the EGL device whose UUIDs are the
+         * device's (EGL_EXT_platform_device), else the one Mesa's surfaceless platform gives; made once
+         * and kept for every round (released: each scenario's GL worker makes it current). Null, with
+         * {@link #glMissing} saying why, when EGL gives no GL 3.3 context.
+         */
+        private InteropCapabilities glFor(PhysicalDeviceInfo d) {
+            SharedSurface.GlSide side = glSides.get(d.index());
+            if (side == null) {
+                EglContext context;
+                try {
+                    context = EglContext.create(false, d.driverUuidHex(), d.deviceUuidHex());
+                } catch (GlUnavailableException e) {
+                    glMissing = "no GL renderer (" + e.getMessage() + ")";
+                    return null;
+                }
+                side = new SharedSurface.GlSide(context, GlInfo.query(context));
+                context.release();
+                glSides.put(d.index(), side);
+            }
+            return side.capabilities();
+        }
+
+        /** Destroys the GL contexts glFor made (every GL object of theirs is closed by then). */
+        private void closeGl() {
+            for (SharedSurface.GlSide side : glSides.values()) {
+                EglContext context = (EglContext) side.context();
+                context.makeCurrent();
+                context.close();
+            }
+            glSides.clear();
+        }
+
+        /**
+         * Vulkan producer -> GL consumer and back on one surface: the Vulkan side clears the surface (its
+         * timed work), GL composites its 4x4 corner into a canvas and reads that back ({@link GlConsumer});
+         * keys 0 (Vulkan) and 1 (GL). Its end-to-end is compared with the same device's ping-pong on the same tier.
+         */
+        private void vulkanToGl(BenchPlan.GlPair g, Pair pair) throws InterruptedException {
+            if (!s.runs(VK_GL)) {
+                return;
+            }
+            SharedSurface.GlSide side = glSides.get(g.device().info().index());
+            EglContext context = (EglContext) side.context();
+            String tier = g.tier().toString();
+            String devices = g.device().label() + "->" + g.gl().name();
+            String two = g.device().label() + " x2";
+            String floorPrefix = g.device().offers(g.tier()) ? floor("ping-pong", tier, two) : null;
+            int cap = s.capacity();
+            // No floor for the CPU row: GL's side includes its wait for the producer's GPU, which a Vulkan
+            // receiver's CPU handoff (acquire returning) does not; end-to-end means the same on both.
+            Series cpu = series(VK_GL, tier, devices, Series.Metric.CPU_HANDOFF, null, 2 * cap); // both directions
+            Series e2e = series(VK_GL, tier, devices, Series.Metric.END_TO_END, floorPrefix, cap);
+            SharedSurface surface = null;
+            TileCompositor canvas = null;
+            Disposer d = new Disposer();
+            boolean stalled = false;
+            context.makeCurrent();
+            try {
+                Set<Thread> bridgesBefore = Coordinator.threadsNamed(HOST_BRIDGE_THREAD);
+                surface = SharedSurface.create("vk-gl-" + g.device().label(), s.width(), s.height(), List.of(pair.a), side,
+                        SharedSurface.Options.defaults());
+                if (surface.tier() != g.tier()) {
+                    throw new IllegalStateException(VK_GL + ": expected tier " + g.tier() + " between " + devices + " but got "
+                            + surface.tier() + " (" + surface.tierReason() + ")");
+                }
+                canvas = new TileCompositor(context, GlConsumer.READ_SIDE, GlConsumer.READ_SIDE);
+                ByteBuffer pixels = ByteBuffer.allocateDirect(GlConsumer.READ_SIDE * GlConsumer.READ_SIDE * 4);
+                Set<Thread> bridges = Coordinator.threadsNamed(HOST_BRIDGE_THREAD);
+                bridges.removeAll(bridgesBefore);
+                GpuClock clock = clockOf(pair.a);
+                SurfaceRun.Mailbox mailbox = new SurfaceRun.Mailbox();
+                SurfaceRun.Worker producer = new SurfaceRun.Worker(new Recorder(0, pair.a.name(), clock, cap));
+                TimedWork work = d.add(TimedWork.create(pair.a, surface.endpoint(0).image().handle(), s.width(), s.height(),
+                        TimedWork.Kind.CLEAR, SLOTS, false));
+                producer.visits.add(new SurfaceRun.Visit(surface.endpoint(0), 0, 1, true, false, mailbox, work));
+                Phase phase = new Phase();
+                SurfaceRun run = new SurfaceRun(VK_GL, phase, s.stallNanos());
+                GlConsumer consumer = new GlConsumer(VK_GL, phase, s.stallNanos(), context, surface.glEndpoint(), canvas, pixels, 1, 0,
+                        mailbox, new Recorder(1, "GL", clock, cap));
+                context.release(); // the GL worker takes it
+                Coordinator.Measured m = Coordinator.run(VK_GL, phase, List.of("baton-bench-" + pair.a.name(), "baton-bench-GL"),
+                        List.of(() -> run.work(producer), consumer::work), new ArrayList<>(bridges), s.warmupNanos(), s.measureNanos(),
+                        s.stallNanos(), null);
+                context.makeCurrent();
+                Recorder[] recorders = {producer.recorder, consumer.recorder};
+                Recorder.collect(recorders, cpu, null, null);
+                for (int i = 0; i < consumer.endToEndCount; i++) {
+                    e2e.record(consumer.endToEndNanos[i]);
+                }
+                lastMeasured = m;
+                totals(recorders, cpu, e2e);
+                String bridgeNote = bridges.isEmpty() ? "" : "; costs include the " + bridges.size() + " host-bridge thread(s)";
+                cpu.note("both directions, every hop, Vulkan -> GL from the producer's release to GL's lease being ready (GlLease.awaitReady"
+                        + " returned, GL may use the texture" + (g.tier().memory() == dev.baton.render.MemorySharing.HOST_COPY
+                        ? ", the upload of the producer's pixels included" : "") + "), GL -> Vulkan from GL's release to the producer's"
+                        + " acquire returning" + bridgeNote + ". GL has no timestamps on the host clock here, so there is no gpu-handoff row");
+                e2e.note("the producer's submit (a clear) to GL's glReadPixels of the " + GlConsumer.READ_SIDE + "x" + GlConsumer.READ_SIDE
+                        + " corner it blitted into a canvas returning (GL's work done), host clock; GL: " + side.info().renderer()
+                        + " (" + context.selection().platform() + ")");
+            } catch (StallException e) {
+                stalled = true;
+                throw e;
+            } finally {
+                if (!stalled) {
+                    if (context.owner() != Thread.currentThread()) {
+                        context.makeCurrent();
+                    }
+                    d.close();
+                    if (canvas != null) {
+                        canvas.close();
+                    }
+                    if (surface != null) {
+                        surface.close();
+                    }
+                    context.release();
+                }
+            }
         }
 
         private DeviceContext device(BenchPlan.Device d, String name) {

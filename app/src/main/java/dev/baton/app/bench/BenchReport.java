@@ -1,6 +1,7 @@
 package dev.baton.app.bench;
 
 import com.fasterxml.jackson.jr.ob.JSON;
+import dev.baton.render.SyncTier;
 import dev.baton.app.report.Distribution;
 import dev.baton.app.report.Plot;
 import dev.baton.app.report.Table;
@@ -27,7 +28,10 @@ import org.HdrHistogram.HistogramLogWriter;
  * Built after the run on the main thread.
  */
 public final class BenchReport {
-    /** Version of the JSON layout: 2 added the schema, build, machine, structured targets and p999/clamped. */
+    /**
+     * Version of the JSON layout: 2 added the schema, build, machine, structured targets and p999/clamped;
+     * later, compatibly, a surface tier's series carry its {@code memory} and {@code sync} choices.
+     */
     public static final int SCHEMA_VERSION = 2;
     /** The default terminal width the tables and lines fit in. */
     public static final int TERMINAL_COLUMNS = 100;
@@ -375,6 +379,12 @@ public final class BenchReport {
             m.put("label", s.label());
             m.put("scenario", s.scenario);
             m.put("tier", s.tier);
+            SyncTier tier = surfaceTier(s.tier);
+            if (tier != null) {
+                // schema 2, added: a surface tier's two choices (how memory is shared, how the next owner waits)
+                m.put("memory", tier.memory().label());
+                m.put("sync", tier.sync().id());
+            }
             m.put("devices", s.devices);
             m.put("driver", s.driver());
             m.put("definition", s.definition());
@@ -582,5 +592,15 @@ public final class BenchReport {
 
     private static String csv(String s) {
         return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    /** The surface tier a series' tier names, or null for a floor or CPU scenario ("park/unpark", "readback+upload"). */
+    private static SyncTier surfaceTier(String name) {
+        for (SyncTier t : SyncTier.values()) {
+            if (t.id().equals(name)) {
+                return t;
+            }
+        }
+        return null;
     }
 }

@@ -22,7 +22,7 @@ import java.util.List;
  */
 final class SurfaceRun {
     /** Acquire waits are cut into slices this long so a stopping run ends promptly. */
-    private static final long SLICE_NANOS = 20_000_000L;
+    static final long SLICE_NANOS = 20_000_000L;
 
     /** What the previous owner of one surface left for the next one. Guarded by the surface's mutex. */
     static final class Mailbox {

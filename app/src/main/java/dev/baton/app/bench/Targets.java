@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The targets of issue 5, judged on this run's own series (ratios measured in one run, never as
+ * The targets of issue 5 (and issue 9's host-memory one), judged on this run's own series (ratios measured in one run, never as
  * timed unit tests). Each becomes a {@link Target}: the figure, its baseline and goal, met or not,
  * and for a miss the measured reason and what would close it (in {@link Target#detail()}). A target
  * whose series did not run (a driver missing, or left out by --scenario) is "not measured".
@@ -27,6 +27,7 @@ final class Targets {
         bridgeThreads(report);
         fanInScaling(report);
         hostBridgeTight(report);
+        hostMemoryVsHostBridge(report);
     }
 
     /** The fan-in N whose threads and scaling issue 13 bounds. */
@@ -219,6 +220,43 @@ final class Targets {
                     + "keyed mutex's CPU handoff, which the floor does not have";
         }
         r.target(p50Ratio(r, name, tier, raw, 1.25, line));
+    }
+
+    /** The host-memory target's goal (issue 9): its GPU handoff p50 at most this times same-driver host-bridge ping-pong's. */
+    static final double HOST_MEMORY_GOAL = 1.2;
+
+    /**
+     * Issue 9: per host-memory ping-pong, its GPU handoff against the same driver's host-bridge ping-pong
+     * in this run (its floor label): the same sync (a host thread forwards each fence value), device
+     * memory instead of the sealed memfd's pages, so with no byte copied the two should be alike.
+     */
+    private static void hostMemoryVsHostBridge(BenchReport r) {
+        boolean any = false;
+        for (Series tier : all(r, "ping-pong", "host-memory", Series.Metric.GPU_HANDOFF)) {
+            Series bridge = tier.floorLabel == null ? null : r.find(tier.floorLabel);
+            if (!measured(tier) || !measured(bridge)) {
+                continue;
+            }
+            any = true;
+            Series cpu = r.find("ping-pong / host-memory / " + tier.devices + " / " + Series.Metric.CPU_HANDOFF.label);
+            Series copy = find(r, "ping-pong", "host-copy", Series.Metric.CPU_HANDOFF);
+            double ratio = (double) tier.distribution().p50Nanos() / bridge.distribution().p50Nanos();
+            boolean met = Target.satisfies(ratio, "<=", HOST_MEMORY_GOAL);
+            String line = "host-memory GPU handoff p50 <= " + f(HOST_MEMORY_GOAL) + "x same-driver host-bridge ping-pong (" + tier.devices
+                    + "): " + f(tier.distribution().p50Micros()) + " us vs " + f(bridge.distribution().p50Micros()) + " us = " + f(ratio)
+                    + "x" + perRound(roundRatios(r, tier, bridge)) + " -> " + (met ? "met" : "MISSED") + "; bytes copied per handoff "
+                    + (cpu == null ? "?" : f(cpu.bytesCopiedPerHandoff())) + " B"
+                    + (copy == null ? "" : " (host-copy " + copy.devices + ": " + f(copy.bytesCopiedPerHandoff()) + " B)");
+            if (!met) {
+                line += ". Both hand off through the same host bridge; what differs is the image: linear, in host memory the driver"
+                        + " did not allocate, against an optimal-tiling device-memory image";
+            }
+            r.target(p50Ratio(r, "host-memory GPU p50 vs host-bridge ping-pong (" + tier.devices + ")", tier, bridge, HOST_MEMORY_GOAL, line));
+        }
+        if (!any) {
+            r.target(Target.notMeasured("host-memory GPU p50 vs host-bridge ping-pong", "ping-pong / host-memory / gpu-handoff", "us", "<=",
+                    HOST_MEMORY_GOAL, true, "no pair of devices imports host memory (VK_EXT_external_memory_host), or the scenario was not run"));
+        }
     }
 
     /** The series label {@link #crossProcessVsRaw} judges. */

@@ -53,7 +53,12 @@ class BenchCommandTest {
         for (String line : stdout.lines().toList()) {
             assertTrue(line.length() <= BenchReport.TERMINAL_COLUMNS, line.length() + " columns: " + line);
         }
-        if (!stderr.contains("skipped")) {
+        // Both drivers took part (as under ./baton test): every GPU scenario ran. Only rows a capability rules out are skipped.
+        Map<?, ?> environment = (Map<?, ?>) JSON.std.mapFrom(Files.readString(json)).get("environment");
+        List<String> deviceLabels = environment.keySet().stream().map(k -> (String) k).filter(k -> k.startsWith("device "))
+                .map(k -> k.substring("device ".length())).toList();
+        boolean bothDrivers = deviceLabels.size() >= 2;
+        if (bothDrivers) {
             assertTrue(stdout.matches("(?s).*\\nhost-bridge +[0-9.]+ [um]s +[0-9.]+x raw sync timeline\\+host thread +(met|MISSED) \\(goal <= 1.25x\\).*"), stdout);
         }
 
@@ -72,11 +77,14 @@ class BenchCommandTest {
         List<String> names = targets.stream().map(o -> (String) ((Map<?, ?>) o).get("name")).toList();
         List<String> kinds = List.of("host-bridge GPU p50 vs raw floor", "keyed-mutex CPU p50 vs park/unpark",
                 "cross-process keyed-mutex per handoff vs raw socket round trip", "B copied, same-driver tiers", "B allocated, steady state",
-                "pipelined/naive throughput", "Baton threads, fan-in N=16", "fan-in N=16 end-to-end p50 vs N=1");
+                "pipelined/naive throughput", "Baton threads, fan-in N=16", "fan-in N=16 end-to-end p50 vs N=1",
+                "host-memory GPU p50 vs host-bridge ping-pong");
         for (String kind : kinds) {
             assertTrue(names.stream().anyMatch(n -> n.startsWith(kind)), "no target " + kind + " in " + names);
         }
-        assertEquals(kinds.size() - 1 + names.stream().filter(n -> n.startsWith("host-bridge GPU p50 vs raw floor")).count(), targets.size(),
+        // One host-bridge target per device offering host-bridge, one host-memory target per host-memory row.
+        assertEquals(kinds.size() - 2 + names.stream().filter(n -> n.startsWith("host-bridge GPU p50 vs raw floor")).count()
+                + names.stream().filter(n -> n.startsWith("host-memory GPU p50 vs host-bridge ping-pong")).count(), targets.size(),
                 names.toString());
         for (Object o : targets) {
             Map<?, ?> t = (Map<?, ?>) o;
@@ -149,7 +157,27 @@ class BenchCommandTest {
         }
         assertTrue(series >= 2, "too few series: " + series);
         assertTrue(scenarios.contains("cpu floor / park/unpark") && scenarios.contains("cpu floor / keyed-mutex"), scenarios.toString());
-        if (!stderr.contains("skipped")) {
+        // Host memory and Vulkan -> GL, by capability: each device has its row, or the reason it has none among the skipped.
+        List<?> skipped = (List<?>) root.get("skipped");
+        for (String device : deviceLabels) {
+            boolean hostMemory = counts.containsKey("ping-pong / host-memory / " + device + " x2 / gpu-handoff");
+            boolean hostMemorySkipped = skipped.stream().anyMatch(x -> ((String) x).startsWith("host-memory ping-pong on " + device + " x2: "));
+            assertTrue(hostMemory != hostMemorySkipped, device + ": a host-memory row or the reason it has none: " + counts.keySet() + skipped);
+            boolean gl = counts.keySet().stream().anyMatch(k -> k.startsWith("vk-gl / ") && k.contains(" / " + device + "->GL "));
+            boolean glSkipped = skipped.stream().anyMatch(x -> ((String) x).startsWith("Vulkan -> GL pair " + device + ": "));
+            assertTrue(gl != glSkipped, device + ": a Vulkan -> GL row or the reason it has none: " + counts.keySet() + skipped);
+        }
+        for (Object o : (List<?>) root.get("series")) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            if ("host-memory".equals(m.get("tier"))) {
+                assertEquals("import host memory", m.get("memory"), m.toString());
+                assertEquals("host-bridge", m.get("sync"), "the selector pairs host memory with the host bridge: " + m);
+                if ("cpu-handoff".equals(m.get("metric"))) {
+                    assertEquals(0.0, ((Number) m.get("bytes_copied_per_handoff")).doubleValue(), "host memory copies nothing: " + m);
+                }
+            }
+        }
+        if (bothDrivers) {
             // Both drivers present (as under ./baton test): every GPU scenario must have run.
             for (String expected : List.of("raw sync / timeline+host thread", "raw sync / binary semaphores", "naive / waitIdle+lock",
                     "naive / readback+upload", "ping-pong / host-bridge", "ping-pong / binary-semaphore", "ping-pong / host-copy",
@@ -332,6 +360,9 @@ class BenchCommandTest {
         assertEquals("pipelined", BenchCommand.group("pipelined x3"));
         assertEquals("fan-in", BenchCommand.group("fan-in N=4"));
         assertEquals("fan-out", BenchCommand.group("fan-out 1->3"));
+        // Vulkan -> GL is compared with the same device's ping-pong on its tier, which comes with it.
+        assertEquals("vk-gl", BenchCommand.group(BenchCommand.VK_GL));
+        assertEquals(java.util.Set.of("vk-gl", "ping-pong"), BenchCommand.scenarios("vk-gl"));
     }
 
     private static Series series(String scenario, String tier, Series.Metric metric, String floor, long... nanos) {

@@ -28,8 +28,16 @@ class BenchPlanTest {
                 true, true, false, binary, binary, timeline, timeline, false, false, false);
     }
 
+    /** {@code d}, also importing host memory for a linear RGBA8 image (VK_EXT_external_memory_host), as lavapipe does. */
+    static PhysicalDeviceInfo importingHostMemory(PhysicalDeviceInfo d) {
+        return new PhysicalDeviceInfo(d.index(), d.name(), d.deviceType(), d.driverName(), d.driverInfo(), d.driverId(), d.apiVersion(),
+                d.driverUuidHex(), d.deviceUuidHex(), d.extensions(), d.memoryExport(), d.memoryImport(), d.memoryDedicatedOnly(),
+                d.binarySemaphoreExport(), d.binarySemaphoreImport(), d.timelineSemaphoreExport(), d.timelineSemaphoreImport(),
+                d.dmaBufExport(), d.dmaBufImport(), d.dmaBufDedicatedOnly(), true, d.driverVersion());
+    }
+
     static final PhysicalDeviceInfo SWS = device(0, "SwiftShader Device (Subzero)", CPU, SWIFTSHADER, "aa", true, false);
-    static final PhysicalDeviceInfo LVP = device(1, "llvmpipe (LLVM 15.0.6, 256 bits)", CPU, LLVMPIPE, "bb", false, false);
+    static final PhysicalDeviceInfo LVP = importingHostMemory(device(1, "llvmpipe (LLVM 15.0.6, 256 bits)", CPU, LLVMPIPE, "bb", false, false));
     static final InteropCapabilities GL_ON_LVP = InteropCapabilities.forGl("GL llvmpipe", "bb", "bb", true);
 
     @Test
@@ -42,6 +50,43 @@ class BenchPlanTest {
         assertEquals(1, plan.crosses.size());
         assertEquals(SyncTier.HOST_COPY, plan.crosses.get(0).tier());
         assertTrue(plan.excluded.isEmpty(), plan.excluded.toString());
+        // Host memory: lavapipe's two VkDevices import it, SwiftShader's do not (so the cross pair copies).
+        assertEquals(List.of(LVP), plan.hostMemory.stream().map(BenchPlan.Device::info).toList());
+        assertTrue(plan.notRun.contains("host-memory ping-pong on vk0 SwiftShader x2: SwiftShader Device (Subzero) does not import"
+                + " host memory for a linear RGBA8 image (VK_EXT_external_memory_host)"), plan.notRun.toString());
+        assertTrue(plan.notRun.stream().anyMatch(n -> n.startsWith("host-memory vk1 lavapipe<->vk0 SwiftShader: the selector copies instead")
+                && n.contains("cannot import host memory")), plan.notRun.toString());
+        // Vulkan -> GL on both: lavapipe shares memory with GL llvmpipe (same UUIDs, host bridge), SwiftShader copies.
+        assertEquals(List.of(LVP, SWS), plan.glPairs.stream().map(g -> g.device().info()).toList());
+        assertEquals(List.of(SyncTier.HOST_BRIDGE, SyncTier.HOST_COPY), plan.glPairs.stream().map(BenchPlan.GlPair::tier).toList());
+        assertEquals(2, plan.notRun.size(), plan.notRun.toString());
+    }
+
+    @Test
+    void twoDifferentDriversThatBothImportHostMemoryShareItAcrossDevices() {
+        PhysicalDeviceInfo sws = importingHostMemory(SWS);
+        BenchPlan plan = BenchPlan.of(List.of(sws, LVP), Arrays.asList(null, null), null, GL_ON_LVP);
+        assertEquals(SyncTier.HOST_MEMORY, plan.crosses.get(0).tier(), plan.crosses.get(0).reason());
+        assertEquals(2, plan.hostMemory.size(), "both drivers' own pairs too");
+        assertTrue(plan.notRun.isEmpty(), plan.notRun.toString());
+    }
+
+    @Test
+    void withoutAGlRendererTheGlPairsAreListedWithTheReason() {
+        BenchPlan plan = BenchPlan.of(List.of(SWS, LVP), Arrays.asList(null, null), null, null, d -> null, d -> "no GL renderer (libEGL missing)");
+        assertTrue(plan.glPairs.isEmpty());
+        assertTrue(plan.notRun.contains("Vulkan -> GL pair vk1 lavapipe: no GL renderer (libEGL missing)"), plan.notRun.toString());
+        assertTrue(plan.notRun.contains("Vulkan -> GL pair vk0 SwiftShader: no GL renderer (libEGL missing)"), plan.notRun.toString());
+    }
+
+    @Test
+    void eachDeviceIsPairedWithTheGlRendererReachableForIt() {
+        InteropCapabilities glOnSws = InteropCapabilities.forGl("GL swiftshader-gl", "aa", "aa", true);
+        BenchPlan plan = BenchPlan.of(List.of(SWS, LVP), Arrays.asList(null, null), null, GL_ON_LVP,
+                d -> d.equals(SWS) ? glOnSws : GL_ON_LVP, d -> "unused");
+        assertEquals(List.of(SyncTier.HOST_BRIDGE, SyncTier.HOST_BRIDGE), plan.glPairs.stream().map(BenchPlan.GlPair::tier).toList(),
+                "each device shares memory with the GL on its own UUIDs");
+        assertEquals(glOnSws, plan.glPairs.get(1).gl());
     }
 
     @Test
@@ -68,5 +113,12 @@ class BenchPlanTest {
         BenchPlan sws = BenchPlan.of(List.of(SWS), Arrays.asList((String) null), null, GL_ON_LVP);
         assertEquals(SWS, sws.primary().info());
         assertTrue(sws.crosses.isEmpty());
+        assertTrue(sws.hostMemory.isEmpty(), "SwiftShader does not import host memory");
+        assertEquals(1, sws.glPairs.size());
+        // lavapipe alone (VK_DRIVER_FILES naming its ICD): its host-memory ping-pong and its GL pair.
+        BenchPlan lvp = BenchPlan.of(List.of(LVP), Arrays.asList((String) null), null, GL_ON_LVP);
+        assertEquals(List.of(LVP), lvp.hostMemory.stream().map(BenchPlan.Device::info).toList());
+        assertEquals(SyncTier.HOST_BRIDGE, lvp.glPairs.get(0).tier());
+        assertTrue(lvp.notRun.isEmpty(), lvp.notRun.toString());
     }
 }

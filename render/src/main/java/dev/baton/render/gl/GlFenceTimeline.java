@@ -364,7 +364,11 @@ public final class GlFenceTimeline implements Timeline {
         public long insert() {
             long sync; // EGLSyncKHR
             try (MemoryStack stack = MemoryStack.stackPush()) {
-                sync = eglCreateSyncKHR(display, EGL_SYNC_FENCE_KHR, stack.ints(org.lwjgl.egl.EGL10.EGL_NONE));
+                // The empty attribute list by address: an IntBuffer wrapper would be an allocation per
+                // release that escape analysis removes only in some compilations.
+                long attributes = stack.nmalloc(4, 4);
+                org.lwjgl.system.MemoryUtil.memPutInt(attributes, org.lwjgl.egl.EGL10.EGL_NONE);
+                sync = neglCreateSyncKHR(display, EGL_SYNC_FENCE_KHR, attributes);
             }
             if (sync == EGL_NO_SYNC_KHR) {
                 throw new IllegalStateException("eglCreateSyncKHR(EGL_SYNC_FENCE_KHR) failed: EGL error 0x"

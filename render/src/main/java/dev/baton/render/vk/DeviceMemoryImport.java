@@ -184,7 +184,9 @@ final class DeviceMemoryImport implements SurfaceMemory {
         }
 
         @Override
-        public void beginAccess() {}
+        public long beginAccess() {
+            return 0; // the memory is shared: nothing to bring
+        }
 
         @Override
         public boolean releaseSignals(boolean written) {
@@ -192,8 +194,9 @@ final class DeviceMemoryImport implements SurfaceMemory {
         }
 
         @Override
-        public void endAccess(GlFenceTimeline timeline, long value) {
+        public long endAccess(GlFenceTimeline timeline, long value) {
             timeline.signalAfterSubmittedWork(value); // fence + glFlush
+            return 0;
         }
 
         @Override

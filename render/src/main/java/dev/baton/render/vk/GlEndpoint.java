@@ -45,6 +45,8 @@ public final class GlEndpoint implements Participant, AutoCloseable {
     private final GlLease lease = new GlLease();
     private boolean closed;
     private volatile boolean abandoned;
+    /** Bytes GL copied to move pixels between it and the Vulkan devices (host-copy only); owner thread. */
+    private long copiedBytes;
 
     private GlEndpoint(SharedSurface surface, GlContext context, KeyedMutex.Handle handle, GlFenceTimeline timeline,
                        SurfaceMemory.GlView view) {
@@ -174,6 +176,17 @@ public final class GlEndpoint implements Participant, AutoCloseable {
         return view.height();
     }
 
+    /**
+     * Bytes this endpoint has copied so far to move pixels between GL and the Vulkan participants: with
+     * memory copied through the host, each upload of the writer's pixels and each read-back after GL
+     * wrote; 0 with shared memory. GL owner thread.
+     *
+     * @return the bytes copied
+     */
+    public long copiedBytes() {
+        return copiedBytes;
+    }
+
     /** {@return the surface this endpoint belongs to} */
     public SharedSurface surface() {
         return surface;
@@ -276,7 +289,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
 
         private void becomeReady() {
             if (source != null && source != GlEndpoint.this) {
-                view.beginAccess(); // memory copied through the host: upload the writer's pixels
+                copiedBytes += view.beginAccess(); // memory copied through the host: upload the writer's pixels
             }
             // Our timeline follows the surface's values so GL's next fence value is above every earlier one.
             timeline.signalFromHost(fenceValue);
@@ -321,7 +334,7 @@ public final class GlEndpoint implements Participant, AutoCloseable {
                 if (glSemaphores() != null) {
                     glSemaphores().glEndAccess(view.texture()); // GL's release of the memory, before the fence
                 }
-                view.endAccess(timeline, value); // a GL fence, or a synchronous read-back signalled from the host
+                copiedBytes += view.endAccess(timeline, value); // a GL fence, or a synchronous read-back signalled from the host
                 surface.lastSignaller = GlEndpoint.this;
             }
             return value;

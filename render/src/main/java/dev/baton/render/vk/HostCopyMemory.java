@@ -229,11 +229,13 @@ final class HostCopyMemory implements SurfaceMemory {
         }
 
         @Override
-        public void beginAccess() {
+        public long beginAccess() {
             ByteBuffer from = latest;
             if (from != null && from != hostPixels) {
                 local.upload(from);
+                return hostPixels.capacity();
             }
+            return 0;
         }
 
         @Override
@@ -242,10 +244,11 @@ final class HostCopyMemory implements SurfaceMemory {
         }
 
         @Override
-        public void endAccess(GlFenceTimeline timeline, long value) {
+        public long endAccess(GlFenceTimeline timeline, long value) {
             local.readback(hostPixels);     // synchronous: done when it returns
             timeline.signalFromHost(value);
             latest = hostPixels;
+            return hostPixels.capacity();
         }
 
         @Override

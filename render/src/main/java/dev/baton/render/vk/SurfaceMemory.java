@@ -107,14 +107,17 @@ interface SurfaceMemory {
 
         int height();
 
-        /** The lease became ready (the previous writer's work is complete): bring its pixels if needed. */
-        void beginAccess();
+        /** The lease became ready (the previous writer's work is complete): bring its pixels if needed; returns the bytes copied. */
+        long beginAccess();
 
         /** Whether a release after touching the texture hands on a new fence value: {@code written} says GL wrote it. */
         boolean releaseSignals(boolean written);
 
-        /** Ends a signalling access: makes {@code timeline} reach {@code value} once GL's work on the texture is done. */
-        void endAccess(GlFenceTimeline timeline, long value);
+        /**
+         * Ends a signalling access: makes {@code timeline} reach {@code value} once GL's work on the texture is
+         * done; returns the bytes copied to hand GL's pixels on (0 where the memory is shared).
+         */
+        long endAccess(GlFenceTimeline timeline, long value);
 
         @Override
         void close();

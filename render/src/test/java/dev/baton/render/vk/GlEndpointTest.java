@@ -119,6 +119,10 @@ class GlEndpointTest extends GpuTest {
                 // the producer checks GL's frame (turn() reads back before drawing frame + 1)
                 assertEquals(frame, turn(surface.endpoint(0), pattern, PRODUCER, GL_KEY, frame + 1));
             }
+            // GL's copies are counted: with shared memory none; through host memory an upload of the producer's
+            // frame and a read-back of GL's own each round.
+            assertEquals(expectedTier.memory() == dev.baton.render.MemorySharing.HOST_COPY ? 2L * rounds * W * H * 4 : 0,
+                    glEnd.copiedBytes(), "bytes GL copied in " + rounds + " rounds on " + expectedTier);
         } finally {
             MemoryUtil.memFree(pixels);
         }
