@@ -189,6 +189,7 @@ public final class ProduceCommand implements Cli.Body {
         VulkanTimeline timeline = null;
         FenceReporter reporter = null;
         long delivered = 0;
+        long overlapped = 0; // frames submitted while the previous one was still on the GPU
         long timeouts = 0;
         long t0 = System.nanoTime();
         String failure = null;
@@ -263,6 +264,9 @@ public final class ProduceCommand implements Cli.Body {
                 fence++;
                 dev.submit(cmd, timeline, fence);
                 slotFence[slot] = fence;
+                if (fence > 1 && Long.compareUnsigned(timeline.completedValue(), fence - 1) < 0) {
+                    overlapped++;
+                }
                 data.putLong(0, frame).putInt(8, hue);
                 data.clear();
                 // Release at submit time: the compositor waits for FENCE_REACHED, which the reporter sends.
@@ -309,8 +313,9 @@ public final class ProduceCommand implements Cli.Body {
             dev.close();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts%s%n", delivered, seconds,
-                delivered / Math.max(seconds, 1e-9), timeouts, failure != null ? "; stopped: " + failure
+        out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts, %d submitted while the"
+                + " previous frame was still on the GPU%s%n", delivered, seconds,
+                delivered / Math.max(seconds, 1e-9), timeouts, overlapped, failure != null ? "; stopped: " + failure
                         : signal.requested() ? "; stopped by a signal" : "");
         if (failure != null) {
             err.println("baton produce: " + failure);
