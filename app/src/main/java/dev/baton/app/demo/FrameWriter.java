@@ -31,7 +31,7 @@ final class FrameWriter {
     /** A tile's state when its producer has not delivered a frame yet (after a restart). */
     static final String WAITING = "waiting for its first frame";
     /** A tile's state once its producer's surface was abandoned. */
-    static final String ABANDONED = "ABANDONED";
+    static final String ABANDONED = AbandonedTile.LABEL;
     private static final String SEPARATOR = "  \u00b7  ";
     private static final int CAPTION_HEIGHT = 16;
     private static final int HEADER_LINE = 16;
@@ -173,9 +173,7 @@ final class FrameWriter {
                 g.drawString(job.titles()[i], x + 6, y + 16);
                 g.setClip(null);
                 if (abandoned) {
-                    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 28));
-                    g.drawString("ABANDONED", x + tileWidth / 2 - 80, y + TITLE_HEIGHT + tileHeight / 2);
-                    g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
+                    AbandonedTile.drawLabel(g, x, y + TITLE_HEIGHT, tileWidth, tileHeight, null);
                 } else if (waiting) {
                     g.setColor(new Color(0xb0b4c0));
                     g.drawString("waiting for its first frame...", x + 12, y + TITLE_HEIGHT + tileHeight / 2);

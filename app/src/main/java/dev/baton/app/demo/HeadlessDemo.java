@@ -139,7 +139,11 @@ final class HeadlessDemo {
                     if (shown != null) {
                         canvas.blit(shown.framebuffer(), w, h, x, y);
                     } else {
-                        canvas.fill(x, y, w, h, f.abandoned() ? 0.45f : 0.12f, 0.08f, 0.08f);
+                        if (f.abandoned()) {
+                            canvas.fill(x, y, w, h, AbandonedTile.RED, AbandonedTile.GREEN, AbandonedTile.BLUE);
+                        } else {
+                            canvas.fill(x, y, w, h, 0.12f, 0.08f, 0.08f);
+                        }
                     }
                     if (write) {
                         titles[i] = FrameWriter.title(f.producer.name, f.abandoned() ? FrameWriter.ABANDONED

@@ -5,6 +5,7 @@ import dev.baton.app.cli.Cli;
 import dev.baton.app.cli.Range;
 import dev.baton.app.cli.Size;
 import dev.baton.render.ipc.BrokerClient;
+import dev.baton.render.ipc.FenceReporter;
 import dev.baton.render.ipc.Protocol;
 import dev.baton.render.ipc.SocketPaths;
 import dev.baton.render.scene.FrameStamp;
@@ -39,8 +40,11 @@ import picocli.CommandLine.Option;
  * as sealed memfds, imports each into its Vulkan device as host memory ({@link HostMemorySurface}) and
  * hands frames to the compositor with the keyed mutex: acquire key {@link #PRODUCER_KEY}, draw the
  * scene and its frame stamp, submit (signalling its timeline), release to {@link #COMPOSITOR_KEY} with
- * that fence value and the frame number as private data, and report FENCE_REACHED once its GPU got
- * there (the host bridge across processes). Nothing is copied: the compositor reads the same pages.
+ * that fence value and the frame number as private data at submit time, without waiting for its GPU.
+ * A {@link FenceReporter} thread waits (bounded) on the producer's timeline for each released value in
+ * turn and reports FENCE_REACHED (the host bridge across processes), so the render thread records and
+ * submits the next surface of its ring while the GPU still draws the previous one. Nothing is copied:
+ * the compositor reads the same pages.
  *
  * <p>Prints one line when connected and a summary on exit. Exit codes: 0 after {@code --frames}
  * frames, 1 when the broker is gone or refuses (within about 2 s of its death), 2 bad usage.
@@ -183,7 +187,9 @@ public final class ProduceCommand implements Cli.Body {
         BrokerClient client = null;
         SceneRenderer renderer = null;
         VulkanTimeline timeline = null;
+        FenceReporter reporter = null;
         long delivered = 0;
+        long overlapped = 0; // frames submitted while the previous one was still on the GPU
         long timeouts = 0;
         long t0 = System.nanoTime();
         String failure = null;
@@ -204,6 +210,10 @@ public final class ProduceCommand implements Cli.Body {
                 commands.add(dev.allocateCommandBuffer());
             }
             timeline = VulkanTimeline.create(dev, name + "/timeline", 0, false);
+            // Room for every value the ring can have in flight, and more (a compositor that gave a late
+            // frame up releases before its FENCE_REACHED came).
+            reporter = FenceReporter.start(client, timeline, timeout, 4 * ring, name);
+            long[] slotFence = new long[ring];
             renderer = new SceneRenderer(dev.vkDevice(), chosen, SurfaceImage.FORMAT, size.width(), size.height(), VK10.VK_IMAGE_LAYOUT_GENERAL);
             out.println("produce: connected to " + socket + " as client " + client.clientId() + " (" + name + " on " + dev.info().name() + ", "
                     + ring + " surface" + (ring == 1 ? "" : "s") + " of " + size + " in the broker's sealed memfds, imported as host memory; "
@@ -236,6 +246,12 @@ public final class ProduceCommand implements Cli.Body {
                 next = Math.max(next + period, System.nanoTime() - period);
                 VkCommandBuffer cmd = commands.get(slot);
                 HostMemorySurface image = images.get(slot);
+                // The slot's previous frame is done in steady state (the compositor released it after its
+                // FENCE_REACHED); one it gave up on late may not be: its command buffer is reset only after.
+                if (!timeline.awaitValue(slotFence[slot], timeout)) {
+                    failure = "the GPU did not finish frame " + (frame - ring) + " within " + acquireTimeoutMs + " ms";
+                    break;
+                }
                 VkResults.check(VK10.vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
                 try (MemoryStack stack = MemoryStack.stackPush()) {
                     VkResults.check(VK10.vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
@@ -247,22 +263,27 @@ public final class ProduceCommand implements Cli.Body {
                 VkResults.check(VK10.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
                 fence++;
                 dev.submit(cmd, timeline, fence);
+                slotFence[slot] = fence;
+                if (fence > 1 && Long.compareUnsigned(timeline.completedValue(), fence - 1) < 0) {
+                    overlapped++;
+                }
                 data.putLong(0, frame).putInt(8, hue);
                 data.clear();
+                // Release at submit time: the compositor waits for FENCE_REACHED, which the reporter sends.
                 if (!client.release(s, COMPOSITOR_KEY, fence, data)) {
                     failure = "the broker is gone: " + client.brokerGoneReason();
                     break;
                 }
-                if (!timeline.awaitValue(fence, timeout)) {
-                    failure = "the GPU did not finish frame " + frame + " within " + acquireTimeoutMs + " ms";
-                    break;
-                }
-                if (!client.fenceReached(s, fence)) {
-                    failure = "the broker is gone: " + client.brokerGoneReason();
+                if (!reporter.released(s, fence, timeout)) {
+                    failure = reporter.failure();
                     break;
                 }
                 frame++;
                 delivered++;
+            }
+            if (failure == null && !reporter.drain(timeout)) {
+                failure = reporter.failure() != null ? reporter.failure()
+                        : "the GPU did not finish the last frames within " + acquireTimeoutMs + " ms";
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -270,6 +291,9 @@ public final class ProduceCommand implements Cli.Body {
         } catch (RuntimeException e) {
             failure = e.getMessage();
         } finally {
+            if (reporter != null) {
+                reporter.close(); // before the socket closes: it sends on it
+            }
             VK10.vkDeviceWaitIdle(dev.vkDevice());
             if (renderer != null) {
                 renderer.close();
@@ -289,8 +313,9 @@ public final class ProduceCommand implements Cli.Body {
             dev.close();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts%s%n", delivered, seconds,
-                delivered / Math.max(seconds, 1e-9), timeouts, failure != null ? "; stopped: " + failure
+        out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts, %d submitted while the"
+                + " previous frame was still on the GPU%s%n", delivered, seconds,
+                delivered / Math.max(seconds, 1e-9), timeouts, overlapped, failure != null ? "; stopped: " + failure
                         : signal.requested() ? "; stopped by a signal" : "");
         if (failure != null) {
             err.println("baton produce: " + failure);

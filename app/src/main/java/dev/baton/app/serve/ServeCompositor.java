@@ -1,5 +1,6 @@
 package dev.baton.app.serve;
 
+import dev.baton.app.demo.AbandonedTile;
 import dev.baton.render.ipc.Broker;
 import dev.baton.render.ipc.BrokerSurface;
 import dev.baton.render.ipc.MappedMemory;
@@ -119,6 +120,15 @@ public final class ServeCompositor implements AutoCloseable {
         /** {@return nanoseconds from {@link ServeCompositor#noteKill} to the broker's disconnect of it (socket EOF), or -1} */
         public long disconnectLatencyNanos() {
             return gone && killedAtNanos != 0 ? goneAtNanos - killedAtNanos : -1;
+        }
+
+        /**
+         * {@return whether its tile shows its last frame marked {@link AbandonedTile#LABEL}: its connection
+         * went other than by a clean BYE (the broker then abandoned every surface it owned and closed the
+         * ones it created, in the same step)}
+         */
+        public boolean showsAbandoned() {
+            return gone && !CLEAN_EXIT.equals(goneReason);
         }
 
         /** {@return the failed pixel checks} */
@@ -258,6 +268,10 @@ public final class ServeCompositor implements AutoCloseable {
     private final List<Feed> feedOrder = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<Integer, Tile> tiles = new ConcurrentHashMap<>();
     private volatile boolean stopping;
+    /** The feed in each tile, left to right and top to bottom ({@link #composite}'s lock). */
+    private final List<Feed> places = new ArrayList<>();
+    /** The reason the broker gives for a client that said BYE. */
+    static final String CLEAN_EXIT = "said BYE";
 
     private ServeCompositor(Path socket, long acquireTimeoutNanos, Consumer<String> log) {
         this.acquireTimeoutNanos = acquireTimeoutNanos;
@@ -361,33 +375,68 @@ public final class ServeCompositor implements AutoCloseable {
     }
 
     /**
-     * Composites the latest frame of every live feed into a grid and returns the image (RGBA, row-major,
-     * {@code cell} sized cells, feeds in connection order), or null when no feed has a frame yet.
+     * Composites the latest frame of every feed that has one into a grid and returns the image (RGBA,
+     * row-major, cells as large as the largest frame), or null when no feed has a frame yet. Tiles keep
+     * their places: a feed that left with BYE gives its place up; one whose producer died (its surface
+     * ABANDONED, or its connection gone without BYE) keeps it, showing its last frame dimmed and labelled
+     * {@link AbandonedTile#LABEL} with the reason the connection went ({@link AbandonedTile#mark}), until
+     * a newly connected producer delivers its first frame and takes that place. One thread at a time.
      *
      * @param size out: width and height of the image
      */
-    public byte[] composite(int[] size) {
-        List<Feed> live = new ArrayList<>();
+    public synchronized byte[] composite(int[] size) {
+        place();
         int cw = 0, ch = 0;
-        for (Feed f : feedOrder) {
-            if (f.delivered > 0 && !f.gone) {
-                live.add(f);
-                cw = Math.max(cw, f.width());
-                ch = Math.max(ch, f.height());
-            }
+        for (Feed f : places) {
+            cw = Math.max(cw, f.width());
+            ch = Math.max(ch, f.height());
         }
-        if (live.isEmpty()) {
+        if (places.isEmpty()) {
             return null;
         }
-        int cols = (int) Math.ceil(Math.sqrt(live.size()));
-        int rows = (live.size() + cols - 1) / cols;
+        int cols = (int) Math.ceil(Math.sqrt(places.size()));
+        int rows = (places.size() + cols - 1) / cols;
         size[0] = cols * cw;
         size[1] = rows * ch;
         byte[] out = new byte[size[0] * size[1] * 4];
-        for (int i = 0; i < live.size(); i++) {
-            live.get(i).drawInto(out, size[0], (i % cols) * cw, (i / cols) * ch);
+        for (int i = 0; i < places.size(); i++) {
+            Feed f = places.get(i);
+            int x = (i % cols) * cw, y = (i / cols) * ch;
+            f.drawInto(out, size[0], x, y);
+            if (f.showsAbandoned()) {
+                AbandonedTile.mark(out, size[0], x, y, f.width(), f.height(), "pid " + f.pid + " gone: " + f.goneReason());
+            }
         }
         return out;
+    }
+
+    /** {@return the feed shown in each tile of the last {@link #composite}, left to right and top to bottom} */
+    public synchronized List<Feed> tiles() {
+        return new ArrayList<>(places);
+    }
+
+    /**
+     * Updates {@link #places}: drops feeds that left cleanly, and puts each connected feed with a frame
+     * that has no place yet in the first place of a dead feed, else at the end.
+     */
+    private void place() {
+        places.removeIf(f -> f.gone && CLEAN_EXIT.equals(f.goneReason));
+        for (Feed f : feedOrder) {
+            if (f.delivered == 0 || f.gone || places.contains(f)) { // a gone feed keeps a place, never takes one
+                continue;
+            }
+            int dead = -1;
+            for (int i = 0; i < places.size() && dead < 0; i++) {
+                if (places.get(i).showsAbandoned() && !f.showsAbandoned()) {
+                    dead = i;
+                }
+            }
+            if (dead >= 0) {
+                places.set(dead, f);
+            } else {
+                places.add(f);
+            }
+        }
     }
 
     /** Stops the consumers and the broker (every client gets BYE and then EOF). Idempotent. */

@@ -95,11 +95,14 @@ class ProducerProcessesTest {
         try (ServeCompositor c = ServeCompositor.start(socket, 2 * SECOND, events::add);
              ProducerProcess a = produce(c.broker().socketPath(), "a", "--scene", "counter", "--fps", "30")) {
             ServeCompositor.Feed fa = awaitFeed(c, a, 5);
+            // Java2D opens its font files once, for the first ABANDONED label: not the broker's fds.
+            dev.baton.app.demo.AbandonedTile.mark(new byte[64 * 64 * 4], 64, 0, 0, 64, 64, "warm-up");
             int fdsBefore = openFdCount();
             ServeCompositor.Feed fb;
             long latency;
             try (ProducerProcess b = produce(c.broker().socketPath(), "b", "--scene", "plasma", "--fps", "4", "--hue", "1")) {
                 fb = awaitFeed(c, b, 3);
+                assertNotNull(c.composite(new int[2])); // b's tile gets its place
                 awaitTrue(() -> c.ownedBy(b.pid()), 10 * SECOND, "b owns one of its surfaces");
                 c.noteKill(b.pid());
                 b.kill();
@@ -108,6 +111,9 @@ class ProducerProcessesTest {
                 assertNotEquals(Integer.valueOf(0), b.awaitExit(5000), "b was killed");
             }
             awaitTrue(fb::gone, 5 * SECOND, "the broker dropped b");
+            assertNotNull(c.composite(new int[2]));
+            assertTrue(fb.showsAbandoned() && c.tiles().contains(fb), "the killed producer's tile stays, marked ABANDONED"
+                    + " (its pixels: DeadProducerTileTest)");
             System.out.printf("SIGKILL of a producer owning a surface -> compositor's waiter ABANDONED: %.1f ms"
                     + " (the broker had closed its connection after %.1f ms; most of it is the kernel tearing the JVM down before its socket reads EOF)%n",
                     latency / 1e6, fb.disconnectLatencyNanos() / 1e6);

@@ -11,7 +11,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The client side of the broker protocol, for a producer process: HELLO, surface offers and grants,
  * and the keyed-mutex calls (acquire, release, fence reached) as request/answer exchanges with bounded
- * waits. One thread (the producer's submit thread) uses a client at a time.
+ * waits. One thread (the producer's submit thread) uses a client at a time, except that
+ * {@link #fenceReached} may come from another thread at the same time (a {@link FenceReporter}): every
+ * message is numbered and sent under one lock, so the broker sees them in sequence.
  *
  * <p>Every wait is bounded: an acquire waits for the broker's answer at most its timeout plus
  * {@link #ANSWER_GRACE_NANOS}; if the broker is gone (EOF, BYE) or silent, the acquire returns
@@ -129,7 +131,9 @@ public final class BrokerClient implements AutoCloseable {
     private final ArrayList<Surface> surfaces = new ArrayList<>();
     private final ArrayDeque<Surface> grants = new ArrayDeque<>();
     private final ByteBuffer privateData = ByteBuffer.allocateDirect(MAX_PRIVATE_DATA_BYTES);
-    private String brokerGoneReason;
+    private volatile String brokerGoneReason;
+    /** Held while a message is numbered and sent: FENCE_REACHED may come from a reporter thread. */
+    private final Object sendLock = new Object();
     // The answer being waited for.
     private int answerSurfaceId;
     private int answerType;
@@ -169,7 +173,9 @@ public final class BrokerClient implements AutoCloseable {
     public static BrokerClient over(SeqPacketSocket socket, String name, long timeoutNanos) {
         BrokerClient c = new BrokerClient(socket);
         try {
-            c.sendOrFail(c.writer.hello(LibC.getpid(), 0, null, null, name), null, 0);
+            synchronized (c.sendLock) {
+                c.sendOrFail(c.writer.hello(LibC.getpid(), 0, null, null, name), null, 0);
+            }
             c.answerType = 0;
             long deadline = System.nanoTime() + timeoutNanos;
             while (c.answerType != TYPE_WELCOME) {
@@ -229,8 +235,10 @@ public final class BrokerClient implements AutoCloseable {
             int[] syncFds, long[] syncFdBytes, long timeoutNanos) {
         int requestId = nextRequestId++;
         int n = syncFds == null ? 0 : syncFds.length;
-        sendOrFail(writer.offer(requestId, width, height, format, usage, memoryChoice, syncChoice, initialKey,
-                syncFdBytes, n), syncFds, n);
+        synchronized (sendLock) {
+            sendOrFail(writer.offer(requestId, width, height, format, usage, memoryChoice, syncChoice, initialKey,
+                    syncFdBytes, n), syncFds, n);
+        }
         long deadline = System.nanoTime() + timeoutNanos;
         answerRequestId = requestId;
         answerSurface = null;
@@ -280,8 +288,10 @@ public final class BrokerClient implements AutoCloseable {
         if (brokerGoneReason != null) {
             return AcquireStatus.ABANDONED;
         }
-        if (!send(writer.surface(TYPE_ACQUIRE, surface.surfaceId, key, timeoutNanos, null), null, 0)) {
-            return AcquireStatus.ABANDONED;
+        synchronized (sendLock) {
+            if (!send(writer.surface(TYPE_ACQUIRE, surface.surfaceId, key, timeoutNanos, null), null, 0)) {
+                return AcquireStatus.ABANDONED;
+            }
         }
         long deadline = System.nanoTime() + Math.min(timeoutNanos, Long.MAX_VALUE / 4) + ANSWER_GRACE_NANOS;
         answerSurfaceId = surface.surfaceId;
@@ -319,19 +329,23 @@ public final class BrokerClient implements AutoCloseable {
      * @return false if the broker is gone
      */
     public boolean release(Surface surface, long key, long fenceValue, ByteBuffer data) {
-        return brokerGoneReason == null && send(writer.surface(TYPE_RELEASE, surface.surfaceId, key, fenceValue, data), null, 0);
+        synchronized (sendLock) {
+            return brokerGoneReason == null && send(writer.surface(TYPE_RELEASE, surface.surfaceId, key, fenceValue, data), null, 0);
+        }
     }
 
     /**
      * Host bridge: reports that this client's GPU reached {@code fenceValue} on {@code surface}.
-     * Does not wait for an answer.
+     * Does not wait for an answer. Any thread (also while another is in {@link #acquire}).
      *
      * @param surface a surface of this client
      * @param fenceValue the fence value its GPU work signalled
      * @return false if the broker is gone
      */
     public boolean fenceReached(Surface surface, long fenceValue) {
-        return brokerGoneReason == null && send(writer.surface(TYPE_FENCE_REACHED, surface.surfaceId, 0L, fenceValue, null), null, 0);
+        synchronized (sendLock) {
+            return brokerGoneReason == null && send(writer.surface(TYPE_FENCE_REACHED, surface.surfaceId, 0L, fenceValue, null), null, 0);
+        }
     }
 
     /** Handles any messages already waiting (FENCE_REACHED, grants, BYE) without blocking. */
@@ -478,8 +492,10 @@ public final class BrokerClient implements AutoCloseable {
     @Override
     public void close() {
         if (socket.isOpen()) {
-            if (brokerGoneReason == null) {
-                socket.send(writer.bye(0), null, 0);
+            synchronized (sendLock) {
+                if (brokerGoneReason == null) {
+                    socket.send(writer.bye(0), null, 0);
+                }
             }
             socket.close();
         }

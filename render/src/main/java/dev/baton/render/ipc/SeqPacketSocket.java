@@ -30,8 +30,9 @@ import org.lwjgl.system.MemoryUtil;
  * that did arrive is closed and {@link #controlTruncated()} says so. Otherwise the caller owns the fds
  * in {@link #receivedFd} and must close or keep each one.
  *
- * <p>Thread-safety: one thread at a time per direction is enough for the kernel, but the buffers are
- * shared: use a socket from one thread (the broker's event loop, or the client's thread).
+ * <p>Thread-safety: each direction has its own buffers, so one thread may send ({@link #send},
+ * {@link #awaitWritable}) while another receives ({@link #receive}, {@link #awaitReadable}, the
+ * received fds); at most one thread per direction, and {@link #close()} only when neither is in use.
  */
 public final class SeqPacketSocket implements AutoCloseable {
     private static final int FD_BYTES = 4;
@@ -44,6 +45,11 @@ public final class SeqPacketSocket implements AutoCloseable {
     private final long control;
     private final int controlCapacity;
     private final long pollfd;
+    // The send direction's own msghdr, iovec, control buffer and pollfd (see the class comment).
+    private final long sendMsghdr;
+    private final long sendIov;
+    private final long sendControl;
+    private final long sendPollfd;
     private final ByteBuffer receiveBuffer;
     private final int[] receivedFds;
     private int receivedFdCount;
@@ -74,6 +80,10 @@ public final class SeqPacketSocket implements AutoCloseable {
         this.iov = MemoryUtil.nmemCallocChecked(1, LibC.IOVEC_SIZEOF);
         this.control = MemoryUtil.nmemCallocChecked(1, controlCapacity);
         this.pollfd = MemoryUtil.nmemCallocChecked(1, LibC.POLLFD_SIZEOF);
+        this.sendMsghdr = MemoryUtil.nmemCallocChecked(1, LibC.MSGHDR_SIZEOF);
+        this.sendIov = MemoryUtil.nmemCallocChecked(1, LibC.IOVEC_SIZEOF);
+        this.sendControl = MemoryUtil.nmemCallocChecked(1, controlCapacity);
+        this.sendPollfd = MemoryUtil.nmemCallocChecked(1, LibC.POLLFD_SIZEOF);
         // One byte more than the limit so that an oversized message shows as MSG_TRUNC or as too long.
         this.receiveBuffer = MemoryUtil.memAlloc(maxMessageBytes + 1).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         this.receivedFds = new int[Math.max(1, maxFds) + 1];
@@ -174,13 +184,13 @@ public final class SeqPacketSocket implements AutoCloseable {
      */
     public int send(ByteBuffer message, int[] fds, int fdCount) {
         checkOpen();
-        memPutLong(iov + LibC.IOVEC_BASE, memAddress(message));
-        memPutLong(iov + LibC.IOVEC_LEN, message.remaining());
-        memPutLong(msghdr + LibC.MSGHDR_NAME, 0L);
-        memPutInt(msghdr + LibC.MSGHDR_NAMELEN, 0);
-        memPutLong(msghdr + LibC.MSGHDR_IOV, iov);
-        memPutLong(msghdr + LibC.MSGHDR_IOVLEN, 1L);
-        memPutInt(msghdr + LibC.MSGHDR_FLAGS, 0);
+        memPutLong(sendIov + LibC.IOVEC_BASE, memAddress(message));
+        memPutLong(sendIov + LibC.IOVEC_LEN, message.remaining());
+        memPutLong(sendMsghdr + LibC.MSGHDR_NAME, 0L);
+        memPutInt(sendMsghdr + LibC.MSGHDR_NAMELEN, 0);
+        memPutLong(sendMsghdr + LibC.MSGHDR_IOV, sendIov);
+        memPutLong(sendMsghdr + LibC.MSGHDR_IOVLEN, 1L);
+        memPutInt(sendMsghdr + LibC.MSGHDR_FLAGS, 0);
         if (fdCount > 0) {
             if (fdCount > 250) {
                 throw new IllegalArgumentException("at most 250 fds per message, got " + fdCount);
@@ -189,14 +199,14 @@ public final class SeqPacketSocket implements AutoCloseable {
             if (space > controlCapacity) {
                 return sendLargeControl(message, fds, fdCount);
             }
-            fillRights(control, fds, fdCount);
-            memPutLong(msghdr + LibC.MSGHDR_CONTROL, control);
-            memPutLong(msghdr + LibC.MSGHDR_CONTROLLEN, space);
+            fillRights(sendControl, fds, fdCount);
+            memPutLong(sendMsghdr + LibC.MSGHDR_CONTROL, sendControl);
+            memPutLong(sendMsghdr + LibC.MSGHDR_CONTROLLEN, space);
         } else {
-            memPutLong(msghdr + LibC.MSGHDR_CONTROL, 0L);
-            memPutLong(msghdr + LibC.MSGHDR_CONTROLLEN, 0L);
+            memPutLong(sendMsghdr + LibC.MSGHDR_CONTROL, 0L);
+            memPutLong(sendMsghdr + LibC.MSGHDR_CONTROLLEN, 0L);
         }
-        return finishSend(LibC.sendmsg(fd, msghdr, LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL));
+        return finishSend(LibC.sendmsg(fd, sendMsghdr, LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL));
     }
 
     private int sendLargeControl(ByteBuffer message, int[] fds, int fdCount) {
@@ -205,9 +215,9 @@ public final class SeqPacketSocket implements AutoCloseable {
         long big = MemoryUtil.nmemCallocChecked(1, space);
         try {
             fillRights(big, fds, fdCount);
-            memPutLong(msghdr + LibC.MSGHDR_CONTROL, big);
-            memPutLong(msghdr + LibC.MSGHDR_CONTROLLEN, space);
-            return finishSend(LibC.sendmsg(fd, msghdr, LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL));
+            memPutLong(sendMsghdr + LibC.MSGHDR_CONTROL, big);
+            memPutLong(sendMsghdr + LibC.MSGHDR_CONTROLLEN, space);
+            return finishSend(LibC.sendmsg(fd, sendMsghdr, LibC.MSG_DONTWAIT | LibC.MSG_NOSIGNAL));
         } finally {
             MemoryUtil.nmemFree(big);
         }
@@ -377,7 +387,7 @@ public final class SeqPacketSocket implements AutoCloseable {
      * @throws IllegalStateException if the socket is closed
      */
     public boolean awaitReadable(int timeoutMillis) {
-        return awaitEvents(LibC.POLLIN, timeoutMillis);
+        return awaitEvents(pollfd, LibC.POLLIN, timeoutMillis);
     }
 
     /**
@@ -390,10 +400,10 @@ public final class SeqPacketSocket implements AutoCloseable {
      * @throws IllegalStateException if the socket is closed
      */
     public boolean awaitWritable(int timeoutMillis) {
-        return awaitEvents(LibC.POLLOUT, timeoutMillis);
+        return awaitEvents(sendPollfd, LibC.POLLOUT, timeoutMillis);
     }
 
-    private boolean awaitEvents(short events, int timeoutMillis) {
+    private boolean awaitEvents(long pollfd, short events, int timeoutMillis) {
         checkOpen();
         memPutInt(pollfd + LibC.POLLFD_FD, fd);
         memPutShort(pollfd + LibC.POLLFD_EVENTS, events);
@@ -483,6 +493,10 @@ public final class SeqPacketSocket implements AutoCloseable {
         MemoryUtil.nmemFree(iov);
         MemoryUtil.nmemFree(control);
         MemoryUtil.nmemFree(pollfd);
+        MemoryUtil.nmemFree(sendMsghdr);
+        MemoryUtil.nmemFree(sendIov);
+        MemoryUtil.nmemFree(sendControl);
+        MemoryUtil.nmemFree(sendPollfd);
         MemoryUtil.memFree(receiveBuffer);
     }
 
