@@ -65,7 +65,7 @@ public final class GlfwWindow implements GlContext, AutoCloseable {
             errors.free();
             throw new GlUnavailableException("cannot open a window: GLFW found no display (DISPLAY='"
                     + System.getenv("DISPLAY") + "'" + (initError[0] == null ? "" : ": " + initError[0])
-                    + "); run with --headless, or start one with: Xvfb :99 & DISPLAY=:99 ./baton demo");
+                    + "); run with --headless, or start one (Xvfb :99 &) and run again with DISPLAY=:99");
         }
         int[][] versions = {{4, 5}, {3, 3}};
         for (int[] v : versions) {
