@@ -416,8 +416,9 @@ final class ServeWindow {
         ImGui.text(String.format(Locale.ROOT, "fps: received %.1f, shown %.1f", t.receivedFps, t.shownFps));
         ImGuiWindow.tooltip("received: frames the producer handed over per second (each one's stamp checked). shown: frames this"
                 + " window uploaded per second (at most one per window frame, so a faster producer skips frames here).");
-        ImGui.text("frame " + t.texture.shownFrame());
-        ImGui.text(String.format(Locale.ROOT, "latency p50 %.2f ms   p99 %.2f ms", t.latency.quantileMillis(0.5), t.latency.quantileMillis(0.99)));
+        ImGui.text(t.texture.shownFrame() < 0 ? "frame -" : "frame " + t.texture.shownFrame());
+        ImGui.text(t.latency.size() == 0 ? "latency -" : String.format(Locale.ROOT, "latency p50 %.2f ms   p99 %.2f ms",
+                t.latency.quantileMillis(0.5), t.latency.quantileMillis(0.99)));
         ImGuiWindow.tooltip("Handoff latency, measured here: from the broker taking the producer's RELEASE (the compositor's acquire"
                 + " wakes) until its GPU's FENCE_REACHED arrived and the frame was copied and checked, over the last "
                 + t.latency.size() + " frames shown.");
