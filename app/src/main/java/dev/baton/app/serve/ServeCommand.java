@@ -108,10 +108,12 @@ public final class ServeCommand implements Cli.Body {
                 + compositor.broker().socketPath() + ")");
         out.flush();
         if (window != null) {
-            try (ShutdownSignal signal = new ShutdownSignal(15_000)) {
-                return ServeWindow.run(compositor, window, windowOptions(), null, frame -> { }, signal, out, err);
-            } finally {
-                compositor.close();
+            try (ShutdownSignal signal = new ShutdownSignal(15_000)) {   // Ctrl-C ends the loop; the JVM waits for the close below
+                try {
+                    return ServeWindow.run(compositor, window, windowOptions(), null, frame -> { }, signal, out, err);
+                } finally {
+                    compositor.close();
+                }
             }
         }
         try {

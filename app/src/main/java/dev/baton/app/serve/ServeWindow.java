@@ -157,6 +157,11 @@ final class ServeWindow {
                         || now - opened > START_LIMIT_NANOS)) {
                     start = now;
                     ui.startClock();
+                    if (options.expectedProducers() > 0) {
+                        out.println("window: " + deliveredFeeds() + " of " + options.expectedProducers() + " producers delivered;"
+                                + " window frames (--kill-at, --restart-at) and --exit-after count from here");
+                        out.flush();
+                    }
                 }
                 int frame = ui.frames();
                 ui.beginFrame();
