@@ -43,7 +43,8 @@ public final class DemoCommand implements Cli.Body {
     @Range(min = 1, max = 1_000_000)
     int frames = 120;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "headless: folder for the frames and the contact sheet")
+    @Option(names = "--out", paramLabel = "DIR", description = "headless: folder for the frames and the contact sheet (with"
+            + " --processes, window too: the producer processes' logs)")
     Path out = Path.of("out", "demo");
 
     @Option(names = "--headless", description = "composite on EGL surfaceless and write PNGs (the default without a display)")
