@@ -34,6 +34,7 @@ final class FeedTexture implements AutoCloseable {
     private long shownFrame = -1;
     private long uploads;
     private long uploadedBytes;
+    private long uploadNanos;
     private long lastLatencyNanos = -1;
 
     FeedTexture(GlContext context) {
@@ -59,6 +60,7 @@ final class FeedTexture implements AutoCloseable {
             staging = MemoryUtil.memAlloc(bytes);
         }
         staging.clear();
+        long t0 = System.nanoTime();
         long frame = feed.copyLatest(staging, latency);
         if (frame < 0 || frame == shownFrame) {
             return false;
@@ -70,6 +72,7 @@ final class FeedTexture implements AutoCloseable {
             texture = new GlLocalTexture(context, w, h);
         }
         texture.upload(staging);
+        uploadNanos += System.nanoTime() - t0;
         shownFrame = frame;
         uploads++;
         uploadedBytes += bytes;
@@ -95,6 +98,11 @@ final class FeedTexture implements AutoCloseable {
     /** {@return bytes uploaded so far} */
     long uploadedBytes() {
         return uploadedBytes;
+    }
+
+    /** {@return time this thread spent copying frames to staging and in {@code glTexSubImage2D}, in nanoseconds} */
+    long uploadNanos() {
+        return uploadNanos;
     }
 
     /** {@return the handoff latency of the frame last uploaded, -1 before the first} */

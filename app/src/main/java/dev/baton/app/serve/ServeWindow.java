@@ -363,14 +363,20 @@ final class ServeWindow {
             ImGuiWindow.tooltip("How often this window redraws: it uploads each producer's newest checked frame, never waiting for one.");
             ImGui.textWrapped("socket " + compositor.broker().socketPath());
             long bytes = 0;
+            long uploads = 0;
+            long nanos = 0;
             for (Tile t : tiles.values()) {
                 bytes += t.texture.uploadedBytes();
+                uploads += t.texture.uploads();
+                nanos += t.texture.uploadNanos();
             }
-            ImGui.text(String.format(Locale.ROOT, "frames reach GL by upload: %.1f MB so far", bytes / 1e6));
+            ImGui.text(String.format(Locale.ROOT, "frames reach GL by upload: %.1f MB, %.2f ms each", bytes / 1e6,
+                    uploads == 0 ? 0 : nanos / 1e6 / uploads));
             ImGuiWindow.tooltip("The broker's surfaces are sealed memfds (host memory) and this GL (llvmpipe) cannot import host memory."
                     + " So each frame a producer hands over is copied once out of the shared pages and its stamp checked, and each"
                     + " frame this window has not shown yet is uploaded once into a GL texture (glTexSubImage2D, width x height x 4"
-                    + " bytes). A GL import of the memfd would replace that upload.");
+                    + " bytes). The time is this thread's, per frame uploaded: the copy to staging and the glTexSubImage2D call."
+                    + " A GL import of the memfd would replace that upload.");
             int live = 0;
             for (ServeCompositor.Feed f : compositor.feeds()) {
                 live += f.gone() ? 0 : 1;
@@ -447,15 +453,18 @@ final class ServeWindow {
         List<ServeCompositor.Feed> feeds = compositor.feeds();
         long uploads = 0;
         long bytes = 0;
+        long nanos = 0;
         for (Tile t : tiles.values()) {
             uploads += t.texture.uploads();
             bytes += t.texture.uploadedBytes();
+            nanos += t.texture.uploadNanos();
         }
         int frames = ui.frames();
         out.println();
         out.printf(Locale.ROOT, "Window: %d producer process%s for %.1f s; the compositor drew %d frames (%.1f fps, target %.0f) and"
-                        + " uploaded %d producer frames to GL (%.1f MB)%n", feeds.size(), feeds.size() == 1 ? "" : "es", seconds, frames,
-                frames / Math.max(seconds, 1e-9), 1e9 / ImGuiWindow.FRAME_NANOS, uploads, bytes / 1e6);
+                        + " uploaded %d producer frames to GL (%.1f MB, %.2f ms each: copy to staging and glTexSubImage2D)%n", feeds.size(),
+                feeds.size() == 1 ? "" : "es", seconds, frames, frames / Math.max(seconds, 1e-9), 1e9 / ImGuiWindow.FRAME_NANOS, uploads,
+                bytes / 1e6, uploads == 0 ? 0 : nanos / 1e6 / uploads);
         long failures = ServeCommand.printFeeds(feeds, out);
         out.println("Pixel checks: " + (failures == 0 ? "every handed-over frame intact" : failures + " frames failed  <-- FAILED"));
         return failures == 0 ? 0 : 1;
