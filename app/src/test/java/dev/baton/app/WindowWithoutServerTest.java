@@ -17,13 +17,24 @@ import org.junit.jupiter.api.Test;
 class WindowWithoutServerTest {
     @Test
     void aDisplayWithNoServerGivesOnlyTheHint() throws Exception {
+        assertOnlyTheHint("demo", "--producers", "1");
+    }
+
+    /** The broker's window opens before the broker or any producer process starts: nothing else is printed. */
+    @Test
+    void serveAndTheProcessDemoGiveTheSameHint() throws Exception {
+        assertOnlyTheHint("serve");
+        assertOnlyTheHint("demo", "--processes", "1");
+    }
+
+    private static void assertOnlyTheHint(String... args) throws Exception {
         int n = 57;
         while (n < 99 && (new File("/tmp/.X11-unix/X" + n).exists() || new File("/tmp/.X" + n + "-lock").exists())) {
             n++;
         }
         Assumptions.assumeTrue(n < 99, "every display from :57 to :98 has a server; none to test against");
-        BadInputTest.Result r = BadInputTest.child(Map.of("DISPLAY", ":" + n), "demo", "--producers", "1");
-        String context = "stdout: " + r.out() + "\nstderr: " + r.err();
+        BadInputTest.Result r = BadInputTest.child(Map.of("DISPLAY", ":" + n), args);
+        String context = String.join(" ", args) + "\nstdout: " + r.out() + "\nstderr: " + r.err();
         assertEquals(1, r.exit(), context);
         assertFalse(r.err().contains("Stacktrace") || r.err().contains("\tat ") || r.err().contains("[LWJGL]"), "no stack trace; " + context);
         assertEquals(1, r.err().lines().count(), "exactly one line; " + context);

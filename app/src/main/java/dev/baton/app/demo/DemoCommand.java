@@ -43,7 +43,8 @@ public final class DemoCommand implements Cli.Body {
     @Range(min = 1, max = 1_000_000)
     int frames = 120;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "headless: folder for the frames and the contact sheet")
+    @Option(names = "--out", paramLabel = "DIR", description = "headless: folder for the frames and the contact sheet (with"
+            + " --processes, window too: the producer processes' logs)")
     Path out = Path.of("out", "demo");
 
     @Option(names = "--headless", description = "composite on EGL surfaceless and write PNGs (the default without a display)")
@@ -114,8 +115,9 @@ public final class DemoCommand implements Cli.Body {
             + " picture, checks off")
     boolean noStamp;
 
-    @Option(names = "--processes", paramLabel = "N", description = "headless: N producer processes (./baton produce child JVMs) on"
-            + " this demo's own broker instead of producer threads; --kill-at sends one SIGKILL, --restart-at starts a new one")
+    @Option(names = "--processes", paramLabel = "N", description = "N producer processes (./baton produce child JVMs) on this demo's"
+            + " own broker instead of producer threads (window: Kill and Restart per process; --kill-at sends one SIGKILL,"
+            + " --restart-at starts a new one)")
     @Range(min = 0, max = 16)
     int processes = 0;
 
@@ -166,13 +168,22 @@ public final class DemoCommand implements Cli.Body {
         return options.headless() ? HeadlessDemo.run(options, out, err) : WindowDemo.run(options, out, err);
     }
 
-    /** {@code --processes N}: the broker and N producer processes (headless only for now). */
+    /** {@code --processes N}: the broker and N producer processes, in the window or headless. */
     private int runProcesses(boolean noDisplay, PrintStream out, PrintStream err) {
-        if (!headless && !noDisplay) {
-            err.println("baton demo: --processes has no window mode yet; add --headless");
-            return 2;
+        boolean window = !headless && !noDisplay;
+        for (String flag : window ? List.of("--frames") : List.of("--screenshot", "--exit-after")) {
+            if (Cli.given(spec, flag)) {
+                err.println("baton demo: " + flag + (window ? " is for headless runs, but this run opens the window (DISPLAY is set);"
+                        + " add --headless or remove " + flag : " is for the window, but " + (headless ? "--headless makes this run"
+                        + " headless; remove one of them" : "there is no display (DISPLAY is not set); set DISPLAY (e.g. Xvfb :99 &"
+                        + " DISPLAY=:99) or remove " + flag)));
+                return 2;
+            }
         }
-        for (String flag : List.of("--tier", "--soak", "--screenshot", "--exit-after", "--no-stamp", "--producers")) {
+        if (!window && !headless) {
+            out.println("No display (DISPLAY is not set): running headless. Start Xvfb and set DISPLAY for the window.");
+        }
+        for (String flag : List.of("--tier", "--soak", "--no-stamp", "--producers")) {
             if (Cli.given(spec, flag)) {
                 err.println("baton demo: " + flag + " does not apply with --processes (each process offers host-memory surfaces"
                         + " with the host bridge); remove it");
@@ -185,7 +196,7 @@ public final class DemoCommand implements Cli.Body {
         }
         int width = size.width() - size.width() % 16;
         return ProcessDemo.run(new ProcessDemo.Options(processes, width, size.height(), fps, frames, this.out, device, validate, ring,
-                acquireTimeoutMs * 1_000_000L, killAt, restartAt, faultProducer), out, err);
+                acquireTimeoutMs * 1_000_000L, killAt, restartAt, faultProducer, window, exitAfter, screenshot), out, err);
     }
 
     /**

@@ -8,7 +8,7 @@ import org.HdrHistogram.Histogram;
  * refilled from the ring, and the ring in arrival order for a plot. No allocation after construction.
  * One thread (the compositor's).
  */
-final class LatencyWindow {
+public final class LatencyWindow {
     private final float[] ringMicros;
     /** Refilled from the ring for each quantile: the window is the last {@code capacity} samples. */
     private final Histogram window = new Histogram(1, HIGHEST_NANOS, 3);
@@ -17,27 +17,27 @@ final class LatencyWindow {
     private long count;
     private static final long HIGHEST_NANOS = 60_000_000_000L;
 
-    LatencyWindow(int capacity) {
+    public LatencyWindow(int capacity) {
         ringMicros = new float[capacity];
         plotX = new float[capacity];
         plotY = new float[capacity];
     }
 
-    void record(long latencyNanos) {
+    public void record(long latencyNanos) {
         ringMicros[(int) (count % ringMicros.length)] = latencyNanos / 1000f;
         count++;
     }
 
-    long count() {
+    public long count() {
         return count;
     }
 
-    int size() {
+    public int size() {
         return (int) Math.min(count, ringMicros.length);
     }
 
     /** The q-quantile (0..1) of the window in microseconds, NaN when empty. */
-    float quantileMicros(double q) {
+    public float quantileMicros(double q) {
         int n = size();
         if (n == 0) {
             return Float.NaN;
@@ -50,7 +50,7 @@ final class LatencyWindow {
     }
 
     /** The q-quantile (0..1) of the window in milliseconds, NaN when empty. */
-    float quantileMillis(double q) {
+    public float quantileMillis(double q) {
         return quantileMicros(q) / 1000f;
     }
 
@@ -68,7 +68,7 @@ final class LatencyWindow {
      * Fills and returns the plot's x array (handoffs before the newest: -n+1 .. 0); {@link #plotY()}
      * then holds the latencies in milliseconds.
      */
-    float[] plotX() {
+    public float[] plotX() {
         int n = size();
         long first = count - n;
         for (int i = 0; i < n; i++) {
@@ -78,7 +78,7 @@ final class LatencyWindow {
         return plotX;
     }
 
-    float[] plotY() {
+    public float[] plotY() {
         return plotY;
     }
 }

@@ -8,27 +8,13 @@ import dev.baton.render.vk.SharedSurface;
 import dev.baton.render.vk.VulkanInstance;
 import dev.baton.render.window.GlfwWindow;
 import imgui.ImGui;
-import imgui.extension.implot.ImPlot;
-import imgui.extension.implot.flag.ImPlotAxis;
-import imgui.extension.implot.flag.ImPlotAxisFlags;
-import imgui.extension.implot.flag.ImPlotFlags;
 import imgui.flag.ImGuiCol;
 import imgui.flag.ImGuiCond;
 import imgui.flag.ImGuiWindowFlags;
-import imgui.gl3.ImGuiImplGl3;
-import imgui.glfw.ImGuiImplGlfw;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.locks.LockSupport;
-import javax.imageio.ImageIO;
-import org.lwjgl.system.MemoryUtil;
 
 /**
  * {@code ./baton demo} with a display: a GLFW window whose imgui desktop shows each producer's newest
@@ -44,7 +30,7 @@ import org.lwjgl.system.MemoryUtil;
 final class WindowDemo {
     private static final int WIDTH = 1600;
     private static final int HEIGHT = 1000;
-    private static final long FRAME_NANOS = 16_666_667L;
+    private static final long FRAME_NANOS = ImGuiWindow.FRAME_NANOS;
     private static final float MARGIN = 10;
     private static final float TILES_LEFT = 420;   // the control panel's column
     private static final float TILE_FRAME_W = 16;  // a surface window's padding around its image
@@ -70,9 +56,9 @@ final class WindowDemo {
         }
         int result;
         try (ShutdownSignal signal = new ShutdownSignal(15_000); vulkan) {
-            GlfwWindow window;
+            ImGuiWindow window;
             try {
-                window = GlfwWindow.open("Baton: keyed-mutex surface handoff", WIDTH, HEIGHT, false);
+                window = ImGuiWindow.open("Baton: keyed-mutex surface handoff", WIDTH, HEIGHT, "baton demo");
             } catch (RuntimeException e) {
                 err.println("baton demo: " + e.getMessage());
                 return 1;
@@ -89,6 +75,7 @@ final class WindowDemo {
     private static final class Ui {
         private final DemoOptions options;
         private final VulkanInstance vulkan;
+        private final ImGuiWindow ui;
         private final GlfwWindow window;
         private final ShutdownSignal signal;
         private final PrintStream out;
@@ -103,12 +90,12 @@ final class WindowDemo {
         private float laidOutHeight;
         private float tileScale = 1;
         private int tileCols = 2;
-        private double compositorFps;
 
-        Ui(DemoOptions options, VulkanInstance vulkan, GlfwWindow window, ShutdownSignal signal, PrintStream out, PrintStream err) {
+        Ui(DemoOptions options, VulkanInstance vulkan, ImGuiWindow ui, ShutdownSignal signal, PrintStream out, PrintStream err) {
             this.options = options;
             this.vulkan = vulkan;
-            this.window = window;
+            this.ui = ui;
+            this.window = ui.window();
             this.signal = signal;
             this.out = out;
             this.err = err;
@@ -116,13 +103,6 @@ final class WindowDemo {
         }
 
         int run() {
-            ImGui.createContext();
-            ImPlot.createContext();
-            ImGuiImplGlfw glfw = new ImGuiImplGlfw();
-            ImGuiImplGl3 gl3 = new ImGuiImplGl3();
-            glfw.init(window.handle(), true);
-            gl3.init("#version 330 core");
-            ImGui.getIO().setIniFilename(null);   // layout is the program's, not a file's
             session = new DemoSession(vulkan, window, GlInfo.query(window), options);
             int exit = 0;
             try {
@@ -136,44 +116,21 @@ final class WindowDemo {
                     err.println("baton demo: " + softwareWarning);
                 }
                 long start = System.nanoTime();
-                long next = start;
+                ui.startClock();
                 boolean last = false;
-                int frames = 0;
-                long fpsMarkNanos = start;
-                int fpsMarkFrames = 0;
                 while (!last) {
-                    long now = System.nanoTime();
-                    if (now - fpsMarkNanos >= 500_000_000L) {
-                        compositorFps = (frames - fpsMarkFrames) * 1e9 / (now - fpsMarkNanos);
-                        fpsMarkNanos = now;
-                        fpsMarkFrames = frames;
-                    }
-                    window.pollEvents();
+                    int frame = ui.frames();
+                    ui.beginFrame();
                     session.update();
-                    faults.apply(session, frames++, out);
-                    glfw.newFrame();
-                    gl3.newFrame();
-                    ImGui.newFrame();
+                    faults.apply(session, frame, out);
                     draw();
-                    ImGui.render();
-                    window.clear(0.09f, 0.10f, 0.13f);
-                    gl3.renderDrawData(ImGui.getDrawData());
-                    int[] fb = window.framebufferSize();
                     last = window.shouldClose() || signal.requested()
                             || (options.exitAfterSeconds() > 0 && System.nanoTime() - start > options.exitAfterSeconds() * 1e9);
-                    if (last && options.screenshot() != null) {
-                        screenshot(fb[0], fb[1], options.screenshot());
-                    }
-                    window.swapBuffers();
+                    ui.present(last ? options.screenshot() : null, out, err);
                     applyActions();
-                    next += FRAME_NANOS;
-                    long wait = next - System.nanoTime();
-                    if (wait > 0) {
-                        LockSupport.parkNanos(wait);
-                    } else {
-                        next = System.nanoTime();
-                    }
+                    ui.pace();
                 }
+                int frames = ui.frames();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 out.println();
                 out.printf(Locale.ROOT, "Window: %d producers (%dx%d each) for %.1f s; the compositor drew %d frames (%.1f fps, target %.0f)%n",
@@ -198,15 +155,6 @@ final class WindowDemo {
                     err.println("baton demo: " + p);
                     exit = 1;
                 }
-                gl3.shutdown();
-                try {
-                    glfw.shutdown();
-                } catch (NullPointerException missingCursor) {
-                    // imgui-java 1.88 destroys GLFW cursors it never got when the X server has no cursor
-                    // theme (plain Xvfb); ./baton sets XCURSOR_THEME=Adwaita to avoid it. Nothing leaks.
-                }
-                ImPlot.destroyContext();
-                ImGui.destroyContext();
             }
             return exit;
         }
@@ -246,21 +194,10 @@ final class WindowDemo {
             laidOutCount = n;
             laidOutWidth = displayW;
             laidOutHeight = displayH;
-            float areaW = Math.max(200, displayW - TILES_LEFT - MARGIN);
-            float areaH = Math.max(150, displayH - 2 * MARGIN);
-            float best = 0;
-            int bestCols = 1;
-            for (int cols = 1; cols <= Math.max(1, n); cols++) {
-                int rows = (Math.max(1, n) + cols - 1) / cols;
-                float scale = Math.min(1f, Math.min((areaW / cols - TILE_FRAME_W - MARGIN) / options.width(),
-                        (areaH / rows - TILE_FRAME_H - MARGIN) / options.height()));
-                if (scale > best) {
-                    best = scale;
-                    bestCols = cols;
-                }
-            }
-            tileScale = Math.max(0.05f, best);
-            tileCols = bestCols;
+            ImGuiWindow.Grid grid = ImGuiWindow.grid(n, Math.max(200, displayW - TILES_LEFT - MARGIN), Math.max(150, displayH - 2 * MARGIN),
+                    options.width(), options.height(), TILE_FRAME_W, TILE_FRAME_H, MARGIN);
+            tileScale = grid.scale();
+            tileCols = grid.cols();
         }
 
         private void drawSurface(ProducerFeed f, int position, boolean relayout) {
@@ -314,7 +251,7 @@ final class WindowDemo {
             if (ImGui.begin("Baton control panel")) {
                 ImGui.text("Compositor: " + session.glInfo().renderer().split(" \\(")[0] + " (GL "
                         + window.glMajorVersion() + "." + window.glMinorVersion() + ")");
-                ImGui.text(String.format(Locale.ROOT, "compositor %.1f fps (target %.0f)", compositorFps, 1e9 / FRAME_NANOS));
+                ImGui.text(String.format(Locale.ROOT, "compositor %.1f fps (target %.0f)", ui.fps(), 1e9 / FRAME_NANOS));
                 tooltip("How often this window redraws: it takes each producer's newest ready frame, never waiting for one.");
                 ImGui.text(session.feeds().size() + " producers");
                 ImGui.sameLine();
@@ -381,17 +318,7 @@ final class WindowDemo {
             ImGui.text(String.format(Locale.ROOT, "latency p50 %.2f ms   p99 %.2f ms", f.latency.quantileMillis(0.5), f.latency.quantileMillis(0.99)));
             tooltip("Handoff latency: from the producer's release (at submit) until the compositor sees the frame ready to show, "
                     + "over the last " + f.latency.size() + " handoffs.");
-            if (f.latency.size() > 1) {
-                float[] xs = f.latency.plotX();
-                ImPlot.setNextAxesToFit();
-                if (ImPlot.beginPlot("##latency", -1, 110, ImPlotFlags.NoLegend | ImPlotFlags.NoMenus | ImPlotFlags.NoMouseText)) {
-                    ImPlot.setupAxes("handoffs ago", "latency", ImPlotAxisFlags.NoTickLabels | ImPlotAxisFlags.NoLabel, ImPlotAxisFlags.AutoFit);
-                    ImPlot.setupAxisFormat(ImPlotAxis.Y1, "%g ms");   // %g: 0.5, 12.5, 2000; never 2e+06
-                    ImPlot.plotLine("latency", xs, f.latency.plotY(), f.latency.size());
-                    ImPlot.endPlot();
-                }
-                tooltip("Handoff latency of the last " + f.latency.size() + " frames, newest on the right, in milliseconds.");
-            }
+            ImGuiWindow.latencyPlot(f.latency, "frames");
             if (ImGui.button(p.paused() ? "Resume" : "Pause")) {
                 p.setPaused(!p.paused());
             }
@@ -432,45 +359,14 @@ final class WindowDemo {
             ImGui.separator();
         }
 
-        /** A tooltip for the last item, wrapped to a readable width. */
         private static void tooltip(String text) {
-            if (ImGui.isItemHovered()) {
-                ImGui.beginTooltip();
-                ImGui.pushTextWrapPos(ImGui.getFontSize() * 32);
-                ImGui.textUnformatted(text);
-                ImGui.popTextWrapPos();
-                ImGui.endTooltip();
-            }
+            ImGuiWindow.tooltip(text);
         }
 
         private static String shortName(ProducerFeed f) {
             String name = f.producer.device().info().name();
             int paren = name.indexOf(" (");
             return paren > 0 ? name.substring(0, paren) : name;
-        }
-
-        private void screenshot(int width, int height, Path file) {
-            ByteBuffer rgba = MemoryUtil.memAlloc(width * height * 4);
-            try {
-                window.readBackBuffer(width, height, rgba);
-                BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-                for (int y = 0; y < height; y++) {
-                    for (int x = 0; x < width; x++) {
-                        int o = ((height - 1 - y) * width + x) * 4;   // GL's first row is the bottom
-                        image.setRGB(x, y, (rgba.get(o) & 0xFF) << 16 | (rgba.get(o + 1) & 0xFF) << 8 | (rgba.get(o + 2) & 0xFF));
-                    }
-                }
-                Path parent = file.toAbsolutePath().getParent();
-                if (parent != null) {
-                    Files.createDirectories(parent);
-                }
-                ImageIO.write(image, "png", file.toFile());
-                out.println("Screenshot: " + file);
-            } catch (IOException e) {
-                err.println("baton demo: cannot write the screenshot " + file + ": " + e.getMessage());
-            } finally {
-                MemoryUtil.memFree(rgba);
-            }
         }
     }
 }

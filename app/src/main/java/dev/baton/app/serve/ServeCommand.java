@@ -1,6 +1,8 @@
 package dev.baton.app.serve;
 
+import dev.baton.app.ShutdownSignal;
 import dev.baton.app.cli.Cli;
+import dev.baton.app.demo.ImGuiWindow;
 import dev.baton.app.cli.Range;
 import dev.baton.render.ipc.SocketPaths;
 import java.awt.image.BufferedImage;
@@ -14,39 +16,52 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import javax.imageio.ImageIO;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code ./baton serve}: the compositor as a broker that producer processes ({@code ./baton produce})
- * connect to. Headless only for now: composites every connected producer's latest frame, checks every
- * handed-over frame's stamp, writes PNGs and a summary. The window mode is refused with a message.
+ * connect to. Checks every handed-over frame's stamp and composites every connected producer's latest
+ * frame: in a window ({@link ServeWindow}: tiles, control panel, live plots, summary on close) or
+ * headless (PNGs and a summary).
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = Cli.Version.class,
         header = "the compositor as a broker for ./baton produce processes",
         description = {
             "Listens on a Unix SOCK_SEQPACKET socket, allocates every producer's surfaces as sealed memfds, owns every",
             "keyed mutex, checks the frame stamp of every frame handed over, and composites the latest frame of each",
-            "producer (headless: PNGs in --out and a summary). Window mode is not yet available for serve."})
+            "producer: in a window with a control panel, or headless (PNGs in --out and a summary)."})
 public final class ServeCommand implements Cli.Body {
     @Option(names = "--socket", paramLabel = "PATH", description = "socket path (default: $XDG_RUNTIME_DIR/baton/compositor.sock, else"
             + " /tmp/baton-UID/compositor.sock; its directory is made 0700; a stale socket is replaced, a live one refused)")
     Path socket;
 
-    @Option(names = "--headless", description = "composite without a window and write PNGs (the only mode serve has for now)")
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--headless", description = "composite without a window and write PNGs")
     boolean headless;
 
-    @Option(names = "--frames", paramLabel = "N", description = "composites to make once a producer delivered its first frame")
+    @Option(names = "--exit-after", paramLabel = "SECONDS", description = "window: close by itself after this long (0: when closed)")
+    @Range(min = 0, max = 86_400)
+    double exitAfter = 0;
+
+    @Option(names = "--screenshot", paramLabel = "FILE", description = "window: save the last frame as a PNG on exit")
+    Path screenshot;
+
+    @Option(names = "--frames", paramLabel = "N", description = "headless: composites to make once a producer delivered its first frame")
     @Range(min = 1, max = 100_000_000)
     int frames = 120;
 
-    @Option(names = "--fps", paramLabel = "FPS", description = "composites per second")
+    @Option(names = "--fps", paramLabel = "FPS", description = "headless: composites per second (the window redraws at 60)")
     @Range(min = 1, max = 1000)
     double fps = 30;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "folder for the first and last composite (PNG)")
+    @Option(names = "--out", paramLabel = "DIR", description = "headless: folder for the first and last composite (PNG)")
     Path out = Path.of("out", "serve");
 
-    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "give up (exit 1) if no producer delivered a frame for this long")
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "headless: give up (exit 1) if no producer delivered a frame for this long")
     @Range(min = 1, max = 86_400)
     double idleTimeout = 60;
 
@@ -56,9 +71,23 @@ public final class ServeCommand implements Cli.Body {
 
     @Override
     public int run(PrintStream out, PrintStream err) {
-        if (!headless) {
-            err.println("baton serve: window mode is not yet available for serve; run ./baton serve --headless (PNGs in --out)");
+        String wrongMode = headless ? firstGiven("--exit-after", "--screenshot") : firstGiven("--frames", "--fps", "--out", "--idle-timeout");
+        if (wrongMode != null) {
+            err.println("baton serve: " + wrongMode + (headless ? " is for the window; remove it or --headless"
+                    : " is for headless runs; add --headless or remove " + wrongMode));
             return Cli.USAGE;
+        }
+        if (!headless && noDisplay()) {
+            err.println("baton serve: no display (DISPLAY is not set) for the window; add --headless, or start one with:"
+                    + " Xvfb :99 & DISPLAY=:99 ./baton serve");
+            return Cli.USAGE;
+        }
+        ImGuiWindow window = null;
+        if (!headless) {
+            window = ServeWindow.open(windowOptions(), err);   // first: a display that fails costs nothing
+            if (window == null) {
+                return 1;
+            }
         }
         Path path = socket != null ? socket : SocketPaths.defaultSocketPath();
         ServeCompositor compositor;
@@ -70,16 +99,48 @@ public final class ServeCommand implements Cli.Body {
             });
         } catch (RuntimeException e) {
             err.println("baton serve: cannot serve " + path + ": " + e.getMessage());
+            if (window != null) {
+                window.close();
+            }
             return 1;
         }
         out.println("serve: listening on " + compositor.broker().socketPath() + " (start producers with ./baton produce --connect "
                 + compositor.broker().socketPath() + ")");
         out.flush();
+        if (window != null) {
+            try (ShutdownSignal signal = new ShutdownSignal(15_000)) {   // Ctrl-C ends the loop; the JVM waits for the close below
+                try {
+                    return ServeWindow.run(compositor, window, windowOptions(), null, frame -> { }, signal, out, err);
+                } finally {
+                    compositor.close();
+                }
+            }
+        }
         try {
             return composite(compositor, frames, fps, this.out, idleTimeout, frame -> { }, out, err);
         } finally {
             compositor.close();
         }
+    }
+
+    private ServeWindow.Options windowOptions() {
+        return new ServeWindow.Options("Baton: compositor for producer processes", "baton serve", 0, exitAfter, screenshot);
+    }
+
+    private String firstGiven(String... flags) {
+        for (String f : flags) {
+            if (spec != null && Cli.given(spec, f)) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** {@return whether neither an X display nor a Wayland one is named} */
+    static boolean noDisplay() {
+        String display = System.getenv("DISPLAY");
+        String wayland = System.getenv("WAYLAND_DISPLAY");
+        return (display == null || display.isBlank()) && (wayland == null || wayland.isBlank());
     }
 
     /**
@@ -140,6 +201,13 @@ public final class ServeCommand implements Cli.Body {
         List<ServeCompositor.Feed> feeds = compositor.feeds();
         out.printf(Locale.ROOT, "serve: %d composites in %.1f s of %d producer process%s (PNGs in %s)%n", made, seconds, feeds.size(),
                 feeds.size() == 1 ? "" : "es", outDir);
+        long failures = printFeeds(feeds, out);
+        out.println("Pixel checks: " + (failures == 0 ? "every handed-over frame intact" : failures + " frames failed  <-- FAILED"));
+        return failures == 0 && made == frames ? 0 : 1;
+    }
+
+    /** Prints one summary line per producer (headless and window alike); {@return the frames that failed their pixel checks} */
+    static long printFeeds(List<ServeCompositor.Feed> feeds, PrintStream out) {
         long failures = 0;
         for (ServeCompositor.Feed f : feeds) {
             String state = "said BYE".equals(f.goneReason()) ? "left (BYE)" : f.abandoned() ? "ABANDONED" + (f.abandonedLatencyNanos() >= 0
@@ -149,8 +217,7 @@ public final class ServeCommand implements Cli.Body {
                     state, f.delivered(), f.torn(), f.stale(), f.invalid(), f.fenceLate());
             failures += f.failures();
         }
-        out.println("Pixel checks: " + (failures == 0 ? "every handed-over frame intact" : failures + " frames failed  <-- FAILED"));
-        return failures == 0 && made == frames ? 0 : 1;
+        return failures;
     }
 
     private static void write(byte[] rgba, int[] size, Path file, PrintStream err) {

@@ -153,13 +153,36 @@ public final class ServeCompositor implements AutoCloseable {
             }
         }
 
-        void publish(byte[] back, int w, int h, long frame) {
+        /**
+         * Copies the latest checked frame (row-major RGBA, {@link #width()} x {@link #height()}) into {@code destination}
+         * from its position, under the feed's lock (held only for this copy and the consumer's swap: never while waiting
+         * on a producer), and {@return its frame number and, in {@code latencyNanos[0]}, its handoff latency; -1 without
+         * a frame or when {@code destination} has too little room}
+         */
+        long copyLatest(ByteBuffer destination, long[] latencyNanos) {
+            synchronized (lock) {
+                int bytes = width * height * 4;
+                if (frontFrame < 0 || front.length < bytes || destination.remaining() < bytes) {
+                    return -1;
+                }
+                destination.put(destination.position(), front, 0, bytes);
+                latencyNanos[0] = frontLatencyNanos;
+                return frontFrame;
+            }
+        }
+
+        private long frontFrame = -1;
+        private long frontLatencyNanos;
+
+        void publish(byte[] back, int w, int h, long frame, long latencyNanos) {
             synchronized (lock) {
                 byte[] old = front;
                 front = back;
                 width = w;
                 height = h;
                 spare = old;
+                frontFrame = frame;
+                frontLatencyNanos = latencyNanos;
             }
             lastFrame = frame;
             if (delivered == 0) {
@@ -219,6 +242,7 @@ public final class ServeCompositor implements AutoCloseable {
                                 + ") ended: ABANDONED (its producer left or died)");
                         return;
                     }
+                    long acquiredAt = System.nanoTime();   // ~ when the broker took the producer's RELEASE
                     long fence = r.fenceValue();
                     ByteBuffer data = r.privateData().order(ByteOrder.LITTLE_ENDIAN);
                     long frame = data.remaining() >= 8 ? data.getLong(0) : -1;
@@ -228,7 +252,7 @@ public final class ServeCompositor implements AutoCloseable {
                         byte[] back = feed.takeBack(bytes);
                         pixels.get(0, back, 0, bytes);
                         check(back, frame);
-                        feed.publish(back, width, height, frame);
+                        feed.publish(back, width, height, frame, System.nanoTime() - acquiredAt);
                     }
                     try {
                         handle.release(ProduceCommand.PRODUCER_KEY, fence, null);

@@ -27,10 +27,28 @@ class ServeCommandTest {
     }
 
     @Test
-    void serveWithoutHeadlessSaysTheWindowModeIsNotYetAvailable() {
-        Result r = run(new ServeCommand());
+    void serveWithoutADisplaySaysToAddHeadlessOrStartOne() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "dev.baton.app.Main", "serve", "--socket", tmp.resolve("s").resolve("c.sock").toString());
+        pb.environment().remove("DISPLAY");
+        pb.environment().remove("WAYLAND_DISPLAY");
+        Path errFile = tmp.resolve("serve.err");
+        Process p = pb.redirectError(errFile.toFile()).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "serve without a display did not exit");
+        Result r = new Result(p.exitValue(), "", java.nio.file.Files.readString(errFile));
+        assertEquals(Cli.USAGE, r.exit(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("no display") && r.err().contains("--headless") && r.err().contains("Xvfb"), r.err());
+    }
+
+    @Test
+    void aFlagOfTheOtherModeIsRefusedSayingWhichModeItIsFor() {
+        Result r = run(new ServeCommand(), "--frames", "3");
         assertEquals(Cli.USAGE, r.exit());
-        assertTrue(r.err().contains("window mode is not yet available for serve") && r.err().contains("--headless"), r.err());
+        assertTrue(r.err().contains("--frames is for headless runs") && r.err().contains("add --headless"), r.err());
+        r = run(new ServeCommand(), "--headless", "--screenshot", "shot.png");
+        assertEquals(Cli.USAGE, r.exit());
+        assertTrue(r.err().contains("--screenshot is for the window"), r.err());
     }
 
     @Test

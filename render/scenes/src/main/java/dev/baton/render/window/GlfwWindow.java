@@ -34,8 +34,8 @@ public final class GlfwWindow implements GlContext, AutoCloseable {
     }
 
     /**
-     * Opens a window of {@code width x height} with a GL 4.5 core context, or 3.3 core if 4.5 is
-     * not offered, and makes it current on the calling thread.
+     * Opens a window of {@code width x height} (at most the primary monitor's size) with a GL 4.5 core
+     * context, or 3.3 core if 4.5 is not offered, and makes it current on the calling thread.
      *
      * @throws GlUnavailableException if there is no display or no suitable GL context; the message
      *     says to use {@code --headless} or start Xvfb
@@ -65,7 +65,13 @@ public final class GlfwWindow implements GlContext, AutoCloseable {
             errors.free();
             throw new GlUnavailableException("cannot open a window: GLFW found no display (DISPLAY='"
                     + System.getenv("DISPLAY") + "'" + (initError[0] == null ? "" : ": " + initError[0])
-                    + "); run with --headless, or start one with: Xvfb :99 & DISPLAY=:99 ./baton demo");
+                    + "); run with --headless, or start one (Xvfb :99 &) and run again with DISPLAY=:99");
+        }
+        // Never larger than the screen: an X server without a window manager (Xvfb) would cut the rest off.
+        org.lwjgl.glfw.GLFWVidMode mode = glfwGetPrimaryMonitor() == NULL ? null : glfwGetVideoMode(glfwGetPrimaryMonitor());
+        if (mode != null && mode.width() > 0 && mode.height() > 0) {
+            width = Math.min(width, mode.width());
+            height = Math.min(height, mode.height());
         }
         int[][] versions = {{4, 5}, {3, 3}};
         for (int[] v : versions) {
