@@ -3,6 +3,7 @@ package dev.baton.app.serve;
 import dev.baton.render.ipc.Broker;
 import dev.baton.render.ipc.BrokerSurface;
 import dev.baton.render.ipc.MappedMemory;
+import dev.baton.render.ipc.Protocol;
 import dev.baton.render.ipc.RemoteParticipant;
 import dev.baton.render.scene.FrameStamp;
 import dev.baton.sync.AcquireResult;
@@ -59,6 +60,8 @@ public final class ServeCompositor implements AutoCloseable {
         private volatile long firstFrameNanos;
         private volatile String goneReason;
         private volatile long goneAtNanos;
+        private volatile int memoryChoice;
+        private volatile long producerCopiedBytesPerFrame;
 
         Feed(int clientId, String name, int pid) {
             this.clientId = clientId;
@@ -119,6 +122,21 @@ public final class ServeCompositor implements AutoCloseable {
         /** {@return nanoseconds from {@link ServeCompositor#noteKill} to the broker's disconnect of it (socket EOF), or -1} */
         public long disconnectLatencyNanos() {
             return gone && killedAtNanos != 0 ? goneAtNanos - killedAtNanos : -1;
+        }
+
+        /**
+         * {@return how its frames reach the broker's pages: "host memory" (its device imports them) or
+         * "host copy" with the bytes its CPU copies there per frame; "?" before its first surface}
+         */
+        public String memory() {
+            int choice = memoryChoice;
+            return choice == Protocol.MEMORY_HOST_COPY ? "host copy " + producerCopiedBytesPerFrame + " B/frame"
+                    : choice == Protocol.MEMORY_HOST_MEMFD ? "host memory" : "?";
+        }
+
+        /** {@return bytes its producer copies with the CPU into the broker's pages per frame (0 when its device imports them)} */
+        public long producerCopiedBytesPerFrame() {
+            return producerCopiedBytesPerFrame;
         }
 
         /** {@return the failed pixel checks} */
@@ -294,6 +312,9 @@ public final class ServeCompositor implements AutoCloseable {
                 if (f == null || stopping) {
                     return;
                 }
+                BrokerSurface.Description d = surface.description();
+                f.producerCopiedBytesPerFrame = d.memoryChoice == Protocol.MEMORY_HOST_COPY ? (long) d.width * d.height * 4 : 0;
+                f.memoryChoice = d.memoryChoice;
                 Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()));
                 tiles.put(surface.id(), t);
                 t.thread.start();

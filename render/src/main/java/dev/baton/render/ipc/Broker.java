@@ -684,7 +684,7 @@ public final class Broker implements AutoCloseable {
             throw new ProtocolViolation(Rule.FIELD, "surface size " + Integer.toUnsignedString(width) + "x"
                     + Integer.toUnsignedString(height));
         }
-        if (memoryChoice < MEMORY_HOST_MEMFD || memoryChoice > MEMORY_DEVICE_OPAQUE_FD
+        if (memoryChoice < MEMORY_HOST_MEMFD || memoryChoice > MEMORY_HOST_COPY
                 || syncChoice < SYNC_HOST_BRIDGE || syncChoice > SYNC_SHARED_TIMELINE) {
             throw new ProtocolViolation(Rule.FIELD, "unknown memory choice " + memoryChoice + " or sync choice " + syncChoice);
         }

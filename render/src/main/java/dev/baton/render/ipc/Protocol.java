@@ -23,8 +23,11 @@ import java.nio.ByteOrder;
 public final class Protocol {
     /** The header's first field: 'B','A','T','N' read as a little-endian u32. */
     public static final int MAGIC = 0x4E544142;
-    /** The protocol version this build speaks; HELLO with another is answered with REFUSE. */
-    public static final int VERSION = 1;
+    /**
+     * The protocol version this build speaks; HELLO with another is answered with REFUSE. Version 2
+     * added memory choice {@link #MEMORY_HOST_COPY}.
+     */
+    public static final int VERSION = 2;
     /** Size of the fixed header every message starts with. */
     public static final int HEADER_BYTES = 16;
     /** Every message fits in this many bytes; a receiver refuses anything longer. */
@@ -100,8 +103,15 @@ public final class Protocol {
     /** BYE field offsets and its exact size. */
     public static final int BYE_REASON = 16, BYE_BYTES = 24;
 
-    /** Memory choices (how pixels are shared): the broker allocates; a client may only ask. */
-    public static final int MEMORY_HOST_MEMFD = 1, MEMORY_DEVICE_OPAQUE_FD = 2;
+    /**
+     * Memory choices (how pixels are shared): the broker allocates; a client may only ask.
+     * {@code MEMORY_HOST_MEMFD}: the broker's sealed memfd, which the producer's device imports as host
+     * memory (nothing copied on the host). {@code MEMORY_DEVICE_OPAQUE_FD}: device memory (not offered
+     * by the default allocator). {@code MEMORY_HOST_COPY}: the same sealed memfd, for a producer whose
+     * device cannot import host memory: it copies each frame there with its CPU after its fence, so
+     * every frame costs {@code width*height*4} copied bytes (reported, not hidden).
+     */
+    public static final int MEMORY_HOST_MEMFD = 1, MEMORY_DEVICE_OPAQUE_FD = 2, MEMORY_HOST_COPY = 3;
     /** Sync choices (how the next owner waits). */
     public static final int SYNC_HOST_BRIDGE = 1, SYNC_BINARY_SEMAPHORES = 2, SYNC_SHARED_TIMELINE = 3;
 

@@ -12,7 +12,7 @@
  * <p>The section below is the README draft for the protocol (markdown).
  *
  * <pre>
- * ## The broker protocol (version 1)
+ * ## The broker protocol (version 2)
  *
  * One Unix-domain SOCK_SEQPACKET connection per producer device. Default socket
  * `$XDG_RUNTIME_DIR/baton/compositor.sock`, else `/tmp/baton-UID/compositor.sock`; the directory is
@@ -31,7 +31,7 @@
  * | 1 | HELLO | producer to broker | u32 pid, u32 capabilities, u8[16] device UUID, u8[16] driver UUID, u16 nameLength (at most 64), u16 0, UTF-8 name | 0 |
  * | 2 | WELCOME | broker to producer | u32 clientId, u32 maxPrivateDataBytes (256), u32 maxSurfaces, u32 capabilities | 0 |
  * | 3 | REFUSE | broker to producer | u16 brokerVersion, u16 clientVersion, u16 reason (1 version mismatch, 2 too many clients, 3 not our uid, 4 shutting down), u16 textLength (at most 256), text; then the broker closes | 0 |
- * | 4 | SURFACE_OFFER | producer to broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd, 2 device opaque fd), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (at most 4), u32 0, u64[4] size of each sync fd | the producer's exported sync fds (memfds), as counted |
+ * | 4 | SURFACE_OFFER | producer to broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd: the producer's device imports it; 2 device opaque fd; 3 host copy: the same sealed memfd, which the producer writes with its CPU after its fence), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (at most 4), u32 0, u64[4] size of each sync fd | the producer's exported sync fds (memfds), as counted |
  * | 5 | SURFACE_CREATED | broker to producer | u32 requestId (0: granted, not asked for), u32 surfaceId, u64 allocationBytes, u32 memoryTypeIndex, u32 width, u32 height, u32 format, u32 tiling, u32 usage, u16 memory choice, u16 sync choice, u32 memoryFdCount, u32 syncFdCount, u32 maxPrivateDataBytes, u64 initialKey | memory fds, then sync fds |
  * | 6 | ACQUIRE | producer to broker | surface layout; key = key to acquire, value = timeout in ns (0 polls; capped by the broker) | 0 |
  * | 7 | ACQUIRED | broker to producer | surface layout; value = fence value to wait for, data = the releaser's private data | 0 |
@@ -57,7 +57,12 @@
  * disconnected), and connections and messages per wake are bounded.
  *
  * The broker allocates every surface; with the host-memfd allocator the memory is a memfd the
- * broker creates and seals SHRINK|GROW|SEAL, so no client can truncate it and SIGBUS anyone.
+ * broker creates and seals SHRINK|GROW|SEAL, so no client can truncate it and SIGBUS anyone. The
+ * allocator serves memory choices 1 and 3 with the same memfd; choice 3 only tells the broker (and its
+ * summary) that the producer copies every frame into it.
+ *
+ * Versions: 1, the first; 2 added memory choice 3 (host copy). A client and a broker of different
+ * versions are refused at HELLO with both versions named.
  * </pre>
  */
 package dev.baton.render.ipc;
