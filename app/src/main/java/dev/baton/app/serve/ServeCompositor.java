@@ -313,6 +313,11 @@ public final class ServeCompositor implements AutoCloseable {
                     return;
                 }
                 BrokerSurface.Description d = surface.description();
+                if (d.memoryChoice != Protocol.MEMORY_HOST_MEMFD && d.memoryChoice != Protocol.MEMORY_HOST_COPY) {
+                    // Never map memory a client exported (its driver's fd may be truncatable): only the broker's own memfds.
+                    log.accept("serve: surface " + surface.id() + " of " + f.name + " is in the client's own memory; not composited");
+                    return;
+                }
                 f.producerCopiedBytesPerFrame = d.memoryChoice == Protocol.MEMORY_HOST_COPY ? (long) d.width * d.height * 4 : 0;
                 f.memoryChoice = d.memoryChoice;
                 Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()));
