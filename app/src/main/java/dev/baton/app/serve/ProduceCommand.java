@@ -186,6 +186,7 @@ public final class ProduceCommand implements Cli.Body {
         long hostCopiedBytes = 0;
         long hostCopyNanos = 0;
         long hostCopyMaxNanos = 0;
+        long hostCopies = 0;
         // Capability, not name: a device that cannot import host memory copies each frame into the memfd.
         boolean imports = MemfdSurface.importsHostMemory(dev, size.width(), size.height());
         int memoryChoice = imports ? Protocol.MEMORY_HOST_MEMFD : Protocol.MEMORY_HOST_COPY;
@@ -267,6 +268,7 @@ public final class ProduceCommand implements Cli.Body {
                     long took = System.nanoTime() - copyStart;
                     hostCopiedBytes += copied;
                     hostCopyNanos += took;
+                    hostCopies++;
                     hostCopyMaxNanos = Math.max(hostCopyMaxNanos, took);
                 }
                 if (!client.fenceReached(s, fence)) {
@@ -303,8 +305,8 @@ public final class ProduceCommand implements Cli.Body {
         double seconds = (System.nanoTime() - t0) / 1e9;
         out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts, %d bytes copied by the CPU"
                 + " into the broker's memfds%s%s%n", delivered, seconds,
-                delivered / Math.max(seconds, 1e-9), timeouts, hostCopiedBytes, hostCopiedBytes == 0 || delivered == 0 ? ""
-                        : String.format(Locale.ROOT, " (%.1f us per frame on average, %.1f us at most)", hostCopyNanos / 1e3 / delivered,
+                delivered / Math.max(seconds, 1e-9), timeouts, hostCopiedBytes, hostCopies == 0 ? ""
+                        : String.format(Locale.ROOT, " (%.1f us per frame on average, %.1f us at most)", hostCopyNanos / 1e3 / hostCopies,
                         hostCopyMaxNanos / 1e3), failure != null ? "; stopped: " + failure
                         : signal.requested() ? "; stopped by a signal" : "");
         if (failure != null) {

@@ -2,11 +2,13 @@ package dev.baton.render.ipc;
 
 import static dev.baton.render.ipc.IpcTestSupport.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.baton.render.vk.DeviceContext;
 import dev.baton.render.vk.ExternalBinarySemaphore;
 import dev.baton.render.vk.PhysicalDeviceInfo;
+import dev.baton.render.vk.SurfaceImage;
 import dev.baton.render.vk.VulkanInstance;
 import java.nio.file.Path;
 import java.util.List;
@@ -57,6 +59,33 @@ class BinarySemaphoreProcessesTest {
     }
 
     @Test
+    void underTheSealedPolicyTheBrokerRefusesThisDriversOwnMemoryWhichIsNotSealedAgainstTruncation() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        Broker.Config config = IpcTestSupport.sharingConfig(log);
+        config.clientMemory = Broker.ClientMemory.SEALED;
+        try (VulkanInstance vk = VulkanInstance.create(false);
+             DeviceContext dev = DeviceContext.builder(vk).physicalDeviceIndex(device).name("exporter").build();
+             SurfaceImage image = SurfaceImage.createExportable(dev, WIDTH, HEIGHT);
+             Broker broker = Broker.start(IpcTestSupport.socketPath(tmp), config);
+             BrokerClient c = BrokerClient.connect(broker.socketPath(), "exporter", 5 * SECOND)) {
+            int fd = image.dupFd();
+            try {
+                int seals = Fds.seals(fd);
+                boolean fixedSize = seals >= 0 && (seals & (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW)) == (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW);
+                Assumptions.assumeFalse(fixedSize, "skipped: this driver seals its memory against truncation (seals " + seals
+                        + "), so the SEALED policy relays it");
+                BrokerClient.BrokerRefusal e = assertThrows(BrokerClient.BrokerRefusal.class, () -> c.offer(WIDTH, HEIGHT, image.vkFormat(),
+                        image.vkUsage(), Protocol.MEMORY_DEVICE_OPAQUE_FD, Protocol.SYNC_HOST_BRIDGE, 0L, null, null, image, fd, 5 * SECOND));
+                assertTrue(e.getMessage().contains("not sealed against shrinking"), e.getMessage());
+            } finally {
+                Fds.closeQuietly(fd);
+            }
+            assertEquals(0, broker.violations(), "a refusal, not a violation: the client stays");
+            assertTrue(broker.isRunning());
+        }
+    }
+
+    @Test
     void aProducerProcessHandsFramesToAConsumerProcessWhoseGpuWaitsOnTheImportedBinarySemaphore() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         Broker.Config config = IpcTestSupport.sharingConfig(log);
@@ -80,6 +109,7 @@ class BinarySemaphoreProcessesTest {
                 assertEquals(0, producer.awaitExit(60), "producer: " + producer.lines);
                 assertEquals("PRODUCED " + FRAMES, produced);
                 assertEquals("VALIDATION 0", producerValidation, "the producer's validation layer: " + producer.lines);
+                System.out.println("consumer printed " + consumer.lines + "; producer printed " + producer.lines);
             }
             assertTrue(broker.isRunning(), "the broker relayed the memory without mapping it and runs on");
             System.out.println("binary semaphores across processes: " + FRAMES + " frames of " + WIDTH + "x" + HEIGHT

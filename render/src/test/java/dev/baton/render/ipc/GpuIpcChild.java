@@ -61,7 +61,7 @@ public final class GpuIpcChild {
             try (DeviceContext dev = DeviceContext.builder(vk).physicalDeviceIndex(device).name(mode).build()) {
                 code = mode.equals("producer") ? produce(dev, socket, frames, width, height) : consume(dev, socket, frames, width, height);
             }
-            System.out.println("VALIDATION " + vk.validationMessageCount());
+            System.out.println("VALIDATION " + vk.validationMessageCount() + (vk.validationEnabled() ? "" : " (layer not enabled)"));
             for (String m : vk.validationMessages()) {
                 System.out.println("  " + m);
             }
