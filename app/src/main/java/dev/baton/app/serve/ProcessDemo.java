@@ -32,7 +32,7 @@ public final class ProcessDemo {
         if (o.device() != null) {
             String bad = checkDevices(o.device());
             if (bad != null) {
-                err.println("baton demo: --device " + bad + "; ./baton devices lists them");
+                err.println("baton demo: --device " + bad);
                 return 2;
             }
         }

@@ -129,21 +129,25 @@ public final class ProduceCommand implements Cli.Body {
             return 1;
         }
         int result;
+        // The report is made before the signal is closed: under SIGTERM the JVM exits as soon as it is.
         try (ShutdownSignal signal = new ShutdownSignal(5000)) {
-            result = produce(vulkan, chosen, socket, signal, out, err);
-        } finally {
-            if (validate) {
-                int messages = vulkan.validationMessageCount();
-                out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
-                for (String m : vulkan.validationMessages()) {
-                    err.println("  " + m);
+            try {
+                result = produce(vulkan, chosen, socket, signal, out, err);
+            } finally {
+                if (validate) {
+                    int messages = vulkan.validationMessageCount();
+                    out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
+                    for (String m : vulkan.validationMessages()) {
+                        err.println("  " + m);
+                    }
+                    out.flush();
                 }
             }
+            if (validate && vulkan.validationMessageCount() > 0 && result == 0) {
+                result = 1;
+            }
+            vulkan.close();
         }
-        if (validate && vulkan.validationMessageCount() > 0 && result == 0) {
-            result = 1;
-        }
-        vulkan.close();
         return result;
     }
 
