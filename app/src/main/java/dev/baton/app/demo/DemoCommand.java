@@ -52,7 +52,8 @@ public final class DemoCommand implements Cli.Body {
 
     @Option(names = "--device", paramLabel = "NAME",
             description = "producers' Vulkan device: an index, a label ./baton devices prints (vk1, lavapipe) or an unambiguous"
-                    + " part of its name (default: the one that shares memory with GL)")
+                    + " part of its name (default: the one that shares memory with GL); with --processes a comma-separated list the"
+                    + " processes take in turn, such as lavapipe,swiftshader")
     String device;
 
     @Option(names = "--tier", paramLabel = "NAME", completionCandidates = TierIds.class,

@@ -4,6 +4,8 @@ import dev.baton.app.ShutdownSignal;
 import dev.baton.app.demo.ImGuiWindow;
 import dev.baton.render.ipc.SocketPaths;
 import dev.baton.render.scene.Scene;
+import dev.baton.render.vk.DeviceSelector;
+import dev.baton.render.vk.VulkanInstance;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -20,8 +22,8 @@ import java.util.function.IntConsumer;
  * panel offers Kill: SIGKILL to that child, and Restart: a new child in its place) or headless.
  * {@code --kill-at K} sends SIGKILL to one child after K composites (window: frames; the summary shows
  * its surfaces ABANDONED and the time the compositor's waiter took to wake); {@code --restart-at R}
- * starts a new child in its place. Closing the window (or Ctrl-C) stops every child (SIGTERM, then
- * SIGKILL after 5 s) and then the broker.
+ * starts a new child in its place. {@code --device a,b} gives the processes those devices in turn.
+ * Closing the window (or Ctrl-C) stops every child (SIGTERM, then SIGKILL after 5 s) and then the broker.
  */
 public final class ProcessDemo {
     /** What the demo command passes on. */
@@ -33,6 +35,13 @@ public final class ProcessDemo {
 
     /** Runs the demo; {@return 0 if every frame passed its checks, 1 otherwise} */
     public static int run(Options o, PrintStream out, PrintStream err) {
+        if (o.device() != null) {
+            String bad = checkDevices(o.device());
+            if (bad != null) {
+                err.println("baton demo: --device " + bad);
+                return 2;
+            }
+        }
         ServeWindow.Options windowOptions = new ServeWindow.Options("Baton: producer processes on a broker", "baton demo",
                 o.processes(), o.exitAfterSeconds(), o.screenshot());
         ImGuiWindow window = null;
@@ -212,6 +221,32 @@ public final class ProcessDemo {
         }
     }
 
+    /**
+     * The device of producer {@code index}: {@code --device} may list several, comma-separated, which
+     * the processes take in turn (e.g. {@code lavapipe,swiftshader}: a device that imports the broker's
+     * memory beside one that host-copies into it).
+     */
+    static String deviceOf(String devices, int index) {
+        String[] list = devices.split(",");
+        return list[index % list.length].trim();
+    }
+
+    /** {@return null if every comma-separated name fits one device here, else what is wrong with the first that does not} */
+    private static String checkDevices(String devices) {
+        try (VulkanInstance vk = VulkanInstance.create(false)) {
+            for (String name : devices.split(",")) {
+                try {
+                    DeviceSelector.one(vk.physicalDevices(), name.trim());
+                } catch (IllegalArgumentException e) {
+                    return name.trim() + ": " + e.getMessage();
+                }
+            }
+            return null;
+        } catch (RuntimeException e) {
+            return devices + ": cannot start Vulkan to check it (" + e.getMessage() + ")";
+        }
+    }
+
     private static ProducerProcess spawn(Options o, ServeCompositor compositor, int index) throws IOException {
         List<String> args = new ArrayList<>(List.of("--connect", compositor.broker().socketPath(),
                 "--scene", Scene.forProducer(index).label(), "--hue", String.valueOf(index),
@@ -219,7 +254,7 @@ public final class ProcessDemo {
                 "--ring", String.valueOf(o.ring()), "--frames", "0"));
         if (o.device() != null) {
             args.add("--device");
-            args.add(o.device());
+            args.add(deviceOf(o.device(), index));
         }
         if (o.validate()) {
             args.add("--validate");

@@ -12,7 +12,7 @@ import dev.baton.render.scene.FrameStamp;
 import dev.baton.render.scene.Scene;
 import dev.baton.render.scene.SceneRenderer;
 import dev.baton.render.vk.DeviceContext;
-import dev.baton.render.vk.HostMemorySurface;
+import dev.baton.render.vk.MemfdSurface;
 import dev.baton.render.vk.PhysicalDeviceInfo;
 import dev.baton.render.vk.SurfaceImage;
 import dev.baton.render.vk.VulkanInstance;
@@ -37,14 +37,18 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./baton produce}: one producer process. Connects to a broker ({@code ./baton serve}, or the
  * broker of {@code ./baton demo --processes}), offers {@code --ring} surfaces that the broker allocates
- * as sealed memfds, imports each into its Vulkan device as host memory ({@link HostMemorySurface}) and
- * hands frames to the compositor with the keyed mutex: acquire key {@link #PRODUCER_KEY}, draw the
- * scene and its frame stamp, submit (signalling its timeline), release to {@link #COMPOSITOR_KEY} with
- * that fence value and the frame number as private data at submit time, without waiting for its GPU.
- * A {@link FenceReporter} thread waits (bounded) on the producer's timeline for each released value in
- * turn and reports FENCE_REACHED (the host bridge across processes), so the render thread records and
- * submits the next surface of its ring while the GPU still draws the previous one. Nothing is copied:
- * the compositor reads the same pages.
+ * as sealed memfds, opens each on its Vulkan device ({@link MemfdSurface}: imported as host memory
+ * where the device can, memory choice HOST_MEMFD; otherwise, as on SwiftShader, drawn into its own image
+ * and copied into the memfd by its GPU and CPU, memory choice HOST_COPY) and hands frames to the
+ * compositor with the keyed mutex: acquire key {@link #PRODUCER_KEY}, draw the scene and its frame
+ * stamp, submit (signalling its timeline), release to {@link #COMPOSITOR_KEY} with that fence value and
+ * the frame number as private data at submit time. With host-memory import it does not wait for its
+ * GPU: a {@link FenceReporter} thread waits (bounded) on the producer's timeline for each released
+ * value in turn and reports FENCE_REACHED (the host bridge across processes), so the render thread
+ * records and submits the next surface of its ring while the GPU still draws the previous one, and
+ * nothing is copied by the CPU (the compositor reads the same pages). With the host copy the frame
+ * reaches the broker's pages only after its GPU finished and its CPU copied it, so the render thread
+ * does both and then reports FENCE_REACHED itself.
  *
  * <p>Prints one line when connected and a summary on exit. Exit codes: 0 after {@code --frames}
  * frames, 1 when the broker is gone or refuses (within about 2 s of its death), 2 bad usage.
@@ -53,8 +57,9 @@ import picocli.CommandLine.Option;
         header = "one producer process handing frames to ./baton serve",
         description = {
             "Connects to the compositor's broker socket, draws a scene on its own Vulkan device into surfaces the",
-            "broker allocated (sealed memfds, imported as host memory: nothing is copied) and hands each frame over",
-            "with the keyed mutex. Exits 0 after --frames frames; non-zero within 2 s if the broker goes away."})
+            "broker allocated (sealed memfds, imported as host memory: nothing is copied; a device that cannot import",
+            "host memory copies each frame there after its fence) and hands each frame over with the keyed mutex.",
+            "Exits 0 after --frames frames; non-zero within 2 s if the broker goes away."})
 public final class ProduceCommand implements Cli.Body {
     /** The key a producer acquires its surfaces with (the initial key: it draws first). */
     public static final long PRODUCER_KEY = 0L;
@@ -71,7 +76,7 @@ public final class ProduceCommand implements Cli.Body {
     String scene = "plasma";
 
     @Option(names = "--device", paramLabel = "NAME", description = "Vulkan device: an index, a label ./baton devices prints or part of its"
-            + " name (default: the first that imports host memory)")
+            + " name (default: the first that imports host memory; a device that cannot copies each frame into the broker's memfd)")
     String device;
 
     @Option(names = "--size", paramLabel = "WxH", description = "surface size in pixels (width a multiple of 16)")
@@ -129,21 +134,25 @@ public final class ProduceCommand implements Cli.Body {
             return 1;
         }
         int result;
+        // The report is made before the signal is closed: under SIGTERM the JVM exits as soon as it is.
         try (ShutdownSignal signal = new ShutdownSignal(5000)) {
-            result = produce(vulkan, chosen, socket, signal, out, err);
-        } finally {
-            if (validate) {
-                int messages = vulkan.validationMessageCount();
-                out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
-                for (String m : vulkan.validationMessages()) {
-                    err.println("  " + m);
+            try {
+                result = produce(vulkan, chosen, socket, signal, out, err);
+            } finally {
+                if (validate) {
+                    int messages = vulkan.validationMessageCount();
+                    out.println("Validation: " + messages + " message" + (messages == 1 ? "" : "s") + " from the Khronos validation layer");
+                    for (String m : vulkan.validationMessages()) {
+                        err.println("  " + m);
+                    }
+                    out.flush();
                 }
             }
+            if (validate && vulkan.validationMessageCount() > 0 && result == 0) {
+                result = 1;
+            }
+            vulkan.close();
         }
-        if (validate && vulkan.validationMessageCount() > 0 && result == 0) {
-            result = 1;
-        }
-        vulkan.close();
         return result;
     }
 
@@ -157,21 +166,15 @@ public final class ProduceCommand implements Cli.Body {
                 return Cli.USAGE;
             }
         }
-        b.requireExtension("VK_EXT_external_memory_host");
         if (device == null) {
-            PhysicalDeviceInfo importer = null;
+            // Prefer a device that imports the broker's pages (nothing copied by the CPU); any other
+            // device still works through the host copy (MemfdSurface.open chooses by capability).
             for (PhysicalDeviceInfo d : vulkan.physicalDevices()) {
                 if (d.hostMemoryImport()) {
-                    importer = d;
+                    b.physicalDeviceIndex(d.index());
                     break;
                 }
             }
-            if (importer == null) {
-                err.println("baton produce: no Vulkan device here imports host memory for a linear RGBA8 image (./baton devices shows"
-                        + " 'host memory'); install mesa-vulkan-drivers (lavapipe) or pass --device");
-                return 1;
-            }
-            b.physicalDeviceIndex(importer.index());
         }
         DeviceContext dev;
         try {
@@ -181,7 +184,7 @@ public final class ProduceCommand implements Cli.Body {
             return 1;
         }
         long timeout = TimeUnit.MILLISECONDS.toNanos(acquireTimeoutMs);
-        List<HostMemorySurface> images = new ArrayList<>();
+        List<MemfdSurface> images = new ArrayList<>();
         List<BrokerClient.Surface> surfaces = new ArrayList<>();
         List<VkCommandBuffer> commands = new ArrayList<>();
         BrokerClient client = null;
@@ -191,6 +194,13 @@ public final class ProduceCommand implements Cli.Body {
         long delivered = 0;
         long overlapped = 0; // frames submitted while the previous one was still on the GPU
         long timeouts = 0;
+        long hostCopiedBytes = 0;
+        long hostCopyNanos = 0;
+        long hostCopyMaxNanos = 0;
+        long hostCopies = 0;
+        // Capability, not name: a device that cannot import host memory copies each frame into the memfd.
+        boolean imports = MemfdSurface.importsHostMemory(dev, size.width(), size.height());
+        int memoryChoice = imports ? Protocol.MEMORY_HOST_MEMFD : Protocol.MEMORY_HOST_COPY;
         long t0 = System.nanoTime();
         String failure = null;
         try {
@@ -204,9 +214,9 @@ public final class ProduceCommand implements Cli.Body {
             }
             for (int i = 0; i < ring; i++) {
                 BrokerClient.Surface s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
-                        Protocol.MEMORY_HOST_MEMFD, Protocol.SYNC_HOST_BRIDGE, PRODUCER_KEY, null, null, TimeUnit.SECONDS.toNanos(5));
+                        memoryChoice, Protocol.SYNC_HOST_BRIDGE, PRODUCER_KEY, null, null, TimeUnit.SECONDS.toNanos(5));
                 surfaces.add(s);
-                images.add(HostMemorySurface.importMemfd(dev, s.memoryFd(0), s.allocationBytes, size.width(), size.height()));
+                images.add(MemfdSurface.open(dev, s.memoryFd(0), s.allocationBytes, size.width(), size.height()));
                 commands.add(dev.allocateCommandBuffer());
             }
             timeline = VulkanTimeline.create(dev, name + "/timeline", 0, false);
@@ -216,9 +226,8 @@ public final class ProduceCommand implements Cli.Body {
             long[] slotFence = new long[ring];
             renderer = new SceneRenderer(dev.vkDevice(), chosen, SurfaceImage.FORMAT, size.width(), size.height(), VK10.VK_IMAGE_LAYOUT_GENERAL);
             out.println("produce: connected to " + socket + " as client " + client.clientId() + " (" + name + " on " + dev.info().name() + ", "
-                    + ring + " surface" + (ring == 1 ? "" : "s") + " of " + size + " in the broker's sealed memfds, imported as host memory; "
-                    + (images.get(0).direct() ? "drawn in place, nothing copied)" : "drawn, then copied there by the GPU: "
-                    + images.get(0).copiedBytesPerFrame() + " bytes per frame)"));
+                    + ring + " surface" + (ring == 1 ? "" : "s") + " of " + size + " in the broker's sealed memfds, "
+                    + describe(images.get(0)) + ")");
             out.flush();
             ByteBuffer data = ByteBuffer.allocateDirect(PRIVATE_DATA_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
             long period = (long) (1e9 / fps);
@@ -245,7 +254,7 @@ public final class ProduceCommand implements Cli.Body {
                 }
                 next = Math.max(next + period, System.nanoTime() - period);
                 VkCommandBuffer cmd = commands.get(slot);
-                HostMemorySurface image = images.get(slot);
+                MemfdSurface image = images.get(slot);
                 // The slot's previous frame is done in steady state (the compositor released it after its
                 // FENCE_REACHED); one it gave up on late may not be: its command buffer is reset only after.
                 if (!timeline.awaitValue(slotFence[slot], timeout)) {
@@ -274,8 +283,30 @@ public final class ProduceCommand implements Cli.Body {
                     failure = "the broker is gone: " + client.brokerGoneReason();
                     break;
                 }
-                if (!reporter.released(s, fence, timeout)) {
-                    failure = reporter.failure();
+                String stop = null;
+                if (imports) {
+                    if (!reporter.released(s, fence, timeout)) {
+                        stop = reporter.failure();
+                    }
+                } else if (!timeline.awaitValue(fence, timeout)) {
+                    stop = "the GPU did not finish frame " + frame + " within " + acquireTimeoutMs + " ms";
+                } else {
+                    // Host copy tier: the frame reaches the broker's pages only now, so "reached" is reported after it.
+                    long copyStart = System.nanoTime();
+                    long copied = image.finishOnHost();
+                    if (copied > 0) {
+                        long took = System.nanoTime() - copyStart;
+                        hostCopiedBytes += copied;
+                        hostCopyNanos += took;
+                        hostCopies++;
+                        hostCopyMaxNanos = Math.max(hostCopyMaxNanos, took);
+                    }
+                    if (!client.fenceReached(s, fence)) {
+                        stop = "the broker is gone: " + client.brokerGoneReason();
+                    }
+                }
+                if (stop != null) {
+                    failure = stop;
                     break;
                 }
                 frame++;
@@ -301,7 +332,7 @@ public final class ProduceCommand implements Cli.Body {
             for (VkCommandBuffer c : commands) {
                 dev.freeCommandBuffer(c);
             }
-            for (HostMemorySurface i : images) {
+            for (MemfdSurface i : images) {
                 i.close();
             }
             if (timeline != null) {
@@ -314,14 +345,27 @@ public final class ProduceCommand implements Cli.Body {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts, %d submitted while the"
-                + " previous frame was still on the GPU%s%n", delivered, seconds,
-                delivered / Math.max(seconds, 1e-9), timeouts, overlapped, failure != null ? "; stopped: " + failure
+                + " previous frame was still on the GPU, %d bytes copied by the CPU into the broker's memfds%s%s%n", delivered, seconds,
+                delivered / Math.max(seconds, 1e-9), timeouts, overlapped, hostCopiedBytes, hostCopies == 0 ? ""
+                        : String.format(Locale.ROOT, " (%.1f us per frame on average, %.1f us at most)", hostCopyNanos / 1e3 / hostCopies,
+                        hostCopyMaxNanos / 1e3), failure != null ? "; stopped: " + failure
                         : signal.requested() ? "; stopped by a signal" : "");
         if (failure != null) {
             err.println("baton produce: " + failure);
             return 1;
         }
         return 0;
+    }
+
+    /** How the frames reach the broker's pages, and what each costs in copies. */
+    private static String describe(MemfdSurface s) {
+        if (!s.importsBrokerMemory()) {
+            return "which this device cannot import as host memory: drawn into its own image, copied by its GPU into its own"
+                    + " host-visible buffer (" + s.gpuCopiedBytesPerFrame() + " bytes) and after the fence by the CPU into the memfd ("
+                    + s.hostCopiedBytesPerFrame() + " bytes per frame)";
+        }
+        return "imported as host memory; " + (s.gpuCopiedBytesPerFrame() == 0 ? "drawn in place, nothing copied"
+                : "drawn, then copied there by the GPU: " + s.gpuCopiedBytesPerFrame() + " bytes per frame");
     }
 
     /** Sleeps until {@code deadline} in slices, reading the broker's messages; false as soon as the broker is gone. */

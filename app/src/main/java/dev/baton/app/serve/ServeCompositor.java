@@ -4,6 +4,7 @@ import dev.baton.app.demo.AbandonedTile;
 import dev.baton.render.ipc.Broker;
 import dev.baton.render.ipc.BrokerSurface;
 import dev.baton.render.ipc.MappedMemory;
+import dev.baton.render.ipc.Protocol;
 import dev.baton.render.ipc.RemoteParticipant;
 import dev.baton.render.scene.FrameStamp;
 import dev.baton.sync.AcquireResult;
@@ -60,6 +61,8 @@ public final class ServeCompositor implements AutoCloseable {
         private volatile long firstFrameNanos;
         private volatile String goneReason;
         private volatile long goneAtNanos;
+        private volatile int memoryChoice;
+        private volatile long producerCopiedBytesPerFrame;
 
         Feed(int clientId, String name, int pid) {
             this.clientId = clientId;
@@ -129,6 +132,21 @@ public final class ServeCompositor implements AutoCloseable {
          */
         public boolean showsAbandoned() {
             return gone && !CLEAN_EXIT.equals(goneReason);
+        }
+
+        /**
+         * {@return how its frames reach the broker's pages: "host memory" (its device imports them) or
+         * "host copy" with the bytes its CPU copies there per frame; "?" before its first surface}
+         */
+        public String memory() {
+            int choice = memoryChoice;
+            return choice == Protocol.MEMORY_HOST_COPY ? "host copy " + producerCopiedBytesPerFrame + " B/frame"
+                    : choice == Protocol.MEMORY_HOST_MEMFD ? "host memory" : "?";
+        }
+
+        /** {@return bytes its producer copies with the CPU into the broker's pages per frame (0 when its device imports them)} */
+        public long producerCopiedBytesPerFrame() {
+            return producerCopiedBytesPerFrame;
         }
 
         /** {@return the failed pixel checks} */
@@ -332,6 +350,14 @@ public final class ServeCompositor implements AutoCloseable {
                 if (f == null || stopping) {
                     return;
                 }
+                BrokerSurface.Description d = surface.description();
+                if (d.memoryChoice != Protocol.MEMORY_HOST_MEMFD && d.memoryChoice != Protocol.MEMORY_HOST_COPY) {
+                    // Never map memory a client exported (its driver's fd may be truncatable): only the broker's own memfds.
+                    log.accept("serve: surface " + surface.id() + " of " + f.name + " is in the client's own memory; not composited");
+                    return;
+                }
+                f.producerCopiedBytesPerFrame = d.memoryChoice == Protocol.MEMORY_HOST_COPY ? (long) d.width * d.height * 4 : 0;
+                f.memoryChoice = d.memoryChoice;
                 Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()));
                 tiles.put(surface.id(), t);
                 t.thread.start();

@@ -45,7 +45,9 @@ import org.lwjgl.system.MemoryUtil;
  * ERROR, logs one line naming the client and the rule, and disconnects that client alone.
  * Disconnecting (EOF, BYE, violation, SIGKILL of the client) closes every handle the connection had
  * (an owned surface is abandoned, and its waiters answered ABANDONED), closes the surfaces it created
- * and every fd it held.
+ * and every fd it held. The broker never maps or imports an fd a client sent (sync fds, and client
+ * memory where {@link Config#clientMemory} lets it through): it only {@code fstat}s them and reads
+ * their seals, so no client can SIGBUS it through them (see {@link ClientMemory}).
  *
  * <h2>Threads</h2>
  * The loop thread alone touches connections and surfaces. {@link #adopt}, {@link #wakeup},
@@ -71,10 +73,41 @@ public final class Broker implements AutoCloseable {
         public long helloTimeoutNanos = TimeUnit.SECONDS.toNanos(5);
         /** Allocates the memory of every offered surface (host memfds by default). */
         public SurfaceAllocator allocator = SurfaceAllocator.hostMemfd();
+        /**
+         * Whether a client may offer its own device memory (memory choice 2 with a memory fd) for the
+         * broker to relay to the clients it shares the surface with. {@link ClientMemory#REFUSE} by
+         * default. The broker never maps or imports a relayed fd itself, whatever the policy.
+         */
+        public ClientMemory clientMemory = ClientMemory.REFUSE;
         /** Loop-thread callbacks; the default does nothing. */
         public Listener listener = new Listener() { };
         /** One line per event worth a log: refusals, violations, disconnects. */
         public Consumer<String> log = line -> System.err.println(line);
+    }
+
+    /**
+     * What the broker does with a client's own device memory (an OPAQUE_FD its driver exported).
+     * Whoever imports such memory trusts its exporter, and the exporter trusts every importer: on
+     * SwiftShader an importer can {@code ftruncate} the memfd and the exporter dies of SIGBUS on its
+     * next access, and an fd smaller than its import kills the importer (cross-process.md). The broker
+     * itself is safe under every policy: it only {@code fstat}s the fd, reads its seals and passes it
+     * on; it never maps or imports it, so no client can kill it through it.
+     */
+    public enum ClientMemory {
+        /** Refuse (ERROR, the client stays connected): every surface's memory is the broker's own sealed memfd. */
+        REFUSE,
+        /**
+         * Relay a memfd sealed against shrinking and growing ({@code F_SEAL_SHRINK | F_SEAL_GROW}; lavapipe
+         * seals its memory so): nobody can truncate it, so no importer or exporter can be killed through
+         * it; refuse any other (SwiftShader's carry only {@code F_SEAL_SEAL}).
+         */
+        SEALED,
+        /**
+         * Relay any memfd of at least the size claimed, SwiftShader's included: only for clients that
+         * trust each other (one may kill the other through the memory), such as the processes of one
+         * application. The broker stays safe.
+         */
+        TRUSTED
     }
 
     /** Loop-thread callbacks. */
@@ -680,20 +713,43 @@ public final class Broker implements AutoCloseable {
         int memoryChoice = Short.toUnsignedInt(m.getShort(OFFER_MEMORY_CHOICE));
         int syncChoice = Short.toUnsignedInt(m.getShort(OFFER_SYNC_CHOICE));
         int syncFdCount = m.getInt(OFFER_SYNC_FD_COUNT);
+        int memoryFdCount = m.getInt(OFFER_MEMORY_FD_COUNT);
         if (width <= 0 || height <= 0) {
             throw new ProtocolViolation(Rule.FIELD, "surface size " + Integer.toUnsignedString(width) + "x"
                     + Integer.toUnsignedString(height));
         }
-        if (memoryChoice < MEMORY_HOST_MEMFD || memoryChoice > MEMORY_DEVICE_OPAQUE_FD
+        if (memoryChoice < MEMORY_HOST_MEMFD || memoryChoice > MEMORY_HOST_COPY
                 || syncChoice < SYNC_HOST_BRIDGE || syncChoice > SYNC_SHARED_TIMELINE) {
             throw new ProtocolViolation(Rule.FIELD, "unknown memory choice " + memoryChoice + " or sync choice " + syncChoice);
         }
         if (syncFdCount > MAX_OFFER_SYNC_FDS) {
             throw new ProtocolViolation(Rule.FD_COUNT, syncFdCount + " sync fds, more than " + MAX_OFFER_SYNC_FDS);
         }
+        if (memoryFdCount > MAX_OFFER_MEMORY_FDS) {
+            throw new ProtocolViolation(Rule.FD_COUNT, memoryFdCount + " memory fds, more than " + MAX_OFFER_MEMORY_FDS);
+        }
+        if (memoryFdCount > 0 && memoryChoice != MEMORY_DEVICE_OPAQUE_FD) {
+            throw new ProtocolViolation(Rule.FIELD, "a memory fd with memory choice " + memoryChoice
+                    + "; only device memory (choice " + MEMORY_DEVICE_OPAQUE_FD + ") travels from a client");
+        }
         Fds.FileStatus st = statScratch;
+        long clientAllocation = m.getLong(OFFER_ALLOCATION_BYTES);
+        if (memoryFdCount > 0) {
+            int fd = c.socket.receivedFd(0);
+            if (Fds.fstat(fd, st) != 0) {
+                throw new ProtocolViolation(Rule.FD_TYPE, "memory fd cannot be fstat'ed");
+            }
+            if (st.type() != LibC.S_IFREG) {
+                throw new ProtocolViolation(Rule.FD_TYPE, "memory fd is a " + Fds.FileStatus.typeName(st.type()) + ", not a memfd");
+            }
+            // An fd smaller than the allocation its importer is told to import kills that importer (SIGBUS).
+            if (clientAllocation <= 0 || st.sizeBytes() < clientAllocation) {
+                throw new ProtocolViolation(Rule.FD_SIZE, "memory fd has " + st.sizeBytes() + " bytes, the offer claims an allocation of "
+                        + Long.toUnsignedString(clientAllocation));
+            }
+        }
         for (int i = 0; i < syncFdCount; i++) {
-            int fd = c.socket.receivedFd(i);
+            int fd = c.socket.receivedFd(memoryFdCount + i);
             long claimed = m.getLong(OFFER_SYNC_FD_BYTES + 8 * i);
             if (Fds.fstat(fd, st) != 0) {
                 throw new ProtocolViolation(Rule.FD_TYPE, "sync fd " + i + " cannot be fstat'ed");
@@ -716,14 +772,21 @@ public final class Broker implements AutoCloseable {
         d.memoryChoice = memoryChoice;
         d.syncChoice = syncChoice;
         for (int i = 0; i < syncFdCount; i++) {
-            surface.syncFds.add(c.socket.receivedFd(i));
+            surface.syncFds.add(c.socket.receivedFd(memoryFdCount + i));
+        }
+        if (memoryFdCount > 0) {
+            surface.memoryFds.add(c.socket.receivedFd(0));
         }
         taken[0] = true;
         String refusal;
-        try {
-            refusal = config.allocator.allocate(d, surface.memoryFds);
-        } catch (RuntimeException e) {
-            refusal = "allocation failed: " + e.getMessage();
+        if (memoryFdCount > 0) {
+            refusal = relayClientMemory(c, m, d, surface.memoryFds.get(0), clientAllocation);
+        } else {
+            try {
+                refusal = config.allocator.allocate(d, surface.memoryFds);
+            } catch (RuntimeException e) {
+                refusal = "allocation failed: " + e.getMessage();
+            }
         }
         if (refusal != null) {
             surface.memoryFds.closeAll();
@@ -743,6 +806,39 @@ public final class Broker implements AutoCloseable {
     }
 
     private final Fds.FileStatus statScratch = new Fds.FileStatus();
+
+    /**
+     * A client's own device memory, already checked by fstat (a memfd of at least {@code allocation}
+     * bytes): decides by {@link Config#clientMemory} and the fd's seals whether to relay it, and if so
+     * fills the description from the offer. Never maps or imports the fd.
+     *
+     * @return null to relay it, or the one-line reason the offer is refused
+     */
+    private String relayClientMemory(Connection c, ByteBuffer m, BrokerSurface.Description d, int fd, long allocation) {
+        if (config.clientMemory == ClientMemory.REFUSE) {
+            return "this broker takes no memory from clients (memory choice " + MEMORY_DEVICE_OPAQUE_FD + " with an fd); it allocates"
+                    + " every surface itself (host memfd only)";
+        }
+        int seals = Fds.seals(fd);
+        boolean fixedSize = seals >= 0 && (seals & (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW)) == (LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW);
+        if (!fixedSize && config.clientMemory != ClientMemory.TRUSTED) {
+            return "the memory fd is not sealed against shrinking and growing (seals " + seals + "): an importer could truncate it"
+                    + " and kill its exporter, and this broker relays only sealed client memory";
+        }
+        d.allocationBytes = allocation;
+        d.memoryTypeIndex = m.getInt(OFFER_MEMORY_TYPE_INDEX);
+        d.tiling = m.getInt(OFFER_TILING);
+        d.createFlags = m.getInt(OFFER_CREATE_FLAGS);
+        for (int i = 0; i < 16; i++) {
+            d.driverUuid[i] = m.get(OFFER_DRIVER_UUID + i);
+            d.deviceUuid[i] = m.get(OFFER_DEVICE_UUID + i);
+        }
+        if (!fixedSize) {
+            config.log.accept("baton broker: " + c.label() + " offers device memory that is not sealed against truncation; relayed"
+                    + " because the broker trusts its clients' memory (the broker never maps it)");
+        }
+        return null;
+    }
 
     private void join(Connection c, BrokerSurface surface, int requestId) {
         KeyedMutex.Handle handle = surface.mutex.open(c.label());

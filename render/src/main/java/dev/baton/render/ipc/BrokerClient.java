@@ -41,6 +41,9 @@ public final class BrokerClient implements AutoCloseable {
                 maxPrivateDataBytes;
         /** The keyed mutex's initial key: the client that holds it acquires first. */
         public final long initialKey;
+        /** {@code VkImageCreateFlags} of the exporter's image (client memory; 0 for a broker memfd). */
+        public final int createFlags;
+        private final byte[] driverUuid = new byte[16], deviceUuid = new byte[16];
         private final int[] memoryFds;
         private final int[] syncFds;
         long reachedFenceValue;
@@ -59,11 +62,50 @@ public final class BrokerClient implements AutoCloseable {
             syncChoice = Short.toUnsignedInt(m.getShort(CREATED_SYNC_CHOICE));
             maxPrivateDataBytes = m.getInt(CREATED_MAX_PRIVATE_DATA);
             initialKey = m.getLong(CREATED_INITIAL_KEY);
+            createFlags = m.getInt(CREATED_CREATE_FLAGS);
+            for (int i = 0; i < 16; i++) {
+                driverUuid[i] = m.get(CREATED_DRIVER_UUID + i);
+                deviceUuid[i] = m.get(CREATED_DEVICE_UUID + i);
+            }
             int memoryCount = m.getInt(CREATED_MEMORY_FD_COUNT);
             memoryFds = new int[memoryCount];
             syncFds = new int[fds.length - memoryCount];
             System.arraycopy(fds, 0, memoryFds, 0, memoryCount);
             System.arraycopy(fds, memoryCount, syncFds, 0, syncFds.length);
+        }
+
+        /**
+         * The surface's memory as another client's driver exported it (memory choice 2), for
+         * {@code SurfaceImage.importFrom}, which checks the UUIDs and the memory requirements against it.
+         * Each {@link dev.baton.render.ExportedImageMemory#dupFd()} dups this surface's memory fd.
+         *
+         * @return a view of this surface's description and memory fd (valid while the surface is open)
+         * @throws IllegalStateException if the surface has no client memory fd
+         */
+        public dev.baton.render.ExportedImageMemory exportedImageMemory() {
+            if (memoryChoice != MEMORY_DEVICE_OPAQUE_FD || memoryFds.length != 1) {
+                throw new IllegalStateException("surface " + surfaceId + " has no device memory of another client (memory choice "
+                        + memoryChoice + ")");
+            }
+            Surface self = this;
+            return new dev.baton.render.ExportedImageMemory() {
+                @Override public int width() { return width; }
+                @Override public int height() { return height; }
+                @Override public int vkFormat() { return format; }
+                @Override public boolean linearTiling() { return tiling == 1; }
+                @Override public int vkUsage() { return usage; }
+                @Override public int vkCreateFlags() { return createFlags; }
+                @Override public int memoryTypeIndex() { return memoryTypeIndex; }
+                @Override public long allocationSizeBytes() { return allocationBytes; }
+                @Override public byte[] driverUuid() { return driverUuid.clone(); }
+                @Override public byte[] deviceUuid() { return deviceUuid.clone(); }
+                @Override public int dupFd() {
+                    if (self.memoryFds[0] < 0) {
+                        throw new IllegalStateException("surface " + surfaceId + " is closed");
+                    }
+                    return Fds.dup(self.memoryFds[0]);
+                }
+            };
         }
 
         /** {@return how many memory fds came with the surface} */
@@ -173,8 +215,17 @@ public final class BrokerClient implements AutoCloseable {
     public static BrokerClient over(SeqPacketSocket socket, String name, long timeoutNanos) {
         BrokerClient c = new BrokerClient(socket);
         try {
+            boolean sent;
             synchronized (c.sendLock) {
-                c.sendOrFail(c.writer.hello(LibC.getpid(), 0, null, null, name), null, 0);
+                sent = c.send(c.writer.hello(LibC.getpid(), 0, null, null, name), null, 0);
+            }
+            if (!sent) {
+                // A broker that refuses (too many clients) may have sent REFUSE and closed before our HELLO went out:
+                // the REFUSE is still queued on our side, and says why better than the failed send.
+                String why = c.brokerGoneReason;
+                c.brokerGoneReason = null;
+                c.pumpOne(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200));
+                throw new BrokerRefusal(c.answerError != null ? c.answerError : "cannot send to the broker: " + why);
             }
             c.answerType = 0;
             long deadline = System.nanoTime() + timeoutNanos;
@@ -233,11 +284,35 @@ public final class BrokerClient implements AutoCloseable {
      */
     public Surface offer(int width, int height, int format, int usage, int memoryChoice, int syncChoice, long initialKey,
             int[] syncFds, long[] syncFdBytes, long timeoutNanos) {
+        return offer(width, height, format, usage, memoryChoice, syncChoice, initialKey, syncFds, syncFdBytes, null, -1, timeoutNanos);
+    }
+
+    /**
+     * Offers a surface whose memory this client's device exported (memory choice 2): {@code memoryFd}
+     * travels first, then the sync fds. The broker relays it to the clients it shares the surface with
+     * only where its {@link Broker.Config#clientMemory} policy allows, and never maps it.
+     *
+     * @param memory the exported image's description (size, format, tiling, usage, flags, memory type, UUIDs); null for none
+     * @param memoryFd an fd of that memory (still owned by the caller: the kernel passes a copy); ignored when {@code memory} is null
+     * @see #offer(int, int, int, int, int, int, long, int[], long[], long)
+     */
+    public Surface offer(int width, int height, int format, int usage, int memoryChoice, int syncChoice, long initialKey,
+            int[] syncFds, long[] syncFdBytes, dev.baton.render.ExportedImageMemory memory, int memoryFd, long timeoutNanos) {
         int requestId = nextRequestId++;
         int n = syncFds == null ? 0 : syncFds.length;
+        int[] fds = syncFds;
+        int total = n;
+        if (memory != null) {
+            fds = new int[n + 1];
+            fds[0] = memoryFd;
+            for (int i = 0; i < n; i++) {
+                fds[i + 1] = syncFds[i];
+            }
+            total = n + 1;
+        }
         synchronized (sendLock) {
             sendOrFail(writer.offer(requestId, width, height, format, usage, memoryChoice, syncChoice, initialKey,
-                    syncFdBytes, n), syncFds, n);
+                    syncFdBytes, n, memory), fds, total);
         }
         long deadline = System.nanoTime() + timeoutNanos;
         answerRequestId = requestId;

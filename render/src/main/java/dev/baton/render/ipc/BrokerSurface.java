@@ -29,6 +29,10 @@ public final class BrokerSurface {
         public int maxPrivateDataBytes;
         /** The keyed mutex's initial key. */
         public long initialKey;
+        /** Client memory (memory choice 2): the image's {@code VkImageCreateFlags}; 0 for a broker memfd. */
+        public int createFlags;
+        /** Client memory: the exporter's driver and device UUIDs (16 bytes each); zeros for a broker memfd. */
+        public final byte[] driverUuid = new byte[16], deviceUuid = new byte[16];
 
         @Override
         public String toString() {

@@ -127,6 +127,19 @@ public final class MessageWriter {
      */
     public ByteBuffer offer(int requestId, int width, int height, int format, int usage, int memoryChoice,
             int syncChoice, long initialKey, long[] syncFdBytes, int syncFdCount) {
+        return offer(requestId, width, height, format, usage, memoryChoice, syncChoice, initialKey, syncFdBytes, syncFdCount, null);
+    }
+
+    /**
+     * SURFACE_OFFER with the client's own device memory (memory choice 2, one memory fd travelling
+     * before the sync fds), or without it when {@code memory} is null.
+     *
+     * @param memory the exported image memory whose fd travels with the offer, or null
+     * @return the reused buffer, position 0, limit the message length, valid until the next call
+     * @see #offer(int, int, int, int, int, int, int, long, long[], int)
+     */
+    public ByteBuffer offer(int requestId, int width, int height, int format, int usage, int memoryChoice,
+            int syncChoice, long initialKey, long[] syncFdBytes, int syncFdCount, dev.baton.render.ExportedImageMemory memory) {
         ByteBuffer m = begin(TYPE_SURFACE_OFFER, OFFER_BYTES);
         m.putInt(OFFER_REQUEST_ID, requestId);
         m.putInt(OFFER_WIDTH, width);
@@ -137,9 +150,20 @@ public final class MessageWriter {
         m.putShort(OFFER_SYNC_CHOICE, (short) syncChoice);
         m.putLong(OFFER_INITIAL_KEY, initialKey);
         m.putInt(OFFER_SYNC_FD_COUNT, syncFdCount);
-        m.putInt(OFFER_SYNC_FD_COUNT + 4, 0);
+        m.putInt(OFFER_MEMORY_FD_COUNT, memory == null ? 0 : 1);
         for (int i = 0; i < MAX_OFFER_SYNC_FDS; i++) {
             m.putLong(OFFER_SYNC_FD_BYTES + 8 * i, i < syncFdCount ? syncFdBytes[i] : 0L);
+        }
+        m.putLong(OFFER_ALLOCATION_BYTES, memory == null ? 0L : memory.allocationSizeBytes());
+        m.putInt(OFFER_MEMORY_TYPE_INDEX, memory == null ? 0 : memory.memoryTypeIndex());
+        m.putInt(OFFER_TILING, memory == null || !memory.linearTiling() ? 0 : 1); // VK_IMAGE_TILING_OPTIMAL / LINEAR
+        m.putInt(OFFER_CREATE_FLAGS, memory == null ? 0 : memory.vkCreateFlags());
+        m.putInt(OFFER_CREATE_FLAGS + 4, 0);
+        byte[] driver = memory == null ? null : memory.driverUuid();
+        byte[] device = memory == null ? null : memory.deviceUuid();
+        for (int i = 0; i < 16; i++) {
+            m.put(OFFER_DRIVER_UUID + i, driver == null ? 0 : driver[i]);
+            m.put(OFFER_DEVICE_UUID + i, device == null ? 0 : device[i]);
         }
         return m;
     }
@@ -168,6 +192,12 @@ public final class MessageWriter {
         m.putInt(CREATED_SYNC_FD_COUNT, d.syncFdCount);
         m.putInt(CREATED_MAX_PRIVATE_DATA, d.maxPrivateDataBytes);
         m.putLong(CREATED_INITIAL_KEY, d.initialKey);
+        for (int i = 0; i < 16; i++) {
+            m.put(CREATED_DRIVER_UUID + i, d.driverUuid[i]);
+            m.put(CREATED_DEVICE_UUID + i, d.deviceUuid[i]);
+        }
+        m.putInt(CREATED_CREATE_FLAGS, d.createFlags);
+        m.putInt(CREATED_CREATE_FLAGS + 4, 0);
         return m;
     }
 

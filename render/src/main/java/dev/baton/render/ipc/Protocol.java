@@ -23,8 +23,13 @@ import java.nio.ByteOrder;
 public final class Protocol {
     /** The header's first field: 'B','A','T','N' read as a little-endian u32. */
     public static final int MAGIC = 0x4E544142;
-    /** The protocol version this build speaks; HELLO with another is answered with REFUSE. */
-    public static final int VERSION = 1;
+    /**
+     * The protocol version this build speaks; HELLO with another is answered with REFUSE. Version 2
+     * added memory choice {@link #MEMORY_HOST_COPY}, and a client's own device memory in SURFACE_OFFER
+     * (memory fd count, allocation, UUIDs; relayed only where {@link Broker.Config#clientMemory} allows)
+     * with the exporter's UUIDs and create flags in SURFACE_CREATED.
+     */
+    public static final int VERSION = 2;
     /** Size of the fixed header every message starts with. */
     public static final int HEADER_BYTES = 16;
     /** Every message fits in this many bytes; a receiver refuses anything longer. */
@@ -84,24 +89,42 @@ public final class Protocol {
     /** ERROR field offsets: the broken rule, text length, the offending message's sequence, text. */
     public static final int ERROR_RULE = 16, ERROR_TEXT_LENGTH = 18, ERROR_SEQUENCE = 20, ERROR_TEXT = 24,
             ERROR_FIXED_BYTES = 24;
-    /** SURFACE_OFFER field offsets and its exact size. */
+    /** Memory fds a client may attach to SURFACE_OFFER (its own device memory, memory choice 2). */
+    public static final int MAX_OFFER_MEMORY_FDS = 1;
+    /**
+     * SURFACE_OFFER field offsets and its exact size. Version 2: {@code OFFER_MEMORY_FD_COUNT} (was a
+     * zero u32) and, after the sync fd sizes, the client memory's allocation size, memory type, tiling,
+     * create flags and the exporter's driver and device UUIDs (all zero without a memory fd).
+     */
     public static final int OFFER_REQUEST_ID = 16, OFFER_WIDTH = 20, OFFER_HEIGHT = 24, OFFER_FORMAT = 28,
             OFFER_USAGE = 32, OFFER_MEMORY_CHOICE = 36, OFFER_SYNC_CHOICE = 38, OFFER_INITIAL_KEY = 40,
-            OFFER_SYNC_FD_COUNT = 48, OFFER_SYNC_FD_BYTES = 56, OFFER_BYTES = 56 + 8 * MAX_OFFER_SYNC_FDS;
+            OFFER_SYNC_FD_COUNT = 48, OFFER_MEMORY_FD_COUNT = 52, OFFER_SYNC_FD_BYTES = 56,
+            OFFER_ALLOCATION_BYTES = 56 + 8 * MAX_OFFER_SYNC_FDS, OFFER_MEMORY_TYPE_INDEX = OFFER_ALLOCATION_BYTES + 8,
+            OFFER_TILING = OFFER_ALLOCATION_BYTES + 12, OFFER_CREATE_FLAGS = OFFER_ALLOCATION_BYTES + 16,
+            OFFER_DRIVER_UUID = OFFER_ALLOCATION_BYTES + 24, OFFER_DEVICE_UUID = OFFER_ALLOCATION_BYTES + 40,
+            OFFER_BYTES = OFFER_ALLOCATION_BYTES + 56;
     /** SURFACE_CREATED field offsets and its exact size. */
     public static final int CREATED_REQUEST_ID = 16, CREATED_SURFACE_ID = 20, CREATED_ALLOCATION_BYTES = 24,
             CREATED_MEMORY_TYPE_INDEX = 32, CREATED_WIDTH = 36, CREATED_HEIGHT = 40, CREATED_FORMAT = 44,
             CREATED_TILING = 48, CREATED_USAGE = 52, CREATED_MEMORY_CHOICE = 56, CREATED_SYNC_CHOICE = 58,
             CREATED_MEMORY_FD_COUNT = 60, CREATED_SYNC_FD_COUNT = 64, CREATED_MAX_PRIVATE_DATA = 68,
-            CREATED_INITIAL_KEY = 72, CREATED_BYTES = 80;
+            CREATED_INITIAL_KEY = 72, CREATED_DRIVER_UUID = 80, CREATED_DEVICE_UUID = 96, CREATED_CREATE_FLAGS = 112,
+            CREATED_BYTES = 120;
     /** Surface messages (ACQUIRE, ACQUIRED, TIMEOUT, ABANDONED, RELEASE, FENCE_REACHED) share one layout. */
     public static final int S_SURFACE_ID = 16, S_DATA_LENGTH = 20, S_KEY = 24, S_VALUE = 32, S_DATA = 40,
             SURFACE_FIXED_BYTES = 40;
     /** BYE field offsets and its exact size. */
     public static final int BYE_REASON = 16, BYE_BYTES = 24;
 
-    /** Memory choices (how pixels are shared): the broker allocates; a client may only ask. */
-    public static final int MEMORY_HOST_MEMFD = 1, MEMORY_DEVICE_OPAQUE_FD = 2;
+    /**
+     * Memory choices (how pixels are shared): the broker allocates; a client may only ask.
+     * {@code MEMORY_HOST_MEMFD}: the broker's sealed memfd, which the producer's device imports as host
+     * memory (nothing copied on the host). {@code MEMORY_DEVICE_OPAQUE_FD}: device memory (not offered
+     * by the default allocator). {@code MEMORY_HOST_COPY}: the same sealed memfd, for a producer whose
+     * device cannot import host memory: it copies each frame there with its CPU after its fence, so
+     * every frame costs {@code width*height*4} copied bytes (reported, not hidden).
+     */
+    public static final int MEMORY_HOST_MEMFD = 1, MEMORY_DEVICE_OPAQUE_FD = 2, MEMORY_HOST_COPY = 3;
     /** Sync choices (how the next owner waits). */
     public static final int SYNC_HOST_BRIDGE = 1, SYNC_BINARY_SEMAPHORES = 2, SYNC_SHARED_TIMELINE = 3;
 
@@ -174,7 +197,12 @@ public final class Protocol {
      */
     public static int declaredFdCount(ByteBuffer m, int type) {
         switch (type) {
-            case TYPE_SURFACE_OFFER: return m.getInt(OFFER_SYNC_FD_COUNT);
+            case TYPE_SURFACE_OFFER: {
+                // Each count range-checked first, so no pair of u32s can add up to the fds carried.
+                int memory = m.getInt(OFFER_MEMORY_FD_COUNT);
+                int sync = m.getInt(OFFER_SYNC_FD_COUNT);
+                return memory < 0 || memory > MAX_FDS_PER_MESSAGE || sync < 0 || sync > MAX_FDS_PER_MESSAGE ? -1 : memory + sync;
+            }
             case TYPE_SURFACE_CREATED: return m.getInt(CREATED_MEMORY_FD_COUNT) + m.getInt(CREATED_SYNC_FD_COUNT);
             default: return 0;
         }

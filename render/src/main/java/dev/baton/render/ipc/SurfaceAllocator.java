@@ -22,14 +22,16 @@ public interface SurfaceAllocator {
     /**
      * Host memory: one memfd of {@code width * height * 4} bytes that the broker creates and seals
      * SHRINK | GROW | SEAL, so no client can resize it (and SIGBUS the broker or another client). Only
-     * {@link Protocol#MEMORY_HOST_MEMFD} is offered; frames up to 16384x16384.
+     * {@link Protocol#MEMORY_HOST_MEMFD} (the producer imports it) and {@link Protocol#MEMORY_HOST_COPY}
+     * (the producer copies into it with its CPU) are offered, with the same memfd; frames up to 16384x16384.
      *
      * @return the allocator {@link Broker.Config} uses by default
      */
     static SurfaceAllocator hostMemfd() {
         return (d, memory) -> {
-            if (d.memoryChoice != Protocol.MEMORY_HOST_MEMFD) {
-                return "memory choice " + d.memoryChoice + " is not offered by this broker (host memfd only)";
+            if (d.memoryChoice != Protocol.MEMORY_HOST_MEMFD && d.memoryChoice != Protocol.MEMORY_HOST_COPY) {
+                return "memory choice " + d.memoryChoice + " is not offered by this broker"
+                        + " (host memfd only: memory choice 1, or 3 for a producer that copies into it)";
             }
             if (d.width <= 0 || d.height <= 0 || d.width > 16384 || d.height > 16384) {
                 return "surface size " + Integer.toUnsignedString(d.width) + "x" + Integer.toUnsignedString(d.height)

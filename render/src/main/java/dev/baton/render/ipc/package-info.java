@@ -12,7 +12,7 @@
  * <p>The section below is the README draft for the protocol (markdown).
  *
  * <pre>
- * ## The broker protocol (version 1)
+ * ## The broker protocol (version 2)
  *
  * One Unix-domain SOCK_SEQPACKET connection per producer device. Default socket
  * `$XDG_RUNTIME_DIR/baton/compositor.sock`, else `/tmp/baton-UID/compositor.sock`; the directory is
@@ -31,8 +31,8 @@
  * | 1 | HELLO | producer to broker | u32 pid, u32 capabilities, u8[16] device UUID, u8[16] driver UUID, u16 nameLength (at most 64), u16 0, UTF-8 name | 0 |
  * | 2 | WELCOME | broker to producer | u32 clientId, u32 maxPrivateDataBytes (256), u32 maxSurfaces, u32 capabilities | 0 |
  * | 3 | REFUSE | broker to producer | u16 brokerVersion, u16 clientVersion, u16 reason (1 version mismatch, 2 too many clients, 3 not our uid, 4 shutting down), u16 textLength (at most 256), text; then the broker closes | 0 |
- * | 4 | SURFACE_OFFER | producer to broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd, 2 device opaque fd), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (at most 4), u32 0, u64[4] size of each sync fd | the producer's exported sync fds (memfds), as counted |
- * | 5 | SURFACE_CREATED | broker to producer | u32 requestId (0: granted, not asked for), u32 surfaceId, u64 allocationBytes, u32 memoryTypeIndex, u32 width, u32 height, u32 format, u32 tiling, u32 usage, u16 memory choice, u16 sync choice, u32 memoryFdCount, u32 syncFdCount, u32 maxPrivateDataBytes, u64 initialKey | memory fds, then sync fds |
+ * | 4 | SURFACE_OFFER | producer to broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd: the producer's device imports it; 2 device opaque fd; 3 host copy: the same sealed memfd, which the producer writes with its CPU after its fence), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (at most 4), u32 memoryFdCount (0, or 1 with memory choice 2: the client's own device memory), u64[4] size of each sync fd, then (version 2) the client memory's u64 allocationBytes, u32 memoryTypeIndex, u32 tiling (0 optimal, 1 linear), u32 createFlags, u32 0, u8[16] driver UUID, u8[16] device UUID (all zero without a memory fd) | the client's memory fd if counted, then its exported sync fds (memfds), as counted |
+ * | 5 | SURFACE_CREATED | broker to producer | u32 requestId (0: granted, not asked for), u32 surfaceId, u64 allocationBytes, u32 memoryTypeIndex, u32 width, u32 height, u32 format, u32 tiling, u32 usage, u16 memory choice, u16 sync choice, u32 memoryFdCount, u32 syncFdCount, u32 maxPrivateDataBytes, u64 initialKey, then (version 2) u8[16] driver UUID, u8[16] device UUID of the memory's exporter (zeros for a broker memfd), u32 createFlags, u32 0 | memory fds, then sync fds |
  * | 6 | ACQUIRE | producer to broker | surface layout; key = key to acquire, value = timeout in ns (0 polls; capped by the broker) | 0 |
  * | 7 | ACQUIRED | broker to producer | surface layout; value = fence value to wait for, data = the releaser's private data | 0 |
  * | 8 | TIMEOUT | broker to producer | surface layout; key = the key asked for | 0 |
@@ -47,8 +47,10 @@
  * with ERROR and one log line naming the client and the rule: MAGIC, VERSION, UNKNOWN_TYPE,
  * DIRECTION (a type only the other side sends), LENGTH (not the exact length), OVERSIZED, SEQUENCE,
  * STATE (anything before HELLO, a second HELLO), FIELD (zero size, unknown choice, bad name),
- * FD_COUNT (fds other than declared), FD_TRUNCATED (more fds than a message may carry; all closed),
- * FD_TYPE / FD_SIZE (fstat of a sync fd: not a regular file/memfd, or not the size claimed),
+ * FD_COUNT (fds other than declared, more than one memory fd), FD_TRUNCATED (more fds than a message
+ * may carry; all closed), FD_TYPE / FD_SIZE (fstat of a sync or memory fd: not a regular file/memfd; a
+ * sync fd not the size claimed, a memory fd smaller than the allocation claimed), FIELD also for a
+ * memory fd with a memory choice other than 2,
  * UNKNOWN_SURFACE (not given to this client), NOT_OWNER (release without owning), ALREADY_OWNER
  * (recursive acquire), ACQUIRE_PENDING (a second acquire of one surface before the answer),
  * FENCE_BACKWARDS, FENCE_REACHED (a value below its last report or above what it released),
@@ -57,7 +59,19 @@
  * disconnected), and connections and messages per wake are bounded.
  *
  * The broker allocates every surface; with the host-memfd allocator the memory is a memfd the
- * broker creates and seals SHRINK|GROW|SEAL, so no client can truncate it and SIGBUS anyone.
+ * broker creates and seals SHRINK|GROW|SEAL, so no client can truncate it and SIGBUS anyone. The
+ * allocator serves memory choices 1 and 3 with the same memfd; choice 3 only tells the broker (and its
+ * summary) that the producer copies every frame into it.
+ *
+ * A client may offer its own device memory (memory choice 2 with one memory fd) only where the
+ * broker's client-memory policy allows (`Broker.Config.clientMemory`: REFUSE by default, SEALED, or
+ * TRUSTED; see the security model); the broker checks it by fstat and its seals, relays it to the
+ * clients it shares the surface with, and never maps or imports it. Otherwise the offer is answered
+ * ERROR and the client stays connected.
+ *
+ * Versions: 1, the first; 2 added memory choice 3 (host copy), the client-memory fields of
+ * SURFACE_OFFER and the exporter's UUIDs and create flags in SURFACE_CREATED. A client and a broker of
+ * different versions are refused at HELLO with both versions named.
  * </pre>
  */
 package dev.baton.render.ipc;

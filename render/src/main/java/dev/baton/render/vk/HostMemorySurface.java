@@ -33,7 +33,7 @@ import org.lwjgl.vulkan.*;
  * submit's timeline signal is what the producer reports as "fence value reached". One owner thread
  * (the device's); close after the GPU is done.
  */
-public final class HostMemorySurface implements AutoCloseable {
+public final class HostMemorySurface implements MemfdSurface {
     private final DeviceContext device;
     private final int width;
     private final int height;
@@ -175,10 +175,7 @@ public final class HostMemorySurface implements AutoCloseable {
     private static HostMemorySurface copying(DeviceContext device, int width, int height, long mapping, long bytes, int pointerTypes,
                                              MemoryStack stack) {
         VkDevice vk = device.vkDevice();
-        VkExternalBufferProperties external = VkExternalBufferProperties.calloc(stack).sType$Default();
-        vkGetPhysicalDeviceExternalBufferProperties(vk.getPhysicalDevice(), VkPhysicalDeviceExternalBufferInfo.calloc(stack).sType$Default()
-                .usage(VK_BUFFER_USAGE_TRANSFER_DST_BIT).handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT), external);
-        if ((external.externalMemoryProperties().externalMemoryFeatures() & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) == 0) {
+        if (!bufferImportable(device, stack)) {
             throw new IllegalStateException(device.name() + " can neither render into nor copy into imported host memory");
         }
         long buffer = VK_NULL_HANDLE;
@@ -220,8 +217,16 @@ public final class HostMemorySurface implements AutoCloseable {
         }
     }
 
+    /** Whether the driver can import host memory for a transfer-destination buffer. */
+    static boolean bufferImportable(DeviceContext device, MemoryStack stack) {
+        VkExternalBufferProperties external = VkExternalBufferProperties.calloc(stack).sType$Default();
+        vkGetPhysicalDeviceExternalBufferProperties(device.vkDevice().getPhysicalDevice(), VkPhysicalDeviceExternalBufferInfo.calloc(stack)
+                .sType$Default().usage(VK_BUFFER_USAGE_TRANSFER_DST_BIT).handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT), external);
+        return (external.externalMemoryProperties().externalMemoryFeatures() & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0;
+    }
+
     /** Whether the driver can make a linear RGBA8 colour attachment in imported host memory. */
-    private static boolean linearRenderable(DeviceContext device, int width, int height, MemoryStack stack) {
+    static boolean linearRenderable(DeviceContext device, int width, int height, MemoryStack stack) {
         VkPhysicalDevice physical = device.vkDevice().getPhysicalDevice();
         VkFormatProperties format = VkFormatProperties.malloc(stack);
         vkGetPhysicalDeviceFormatProperties(physical, SurfaceImage.FORMAT, format);
@@ -268,12 +273,35 @@ public final class HostMemorySurface implements AutoCloseable {
         return direct() ? 0 : (long) width * height * 4;
     }
 
+    @Override
+    public long gpuCopiedBytesPerFrame() {
+        return copiedBytesPerFrame();
+    }
+
+    /** {@return 0: the GPU writes the broker's pages itself} */
+    @Override
+    public long hostCopiedBytesPerFrame() {
+        return 0;
+    }
+
+    /** Nothing to do: the submit already wrote the broker's pages. {@return 0} */
+    @Override
+    public long finishOnHost() {
+        return 0;
+    }
+
+    @Override
+    public boolean importsBrokerMemory() {
+        return true;
+    }
+
     /** {@return the image the scene draws into} */
     public SurfaceImage image() {
         return image;
     }
 
     /** {@return a 2D colour view of {@link #image()} (for a render pass's framebuffer)} */
+    @Override
     public long imageView() {
         return view;
     }
@@ -285,6 +313,7 @@ public final class HostMemorySurface implements AutoCloseable {
      *
      * @param cmd the frame's command buffer, recording
      */
+    @Override
     public void recordStartOfFrame(VkCommandBuffer cmd) {
         int oldLayout = initialised ? VK_IMAGE_LAYOUT_GENERAL : VK_IMAGE_LAYOUT_UNDEFINED;
         initialised = true;
@@ -306,6 +335,7 @@ public final class HostMemorySurface implements AutoCloseable {
      *
      * @param cmd the frame's command buffer, recording
      */
+    @Override
     public void recordEndOfFrame(VkCommandBuffer cmd) {
         if (direct()) {
             Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,

@@ -149,14 +149,14 @@ class BrokerTest {
     void aVersionMismatchIsRefusedNamingBothVersions() throws Exception {
         try (SeqPacketSocket s = SeqPacketSocket.connect(path, MAX_MESSAGE_BYTES, 8)) {
             ByteBuffer m = new MessageWriter().hello(1, 0, null, null, "future");
-            m.putShort(H_VERSION, (short) 2);
+            m.putShort(H_VERSION, (short) (VERSION + 1));
             s.send(m, null, 0);
             assertTrue(s.awaitReadable(5000));
             assertTrue(s.receive() > 0);
             ByteBuffer r = s.receiveBuffer();
             assertEquals(TYPE_REFUSE, r.getShort(H_TYPE));
             String text = getText(r, REFUSE_TEXT, r.getShort(REFUSE_TEXT_LENGTH));
-            assertTrue(text.contains("version 1") && text.contains("version 2"), text);
+            assertTrue(text.contains("version " + VERSION) && text.contains("version " + (VERSION + 1)), text);
             assertTrue(IpcTestSupport.awaitEof(s, 5 * SECOND));
         }
         assertEquals(0, broker.violations(), "a mismatch is a refusal, not a violation");
@@ -312,6 +312,20 @@ class BrokerTest {
                     () -> c.offer(8, 8, 0, 0, MEMORY_DEVICE_OPAQUE_FD, SYNC_HOST_BRIDGE, 0L, null, null, 5 * SECOND));
             assertTrue(e.getMessage().contains("host memfd only"), e.getMessage());
             BrokerClient.Surface s = offer(c, 0L);
+            assertEquals(AcquireStatus.ACQUIRED, c.acquire(s, 0L, SECOND));
+        }
+    }
+
+    @Test
+    void aHostCopyOfferGetsTheSameSealedMemfdWithItsChoiceEchoed() {
+        try (BrokerClient c = client("copier")) {
+            BrokerClient.Surface s = c.offer(64, 16, 37, 0, MEMORY_HOST_COPY, SYNC_HOST_BRIDGE, 0L, null, null, 5 * SECOND);
+            assertEquals(MEMORY_HOST_COPY, s.memoryChoice);
+            assertEquals(1, s.memoryFdCount());
+            Fds.FileStatus st = new Fds.FileStatus();
+            assertEquals(0, Fds.fstat(s.memoryFd(0), st));
+            assertEquals(4096, st.sizeBytes(), "64x16x4 bytes, rounded up to a page");
+            assertEquals(Fds.SEALS_FIXED_SIZE, Fds.seals(s.memoryFd(0)) & Fds.SEALS_FIXED_SIZE, "sealed: no client can resize it");
             assertEquals(AcquireStatus.ACQUIRED, c.acquire(s, 0L, SECOND));
         }
     }

@@ -101,7 +101,7 @@ class ProtocolTest {
         assertEquals(Rule.MAGIC, violation(m, len, false, 0, false, 1, true));
 
         m = received(good);
-        m.putShort(H_VERSION, (short) 2);
+        m.putShort(H_VERSION, (short) (VERSION + 1));
         assertEquals(Rule.VERSION, violation(m, len, false, 0, false, 1, true));
 
         m = received(good);

@@ -1,0 +1,267 @@
+package dev.baton.render.ipc;
+
+import static org.lwjgl.vulkan.VK10.*;
+import static org.lwjgl.vulkan.VK13.*;
+
+import dev.baton.render.VkResults;
+import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.ExternalBinarySemaphore;
+import dev.baton.render.vk.HostBuffer;
+import dev.baton.render.vk.RawSubmission;
+import dev.baton.render.vk.SurfaceImage;
+import dev.baton.render.vk.VulkanInstance;
+import dev.baton.render.vk.VulkanTimeline;
+import dev.baton.sync.AcquireStatus;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.vulkan.*;
+
+/**
+ * The GPU child processes of {@link BinarySemaphoreProcessesTest} (test code, not a product main):
+ * the binary-semaphore tier across processes, with the surface's memory the producer's own device
+ * memory, which the broker relays (policy TRUSTED) without mapping it.
+ * <ul>
+ *   <li>{@code producer SOCKET DEVICE FRAMES W H}: exports an image and two binary semaphores (ready:
+ *       producer signals, consumer waits; done: consumer signals, producer waits), offers them once
+ *       (memory choice 2, sync choice 2), then FRAMES times: acquire key 0, its GPU waits on "done"
+ *       (after the first frame), clears the image to {@link #color} of the frame, signals "ready",
+ *       releases to key 1 with the frame number as private data. Finally acquires once more (the
+ *       consumer's last release) and exits.</li>
+ *   <li>{@code consumer SOCKET DEVICE FRAMES W H}: waits for the granted surface, imports the memory
+ *       and both semaphores, then FRAMES times: acquire key 1, its GPU waits on "ready" (no host wait
+ *       for the producer: no FENCE_REACHED is ever sent), copies the image into its own buffer,
+ *       signals "done", releases to key 0; then reads its copy back and checks every pixel against
+ *       the colour of the frame number the producer released with. Prints {@code RESULT}.</li>
+ * </ul>
+ * Both run under the validation layer (synchronization validation on) and print its message count.
+ */
+public final class GpuIpcChild {
+    private GpuIpcChild() {
+    }
+
+    /** The clear colour of frame {@code f} as RGBA8 bytes in a little-endian int: never the same two frames running. */
+    static int color(long f) {
+        int r = (int) (f * 37 % 251) + 2;
+        int g = (int) (f * 101 % 241) + 7;
+        int b = (int) (f * 13 % 239) + 11;
+        return r | g << 8 | b << 16 | 0xFF << 24;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String mode = args[0];
+        String socket = args[1];
+        int device = Integer.parseInt(args[2]);
+        int frames = Integer.parseInt(args[3]);
+        int width = Integer.parseInt(args[4]);
+        int height = Integer.parseInt(args[5]);
+        int code;
+        try (VulkanInstance vk = VulkanInstance.create(true)) {
+            try (DeviceContext dev = DeviceContext.builder(vk).physicalDeviceIndex(device).name(mode).build()) {
+                code = mode.equals("producer") ? produce(dev, socket, frames, width, height) : consume(dev, socket, frames, width, height);
+            }
+            System.out.println("VALIDATION " + vk.validationMessageCount() + (vk.validationEnabled() ? "" : " (layer not enabled)"));
+            for (String m : vk.validationMessages()) {
+                System.out.println("  " + m);
+            }
+        }
+        System.out.flush();
+        System.exit(code);
+    }
+
+    static final long TIMEOUT = TimeUnit.SECONDS.toNanos(20);
+
+    private static int produce(DeviceContext dev, String socket, int frames, int width, int height) throws Exception {
+        try (SurfaceImage image = SurfaceImage.createExportable(dev, width, height);
+             ExternalBinarySemaphore ready = ExternalBinarySemaphore.createExportable(dev);
+             ExternalBinarySemaphore done = ExternalBinarySemaphore.createExportable(dev);
+             VulkanTimeline timeline = VulkanTimeline.create(dev, "producer/timeline", 0, false);
+             BrokerClient c = BrokerClient.connect(socket, "bs-producer", TIMEOUT)) {
+            int[] sync = {ready.exportFd(), done.exportFd()};
+            int memory = image.dupFd();
+            Fds.FileStatus st = new Fds.FileStatus();
+            long[] sizes = new long[2];
+            for (int i = 0; i < 2; i++) {
+                Fds.fstat(sync[i], st);
+                sizes[i] = st.sizeBytes();
+            }
+            BrokerClient.Surface s;
+            try {
+                s = c.offer(width, height, image.vkFormat(), image.vkUsage(), Protocol.MEMORY_DEVICE_OPAQUE_FD,
+                        Protocol.SYNC_BINARY_SEMAPHORES, 0L, sync, sizes, image, memory, TIMEOUT);
+            } finally {
+                // The kernel passed copies; ours are not needed any more.
+                Fds.closeQuietly(memory);
+                Fds.closeQuietly(sync[0]);
+                Fds.closeQuietly(sync[1]);
+            }
+            System.out.println("OFFERED surface " + s.surfaceId);
+            VkCommandBuffer cmd = dev.allocateCommandBuffer();
+            RawSubmission submit = new RawSubmission(dev);
+            ByteBuffer data = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
+            try {
+                for (int frame = 0; frame < frames; frame++) {
+                    if (c.acquire(s, 0L, TIMEOUT) != AcquireStatus.ACQUIRED) {
+                        System.out.println("FAILED acquire of frame " + frame + ": " + c.brokerGoneReason());
+                        return 3;
+                    }
+                    long fence = c.fenceValue() + 1;
+                    // The command buffer's previous use is done (its own timeline; the consumer's wait is on the GPU).
+                    if (frame > 0 && !timeline.awaitValue(frame, TIMEOUT)) {
+                        System.out.println("FAILED own GPU did not finish frame " + (frame - 1));
+                        return 3;
+                    }
+                    VkResults.check(vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
+                    try (MemoryStack stack = MemoryStack.stackPush()) {
+                        VkResults.check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
+                                .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
+                        // Frame 0: the fresh image; later: acquire it back from the consumer's device.
+                        barrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, VK_PIPELINE_STAGE_2_CLEAR_BIT,
+                                VK_ACCESS_2_TRANSFER_WRITE_BIT, frame == 0 ? VK_IMAGE_LAYOUT_UNDEFINED : VK_IMAGE_LAYOUT_GENERAL,
+                                frame == 0 ? VK_QUEUE_FAMILY_IGNORED : VK_QUEUE_FAMILY_EXTERNAL,
+                                frame == 0 ? VK_QUEUE_FAMILY_IGNORED : dev.queueFamilyIndex(), stack);
+                        int rgba = color(frame);
+                        VkClearColorValue clear = VkClearColorValue.calloc(stack);
+                        // A union: UNORM takes the float members (each an exact multiple of 1/255).
+                        clear.float32(0, (rgba & 0xFF) / 255f).float32(1, (rgba >>> 8 & 0xFF) / 255f)
+                                .float32(2, (rgba >>> 16 & 0xFF) / 255f).float32(3, 1f);
+                        VkImageSubresourceRange.Buffer range = VkImageSubresourceRange.calloc(1, stack);
+                        range.get(0).aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
+                        vkCmdClearColorImage(cmd, image.handle(), VK_IMAGE_LAYOUT_GENERAL, clear, range);
+                        // Release to the consumer's device.
+                        barrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_CLEAR_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT,
+                                VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, VK_IMAGE_LAYOUT_GENERAL, dev.queueFamilyIndex(),
+                                VK_QUEUE_FAMILY_EXTERNAL, stack);
+                    }
+                    VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+                    submit.begin();
+                    if (frame > 0) {
+                        submit.waitBinary(done.handle()); // the consumer's copy of the previous frame, on its GPU
+                    }
+                    submit.commandBuffer(cmd).signalBinary(ready.handle()).signalTimeline(timeline, frame + 1).submit();
+                    data.putLong(0, frame);
+                    data.clear();
+                    if (!c.release(s, 1L, fence, data)) { // at submit time
+                        System.out.println("FAILED release of frame " + frame + ": " + c.brokerGoneReason());
+                        return 3;
+                    }
+                }
+                // The consumer's last release: it is done with the image before this process leaves.
+                if (c.acquire(s, 0L, TIMEOUT) != AcquireStatus.ACQUIRED) {
+                    System.out.println("FAILED final acquire: " + c.brokerGoneReason());
+                    return 3;
+                }
+                System.out.println("PRODUCED " + frames);
+                return 0;
+            } finally {
+                vkDeviceWaitIdle(dev.vkDevice());
+                dev.freeCommandBuffer(cmd);
+            }
+        }
+    }
+
+    private static int consume(DeviceContext dev, String socket, int frames, int width, int height) throws Exception {
+        try (BrokerClient c = BrokerClient.connect(socket, "bs-consumer", TIMEOUT)) {
+            System.out.println("CONNECTED client " + c.clientId());
+            BrokerClient.Surface s = c.awaitGrant(TIMEOUT);
+            if (s == null) {
+                System.out.println("FAILED no surface granted: " + c.brokerGoneReason());
+                return 3;
+            }
+            if (s.syncFdCount() != 2 || s.memoryFdCount() != 1) {
+                System.out.println("FAILED surface " + s.surfaceId + " has " + s.memoryFdCount() + " memory and " + s.syncFdCount() + " sync fds");
+                return 3;
+            }
+            System.out.println("GRANTED surface " + s.surfaceId);
+            long delivered = 0, torn = 0, stale = 0, invalid = 0;
+            try (SurfaceImage image = SurfaceImage.importFrom(dev, s.exportedImageMemory());
+                 ExternalBinarySemaphore ready = ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(0)));
+                 ExternalBinarySemaphore done = ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(1)));
+                 HostBuffer readback = HostBuffer.create(dev, width * height * 4);
+                 VulkanTimeline timeline = VulkanTimeline.create(dev, "consumer/timeline", 0, false)) {
+                VkCommandBuffer cmd = dev.allocateCommandBuffer();
+                RawSubmission submit = new RawSubmission(dev);
+                ByteBuffer pixels = readback.mapped().order(ByteOrder.LITTLE_ENDIAN);
+                try {
+                    for (int i = 0; i < frames; i++) {
+                        if (c.acquire(s, 1L, TIMEOUT) != AcquireStatus.ACQUIRED) {
+                            System.out.println("FAILED acquire " + i + ": " + c.brokerGoneReason());
+                            return 3;
+                        }
+                        long frame = c.privateData().order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+                        long fence = c.fenceValue() + 1;
+                        VkResults.check(vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
+                        try (MemoryStack stack = MemoryStack.stackPush()) {
+                            VkResults.check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
+                                    .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
+                            barrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, VK_PIPELINE_STAGE_2_COPY_BIT,
+                                    VK_ACCESS_2_TRANSFER_READ_BIT, VK_IMAGE_LAYOUT_GENERAL, VK_QUEUE_FAMILY_EXTERNAL, dev.queueFamilyIndex(), stack);
+                            VkBufferImageCopy.Buffer region = VkBufferImageCopy.calloc(1, stack);
+                            region.get(0).imageSubresource(r -> r.aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).layerCount(1));
+                            region.get(0).imageExtent().set(width, height, 1);
+                            vkCmdCopyImageToBuffer(cmd, image.handle(), VK_IMAGE_LAYOUT_GENERAL, readback.handle(), region);
+                            VkBufferMemoryBarrier2.Buffer b = VkBufferMemoryBarrier2.calloc(1, stack);
+                            b.get(0).sType$Default().srcStageMask(VK_PIPELINE_STAGE_2_COPY_BIT).srcAccessMask(VK_ACCESS_2_TRANSFER_WRITE_BIT)
+                                    .dstStageMask(VK_PIPELINE_STAGE_2_HOST_BIT).dstAccessMask(VK_ACCESS_2_HOST_READ_BIT)
+                                    .srcQueueFamilyIndex(VK_QUEUE_FAMILY_IGNORED).dstQueueFamilyIndex(VK_QUEUE_FAMILY_IGNORED)
+                                    .buffer(readback.handle()).size(VK_WHOLE_SIZE);
+                            vkCmdPipelineBarrier2(cmd, VkDependencyInfo.calloc(stack).sType$Default().pBufferMemoryBarriers(b));
+                            barrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_COPY_BIT, VK_ACCESS_2_NONE, VK_PIPELINE_STAGE_2_NONE,
+                                    VK_ACCESS_2_NONE, VK_IMAGE_LAYOUT_GENERAL, dev.queueFamilyIndex(), VK_QUEUE_FAMILY_EXTERNAL, stack);
+                        }
+                        VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
+                        // The GPU waits for the producer's GPU on the imported semaphore: no host wait for it.
+                        submit.begin().waitBinary(ready.handle()).commandBuffer(cmd).signalBinary(done.handle())
+                                .signalTimeline(timeline, i + 1).submit();
+                        if (!c.release(s, 0L, fence, null)) { // at submit time
+                            System.out.println("FAILED release " + i + ": " + c.brokerGoneReason());
+                            return 3;
+                        }
+                        // Only to check the pixels here: this device's own copy.
+                        if (!timeline.awaitValue(i + 1, TIMEOUT)) {
+                            System.out.println("FAILED own GPU did not finish copy " + i);
+                            return 3;
+                        }
+                        int expected = color(frame);
+                        int previous = color(frame - 1);
+                        int match = 0, old = 0;
+                        for (int p = 0; p < width * height; p++) {
+                            int v = pixels.getInt(p * 4);
+                            if (v == expected) {
+                                match++;
+                            } else if (v == previous) {
+                                old++;
+                            }
+                        }
+                        if (frame != i) {
+                            invalid++;
+                        } else if (match == width * height) {
+                            delivered++;
+                        } else if (old == width * height) {
+                            stale++;
+                        } else if (match + old == width * height) {
+                            torn++;
+                        } else {
+                            invalid++;
+                        }
+                    }
+                } finally {
+                    vkDeviceWaitIdle(dev.vkDevice());
+                    dev.freeCommandBuffer(cmd);
+                }
+            }
+            System.out.println("RESULT delivered " + delivered + " torn " + torn + " stale " + stale + " invalid " + invalid);
+            return 0;
+        }
+    }
+
+    private static void barrier(VkCommandBuffer cmd, long image, long srcStage, long srcAccess, long dstStage, long dstAccess, int oldLayout,
+            int srcFamily, int dstFamily, MemoryStack stack) {
+        VkImageMemoryBarrier2.Buffer b = VkImageMemoryBarrier2.calloc(1, stack);
+        b.get(0).sType$Default().srcStageMask(srcStage).srcAccessMask(srcAccess).dstStageMask(dstStage).dstAccessMask(dstAccess)
+                .oldLayout(oldLayout).newLayout(VK_IMAGE_LAYOUT_GENERAL).srcQueueFamilyIndex(srcFamily).dstQueueFamilyIndex(dstFamily)
+                .image(image).subresourceRange(r -> r.aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1));
+        vkCmdPipelineBarrier2(cmd, VkDependencyInfo.calloc(stack).sType$Default().pImageMemoryBarriers(b));
+    }
+}
