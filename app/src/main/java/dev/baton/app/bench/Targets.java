@@ -169,9 +169,9 @@ final class Targets {
                 + perRound(roundRatios(r, cross, in)) + " -> " + (met ? "met" : "MISSED");
         if (!met) {
             line += ". Why: in one process the receiver's submit is already queued and the host-bridge thread signals its timeline"
-                    + " as soon as the sender's GPU is done; across processes the sender's thread wakes from its timeline wait, sends"
-                    + " FENCE_REACHED, the broker's loop wakes and forwards it, the receiver wakes, and only then submits: three more"
-                    + " thread wake-ups and two socket hops (" + f(cross.distribution().p50Micros() - in.distribution().p50Micros())
+                    + " as soon as the sender's GPU is done; across processes the sender's thread wakes from its timeline wait and sends"
+                    + " FENCE_REACHED, the broker's loop wakes and forwards it, the receiver wakes and only then submits: two more"
+                    + " thread wake-ups, two socket hops and a submit on the GPU path (" + f(cross.distribution().p50Micros() - in.distribution().p50Micros())
                     + " us more at p50). Closing it: the receiver submits at acquire, waiting on its own timeline, and signals that"
                     + " from the host when FENCE_REACHED arrives, so its submit leaves the GPU path";
         }

@@ -119,7 +119,8 @@ public final class HostMemorySurface implements AutoCloseable {
      * cannot render to a linear image take it too), with tightly packed rows, so every process that
      * imports the same memfd this way reads and writes the same pages and nothing is copied. For work
      * that clears and copies (the benchmark's timed work); {@link #recordStartOfFrame} and
-     * {@link #recordEndOfFrame} are not for it (the caller records its own barriers).
+     * {@link #recordEndOfFrame} are not for it (the caller records its own barriers), and it has no
+     * {@link #imageView()} (a view needs a sampled, storage or attachment usage).
      *
      * @param device the device
      * @param fd the broker's memfd (not kept)
@@ -227,8 +228,8 @@ public final class HostMemorySurface implements AutoCloseable {
             VkResults.check(vkBindImageMemory(vk, image, memory, 0), "vkBindImageMemory(host memory) on " + device.name());
             adopted = SurfaceImage.adopt(device, width, height, new ImageSpec(SurfaceFormat.RGBA8, usage, 0, true), image, memory, bytes,
                     Integer.numberOfTrailingZeros(typeBits));
-            return new HostMemorySurface(device, width, height, adopted, createView(device, image, stack), VK_NULL_HANDLE, VK_NULL_HANDLE,
-                    mapping, bytes);
+            // No view: an image view needs a sampled, storage or attachment usage.
+            return new HostMemorySurface(device, width, height, adopted, VK_NULL_HANDLE, VK_NULL_HANDLE, VK_NULL_HANDLE, mapping, bytes);
         } catch (RuntimeException | Error e) {
             if (adopted != null) {
                 adopted.close();
@@ -405,7 +406,7 @@ public final class HostMemorySurface implements AutoCloseable {
         return image;
     }
 
-    /** {@return a 2D colour view of {@link #image()} (for a render pass's framebuffer)} */
+    /** {@return a 2D colour view of {@link #image()} (for a render pass's framebuffer); VK_NULL_HANDLE from {@link #importMemfdForTransfers}} */
     public long imageView() {
         return view;
     }
