@@ -97,7 +97,7 @@ public final class BenchCommand implements Cli.Body {
             "pipelined", List.of("naive"),
             "fan-out", List.of("ping-pong", "cpu-floor", "raw-sync", "naive"),
             "fan-in", List.of(),
-            "cross-process", List.of(),
+            "cross-process", List.of("ping-pong"),
             VK_GL, List.of("ping-pong"));
     static final List<String> SCENARIO_ORDER = List.of("cpu-floor", "raw-sync", "naive", "ping-pong", "pipelined", "fan-out", "fan-in", "cross-process",
             VK_GL);
@@ -508,6 +508,7 @@ public final class BenchCommand implements Cli.Body {
                                     ? floor("ping-pong", SyncTier.HOST_BRIDGE.toString(), two) : null);
                         }
                     }
+                    crossProcessGpu(pairs);
                     for (BenchPlan.Cross c : plan.crosses) {
                         step("ping-pong " + c.tier() + " " + c.a().label() + "<->" + c.b().label());
                         chain("ping-pong", c.tier(), c.a().label() + "<->" + c.b().label(), List.of(pairOf(pairs, c.a()).a,
@@ -628,6 +629,7 @@ public final class BenchCommand implements Cli.Body {
                 skipped.add("cross-device pairs: only " + plan.devices.get(0).label() + " takes part");
             }
             int steps = 3 + plan.crosses.size() + plan.hostMemory.size() + plan.glPairs.size(); // raw floors, naive, pipelined/fan-out below
+            steps += 1; // the cross-process GPU row
             for (BenchPlan.Device d : plan.devices) {
                 steps += d.tiers().size();
             }
@@ -900,6 +902,60 @@ public final class BenchCommand implements Cli.Body {
                     + " every message through the broker's loop in this process; one sample = half a cycle = one handoff"
                     + " (releaser -> broker -> acquirer, two hops), so x floor is the protocol's cost per handoff over a raw round trip;"
                     + " cpu and allocation: this process's client thread and the broker's loop thread (the partner's not counted)");
+        }
+
+        /**
+         * Issue 10: host-bridge ping-pong with its two sides in two processes (this one and a child JVM),
+         * on the device of the in-process host-bridge ping-pong (the first plan device that offers it),
+         * beside that row (gpu-handoff, end-to-end) and the raw socket round trip (cpu-handoff).
+         */
+        private void crossProcessGpu(List<Pair> pairs) throws InterruptedException {
+            step("cross-process host-bridge");
+            if (!s.runs("cross-process")) {
+                return;
+            }
+            Pair p = null;
+            for (Pair q : pairs) {
+                if (q.device.offers(SyncTier.HOST_BRIDGE)) {
+                    p = q;
+                    break;
+                }
+            }
+            String name = "cross-process host-bridge";
+            if (p == null) {
+                skipOnce(name + ": no device offers host-bridge in-process, so there is nothing to compare it with");
+                return;
+            }
+            String tier = SyncTier.HOST_BRIDGE.toString();
+            String two = p.device.label() + " x2";
+            String devices = p.device.label() + " x2 processes";
+            String scenario = "cross-process";
+            int cap = s.capacity();
+            Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, floor("cross-process", "raw socket", "2 processes"), 2 * cap);
+            Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floor("ping-pong", tier, two), 2 * cap);
+            Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floor("ping-pong", tier, two), cap);
+            CrossProcessGpu.Outcome o = CrossProcessGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu, e2e,
+                    s.warmupNanos(), s.measureNanos(), s.stallNanos());
+            if (o.skipped != null) {
+                pending.removeAll(List.of(cpu, gpu, e2e));
+                skipOnce(name + ": " + o.skipped);
+                return;
+            }
+            cpu.note("release to the other process's acquire returning, both directions, through the broker in this process; "
+                    + "floor: the raw socket round trip of the same run; cpu and allocation: this process's client thread and the "
+                    + "broker's loop thread (the child's not counted); 0 bytes copied: both sides import the broker's memfd as host memory");
+            gpu.note("sender's last GPU timestamp to receiver's first, both directions (the child sends its timestamps, mapped to "
+                    + "CLOCK_MONOTONIC by its own clock, in its release's private data); the sender releases at submit time and reports "
+                    + "FENCE_REACHED from its submitting thread once its GPU finished (a BrokerClient serves one thread; a waiter "
+                    + "thread would need a connection of its own), the receiver waits for it on the CPU and then submits; "
+                    + "floor: the in-process host-bridge ping-pong on the same device");
+            e2e.note("this process's submit (clear) to the child's last GPU timestamp (4x4 corner read, checked against the clear colour)");
+        }
+
+        private void skipOnce(String why) {
+            if (!skipped.contains(why)) {
+                skipped.add(why);
+            }
         }
 
         private void rawFloor(RawSyncFloor.Mode mode, String tier, String devices, Pair pair) throws InterruptedException {

@@ -11,7 +11,8 @@ import org.lwjgl.system.MemoryUtil;
  * The other process of the bench's cross-process rows (started by {@link CrossProcessPingPong} with
  * this JVM's class path; not a user command). Modes: {@code echo SOCKET} echoes every message until
  * EOF (the raw round-trip floor); {@code handoff SOCKET} connects to the broker, waits for a granted
- * surface and then acquires key 1 and releases to key 0 until the broker goes away.
+ * surface and then acquires key 1 and releases to key 0 until the broker goes away; {@code gpu ...}
+ * is the GPU row's other side ({@link CrossProcessGpu#partner}).
  */
 public final class CrossProcessPartner {
     private CrossProcessPartner() {}
@@ -22,6 +23,9 @@ public final class CrossProcessPartner {
      * @param args mode and socket path
      */
     public static void main(String[] args) {
+        if (args[0].equals("gpu")) {
+            System.exit(CrossProcessGpu.partner(args));
+        }
         String path = args[1];
         if (args[0].equals("echo")) {
             try (SeqPacketSocket s = SeqPacketSocket.connect(path, 64, 0)) {

@@ -6,6 +6,7 @@ import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK11.*;
 import static org.lwjgl.vulkan.VK13.*;
 
+import dev.baton.render.SurfaceFormat;
 import dev.baton.render.VkResults;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
@@ -109,6 +110,138 @@ public final class HostMemorySurface implements MemfdSurface {
             if (mapping != 0) {
                 MMAN.nmunmap(0L, mapping, allocationBytes);
             }
+        }
+    }
+
+    /**
+     * As {@link #importMemfd}, but for transfer work only: the mapping becomes the memory of a linear
+     * RGBA8 image with usage {@code TRANSFER_SRC | TRANSFER_DST} (no colour attachment, so drivers that
+     * cannot render to a linear image take it too), with tightly packed rows, so every process that
+     * imports the same memfd this way reads and writes the same pages and nothing is copied. For work
+     * that clears and copies (the benchmark's timed work); {@link #recordStartOfFrame} and
+     * {@link #recordEndOfFrame} are not for it (the caller records its own barriers), and it has no
+     * {@link #imageView()} (a view needs a sampled, storage or attachment usage).
+     *
+     * @param device the device
+     * @param fd the broker's memfd (not kept)
+     * @param allocationBytes its size, as SURFACE_CREATED said
+     * @param width frame width in pixels
+     * @param height frame height in pixels
+     * @return the imported surface, {@link #direct()}, owned by the caller
+     * @throws IllegalStateException with a one-line reason if this device cannot import it so
+     */
+    public static HostMemorySurface importMemfdForTransfers(DeviceContext device, int fd, long allocationBytes, int width, int height) {
+        if (!device.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST)) {
+            throw new IllegalStateException(device.name() + " lacks " + DeviceContext.EXTERNAL_MEMORY_HOST);
+        }
+        if ((long) width * height * 4 > allocationBytes) {
+            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
+        }
+        int usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+        long mapping = 0;
+        try (MemoryStack stack = stackPush()) {
+            long alignment = importAlignment(device, stack);
+            if (allocationBytes % alignment != 0) {
+                throw new IllegalStateException(device.name() + " imports host memory in multiples of " + alignment
+                        + " bytes; the broker allocated " + allocationBytes);
+            }
+            if (!linearImportable(device, width, height, usage, stack)) {
+                throw new IllegalStateException(device.name() + " cannot make a linear RGBA8 transfer image in imported host memory");
+            }
+            IntBuffer errno = stack.mallocInt(1);
+            mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
+            if (mapping == MMAN.MAP_FAILED) {
+                mapping = 0;
+                throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
+            }
+            if (mapping % alignment != 0) {
+                throw new IllegalStateException(device.name() + " needs host pointers aligned to " + alignment + " bytes");
+            }
+            VkMemoryHostPointerPropertiesEXT pointer = VkMemoryHostPointerPropertiesEXT.calloc(stack).sType$Default();
+            VkResults.check(vkGetMemoryHostPointerPropertiesEXT(device.vkDevice(), VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+                    mapping, pointer), "vkGetMemoryHostPointerPropertiesEXT on " + device.name());
+            HostMemorySurface s = linear(device, width, height, mapping, allocationBytes, pointer.memoryTypeBits(), usage, stack);
+            if (s == null) {
+                throw new IllegalStateException(device.name() + " does not lay a linear " + width + "x" + height
+                        + " image out with tightly packed rows at offset 0, so two importers could disagree on its pixels");
+            }
+            mapping = 0; // owned by s
+            return s;
+        } finally {
+            if (mapping != 0) {
+                MMAN.nmunmap(0L, mapping, allocationBytes);
+            }
+        }
+    }
+
+    /** Whether a linear RGBA8 image with {@code usage} can live in imported host memory at this size. */
+    private static boolean linearImportable(DeviceContext device, int width, int height, int usage, MemoryStack stack) {
+        VkPhysicalDevice physical = device.vkDevice().getPhysicalDevice();
+        VkFormatProperties format = VkFormatProperties.malloc(stack);
+        vkGetPhysicalDeviceFormatProperties(physical, SurfaceImage.FORMAT, format);
+        int needed = VK_FORMAT_FEATURE_TRANSFER_SRC_BIT | VK_FORMAT_FEATURE_TRANSFER_DST_BIT;
+        if ((format.linearTilingFeatures() & needed) != needed) {
+            return false;
+        }
+        VkExternalImageFormatProperties external = VkExternalImageFormatProperties.calloc(stack).sType$Default();
+        VkImageFormatProperties2 properties = VkImageFormatProperties2.calloc(stack).sType$Default().pNext(external.address());
+        VkPhysicalDeviceImageFormatInfo2 query = VkPhysicalDeviceImageFormatInfo2.calloc(stack).sType$Default()
+                .pNext(VkPhysicalDeviceExternalImageFormatInfo.calloc(stack).sType$Default()
+                        .handleType(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).address())
+                .format(SurfaceImage.FORMAT).type(VK_IMAGE_TYPE_2D).tiling(VK_IMAGE_TILING_LINEAR).usage(usage);
+        if (vkGetPhysicalDeviceImageFormatProperties2(physical, query, properties) != VK_SUCCESS) {
+            return false;
+        }
+        VkExtent3D max = properties.imageFormatProperties().maxExtent();
+        return (external.externalMemoryProperties().externalMemoryFeatures() & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0
+                && width <= max.width() && height <= max.height();
+    }
+
+    /** A linear image with {@code usage} bound to the mapping; null if its rows are not tightly packed from offset 0. */
+    private static HostMemorySurface linear(DeviceContext device, int width, int height, long mapping, long bytes, int pointerTypes, int usage,
+                                            MemoryStack stack) {
+        VkDevice vk = device.vkDevice();
+        long image = VK_NULL_HANDLE;
+        long memory = VK_NULL_HANDLE;
+        SurfaceImage adopted = null;
+        try {
+            VkImageCreateInfo info = VkImageCreateInfo.calloc(stack).sType$Default()
+                    .pNext(VkExternalMemoryImageCreateInfo.calloc(stack).sType$Default()
+                            .handleTypes(VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT).address())
+                    .imageType(VK_IMAGE_TYPE_2D).format(SurfaceImage.FORMAT).mipLevels(1).arrayLayers(1).samples(VK_SAMPLE_COUNT_1_BIT)
+                    .tiling(VK_IMAGE_TILING_LINEAR).usage(usage).sharingMode(VK_SHARING_MODE_EXCLUSIVE)
+                    .initialLayout(VK_IMAGE_LAYOUT_UNDEFINED);
+            info.extent().set(width, height, 1);
+            LongBuffer p = stack.mallocLong(1);
+            VkResults.check(vkCreateImage(vk, info, null, p), "vkCreateImage(linear " + width + "x" + height + ", host memory) on " + device.name());
+            image = p.get(0);
+            VkSubresourceLayout layout = VkSubresourceLayout.malloc(stack);
+            vkGetImageSubresourceLayout(vk, image, VkImageSubresource.calloc(stack).aspectMask(VK_IMAGE_ASPECT_COLOR_BIT), layout);
+            VkMemoryRequirements req = VkMemoryRequirements.malloc(stack);
+            vkGetImageMemoryRequirements(vk, image, req);
+            if (layout.offset() != 0 || layout.rowPitch() != (long) width * 4 || req.size() > bytes) {
+                vkDestroyImage(vk, image, null);
+                return null;
+            }
+            int typeBits = pointerTypes & req.memoryTypeBits();
+            memory = importMemory(device, mapping, bytes, typeBits, stack);
+            VkResults.check(vkBindImageMemory(vk, image, memory, 0), "vkBindImageMemory(host memory) on " + device.name());
+            adopted = SurfaceImage.adopt(device, width, height, new ImageSpec(SurfaceFormat.RGBA8, usage, 0, true), image, memory, bytes,
+                    Integer.numberOfTrailingZeros(typeBits));
+            // No view: an image view needs a sampled, storage or attachment usage.
+            return new HostMemorySurface(device, width, height, adopted, VK_NULL_HANDLE, VK_NULL_HANDLE, VK_NULL_HANDLE, mapping, bytes);
+        } catch (RuntimeException | Error e) {
+            if (adopted != null) {
+                adopted.close();
+            } else {
+                if (memory != VK_NULL_HANDLE) {
+                    vkFreeMemory(vk, memory, null);
+                }
+                if (image != VK_NULL_HANDLE) {
+                    vkDestroyImage(vk, image, null);
+                }
+            }
+            throw e;
         }
     }
 
@@ -300,7 +433,7 @@ public final class HostMemorySurface implements MemfdSurface {
         return image;
     }
 
-    /** {@return a 2D colour view of {@link #image()} (for a render pass's framebuffer)} */
+    /** {@return a 2D colour view of {@link #image()} (for a render pass's framebuffer); VK_NULL_HANDLE from {@link #importMemfdForTransfers}} */
     @Override
     public long imageView() {
         return view;
