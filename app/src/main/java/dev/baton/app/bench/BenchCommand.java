@@ -947,7 +947,8 @@ public final class BenchCommand implements Cli.Body {
             gpu.note("sender's last GPU timestamp to receiver's first, both directions (the child sends its timestamps, mapped to "
                     + "CLOCK_MONOTONIC by its own clock, in its release's private data); the sender releases at submit time and reports "
                     + "FENCE_REACHED from its submitting thread once its GPU finished (a BrokerClient serves one thread; a waiter "
-                    + "thread would need a connection of its own), the receiver waits for it on the CPU and then submits; "
+                    + "thread would need a connection of its own); the receiver's submit is queued at its acquire, waiting on its own "
+                    + "timeline, which it signals from the host when FENCE_REACHED arrives (wait-before-signal, as in process); "
                     + "floor: the in-process host-bridge ping-pong on the same device");
             e2e.note("this process's submit (clear) to the child's last GPU timestamp (4x4 corner read, checked against the clear colour)");
         }

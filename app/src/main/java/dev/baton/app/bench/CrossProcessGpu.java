@@ -32,10 +32,12 @@ import java.util.concurrent.TimeUnit;
  * checks the clear colour, as in the in-process ping-pong ({@link TimedWork}, with ownership
  * transfers from and to {@code VK_QUEUE_FAMILY_EXTERNAL} inside the timed work).
  *
- * <p>Each turn on each side: acquire its key; wait (bounded) until the other side's FENCE_REACHED
- * for the acquired fence value arrived; submit its timed work signalling its own timeline; release at
- * submit time with the next fence value; wait (bounded) for its GPU; report FENCE_REACHED; read its
- * timestamps. Releasing at submit time lets the other side's acquire overlap this side's GPU work, as
+ * <p>Each turn on each side: acquire its key (fence value {@code f}); submit its timed work waiting on
+ * its own timeline for {@code f} (wait-before-signal) and signalling {@code f + 1}; release at submit
+ * time with {@code f + 1}; wait (bounded) until the other side's FENCE_REACHED for {@code f} arrived and
+ * signal {@code f} on its own timeline from the host, which starts the queued work (no submit on the
+ * handoff path, as the in-process host bridge); wait (bounded) for its GPU; report FENCE_REACHED; read
+ * its timestamps. Releasing at submit time lets the other side's acquire overlap this side's GPU work, as
  * the in-process tier does; the FENCE_REACHED comes from the same thread once its wait returns,
  * because a {@link BrokerClient} is used by one thread at a time (a separate waiter thread would need
  * a second connection). The child passes its host-clock times (acquire returned, just before release,
@@ -266,19 +268,24 @@ final class CrossProcessGpu {
                         }
                     }
                 }
-                if (!awaitReached(a, s, a.fenceValue(), stallNanos)) {
-                    throw new StallException("cross-process host-bridge", "the partner's FENCE_REACHED " + Long.toUnsignedString(a.fenceValue())
-                            + " did not come within " + stallNanos / 1_000_000 + " ms (" + a.brokerGoneReason() + ")");
-                }
                 int slot = (int) (k % SLOTS);
                 int i = (int) (k % 3);
-                long v = a.fenceValue() + 1;
+                long f = a.fenceValue();
+                long v = f + 1;
+                // Wait-before-signal: the work waits on our own timeline for the partner's value, which we
+                // signal from the host when its FENCE_REACHED comes, so no submit sits on the handoff path.
                 submittedAt[i] = System.nanoTime();
-                dev.submit(work.commandBuffer(slot), timeline, v);
+                dev.submit(work.commandBuffer(slot), timeline, f, timeline, v);
                 releasedAt[i] = System.nanoTime();
                 if (!a.release(s, 1L, v, null)) {
                     throw new IllegalStateException("cross-process GPU row: the broker is gone: " + a.brokerGoneReason());
                 }
+                if (!awaitReached(a, s, f, stallNanos)) {
+                    timeline.signalFromHost(f); // let the queued work drain before teardown
+                    throw new StallException("cross-process host-bridge", "the partner's FENCE_REACHED " + Long.toUnsignedString(f)
+                            + " did not come within " + stallNanos / 1_000_000 + " ms (" + a.brokerGoneReason() + ")");
+                }
+                timeline.signalFromHost(f); // ignored when already reached
                 if (!timeline.awaitValue(v, stallNanos)) {
                     throw new StallException("cross-process host-bridge", timeline.name() + " did not reach " + v + " within "
                             + stallNanos / 1_000_000 + " ms (a GPU submit never completed)");
@@ -445,13 +452,9 @@ final class CrossProcessGpu {
                 }
                 long acquiredAt = System.nanoTime();
                 long fence = c.fenceValue();
-                if (!awaitReached(c, s, fence, stall)) {
-                    System.out.println("the bench's FENCE_REACHED " + fence + " did not come within " + stall / 1_000_000 + " ms");
-                    return 1;
-                }
                 int slot = (int) (k % SLOTS);
                 long v = fence + 1;
-                dev.submit(work.commandBuffer(slot), timeline, v);
+                dev.submit(work.commandBuffer(slot), timeline, fence, timeline, v); // wait-before-signal, as the bench side
                 data.putLong(SEQ * 8, k).putLong(ACQUIRED_AT * 8, acquiredAt).putLong(BAD_READS * 8, bad)
                         .putLong(VALIDATION * 8, vk.validationMessageCount());
                 data.putLong(RELEASED_AT * 8, System.nanoTime());
@@ -459,6 +462,12 @@ final class CrossProcessGpu {
                     System.out.println("the broker is gone: " + c.brokerGoneReason());
                     return 0;
                 }
+                if (!awaitReached(c, s, fence, stall)) {
+                    timeline.signalFromHost(fence); // let the queued work drain before teardown
+                    System.out.println("the bench's FENCE_REACHED " + fence + " did not come within " + stall / 1_000_000 + " ms");
+                    return 1;
+                }
+                timeline.signalFromHost(fence);
                 if (!timeline.awaitValue(v, stall)) {
                     System.out.println("this GPU did not reach " + v + " within " + stall / 1_000_000 + " ms");
                     return 1;

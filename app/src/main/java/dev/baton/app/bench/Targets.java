@@ -303,12 +303,13 @@ final class Targets {
                 + f(cross.distribution().p50Micros()) + " us vs " + f(in.distribution().p50Micros()) + " us = " + f(ratio) + "x"
                 + perRound(roundRatios(r, cross, in)) + " -> " + (met ? "met" : "MISSED");
         if (!met) {
-            line += ". Why: in one process the receiver's submit is already queued and the host-bridge thread signals its timeline"
-                    + " as soon as the sender's GPU is done; across processes the sender's thread wakes from its timeline wait and sends"
-                    + " FENCE_REACHED, the broker's loop wakes and forwards it, the receiver wakes and only then submits: two more"
-                    + " thread wake-ups, two socket hops and a submit on the GPU path (" + f(cross.distribution().p50Micros() - in.distribution().p50Micros())
-                    + " us more at p50). Closing it: the receiver submits at acquire, waiting on its own timeline, and signals that"
-                    + " from the host when FENCE_REACHED arrives, so its submit leaves the GPU path";
+            line += ". Why: both queue the receiver's submit before the value is reached; in one process the host-bridge thread"
+                    + " signals the receiver's timeline as soon as the sender's GPU is done, across processes the sender's thread wakes"
+                    + " from its timeline wait and sends FENCE_REACHED, the broker's loop wakes and forwards it and the receiver wakes"
+                    + " to signal its timeline: two more thread wake-ups and two socket hops on the GPU path ("
+                    + f(cross.distribution().p50Micros() - in.distribution().p50Micros())
+                    + " us more at p50; the raw socket round trip of the same run is the cpu row's floor). Closing it: a shared"
+                    + " memory doorbell (futex) in place of the socket for FENCE_REACHED, or a driver that exports timelines";
         }
         r.target(p50Ratio(r, name, cross, in, 1.3, line));
     }

@@ -515,6 +515,30 @@ public final class DeviceContext implements AutoCloseable {
     }
 
     /**
+     * Submits {@code commandBuffer} to run once {@code waitTimeline} reaches {@code waitValue} (all
+     * commands wait), and signals {@code timeline} to {@code value}. The wait may be queued before anyone
+     * signals it (wait-before-signal): e.g. on this device's own timeline for a value another process's
+     * GPU reached, which the caller then signals from the host ({@link VulkanTimeline#signalFromHost})
+     * when that process reports it, so the work starts without a submit on the critical path. No
+     * allocation. Owning thread only.
+     *
+     * @param commandBuffer recorded work
+     * @param waitTimeline a timeline of this device to wait on
+     * @param waitValue the value to wait for (0: no wait)
+     * @param timeline a timeline of this device to signal
+     * @param value the value to signal
+     */
+    public void submit(VkCommandBuffer commandBuffer, VulkanTimeline waitTimeline, long waitValue, VulkanTimeline timeline, long value) {
+        beginBatch();
+        if (waitValue != 0) {
+            addWait(waitTimeline.handle(), waitValue, VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+        }
+        addCommandBuffer(commandBuffer);
+        addSignal(timeline.handle(), value);
+        flushBatch();
+    }
+
+    /**
      * Submits {@code commandBuffer} and waits for the queue to drain: setup and teardown only (surface
      * creation), never in the handoff path.
      */
