@@ -2,7 +2,6 @@ package dev.baton.app.bench;
 
 import dev.baton.render.ipc.Broker;
 import dev.baton.render.ipc.BrokerClient;
-import dev.baton.render.ipc.BrokerSurface;
 import dev.baton.render.ipc.Protocol;
 import dev.baton.render.ipc.SocketPaths;
 import dev.baton.render.vk.DeviceContext;
@@ -93,22 +92,8 @@ final class CrossProcessGpu {
         }
         Path sock = dir.resolve("broker.sock");
         Path log = dir.getParent().resolve("bench-gpu-" + ProcessHandle.current().pid() + ".log");
-        Broker.Config config = new Broker.Config();
-        config.log = line -> { };
         int[] partnerId = {0};
-        config.listener = new Broker.Listener() {
-            @Override
-            public void clientConnected(Broker b, int clientId, String name, int pid) {
-                if (name.equals("bench-partner-gpu")) {
-                    partnerId[0] = clientId;
-                }
-            }
-
-            @Override
-            public void surfaceCreated(Broker b, BrokerSurface surface) {
-                b.grant(surface, partnerId[0]);
-            }
-        };
+        Broker.Config config = CrossProcessPingPong.grantingTo("bench-partner-gpu", partnerId);
         Process child = null;
         HostMemorySurface image = null;
         TimedWork work = null;

@@ -98,16 +98,17 @@ final class CrossProcessPingPong {
         return n;
     }
 
-    /** The keyed mutex through the broker: one sample per handoff (half a cycle). */
-    static void broker(Series series, long warmupNanos, long measureNanos, long stallNanos) throws IOException, InterruptedException {
-        Path sock = socketDir().resolve("broker.sock");
+    /**
+     * A quiet broker configuration that grants every surface created to the client that says HELLO
+     * as {@code partnerName}, whose id it writes into {@code partnerId[0]}.
+     */
+    static Broker.Config grantingTo(String partnerName, int[] partnerId) {
         Broker.Config config = new Broker.Config();
         config.log = line -> { };
-        int[] partnerId = {0};
         config.listener = new Broker.Listener() {
             @Override
             public void clientConnected(Broker b, int clientId, String name, int pid) {
-                if (name.equals("bench-partner")) {
+                if (name.equals(partnerName)) {
                     partnerId[0] = clientId;
                 }
             }
@@ -117,6 +118,14 @@ final class CrossProcessPingPong {
                 b.grant(surface, partnerId[0]);
             }
         };
+        return config;
+    }
+
+    /** The keyed mutex through the broker: one sample per handoff (half a cycle). */
+    static void broker(Series series, long warmupNanos, long measureNanos, long stallNanos) throws IOException, InterruptedException {
+        Path sock = socketDir().resolve("broker.sock");
+        int[] partnerId = {0};
+        Broker.Config config = grantingTo("bench-partner", partnerId);
         Process child = null;
         try (Broker broker = Broker.start(sock, config)) {
             child = partner("handoff", broker.socketPath());

@@ -231,17 +231,22 @@ public final class HostMemorySurface implements MemfdSurface {
             // No view: an image view needs a sampled, storage or attachment usage.
             return new HostMemorySurface(device, width, height, adopted, VK_NULL_HANDLE, VK_NULL_HANDLE, VK_NULL_HANDLE, mapping, bytes);
         } catch (RuntimeException | Error e) {
-            if (adopted != null) {
-                adopted.close();
-            } else {
-                if (memory != VK_NULL_HANDLE) {
-                    vkFreeMemory(vk, memory, null);
-                }
-                if (image != VK_NULL_HANDLE) {
-                    vkDestroyImage(vk, image, null);
-                }
-            }
+            undo(vk, adopted, memory, image);
             throw e;
+        }
+    }
+
+    /** A failed import: frees what it made (the adopted image owns its memory once adopted). */
+    private static void undo(VkDevice vk, SurfaceImage adopted, long memory, long image) {
+        if (adopted != null) {
+            adopted.close();
+            return;
+        }
+        if (memory != VK_NULL_HANDLE) {
+            vkFreeMemory(vk, memory, null);
+        }
+        if (image != VK_NULL_HANDLE) {
+            vkDestroyImage(vk, image, null);
         }
     }
 
@@ -291,16 +296,7 @@ public final class HostMemorySurface implements MemfdSurface {
             return new HostMemorySurface(device, width, height, adopted, createView(device, image, stack), VK_NULL_HANDLE, VK_NULL_HANDLE,
                     mapping, bytes);
         } catch (RuntimeException | Error e) {
-            if (adopted != null) {
-                adopted.close();
-            } else {
-                if (memory != VK_NULL_HANDLE) {
-                    vkFreeMemory(vk, memory, null);
-                }
-                if (image != VK_NULL_HANDLE) {
-                    vkDestroyImage(vk, image, null);
-                }
-            }
+            undo(vk, adopted, memory, image);
             throw e;
         }
     }
