@@ -1,15 +1,21 @@
 package dev.baton.app.serve;
 
+import static org.lwjgl.opengl.GL33C.*;
+
 import dev.baton.render.gl.GlContext;
+import dev.baton.render.gl.GlImportedTexture;
+import dev.baton.render.gl.GlInfo;
 import dev.baton.render.gl.GlLocalTexture;
+import dev.baton.render.scene.FrameStamp;
 import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Map;
 import org.lwjgl.system.MemoryUtil;
 
 /**
- * How a producer process's frames reach the window's GL context, and the one place that changes when
- * GL can import the broker's memory.
+ * How a producer process's frames reach the window's GL context: uploaded, or sampled in place.
  *
- * <p>Today: the broker's surfaces are sealed memfds (host memory), and llvmpipe GL imports only an
+ * <p>Uploaded: the broker's surfaces are sealed memfds (host memory), and llvmpipe GL imports only an
  * OPAQUE_FD of its own driver, not host memory. So the consumer thread of {@link ServeCompositor}
  * copies each handed-over frame out of the shared pages once, checks its stamp and publishes it in its
  * {@link ServeCompositor.Feed}; here, once per frame the window has not shown yet, that checked frame is
@@ -18,10 +24,17 @@ import org.lwjgl.system.MemoryUtil;
  * one {@code glTexSubImage2D} ({@link GlLocalTexture#upload}): width x height x 4 bytes from the CPU to
  * GL per new frame. Nothing here waits for a producer: without a new frame the texture keeps the last one.
  *
- * <p>A GL import of the shared memory (a memory object on the memfd, where a driver offers it) would
- * replace this class alone: {@link #update} would then acquire the surface for the window's GL and bind
- * the imported texture instead of uploading, and {@link #texture} would name it; the window only calls
- * these two methods.
+ * <p><b>In place</b> ({@link ServeCompositor.Feed#inPlace()}: the producer's device has the window GL's
+ * driver and device, so the broker allocated its surfaces as exportable device memory): nothing is
+ * copied or uploaded. The surface's consumer thread owns the keyed mutex and waited for the producer's
+ * FENCE_REACHED; it hands the frame here ({@link ServeCompositor.Feed#takeInPlace}), this class imports
+ * the surface's memory into a GL texture once per surface ({@code GL_EXT_memory_object_fd},
+ * {@link GlImportedTexture}) and the window samples that texture while it holds the surface. When a
+ * newer frame arrives, the one shown before is retired behind a GL fence ({@code glFenceSync} after
+ * every draw that sampled it); once that fence has signalled (polled, never waited for, except at most
+ * 1 s when a second retirement comes first) the consumer thread releases the surface back to the
+ * producer. The stamp check reads back only the two stamp rows from GL ({@code glReadPixels}, 2 x width
+ * x 4 bytes) per frame taken.
  *
  * <p>Thread contract: the window's (GL context owner's) thread only. No allocation per frame: the
  * staging buffer and the texture are made at the first frame and again only if the size changes.
@@ -36,9 +49,22 @@ final class FeedTexture implements AutoCloseable {
     private long uploadedBytes;
     private long uploadNanos;
     private long lastLatencyNanos = -1;
+    // In place:
+    private final GlInfo info;
+    private final Map<Integer, GlImportedTexture> imported = new HashMap<>();
+    private GlImportedTexture current;
+    private ServeCompositor.InPlaceFrame held;      // sampled now
+    private ServeCompositor.InPlaceFrame retired;   // sampled before; released once retiredSync signals
+    private long retiredSync;
+    private ServeCompositor.Feed inPlaceFeed;
+    private ByteBuffer stampRows;
+    private long inPlaceFrames;
+    private long readBackBytes;
+    private String importFailure;
 
-    FeedTexture(GlContext context) {
+    FeedTexture(GlContext context, GlInfo info) {
         this.context = context;
+        this.info = info;
     }
 
     /**
@@ -47,6 +73,9 @@ final class FeedTexture implements AutoCloseable {
      * @return true if a new frame was uploaded (then {@link #lastLatencyNanos} is its handoff latency)
      */
     boolean update(ServeCompositor.Feed feed) {
+        if (feed.inPlace()) {
+            return updateInPlace(feed);
+        }
         int w = feed.width();
         int h = feed.height();
         if (w <= 0 || h <= 0 || feed.lastFrame() == shownFrame) {
@@ -80,9 +109,100 @@ final class FeedTexture implements AutoCloseable {
         return true;
     }
 
+    private boolean updateInPlace(ServeCompositor.Feed feed) {
+        inPlaceFeed = feed;
+        pollRetired(false);
+        ServeCompositor.InPlaceFrame f = feed.takeInPlace();
+        if (f == null) {
+            return false;
+        }
+        GlImportedTexture t = imported.get(f.surfaceId);
+        if (t == null) {
+            try {
+                t = GlImportedTexture.importFrom(context, info, f.memory);
+            } catch (RuntimeException e) {
+                importFailure = e.getMessage();
+                feed.finishInPlace(f); // not shown; its consumer releases it
+                return false;
+            }
+            imported.put(f.surfaceId, t);
+        }
+        checkStamp(feed, t, f.frame);
+        if (held != null) {
+            if (retired != null) {
+                pollRetired(true); // a second retirement before the first's fence signalled: wait (bounded) for it
+            }
+            retired = held;
+            retiredSync = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0); // after every draw that sampled it
+            glFlush();
+        }
+        held = f;
+        current = t;
+        shownFrame = f.frame;
+        inPlaceFrames++;
+        lastLatencyNanos = f.latencyNanos;
+        return true;
+    }
+
+    /** Reads back the two rows {@link FrameStamp#decode} looks at (no full-frame read) and counts the result in the feed. */
+    private void checkStamp(ServeCompositor.Feed feed, GlImportedTexture t, long frame) {
+        int w = t.width();
+        int rows = FrameStamp.ROWS + 2; // decode(.., tileHeight = ROWS + 2) reads rows ROWS/2 and ROWS/2 + 1
+        if (stampRows == null || stampRows.capacity() < rows * w * 4) {
+            if (stampRows != null) {
+                MemoryUtil.memFree(stampRows);
+            }
+            stampRows = MemoryUtil.memCalloc(rows * w * 4);
+        }
+        ByteBuffer b = stampRows;
+        b.clear();
+        b.position(FrameStamp.ROWS / 2 * w * 4);
+        t.readPixelsRgba8(0, FrameStamp.ROWS / 2, w, 1, b);                   // the top stamp's middle row
+        b.position((FrameStamp.ROWS / 2 + 1) * w * 4);
+        t.readPixelsRgba8(0, t.height() - 1 - FrameStamp.ROWS / 2, w, 1, b);  // the bottom stamp's middle row
+        b.clear();
+        readBackBytes += 2L * w * 4;
+        feed.checkedInPlace(FrameStamp.decode(b, w, 0, 0, w, rows), frame);
+    }
+
+    /** Releases the retired frame once its GL fence signalled; with {@code wait}, waits at most 1 s for it first. */
+    private void pollRetired(boolean wait) {
+        if (retired == null) {
+            return;
+        }
+        int r = glClientWaitSync(retiredSync, GL_SYNC_FLUSH_COMMANDS_BIT, wait ? 1_000_000_000L : 0L);
+        if (r == GL_ALREADY_SIGNALED || r == GL_CONDITION_SATISFIED || wait) {
+            if (r != GL_ALREADY_SIGNALED && r != GL_CONDITION_SATISFIED) {
+                glFinish(); // the bounded wait ran out: make sure before handing the surface back
+            }
+            glDeleteSync(retiredSync);
+            retiredSync = 0;
+            inPlaceFeed.finishInPlace(retired);
+            retired = null;
+        }
+    }
+
     /** {@return the GL texture name of the last frame shown, 0 before the first} */
     int texture() {
+        if (current != null) {
+            return current.texture();
+        }
         return texture == null ? 0 : texture.texture();
+    }
+
+    /** {@return frames sampled in place (imported device memory: nothing uploaded)} */
+    long inPlaceFrames() {
+        return inPlaceFrames;
+    }
+
+    /** {@return bytes read back from GL for the stamp checks of frames sampled in place} */
+    long readBackBytes() {
+        return readBackBytes;
+    }
+
+    /** {@return why importing a surface into GL failed, or null} */
+    String importFailure() {
+        return importFailure;
     }
 
     /** {@return the frame number shown, -1 before the first} */
@@ -113,6 +233,27 @@ final class FeedTexture implements AutoCloseable {
     /** Frees the texture and the staging buffer. Idempotent; owner thread. */
     @Override
     public void close() {
+        if (held != null || retired != null) {
+            glFinish(); // every draw that sampled them is done: hand them back
+            if (retired != null) {
+                glDeleteSync(retiredSync);
+                inPlaceFeed.finishInPlace(retired);
+                retired = null;
+            }
+            if (held != null) {
+                inPlaceFeed.finishInPlace(held);
+                held = null;
+            }
+        }
+        for (GlImportedTexture t : imported.values()) {
+            t.close();
+        }
+        imported.clear();
+        current = null;
+        if (stampRows != null) {
+            MemoryUtil.memFree(stampRows);
+            stampRows = null;
+        }
         if (texture != null) {
             texture.close();
             texture = null;

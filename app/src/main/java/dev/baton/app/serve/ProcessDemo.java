@@ -61,15 +61,21 @@ public final class ProcessDemo {
             }
             return 1;
         }
+        java.util.function.Consumer<String> log = line -> {
+            synchronized (out) {
+                out.println(line);
+            }
+        };
+        // Capability: where the window's GL shares a driver with producers, they draw into memory it samples in place.
+        WindowMemory memory = window != null ? WindowMemory.open(window.window(), log) : null;
         ServeCompositor compositor;
         try {
-            compositor = ServeCompositor.start(socket, o.acquireTimeoutNanos(), line -> {
-                synchronized (out) {
-                    out.println(line);
-                }
-            });
+            compositor = ServeCompositor.start(socket, o.acquireTimeoutNanos(), log, memory == null ? null : memory.allocator());
         } catch (RuntimeException e) {
             err.println("baton demo: cannot start the broker at " + socket + ": " + e.getMessage());
+            if (memory != null) {
+                memory.close();
+            }
             if (window != null) {
                 window.close();
             }
@@ -133,6 +139,9 @@ public final class ProcessDemo {
                 p.close();
             }
             compositor.close();
+            if (memory != null) {
+                memory.close();
+            }
             if (signal != null) {
                 signal.close();
             }

@@ -12,6 +12,7 @@ import dev.baton.render.scene.FrameStamp;
 import dev.baton.render.scene.Scene;
 import dev.baton.render.scene.SceneRenderer;
 import dev.baton.render.vk.DeviceContext;
+import dev.baton.render.vk.DeviceMemorySurface;
 import dev.baton.render.vk.MemfdSurface;
 import dev.baton.render.vk.PhysicalDeviceInfo;
 import dev.baton.render.vk.SurfaceImage;
@@ -206,17 +207,41 @@ public final class ProduceCommand implements Cli.Body {
         try {
             String name = chosen.label() + "-" + ProcessHandle.current().pid();
             try {
-                client = BrokerClient.connect(socket.toString(), name, TimeUnit.SECONDS.toNanos(5));
+                // HELLO says whether this device imports OPAQUE_FD image memory, and which driver and device it is:
+                // a broker with a device of that driver then allocates our surfaces as device memory.
+                boolean deviceImport = DeviceMemorySurface.importsDeviceMemory(dev);
+                client = BrokerClient.connect(socket.toString(), name, deviceImport ? Protocol.CAP_CLIENT_IMPORTS_DEVICE_MEMORY : 0,
+                        dev.info().driverUuid(), dev.info().deviceUuid(), TimeUnit.SECONDS.toNanos(5));
             } catch (RuntimeException e) {
                 err.println("baton produce: cannot connect to the broker at " + socket + ": " + e.getMessage()
                         + " (start it with ./baton serve, or pass --connect PATH)");
                 return 1;
             }
+            // The window holds the surface it shows until a newer one arrives: with a ring of one the producer
+            // would wait for it forever, so a single surface stays in the host memfd (read, then released).
+            if ((client.brokerCapabilities() & Protocol.CAP_BROKER_DEVICE_MEMORY) != 0 && ring >= 2) {
+                memoryChoice = Protocol.MEMORY_DEVICE_OPAQUE_FD; // the broker's GL samples it in place
+                imports = true;
+            }
             for (int i = 0; i < ring; i++) {
-                BrokerClient.Surface s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
-                        memoryChoice, Protocol.SYNC_HOST_BRIDGE, PRODUCER_KEY, null, null, TimeUnit.SECONDS.toNanos(5));
+                BrokerClient.Surface s;
+                try {
+                    s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
+                            memoryChoice, Protocol.SYNC_HOST_BRIDGE, PRODUCER_KEY, null, null, TimeUnit.SECONDS.toNanos(5));
+                } catch (BrokerClient.BrokerRefusal e) {
+                    if (memoryChoice != Protocol.MEMORY_DEVICE_OPAQUE_FD || i > 0 || client.brokerGoneReason() != null) {
+                        throw e;
+                    }
+                    // The broker could not give device memory after all (its ERROR leaves us connected): the host memfd.
+                    out.println("produce: the broker gave no device memory (" + e.getMessage() + "); using its host memfd");
+                    imports = MemfdSurface.importsHostMemory(dev, size.width(), size.height());
+                    memoryChoice = imports ? Protocol.MEMORY_HOST_MEMFD : Protocol.MEMORY_HOST_COPY;
+                    s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
+                            memoryChoice, Protocol.SYNC_HOST_BRIDGE, PRODUCER_KEY, null, null, TimeUnit.SECONDS.toNanos(5));
+                }
                 surfaces.add(s);
-                images.add(MemfdSurface.open(dev, s.memoryFd(0), s.allocationBytes, size.width(), size.height()));
+                images.add(s.memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD ? DeviceMemorySurface.importFrom(dev, s.exportedImageMemory())
+                        : MemfdSurface.open(dev, s.memoryFd(0), s.allocationBytes, size.width(), size.height()));
                 commands.add(dev.allocateCommandBuffer());
             }
             timeline = VulkanTimeline.create(dev, name + "/timeline", 0, false);
@@ -226,7 +251,8 @@ public final class ProduceCommand implements Cli.Body {
             long[] slotFence = new long[ring];
             renderer = new SceneRenderer(dev.vkDevice(), chosen, SurfaceImage.FORMAT, size.width(), size.height(), VK10.VK_IMAGE_LAYOUT_GENERAL);
             out.println("produce: connected to " + socket + " as client " + client.clientId() + " (" + name + " on " + dev.info().name() + ", "
-                    + ring + " surface" + (ring == 1 ? "" : "s") + " of " + size + " in the broker's sealed memfds, "
+                    + ring + " surface" + (ring == 1 ? "" : "s") + " of " + size + (memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD
+                            ? " in device memory the broker allocated, " : " in the broker's sealed memfds, ")
                     + describe(images.get(0)) + ")");
             out.flush();
             ByteBuffer data = ByteBuffer.allocateDirect(PRIVATE_DATA_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
@@ -359,6 +385,9 @@ public final class ProduceCommand implements Cli.Body {
 
     /** How the frames reach the broker's pages, and what each costs in copies. */
     private static String describe(MemfdSurface s) {
+        if (s instanceof DeviceMemorySurface) {
+            return "imported as device memory (OPAQUE_FD of the broker's device, same driver); drawn in place, nothing copied";
+        }
         if (!s.importsBrokerMemory()) {
             return "which this device cannot import as host memory: drawn into its own image, copied by its GPU into its own"
                     + " host-visible buffer (" + s.gpuCopiedBytesPerFrame() + " bytes) and after the fence by the CPU into the memfd ("

@@ -40,6 +40,10 @@ public final class ServeCommand implements Cli.Body {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--upload", description = "window: upload every producer's frames with glTexSubImage2D, even where the window's GL"
+            + " could sample them in place (device memory of its driver)")
+    boolean upload;
+
     @Option(names = "--headless", description = "composite without a window and write PNGs")
     boolean headless;
 
@@ -90,15 +94,22 @@ public final class ServeCommand implements Cli.Body {
             }
         }
         Path path = socket != null ? socket : SocketPaths.defaultSocketPath();
+        java.util.function.Consumer<String> log = line -> {
+            synchronized (out) {
+                out.println(line);
+            }
+        };
+        // Capability: where the window's GL shares a driver with producers, they draw into memory it samples in place.
+        WindowMemory memory = window != null && !upload ? WindowMemory.open(window.window(), log) : null;
         ServeCompositor compositor;
         try {
-            compositor = ServeCompositor.start(path, TimeUnit.MILLISECONDS.toNanos(acquireTimeoutMs), line -> {
-                synchronized (out) {
-                    out.println(line);
-                }
-            });
+            compositor = ServeCompositor.start(path, TimeUnit.MILLISECONDS.toNanos(acquireTimeoutMs), log,
+                    memory == null ? null : memory.allocator());
         } catch (RuntimeException e) {
             err.println("baton serve: cannot serve " + path + ": " + e.getMessage());
+            if (memory != null) {
+                memory.close();
+            }
             if (window != null) {
                 window.close();
             }
@@ -113,6 +124,9 @@ public final class ServeCommand implements Cli.Body {
                     return ServeWindow.run(compositor, window, windowOptions(), null, frame -> { }, signal, out, err);
                 } finally {
                     compositor.close();
+                    if (memory != null) {
+                        memory.close();
+                    }
                 }
             }
         }

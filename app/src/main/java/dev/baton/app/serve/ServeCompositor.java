@@ -1,11 +1,13 @@
 package dev.baton.app.serve;
 
 import dev.baton.app.demo.AbandonedTile;
+import dev.baton.render.ExportedImageMemory;
 import dev.baton.render.ipc.Broker;
 import dev.baton.render.ipc.BrokerSurface;
 import dev.baton.render.ipc.MappedMemory;
 import dev.baton.render.ipc.Protocol;
 import dev.baton.render.ipc.RemoteParticipant;
+import dev.baton.render.ipc.SurfaceAllocator;
 import dev.baton.render.scene.FrameStamp;
 import dev.baton.sync.AcquireResult;
 import dev.baton.sync.AcquireStatus;
@@ -63,6 +65,10 @@ public final class ServeCompositor implements AutoCloseable {
         private volatile long goneAtNanos;
         private volatile int memoryChoice;
         private volatile long producerCopiedBytesPerFrame;
+        /** In place: a frame handed over whose fence was reached, not yet taken by the window ({@link #lock}). */
+        private InPlaceFrame pending;
+        private volatile boolean inPlace;
+        private volatile long checkedInPlace;
 
         Feed(int clientId, String name, int pid) {
             this.clientId = clientId;
@@ -141,7 +147,57 @@ public final class ServeCompositor implements AutoCloseable {
         public String memory() {
             int choice = memoryChoice;
             return choice == Protocol.MEMORY_HOST_COPY ? "host copy " + producerCopiedBytesPerFrame + " B/frame"
-                    : choice == Protocol.MEMORY_HOST_MEMFD ? "host memory" : "?";
+                    : choice == Protocol.MEMORY_HOST_MEMFD ? "host memory"
+                    : choice == Protocol.MEMORY_DEVICE_OPAQUE_FD ? "device memory, sampled in place (" + checkedInPlace + " checked in GL)" : "?";
+        }
+
+        /**
+         * {@return whether its surfaces are device memory the broker allocated, which the window's GL samples in place
+         * (no CPU copy: {@link #takeInPlace}); false for the broker's host memfds, which the consumer reads}
+         */
+        public boolean inPlace() {
+            return inPlace;
+        }
+
+        /** {@return frames whose stamp rows the window read back from GL and checked (in place only)} */
+        public long checkedInPlace() {
+            return checkedInPlace;
+        }
+
+        /**
+         * Window thread: takes the newest handed-over frame that the window has not taken (the producer cannot
+         * write its surface until the window {@linkplain #finishInPlace finishes} with it), or null.
+         */
+        InPlaceFrame takeInPlace() {
+            synchronized (lock) {
+                InPlaceFrame f = pending;
+                if (f != null) {
+                    pending = null;
+                    f.taken = true;
+                }
+                return f;
+            }
+        }
+
+        /** Window thread: GL is done with {@code f} (a fence after its last draw signalled); its consumer releases it. */
+        void finishInPlace(InPlaceFrame f) {
+            synchronized (lock) {
+                f.done = true;
+                lock.notifyAll();
+            }
+        }
+
+        /** Window thread: the result of checking the stamp rows of {@code frame}, read back from GL. */
+        void checkedInPlace(long decoded, long frame) {
+            long expected = frame & 0xFFFF_FFFFL;
+            if (decoded == FrameStamp.TORN) {
+                torn++;
+            } else if (decoded == FrameStamp.INVALID || decoded > expected) {
+                invalid++;
+            } else if (decoded < expected) {
+                stale++;
+            }
+            checkedInPlace++;
         }
 
         /** {@return bytes its producer copies with the CPU into the broker's pages per frame (0 when its device imports them)} */
@@ -165,6 +221,9 @@ public final class ServeCompositor implements AutoCloseable {
         /** Copies the latest frame into {@code out} (row-major RGBA) at (x, y) of an image {@code outWidth} wide. */
         void drawInto(byte[] out, int outWidth, int x, int y) {
             synchronized (lock) {
+                if (front.length < width * height * 4) {
+                    return; // no CPU copy of its frames (sampled in place by the window)
+                }
                 for (int row = 0; row < height; row++) {
                     System.arraycopy(front, row * width * 4, out, ((y + row) * outWidth + x) * 4, width * 4);
                 }
@@ -221,13 +280,46 @@ public final class ServeCompositor implements AutoCloseable {
         }
     }
 
+    /**
+     * A frame of a device-memory surface that the window's GL samples in place: handed from the surface's
+     * consumer thread (which owns the keyed mutex and waited for the producer's fence value) to the window
+     * thread, and back once GL is done with it. One per surface, reused; its fields are guarded by its
+     * feed's lock.
+     */
+    static final class InPlaceFrame {
+        /** The surface's memory, for the window's GL import (a fresh fd per import). */
+        final ExportedImageMemory memory;
+        /** The broker's surface id. */
+        final int surfaceId;
+        /** This frame's own dup of the broker's memory fd, -1 once closed (guarded by this object). */
+        int fd;
+        long frame;
+        long latencyNanos;
+        boolean taken;
+        boolean done;
+
+        InPlaceFrame(BrokerSurface surface) {
+            this.surfaceId = surface.id();
+            this.fd = dev.baton.render.ipc.Fds.dup(surface.memoryFds().get(0));
+            this.memory = exported(surface, this);
+        }
+
+        synchronized void closeFd() {
+            if (fd >= 0) {
+                dev.baton.render.ipc.Fds.closeQuietly(fd);
+                fd = -1;
+            }
+        }
+    }
+
     /** One surface the compositor consumes: its mapping, its handle, its thread. */
     private final class Tile implements Runnable {
         final BrokerSurface surface;
         final Feed feed;
         final RemoteParticipant participant;
         final KeyedMutex.Handle handle;
-        final MappedMemory memory;
+        final MappedMemory memory;     // host memfd: the consumer reads it; null in place
+        final InPlaceFrame inPlace;    // device memory: the window's GL samples it; null otherwise
         final int width, height;
         final Thread thread;
 
@@ -237,7 +329,9 @@ public final class ServeCompositor implements AutoCloseable {
             this.participant = participant;
             this.width = surface.description().width;
             this.height = surface.description().height;
-            this.memory = MappedMemory.map(surface.memoryFds().get(0), surface.description().allocationBytes, false);
+            boolean device = surface.description().memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD;
+            this.memory = device ? null : MappedMemory.map(surface.memoryFds().get(0), surface.description().allocationBytes, false);
+            this.inPlace = device ? new InPlaceFrame(surface) : null;
             this.handle = surface.mutex().open("compositor");
             this.thread = new Thread(this, "baton-serve-surface-" + surface.id());
             this.thread.setDaemon(true);
@@ -245,7 +339,7 @@ public final class ServeCompositor implements AutoCloseable {
 
         @Override
         public void run() {
-            ByteBuffer pixels = memory.buffer();
+            ByteBuffer pixels = memory == null ? null : memory.buffer();
             int bytes = width * height * 4;
             try {
                 while (!stopping) {
@@ -266,6 +360,8 @@ public final class ServeCompositor implements AutoCloseable {
                     long frame = data.remaining() >= 8 ? data.getLong(0) : -1;
                     if (!participant.signalTimeline().awaitValue(fence, acquireTimeoutNanos)) {
                         feed.fenceLate++;
+                    } else if (inPlace != null) {
+                        handToWindow(frame, System.nanoTime() - acquiredAt);
                     } else {
                         byte[] back = feed.takeBack(bytes);
                         pixels.get(0, back, 0, bytes);
@@ -285,8 +381,55 @@ public final class ServeCompositor implements AutoCloseable {
                 // the mutex was closed while waiting: its creator is gone
             } finally {
                 handle.close();
-                memory.close();
+                if (memory != null) {
+                    memory.close();
+                }
+                if (inPlace != null) {
+                    inPlace.closeFd(); // the window's GL imports hold their own references to the memory
+                }
                 tiles.remove(surface.id());
+            }
+        }
+
+        /**
+         * In place: offers the frame (its fence reached) to the window and waits, bounded, until the window's GL is
+         * done with it: a newer frame replaced it before the window took it, or the window took it and a GL fence
+         * after its last draw of it signalled. A frame the window does not take within a second (no window frame:
+         * it is stalled or closing) is withdrawn. Then the caller releases the surface to the producer.
+         */
+        private void handToWindow(long frame, long latencyNanos) throws InterruptedException {
+            InPlaceFrame f = inPlace;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            synchronized (feed.lock) {
+                InPlaceFrame older = feed.pending;
+                if (older != null && older != f) {
+                    older.done = true; // never shown: the window skips it for this newer one
+                }
+                f.frame = frame;
+                f.latencyNanos = latencyNanos;
+                f.taken = false;
+                f.done = false;
+                feed.width = width;
+                feed.height = height;
+                feed.pending = f;
+                feed.lock.notifyAll();
+            }
+            feed.lastFrame = frame;
+            if (feed.delivered == 0) {
+                feed.firstFrameNanos = System.nanoTime();
+            }
+            feed.delivered++;
+            synchronized (feed.lock) {
+                while (!f.done && !stopping && !feed.gone) {
+                    long left = deadline - System.nanoTime();
+                    if (!f.taken && left <= 0) {
+                        break;
+                    }
+                    feed.lock.wait(Math.max(1, Math.min(50, TimeUnit.NANOSECONDS.toMillis(Math.max(left, 0)))));
+                }
+                if (feed.pending == f) {
+                    feed.pending = null;
+                }
             }
         }
 
@@ -303,6 +446,38 @@ public final class ServeCompositor implements AutoCloseable {
         }
     }
 
+    /**
+     * The broker-allocated device memory of {@code surface} as an importer needs it: each dupFd is a fresh dup of
+     * {@code owner}'s own dup of the broker's fd (made on the loop thread, so it cannot race the broker's close).
+     */
+    private static ExportedImageMemory exported(BrokerSurface surface, InPlaceFrame owner) {
+        BrokerSurface.Description d = surface.description();
+        byte[] driver = d.driverUuid.clone(), device = d.deviceUuid.clone();
+        int width = d.width, height = d.height, format = d.format, usage = d.usage, flags = d.createFlags, type = d.memoryTypeIndex;
+        boolean linear = d.tiling == 1;
+        long bytes = d.allocationBytes;
+        return new ExportedImageMemory() {
+            @Override public int width() { return width; }
+            @Override public int height() { return height; }
+            @Override public int vkFormat() { return format; }
+            @Override public boolean linearTiling() { return linear; }
+            @Override public int vkUsage() { return usage; }
+            @Override public int vkCreateFlags() { return flags; }
+            @Override public int memoryTypeIndex() { return type; }
+            @Override public long allocationSizeBytes() { return bytes; }
+            @Override public byte[] driverUuid() { return driver.clone(); }
+            @Override public byte[] deviceUuid() { return device.clone(); }
+            @Override public int dupFd() {
+                synchronized (owner) {
+                    if (owner.fd < 0) {
+                        throw new IllegalStateException("surface " + surface.id() + " is closed");
+                    }
+                    return dev.baton.render.ipc.Fds.dup(owner.fd);
+                }
+            }
+        };
+    }
+
     private final Broker broker;
     private final long acquireTimeoutNanos;
     private final Consumer<String> log;
@@ -315,11 +490,14 @@ public final class ServeCompositor implements AutoCloseable {
     /** The reason the broker gives for a client that said BYE. */
     static final String CLEAN_EXIT = "said BYE";
 
-    private ServeCompositor(Path socket, long acquireTimeoutNanos, Consumer<String> log) {
+    private ServeCompositor(Path socket, long acquireTimeoutNanos, Consumer<String> log, SurfaceAllocator allocator) {
         this.acquireTimeoutNanos = acquireTimeoutNanos;
         this.log = log;
         Broker.Config config = new Broker.Config();
         config.log = log;
+        if (allocator != null) {
+            config.allocator = allocator;
+        }
         config.listener = new Broker.Listener() {
             @Override
             public void clientConnected(Broker b, int clientId, String name, int pid) {
@@ -351,13 +529,16 @@ public final class ServeCompositor implements AutoCloseable {
                     return;
                 }
                 BrokerSurface.Description d = surface.description();
-                if (d.memoryChoice != Protocol.MEMORY_HOST_MEMFD && d.memoryChoice != Protocol.MEMORY_HOST_COPY) {
+                boolean brokerDeviceMemory = d.memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD && surface.memoryFds().count() == 1
+                        && !surface.clientMemory();
+                if (d.memoryChoice != Protocol.MEMORY_HOST_MEMFD && d.memoryChoice != Protocol.MEMORY_HOST_COPY && !brokerDeviceMemory) {
                     // Never map memory a client exported (its driver's fd may be truncatable): only the broker's own memfds.
                     log.accept("serve: surface " + surface.id() + " of " + f.name + " is in the client's own memory; not composited");
                     return;
                 }
                 f.producerCopiedBytesPerFrame = d.memoryChoice == Protocol.MEMORY_HOST_COPY ? (long) d.width * d.height * 4 : 0;
                 f.memoryChoice = d.memoryChoice;
+                f.inPlace = brokerDeviceMemory;
                 Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()));
                 tiles.put(surface.id(), t);
                 t.thread.start();
@@ -382,7 +563,17 @@ public final class ServeCompositor implements AutoCloseable {
      * @throws IllegalStateException if a live broker holds the socket or its directory is not private
      */
     public static ServeCompositor start(Path socket, long acquireTimeoutNanos, Consumer<String> log) {
-        return new ServeCompositor(socket, acquireTimeoutNanos, log);
+        return new ServeCompositor(socket, acquireTimeoutNanos, log, null);
+    }
+
+    /**
+     * As {@link #start(Path, long, Consumer)}, with the window's allocator ({@link WindowMemory}): producers of the
+     * window's GL driver get device memory that the window samples in place ({@link Feed#inPlace()}).
+     *
+     * @param allocator the broker's surface allocator, or null for the host memfd
+     */
+    public static ServeCompositor start(Path socket, long acquireTimeoutNanos, Consumer<String> log, SurfaceAllocator allocator) {
+        return new ServeCompositor(socket, acquireTimeoutNanos, log, allocator);
     }
 
     /** {@return the broker} */

@@ -201,7 +201,7 @@ final class ServeWindow {
         for (ServeCompositor.Feed f : compositor.feeds()) {
             Tile t = tiles.get(f.clientId);
             if (t == null && !dismissed.contains(f.clientId)) {
-                t = new Tile(f, new FeedTexture(ui.window()));
+                t = new Tile(f, new FeedTexture(ui.window(), glInfo));
                 tiles.put(f.clientId, t);
             }
             if (t != null && !f.gone() && t.texture.update(f)) {
@@ -221,7 +221,7 @@ final class ServeWindow {
             double dt = (now - rateMarkNanos) / 1e9;
             for (Tile t : tiles.values()) {
                 long d = t.feed.delivered();
-                long u = t.texture.uploads();
+                long u = t.texture.uploads() + t.texture.inPlaceFrames();
                 t.receivedFps = (d - t.deliveredMark) / dt;
                 t.shownFps = (u - t.uploadsMark) / dt;
                 t.deliveredMark = d;
@@ -375,8 +375,17 @@ final class ServeWindow {
             ImGuiWindow.tooltip("The broker's surfaces are sealed memfds (host memory) and this GL (llvmpipe) cannot import host memory."
                     + " So each frame a producer hands over is copied once out of the shared pages and its stamp checked, and each"
                     + " frame this window has not shown yet is uploaded once into a GL texture (glTexSubImage2D, width x height x 4"
-                    + " bytes). The time is this thread's, per frame uploaded: the copy to staging and the glTexSubImage2D call."
-                    + " A GL import of the memfd would replace that upload.");
+                    + " bytes). The time is this thread's, per frame uploaded: the copy to staging and the glTexSubImage2D call.");
+            long inPlace = 0;
+            for (Tile t : tiles.values()) {
+                inPlace += t.texture.inPlaceFrames();
+            }
+            if (inPlace > 0) {
+                ImGui.text(String.format(Locale.ROOT, "frames sampled in place: %d (0 bytes uploaded)", inPlace));
+                ImGuiWindow.tooltip("Producers on this GL's driver and device (lavapipe for llvmpipe) draw into device memory the broker"
+                        + " allocated, which this window imported into GL once per surface and samples directly; only the two stamp rows"
+                        + " of each frame are read back for the pixel checks.");
+            }
             int live = 0;
             for (ServeCompositor.Feed f : compositor.feeds()) {
                 live += f.gone() ? 0 : 1;
@@ -454,10 +463,14 @@ final class ServeWindow {
         long uploads = 0;
         long bytes = 0;
         long nanos = 0;
+        long inPlace = 0;
+        long readBack = 0;
         for (Tile t : tiles.values()) {
             uploads += t.texture.uploads();
             bytes += t.texture.uploadedBytes();
             nanos += t.texture.uploadNanos();
+            inPlace += t.texture.inPlaceFrames();
+            readBack += t.texture.readBackBytes();
         }
         int frames = ui.frames();
         out.println();
@@ -465,6 +478,10 @@ final class ServeWindow {
                         + " uploaded %d producer frames to GL (%.1f MB, %.2f ms each: copy to staging and glTexSubImage2D)%n", feeds.size(),
                 feeds.size() == 1 ? "" : "es", seconds, frames, frames / Math.max(seconds, 1e-9), 1e9 / ImGuiWindow.FRAME_NANOS, uploads,
                 bytes / 1e6, uploads == 0 ? 0 : nanos / 1e6 / uploads);
+        if (inPlace > 0) {
+            out.printf(Locale.ROOT, "  sampled %d producer frames in place (device memory imported into GL: 0 bytes uploaded per frame;"
+                    + " stamp rows read back for the checks: %d bytes in all)%n", inPlace, readBack);
+        }
         long failures = ServeCommand.printFeeds(feeds, out);
         out.println("Pixel checks: " + (failures == 0 ? "every handed-over frame intact" : failures + " frames failed  <-- FAILED"));
         return failures == 0 ? 0 : 1;

@@ -21,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./baton demo --processes 2} in its window under Xvfb, as a user sees it: two {@code produce}
- * child JVMs hand frames to the demo's broker, the window uploads and shows them. Once both deliver,
+ * child JVMs hand frames to the demo's broker, the window shows them (on lavapipe beside llvmpipe GL it
+ * samples their broker-allocated device memory in place, holding one surface per producer). Once both deliver,
  * producer 0 is stopped (SIGSTOP, while it holds a surface) and the window must still count its frames
  * up to 60, where child 1 gets SIGKILL; then producer 0 goes on (SIGCONT). The screenshot of the last frame must show the panel, the live producer's
  * tile with an intact frame stamp decoded 1:1 from the window's pixels (and a frame number showing it

@@ -190,6 +190,9 @@ public final class Broker implements AutoCloseable {
         final boolean[] fdsTakenFlag = new boolean[1];
         State state = State.AWAITING_HELLO;
         String name = "?";
+        /** HELLO's capability bits and its device's driver and device UUIDs. */
+        int helloCapabilities;
+        final byte[] helloDriverUuid = new byte[16], helloDeviceUuid = new byte[16];
         int expectedSequence = 1;
         String doomReason;
         // Bounded send queue, slots allocated on first use (most clients read promptly).
@@ -699,8 +702,15 @@ public final class Broker implements AutoCloseable {
                 throw new ProtocolViolation(Rule.FIELD, "HELLO name contains control characters");
             }
         }
+        c.helloCapabilities = m.getInt(HELLO_CAPABILITIES);
+        for (int i = 0; i < 16; i++) {
+            c.helloDriverUuid[i] = m.get(HELLO_DRIVER_UUID + i);
+            c.helloDeviceUuid[i] = m.get(HELLO_DEVICE_UUID + i);
+        }
+        int capabilities = (c.helloCapabilities & CAP_CLIENT_IMPORTS_DEVICE_MEMORY) != 0
+                && config.allocator.allocatesDeviceMemoryFor(c.helloDriverUuid, c.helloDeviceUuid) ? CAP_BROKER_DEVICE_MEMORY : 0;
         c.state = State.READY;
-        send(c, c.writer.welcome(c.id, MAX_PRIVATE_DATA_BYTES, config.maxSurfacesPerConnection, 0), 0);
+        send(c, c.writer.welcome(c.id, MAX_PRIVATE_DATA_BYTES, config.maxSurfacesPerConnection, capabilities), 0);
         config.listener.clientConnected(this, c.id, c.name, c.peerPid);
     }
 
@@ -776,12 +786,18 @@ public final class Broker implements AutoCloseable {
         }
         if (memoryFdCount > 0) {
             surface.memoryFds.add(c.socket.receivedFd(0));
+            surface.clientMemory = true;
         }
         taken[0] = true;
         String refusal;
         if (memoryFdCount > 0) {
             refusal = relayClientMemory(c, m, d, surface.memoryFds.get(0), clientAllocation);
         } else {
+            if (memoryChoice == MEMORY_DEVICE_OPAQUE_FD) {
+                // Broker-allocated device memory: for the driver and device this client named in HELLO.
+                System.arraycopy(c.helloDriverUuid, 0, d.driverUuid, 0, 16);
+                System.arraycopy(c.helloDeviceUuid, 0, d.deviceUuid, 0, 16);
+            }
             try {
                 refusal = config.allocator.allocate(d, surface.memoryFds);
             } catch (RuntimeException e) {

@@ -199,8 +199,22 @@ public final class BrokerClient implements AutoCloseable {
      * @throws BrokerRefusal if the broker refused, reported an error or did not answer in time
      */
     public static BrokerClient connect(String path, String name, long timeoutNanos) {
+        return connect(path, name, 0, null, null, timeoutNanos);
+    }
+
+    /**
+     * As {@link #connect(String, String, long)}, saying in HELLO what this client's device can do and
+     * which driver and device it is ({@link Protocol#CAP_CLIENT_IMPORTS_DEVICE_MEMORY}); the broker's
+     * answer is {@link #brokerCapabilities()}.
+     *
+     * @param capabilities HELLO's capability bits
+     * @param driverUuid the client device's driver UUID (16 bytes), or null
+     * @param deviceUuid the client device's device UUID (16 bytes), or null
+     */
+    public static BrokerClient connect(String path, String name, int capabilities, byte[] driverUuid, byte[] deviceUuid,
+            long timeoutNanos) {
         SeqPacketSocket s = SeqPacketSocket.connect(path, MAX_MESSAGE_BYTES, MAX_FDS_PER_MESSAGE * 2);
-        return over(s, name, timeoutNanos);
+        return over(s, name, capabilities, driverUuid, deviceUuid, timeoutNanos);
     }
 
     /**
@@ -213,11 +227,16 @@ public final class BrokerClient implements AutoCloseable {
      * @throws BrokerRefusal if the broker refused, reported an error or did not answer in time
      */
     public static BrokerClient over(SeqPacketSocket socket, String name, long timeoutNanos) {
+        return over(socket, name, 0, null, null, timeoutNanos);
+    }
+
+    private static BrokerClient over(SeqPacketSocket socket, String name, int capabilities, byte[] driverUuid, byte[] deviceUuid,
+            long timeoutNanos) {
         BrokerClient c = new BrokerClient(socket);
         try {
             boolean sent;
             synchronized (c.sendLock) {
-                sent = c.send(c.writer.hello(LibC.getpid(), 0, null, null, name), null, 0);
+                sent = c.send(c.writer.hello(LibC.getpid(), capabilities, deviceUuid, driverUuid, name), null, 0);
             }
             if (!sent) {
                 // A broker that refuses (too many clients) may have sent REFUSE and closed before our HELLO went out:
@@ -244,6 +263,13 @@ public final class BrokerClient implements AutoCloseable {
             c.close();
             throw e;
         }
+    }
+
+    private int brokerCapabilities;
+
+    /** {@return WELCOME's capability bits, such as {@link Protocol#CAP_BROKER_DEVICE_MEMORY}} */
+    public int brokerCapabilities() {
+        return brokerCapabilities;
     }
 
     /** {@return the id the broker gave this client in WELCOME} */
@@ -505,6 +531,7 @@ public final class BrokerClient implements AutoCloseable {
         switch (type) {
             case TYPE_WELCOME:
                 clientId = m.getInt(WELCOME_CLIENT_ID);
+                brokerCapabilities = m.getInt(WELCOME_CAPABILITIES);
                 answerType = TYPE_WELCOME;
                 return;
             case TYPE_REFUSE:

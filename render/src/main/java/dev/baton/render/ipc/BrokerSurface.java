@@ -123,6 +123,17 @@ public final class BrokerSurface {
         return mutex;
     }
 
+    /** Whether the memory fd came from the client (memory choice 2 with an fd), not from the broker's allocator. */
+    volatile boolean clientMemory;
+
+    /**
+     * {@return whether the memory is the client's own (relayed under the broker's client-memory policy), which
+     * nothing in the broker's process may map or import; false for memory the broker's allocator made}
+     */
+    public boolean clientMemory() {
+        return clientMemory;
+    }
+
     /** {@return the memory fds the broker holds (for an in-process importer: dup before use)} */
     public Fds memoryFds() {
         return memoryFds;

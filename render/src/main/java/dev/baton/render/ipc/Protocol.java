@@ -27,9 +27,25 @@ public final class Protocol {
      * The protocol version this build speaks; HELLO with another is answered with REFUSE. Version 2
      * added memory choice {@link #MEMORY_HOST_COPY}, and a client's own device memory in SURFACE_OFFER
      * (memory fd count, allocation, UUIDs; relayed only where {@link Broker.Config#clientMemory} allows)
-     * with the exporter's UUIDs and create flags in SURFACE_CREATED.
+     * with the exporter's UUIDs and create flags in SURFACE_CREATED. Version 3 gave HELLO's device and
+     * driver UUIDs and both capability words a meaning ({@link #CAP_CLIENT_IMPORTS_DEVICE_MEMORY},
+     * {@link #CAP_BROKER_DEVICE_MEMORY}) and added memory choice {@link #MEMORY_DEVICE_OPAQUE_FD}
+     * without a memory fd: the broker allocates exportable device memory of the client's driver.
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
+    /**
+     * HELLO capability: the client's device (whose UUIDs HELLO carries) imports OPAQUE_FD image memory,
+     * so it can draw into device memory the broker allocates on a device of the same driver.
+     */
+    public static final int CAP_CLIENT_IMPORTS_DEVICE_MEMORY = 1;
+    /**
+     * WELCOME capability: the broker allocates device memory for this client's HELLO UUIDs: a
+     * SURFACE_OFFER with memory choice {@link #MEMORY_DEVICE_OPAQUE_FD} and no memory fd is answered
+     * with an OPAQUE_FD of an exportable image the broker allocated (sealed against truncation), which
+     * the client imports into its device. Sent only to a client that set
+     * {@link #CAP_CLIENT_IMPORTS_DEVICE_MEMORY}.
+     */
+    public static final int CAP_BROKER_DEVICE_MEMORY = 1;
     /** Size of the fixed header every message starts with. */
     public static final int HEADER_BYTES = 16;
     /** Every message fits in this many bytes; a receiver refuses anything longer. */

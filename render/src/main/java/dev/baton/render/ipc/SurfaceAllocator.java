@@ -20,6 +20,19 @@ public interface SurfaceAllocator {
     String allocate(BrokerSurface.Description description, BrokerSurface.Fds memory);
 
     /**
+     * Whether this allocator serves memory choice {@link Protocol#MEMORY_DEVICE_OPAQUE_FD} without a
+     * client fd for a client whose HELLO named these UUIDs (then WELCOME says
+     * {@link Protocol#CAP_BROKER_DEVICE_MEMORY}). Called on the broker's event loop thread.
+     *
+     * @param driverUuid the client device's driver UUID (16 bytes)
+     * @param deviceUuid the client device's device UUID (16 bytes)
+     * @return false unless the allocator has a device of exactly that driver and device
+     */
+    default boolean allocatesDeviceMemoryFor(byte[] driverUuid, byte[] deviceUuid) {
+        return false;
+    }
+
+    /**
      * Host memory: one memfd of {@code width * height * 4} bytes that the broker creates and seals
      * SHRINK | GROW | SEAL, so no client can resize it (and SIGBUS the broker or another client). Only
      * {@link Protocol#MEMORY_HOST_MEMFD} (the producer imports it) and {@link Protocol#MEMORY_HOST_COPY}

@@ -12,7 +12,7 @@
  * <p>The section below is the README draft for the protocol (markdown).
  *
  * <pre>
- * ## The broker protocol (version 2)
+ * ## The broker protocol (version 3)
  *
  * One Unix-domain SOCK_SEQPACKET connection per producer device. Default socket
  * `$XDG_RUNTIME_DIR/baton/compositor.sock`, else `/tmp/baton-UID/compositor.sock`; the directory is
@@ -28,10 +28,10 @@
  *
  * | type | name | direction | fields after the header | fds |
  * |---|---|---|---|---|
- * | 1 | HELLO | producer to broker | u32 pid, u32 capabilities, u8[16] device UUID, u8[16] driver UUID, u16 nameLength (at most 64), u16 0, UTF-8 name | 0 |
- * | 2 | WELCOME | broker to producer | u32 clientId, u32 maxPrivateDataBytes (256), u32 maxSurfaces, u32 capabilities | 0 |
+ * | 1 | HELLO | producer to broker | u32 pid, u32 capabilities (bit 0: its device imports OPAQUE_FD image memory), u8[16] device UUID, u8[16] driver UUID (of that device; zeros for none), u16 nameLength (at most 64), u16 0, UTF-8 name | 0 |
+ * | 2 | WELCOME | broker to producer | u32 clientId, u32 maxPrivateDataBytes (256), u32 maxSurfaces, u32 capabilities (bit 0: the broker allocates device memory for this HELLO's UUIDs, answering a SURFACE_OFFER of memory choice 2 without a memory fd; sent only when HELLO set bit 0) | 0 |
  * | 3 | REFUSE | broker to producer | u16 brokerVersion, u16 clientVersion, u16 reason (1 version mismatch, 2 too many clients, 3 not our uid, 4 shutting down), u16 textLength (at most 256), text; then the broker closes | 0 |
- * | 4 | SURFACE_OFFER | producer to broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd: the producer's device imports it; 2 device opaque fd; 3 host copy: the same sealed memfd, which the producer writes with its CPU after its fence), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (at most 4), u32 memoryFdCount (0, or 1 with memory choice 2: the client's own device memory), u64[4] size of each sync fd, then (version 2) the client memory's u64 allocationBytes, u32 memoryTypeIndex, u32 tiling (0 optimal, 1 linear), u32 createFlags, u32 0, u8[16] driver UUID, u8[16] device UUID (all zero without a memory fd) | the client's memory fd if counted, then its exported sync fds (memfds), as counted |
+ * | 4 | SURFACE_OFFER | producer to broker | u32 requestId, u32 width, u32 height, u32 format (VkFormat), u32 usage, u16 memory choice (1 host memfd: the producer's device imports it; 2 device opaque fd: with a memory fd the client's own memory, without one (version 3) device memory the broker allocates for the UUIDs of HELLO; 3 host copy: the same sealed memfd, which the producer writes with its CPU after its fence), u16 sync choice (1 host bridge, 2 binary semaphores, 3 shared timeline), u64 initialKey, u32 syncFdCount (at most 4), u32 memoryFdCount (0, or 1 with memory choice 2: the client's own device memory), u64[4] size of each sync fd, then (version 2) the client memory's u64 allocationBytes, u32 memoryTypeIndex, u32 tiling (0 optimal, 1 linear), u32 createFlags, u32 0, u8[16] driver UUID, u8[16] device UUID (all zero without a memory fd) | the client's memory fd if counted, then its exported sync fds (memfds), as counted |
  * | 5 | SURFACE_CREATED | broker to producer | u32 requestId (0: granted, not asked for), u32 surfaceId, u64 allocationBytes, u32 memoryTypeIndex, u32 width, u32 height, u32 format, u32 tiling, u32 usage, u16 memory choice, u16 sync choice, u32 memoryFdCount, u32 syncFdCount, u32 maxPrivateDataBytes, u64 initialKey, then (version 2) u8[16] driver UUID, u8[16] device UUID of the memory's exporter (zeros for a broker memfd), u32 createFlags, u32 0 | memory fds, then sync fds |
  * | 6 | ACQUIRE | producer to broker | surface layout; key = key to acquire, value = timeout in ns (0 polls; capped by the broker) | 0 |
  * | 7 | ACQUIRED | broker to producer | surface layout; value = fence value to wait for, data = the releaser's private data | 0 |
@@ -70,7 +70,9 @@
  * ERROR and the client stays connected.
  *
  * Versions: 1, the first; 2 added memory choice 3 (host copy), the client-memory fields of
- * SURFACE_OFFER and the exporter's UUIDs and create flags in SURFACE_CREATED. A client and a broker of
+ * SURFACE_OFFER and the exporter's UUIDs and create flags in SURFACE_CREATED; 3 gave HELLO's UUIDs and
+ * both capability words their meaning and added memory choice 2 without a memory fd (broker-allocated
+ * device memory, sent only sealed against shrinking and growing). A client and a broker of
  * different versions are refused at HELLO with both versions named.
  * </pre>
  */
