@@ -207,9 +207,13 @@ public final class BrokerClient implements AutoCloseable {
      * which driver and device it is ({@link Protocol#CAP_CLIENT_IMPORTS_DEVICE_MEMORY}); the broker's
      * answer is {@link #brokerCapabilities()}.
      *
+     * @param path the broker's socket
+     * @param name this client's name, for the broker's logs
      * @param capabilities HELLO's capability bits
      * @param driverUuid the client device's driver UUID (16 bytes), or null
      * @param deviceUuid the client device's device UUID (16 bytes), or null
+     * @param timeoutNanos the most nanoseconds to wait for WELCOME
+     * @return the connected client, owned by the caller
      */
     public static BrokerClient connect(String path, String name, int capabilities, byte[] driverUuid, byte[] deviceUuid,
             long timeoutNanos) {
@@ -318,8 +322,19 @@ public final class BrokerClient implements AutoCloseable {
      * travels first, then the sync fds. The broker relays it to the clients it shares the surface with
      * only where its {@link Broker.Config#clientMemory} policy allows, and never maps it.
      *
+     * @param width the surface's width in pixels
+     * @param height the surface's height in pixels
+     * @param format its {@code VkFormat}
+     * @param usage its image usage bits
+     * @param memoryChoice a {@code Protocol.MEMORY_*} value
+     * @param syncChoice a {@code Protocol.SYNC_*} value
+     * @param initialKey the keyed mutex's initial key
+     * @param syncFds the sync fds to pass (still owned by the caller), or null
+     * @param syncFdBytes the size of each sync fd, or null
      * @param memory the exported image's description (size, format, tiling, usage, flags, memory type, UUIDs); null for none
      * @param memoryFd an fd of that memory (still owned by the caller: the kernel passes a copy); ignored when {@code memory} is null
+     * @param timeoutNanos how long to wait for SURFACE_CREATED
+     * @return the surface the broker created
      * @see #offer(int, int, int, int, int, int, long, int[], long[], long)
      */
     public Surface offer(int width, int height, int format, int usage, int memoryChoice, int syncChoice, long initialKey,

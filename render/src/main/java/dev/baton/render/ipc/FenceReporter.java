@@ -44,6 +44,7 @@ public final class FenceReporter implements AutoCloseable {
      * @param gpuTimeoutNanos the longest one released value may take to be reached
      * @param capacity values released and not yet reported at most (the render thread waits for room beyond)
      * @param name for the thread's name
+     * @return the started reporter, owned by the caller
      */
     public static FenceReporter start(BrokerClient client, Timeline timeline, long gpuTimeoutNanos, int capacity, String name) {
         FenceReporter r = new FenceReporter(client, timeline, gpuTimeoutNanos, capacity, name);
@@ -69,7 +70,11 @@ public final class FenceReporter implements AutoCloseable {
      * {@code value}. Call after the RELEASE carrying that value was sent, values increasing. Waits at
      * most {@code timeoutNanos} for room. Render thread; allocation-free.
      *
+     * @param surface the surface the value was released on
+     * @param value the released fence value
+     * @param timeoutNanos how long to wait for room at most
      * @return false if the reporter failed ({@link #failure()} says why) or no room came in time
+     * @throws InterruptedException if interrupted while waiting for room
      */
     public boolean released(BrokerClient.Surface surface, long value, long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
@@ -99,7 +104,9 @@ public final class FenceReporter implements AutoCloseable {
      * Waits at most {@code timeoutNanos} until every queued value was reported (before a clean exit,
      * so the compositor is not left waiting for the last frames).
      *
+     * @param timeoutNanos how long to wait at most
      * @return true if nothing is left to report
+     * @throws InterruptedException if interrupted while waiting
      */
     public boolean drain(long timeoutNanos) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;

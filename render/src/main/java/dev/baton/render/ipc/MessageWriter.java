@@ -134,6 +134,16 @@ public final class MessageWriter {
      * SURFACE_OFFER with the client's own device memory (memory choice 2, one memory fd travelling
      * before the sync fds), or without it when {@code memory} is null.
      *
+     * @param requestId the client's id for this request
+     * @param width the surface's width in pixels
+     * @param height the surface's height in pixels
+     * @param format its {@code VkFormat}
+     * @param usage its image usage bits
+     * @param memoryChoice a {@code Protocol.MEMORY_*} value
+     * @param syncChoice a {@code Protocol.SYNC_*} value
+     * @param initialKey the keyed mutex's initial key
+     * @param syncFdBytes the size of each sync fd, or null
+     * @param syncFdCount how many sync fds travel with it
      * @param memory the exported image memory whose fd travels with the offer, or null
      * @return the reused buffer, position 0, limit the message length, valid until the next call
      * @see #offer(int, int, int, int, int, int, int, long, long[], int)

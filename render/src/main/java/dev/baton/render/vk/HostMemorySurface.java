@@ -413,7 +413,11 @@ public final class HostMemorySurface implements MemfdSurface {
         return 0;
     }
 
-    /** Nothing to do: the submit already wrote the broker's pages. {@return 0} */
+    /**
+     * Nothing to do: the submit already wrote the broker's pages.
+     *
+     * @return 0
+     */
     @Override
     public long finishOnHost() {
         return 0;
