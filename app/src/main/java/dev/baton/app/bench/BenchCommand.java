@@ -509,6 +509,8 @@ public final class BenchCommand implements Cli.Body {
                         }
                     }
                     crossProcessGpu(pairs);
+                    step("cross-process host-copy");
+                    CrossProcessCopyGpu.bench(vk, s, plan, pairs.stream().map(Pair::device).toList(), this::series, pending::removeAll, this::skipOnce);
                     for (BenchPlan.Cross c : plan.crosses) {
                         step("ping-pong " + c.tier() + " " + c.a().label() + "<->" + c.b().label());
                         chain("ping-pong", c.tier(), c.a().label() + "<->" + c.b().label(), List.of(pairOf(pairs, c.a()).a,
@@ -630,6 +632,7 @@ public final class BenchCommand implements Cli.Body {
             }
             int steps = 3 + plan.crosses.size() + plan.hostMemory.size() + plan.glPairs.size(); // raw floors, naive, pipelined/fan-out below
             steps += 1; // the cross-process GPU row
+            steps += 1; // the cross-process host-copy row
             for (BenchPlan.Device d : plan.devices) {
                 steps += d.tiers().size();
             }

@@ -171,6 +171,24 @@ class BenchCommandTest {
                 }
             }
         }
+        // The cross-process copy row (on a device that cannot import host memory): it copies by design, every byte counted
+        // (each access: memfd -> staging and back on the CPU, upload and read-back on the GPU), beside the in-process host copy.
+        Map<?, ?> settings = (Map<?, ?>) root.get("settings");
+        long frame = 4L * ((Number) settings.get("width")).longValue() * ((Number) settings.get("height")).longValue();
+        boolean copyRow = false;
+        for (Object o : (List<?>) root.get("series")) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            if (m.get("scenario").equals("cross-process") && m.get("tier").equals("host-copy")) {
+                copyRow = true;
+                assertEquals(4.0 * frame, ((Number) m.get("bytes_copied_per_handoff")).doubleValue(), 1e-6, m.toString());
+                if (m.get("metric").equals("gpu-handoff")) {
+                    assertTrue(((String) m.get("floor")).startsWith("ping-pong / host-copy / "), m.toString());
+                    assertTrue(counts.containsKey(m.get("floor")), "its floor ran in the same run: " + m);
+                }
+            }
+        }
+        boolean copyRowSkipped = ((List<?>) root.get("skipped")).stream().anyMatch(x -> ((String) x).startsWith("cross-process host-copy: "));
+        assertTrue(copyRow != copyRowSkipped, "a cross-process host-copy row or the reason it has none: " + counts.keySet());
         assertTrue(scenarios.contains("cpu floor / park/unpark") && scenarios.contains("cpu floor / keyed-mutex"), scenarios.toString());
         // Host memory and Vulkan -> GL, by capability: each device has its row, or the reason it has none among the skipped.
         List<?> skipped = (List<?>) root.get("skipped");
@@ -197,7 +215,7 @@ class BenchCommandTest {
             for (String expected : List.of("raw sync / timeline+host thread", "raw sync / binary semaphores", "naive / waitIdle+lock",
                     "naive / readback+upload", "ping-pong / host-bridge", "ping-pong / binary-semaphore", "ping-pong / host-copy",
                     "pipelined x3 / host-bridge", "fan-out 1->3 / host-bridge", "fan-in N=1 / host-bridge", "fan-in N=2 / host-bridge",
-                    "fan-in N=4 / host-bridge", "cross-process / host-bridge")) {
+                    "fan-in N=4 / host-bridge", "cross-process / host-bridge", "cross-process / host-copy")) {
                 assertTrue(scenarios.contains(expected), "missing scenario " + expected + " in " + scenarios);
             }
             // The raw floors time every hop both ways, like the ping-pong they are the floor of: one A->B and one
