@@ -73,7 +73,7 @@ final class CrossProcessCopyGpu {
             }
         }
         if (d == null) {
-            skip.accept(SCENARIO + ": every device here imports host memory, so no pair copies across processes");
+            skip.accept(SCENARIO + ": every device taking part imports host memory, so none copies across processes");
             return;
         }
         String inProcess = null;
