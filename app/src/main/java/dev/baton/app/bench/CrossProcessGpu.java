@@ -54,7 +54,7 @@ final class CrossProcessGpu {
     /** Timed-work slots (each side waits for its GPU every turn, so one would do; as the in-process row). */
     static final int SLOTS = 3;
     /** The clear colour TimedWork writes, as RGBA8 UNORM bytes (0.25, 0.5, 0.75, 1.0), give or take 1 for rounding. */
-    private static final int[] CLEAR_BYTES = {64, 128, 191, 255};
+    static final int[] CLEAR_BYTES = {64, 128, 191, 255};
 
     /** What one measured run gives back to the bench: whether it ran, and the figures for the notes. */
     static final class Outcome {
@@ -289,6 +289,11 @@ final class CrossProcessGpu {
 
     /** Acquires key 0 in slices of 100 ms up to the stall bound, giving up early if the child died; true once acquired. */
     private static boolean acquire(BrokerClient a, BrokerClient.Surface s, Process child, long stallNanos) {
+        return acquire(a, s, child, stallNanos, "cross-process host-bridge");
+    }
+
+    /** {@link #acquire(BrokerClient, BrokerClient.Surface, Process, long)} for the row named {@code row} (its stall's scenario). */
+    static boolean acquire(BrokerClient a, BrokerClient.Surface s, Process child, long stallNanos, String row) {
         long deadline = System.nanoTime() + stallNanos;
         while (true) {
             AcquireStatus st = a.acquire(s, 0L, Math.min(TimeUnit.MILLISECONDS.toNanos(100), Math.max(1, deadline - System.nanoTime())));
@@ -299,7 +304,7 @@ final class CrossProcessGpu {
                 return false;
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new StallException("cross-process host-bridge", "the partner process did not release within "
+                throw new StallException(row, "the partner process did not release within "
                         + stallNanos / 1_000_000 + " ms");
             }
         }
@@ -322,7 +327,7 @@ final class CrossProcessGpu {
         return true;
     }
 
-    private static Outcome childGone(Outcome outcome, Process child, Path log) throws InterruptedException {
+    static Outcome childGone(Outcome outcome, Process child, Path log) throws InterruptedException {
         child.waitFor(5, TimeUnit.SECONDS);
         String why = lastLine(log);
         if (!child.isAlive() && child.exitValue() == CANNOT) {
@@ -334,12 +339,12 @@ final class CrossProcessGpu {
     }
 
     /** Keeps the partner's log (for the message that names it); returns "". */
-    private static String keepLog(boolean[] keep) {
+    static String keepLog(boolean[] keep) {
         keep[0] = true;
         return "";
     }
 
-    private static String lastLine(Path log) {
+    static String lastLine(Path log) {
         try {
             List<String> lines = Files.readAllLines(log);
             return lines.isEmpty() ? "(no output)" : lines.get(lines.size() - 1);
@@ -349,7 +354,7 @@ final class CrossProcessGpu {
     }
 
     /** The broker's loop thread (its CPU time and allocations are charged to the row). */
-    private static Thread brokerThread() {
+    static Thread brokerThread() {
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             if (t.getName().equals("baton-broker")) {
                 return t;

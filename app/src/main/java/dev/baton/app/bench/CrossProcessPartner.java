@@ -12,7 +12,8 @@ import org.lwjgl.system.MemoryUtil;
  * this JVM's class path; not a user command). Modes: {@code echo SOCKET} echoes every message until
  * EOF (the raw round-trip floor); {@code handoff SOCKET} connects to the broker, waits for a granted
  * surface and then acquires key 1 and releases to key 0 until the broker goes away; {@code gpu ...}
- * is the GPU row's other side ({@link CrossProcessGpu#partner}).
+ * is the GPU row's other side ({@link CrossProcessGpu#partner}), {@code binary-gpu ...} the binary-semaphore
+ * row's ({@link CrossProcessBinaryGpu#partner}).
  */
 public final class CrossProcessPartner {
     private CrossProcessPartner() {}
@@ -25,6 +26,9 @@ public final class CrossProcessPartner {
     public static void main(String[] args) {
         if (args[0].equals("gpu")) {
             System.exit(CrossProcessGpu.partner(args));
+        }
+        if (args[0].equals("binary-gpu")) {
+            System.exit(CrossProcessBinaryGpu.partner(args));
         }
         String path = args[1];
         if (args[0].equals("echo")) {
