@@ -997,10 +997,10 @@ public final class BenchCommand implements Cli.Body {
             gpu.note("sender's last GPU timestamp to receiver's first, both directions; the receiver's GPU waits on the imported binary"
                     + " semaphore (no host wait for the other side, no FENCE_REACHED), as the in-process tier; each side releases at submit"
                     + " time and reuses a work slot once its own timeline says its previous submit completed (3 slots, as in process);"
-                    + " ownership transfers inside the timed work; clocks: this process: " + o.clock + "; the child maps its timestamps by"
-                    + " its own calibration (" + o.childClock + ") and sends them in its release's private data: an offset between the"
-                    + " two calibrations adds to one direction what it takes from the other; floor: the in-process binary-semaphore"
-                    + " ping-pong on the same device");
+                    + " ownership transfers inside the timed work; clocks: this process: " + o.clock + "; the child sends its timestamps"
+                    + " (raw and mapped by its own calibration) in its release's private data: " + o.childClock
+                    + (o.oneClock ? "" : " (an offset between two calibrations adds to one direction what it takes from the other)")
+                    + "; floor: the in-process binary-semaphore ping-pong on the same device");
             e2e.note("this process's submit (clear) to the child's last GPU timestamp (4x4 corner read); the child checked the corner"
                     + " against the clear colour on " + o.childChecks + " of its " + o.childReads + " turns (those with none of its work in"
                     + " flight), all matched");

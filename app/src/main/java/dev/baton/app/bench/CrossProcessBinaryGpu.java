@@ -44,8 +44,12 @@ import java.util.concurrent.TimeUnit;
  * The receiver's GPU waits for the sender's on the imported semaphore: no host wait for the other
  * side and no FENCE_REACHED, as the in-process binary-semaphore tier. The child passes its host-clock
  * times (acquire returned, just before release) and the GPU timestamps of its oldest completed turn,
- * mapped by its own {@link GpuClock}, in each release's private data; {@code System.nanoTime} and the
- * mapped timestamps are CLOCK_MONOTONIC in both processes.
+ * raw and mapped by its own {@link GpuClock}, in each release's private data; {@code System.nanoTime}
+ * and the mapped timestamps are CLOCK_MONOTONIC in both processes. When, on every warm-up turn, this
+ * process's clock maps the child's raw ticks to within both calibrations' uncertainty of the child's
+ * own mapping, the two devices share one timestamp domain and this process's clock maps both sides'
+ * timestamps while measuring, as the in-process row maps two devices of one physical device by one
+ * clock; otherwise each side's are mapped by its own calibration (the note says which).
  */
 final class CrossProcessBinaryGpu {
     private CrossProcessBinaryGpu() {}
@@ -54,7 +58,7 @@ final class CrossProcessBinaryGpu {
     static final String ROW = "cross-process binary-semaphore";
     /** Private data the child sends with each release, as longs. */
     static final int SEQ = 0, ACQUIRED_AT = 1, RELEASED_AT = 2, GPU_TURN = 3, GPU_START = 4, GPU_END = 5, BAD_READS = 6, CHECKED = 7,
-            VALIDATION = 8, CLOCK_UNCERTAINTY = 9, LONGS = 10;
+            VALIDATION = 8, CLOCK_UNCERTAINTY = 9, GPU_START_TICKS = 10, GPU_END_TICKS = 11, LONGS = 12;
     /** Work slots per side, as the in-process ping-pong's. */
     static final int SLOTS = CrossProcessGpu.SLOTS;
     /** This side's per-turn records are kept this many turns (the child's timestamps arrive SLOTS + 1 turns late). */
@@ -71,6 +75,8 @@ final class CrossProcessBinaryGpu {
         long childReads;
         long childChecks;
         String childClock;
+        /** Whether the child's raw timestamps were mapped by this process's clock (one timestamp domain, checked). */
+        boolean oneClock;
         String clock;
     }
 
@@ -166,6 +172,7 @@ final class CrossProcessBinaryGpu {
                 if (a.privateData().getLong(SEQ * 8) != -1) {
                     throw new IllegalStateException(ROW + " row: the partner's first release is not its setup turn");
                 }
+                long childUncertainty = a.privateData().getLong(CLOCK_UNCERTAINTY * 8);
                 TimedWork.initializeImage(dev, image.handle(), true);
                 TimedWork work = TimedWork.create(dev, image.handle(), width, height, TimedWork.Kind.CLEAR, SLOTS, true);
                 owned.add(work);
@@ -174,6 +181,17 @@ final class CrossProcessBinaryGpu {
                 Side side = new Side(a, s, child, dev, clock, work, timeline, ab.handle(), ba.handle(), stallNanos, log);
                 try {
                     side.turns(System.nanoTime() + warmupNanos, null, null, null);
+                    // One timestamp domain in both processes (as two devices of one physical device share in process)
+                    // if the child's raw ticks, mapped by this process's clock, land within both calibrations'
+                    // uncertainty of the child's own mapping on every warm-up turn: then this clock maps both sides'
+                    // timestamps, as in process, and no offset between two calibrations enters the handoffs.
+                    long bound = clock.uncertaintyNanos() + childUncertainty + 1_000;
+                    side.oneClock = side.domainChecks > 0 && side.worstDomainDiff <= bound;
+                    outcome.oneClock = side.oneClock;
+                    outcome.childClock = (side.oneClock ? "its raw timestamps, mapped by this process's clock, agreed with its own mapping"
+                            : "its raw timestamps, mapped by this process's clock, did not agree with its own mapping, so each side's are mapped"
+                            + " by its own calibration") + " within " + side.worstDomainDiff / 1000 + " us on " + side.domainChecks
+                            + " warm-up turns (bound: both calibrations' uncertainty, " + bound / 1000 + " us)";
                     cpu.reset();
                     gpu.reset();
                     e2e.reset();
@@ -187,11 +205,13 @@ final class CrossProcessBinaryGpu {
                         x.totals(2 * turns, elapsed, costs.cpuNanos(), 0, costs.allocatedBytes());
                     }
                 } finally {
-                    // This side's last submit waits only on a semaphore the child's submitted work signals: bounded.
-                    if (!timeline.awaitValue(side.turn, stallNanos)) {
-                        stalled = true;
-                        throw new StallException(ROW, timeline.name() + " did not reach " + side.turn + " within " + stallNanos / 1_000_000 + " ms");
-                    }
+                    // Before the child may go: this side's last submit waits on a semaphore that the child's GPU (its
+                    // process's threads, on a CPU driver) signals. Bounded; if it never completes, nothing is closed.
+                    stalled = !timeline.awaitValue(side.turn, stallNanos);
+                }
+                if (stalled) {
+                    throw new StallException(ROW, timeline.name() + " did not reach " + side.turn + " within " + stallNanos / 1_000_000
+                            + " ms (this side's last submit waits on the child's semaphore)");
                 }
                 ByteBuffer pd = a.privateData();
                 if (pd.getLong(BAD_READS * 8) != 0) {
@@ -207,7 +227,6 @@ final class CrossProcessBinaryGpu {
                 }
                 outcome.childReads = pd.getLong(SEQ * 8) + 1;
                 outcome.childChecks = pd.getLong(CHECKED * 8);
-                outcome.childClock = "+-" + pd.getLong(CLOCK_UNCERTAINTY * 8) / 1000 + " us";
             }
             return outcome;
         } catch (StallException e) {
@@ -269,6 +288,11 @@ final class CrossProcessBinaryGpu {
         final long[] submittedAt = new long[RING];
         final long[] gpuStart = new long[RING];
         final long[] gpuEnd = new long[RING];
+        /** Warm-up: the child's turns whose mapped timestamps were compared with this clock's mapping of its raw ticks, and the worst difference. */
+        long domainChecks;
+        long worstDomainDiff;
+        /** Measuring: map the child's raw ticks by this process's clock (else use the child's own mapping). */
+        boolean oneClock;
 
         Side(BrokerClient a, BrokerClient.Surface s, Process child, DeviceContext dev, GpuClock clock, TimedWork work, VulkanTimeline timeline,
              long ab, long ba, long stallNanos, Path log) {
@@ -322,10 +346,18 @@ final class CrossProcessBinaryGpu {
                     long j = pd.getLong(GPU_TURN * 8);
                     if (j >= 0 && j + 1 <= k - SLOTS && k - 1 - j < RING) {
                         int jr = (int) (j % RING);
-                        gpu.record(pd.getLong(GPU_START * 8) - gpuEnd[jr]);
-                        gpu.record(gpuStart[(int) ((j + 1) % RING)] - pd.getLong(GPU_END * 8));
-                        e2e.record(pd.getLong(GPU_END * 8) - submittedAt[jr]);
+                        long childStart = oneClock ? clock.hostNanos(pd.getLong(GPU_START_TICKS * 8)) : pd.getLong(GPU_START * 8);
+                        long childEnd = oneClock ? clock.hostNanos(pd.getLong(GPU_END_TICKS * 8)) : pd.getLong(GPU_END * 8);
+                        gpu.record(childStart - gpuEnd[jr]);
+                        gpu.record(gpuStart[(int) ((j + 1) % RING)] - childEnd);
+                        e2e.record(childEnd - submittedAt[jr]);
                     }
+                } else if (k > 0 && a.privateData().getLong(GPU_TURN * 8) >= 0) {
+                    ByteBuffer pd = a.privateData();
+                    long diff = Math.max(Math.abs(clock.hostNanos(pd.getLong(GPU_START_TICKS * 8)) - pd.getLong(GPU_START * 8)),
+                            Math.abs(clock.hostNanos(pd.getLong(GPU_END_TICKS * 8)) - pd.getLong(GPU_END * 8)));
+                    worstDomainDiff = Math.max(worstDomainDiff, diff);
+                    domainChecks++;
                 }
                 int i = (int) (k % RING);
                 submittedAt[i] = System.nanoTime();
@@ -344,6 +376,16 @@ final class CrossProcessBinaryGpu {
                     return n;
                 }
             }
+        }
+    }
+
+    /** {@code timeline.awaitValue}, false when interrupted as well as on timeout. */
+    private static boolean awaitQuietly(VulkanTimeline timeline, long value, long timeoutNanos) {
+        try {
+            return timeline.awaitValue(value, timeoutNanos);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
@@ -388,6 +430,9 @@ final class CrossProcessBinaryGpu {
             return CrossProcessGpu.CANNOT;
         }
         List<AutoCloseable> owned = new ArrayList<>();
+        // Turns submitted, and whether this device is known idle at the end (only then is anything closed).
+        long[] submitted = {0};
+        boolean[] idle = {true};
         try (BrokerClient c = BrokerClient.connect(socket, "bench-partner-bs", TimeUnit.SECONDS.toNanos(20))) {
             GpuClock clock = GpuClock.calibrate(dev, stall);
             BrokerClient.Surface s = c.awaitGrant(TimeUnit.SECONDS.toNanos(20));
@@ -443,8 +488,11 @@ final class CrossProcessBinaryGpu {
                             System.out.println("this GPU did not reach " + (k - SLOTS + 1) + " within " + stall / 1_000_000 + " ms");
                             return 1;
                         }
-                        data.putLong(GPU_TURN * 8, k - SLOTS).putLong(GPU_START * 8, clock.hostNanos(work.startTicks(slot)))
-                                .putLong(GPU_END * 8, clock.hostNanos(work.endTicks(slot)));
+                        long startTicks = work.startTicks(slot);
+                        long endTicks = work.endTicks(slot);
+                        data.putLong(GPU_TURN * 8, k - SLOTS).putLong(GPU_START * 8, clock.hostNanos(startTicks))
+                                .putLong(GPU_END * 8, clock.hostNanos(endTicks)).putLong(GPU_START_TICKS * 8, startTicks)
+                                .putLong(GPU_END_TICKS * 8, endTicks);
                     }
                     if (k > 0 && timeline.completedValue() == k) {
                         // Nothing of this side in flight: the host buffer holds the corner turn k - 1 read.
@@ -460,6 +508,7 @@ final class CrossProcessBinaryGpu {
                     // The GPU waits for the bench's GPU on the imported semaphore: no host wait, no FENCE_REACHED.
                     submit.begin().waitBinary(ab.handle()).commandBuffer(work.commandBuffer(slot)).signalBinary(ba.handle())
                             .signalTimeline(timeline, k + 1).submit();
+                    submitted[0] = k + 1;
                     data.putLong(SEQ * 8, k).putLong(ACQUIRED_AT * 8, acquiredAt).putLong(BAD_READS * 8, bad).putLong(CHECKED * 8, checked)
                             .putLong(VALIDATION * 8, vk.validationMessageCount());
                     data.putLong(RELEASED_AT * 8, System.nanoTime());
@@ -474,22 +523,29 @@ final class CrossProcessBinaryGpu {
                     }
                 }
             } finally {
-                // The last submit waits on the bench's signal, which its own submit (made before its release) carries.
-                org.lwjgl.vulkan.VK10.vkDeviceWaitIdle(dev.vkDevice());
+                // The last submit waits on the bench's semaphore, signalled by work the bench submitted before its
+                // release; if the bench died before its GPU ran it, that never comes: bounded, then exit unclosed.
+                idle[0] = awaitQuietly(timeline, submitted[0], stall);
+                if (!idle[0]) {
+                    System.out.println("this GPU did not finish its last submit within " + stall / 1_000_000 + " ms; exiting without teardown");
+                }
             }
         } catch (RuntimeException | InterruptedException e) {
             System.out.println("failed: " + e);
             return 1;
         } finally {
-            for (int i = owned.size() - 1; i >= 0; i--) {
-                try {
-                    owned.get(i).close();
-                } catch (Exception e) {
-                    // exiting anyway
+            if (idle[0]) { // else the process exits (System.exit) without anything waiting on this device
+                org.lwjgl.vulkan.VK10.vkDeviceWaitIdle(dev.vkDevice()); // every submit completed
+                for (int i = owned.size() - 1; i >= 0; i--) {
+                    try {
+                        owned.get(i).close();
+                    } catch (Exception e) {
+                        // exiting anyway
+                    }
                 }
+                dev.close();
+                vk.close();
             }
-            dev.close();
-            vk.close();
         }
     }
 }
