@@ -445,6 +445,29 @@ class BenchCommandTest {
         assertNull(notRun.get("met"), "the host-bridge target is not measured without its series: " + notRun);
     }
 
+    @Test
+    void theCrossProcessBinarySemaphoreTargetJudgesTheRowAgainstItsInProcessFloor() {
+        for (long cross : new long[] {120_000, 150_000}) {
+            BenchReport r = new BenchReport();
+            r.add(series("ping-pong", "binary-semaphore", Series.Metric.GPU_HANDOFF, null, 100_000, 100_000));
+            r.add(series("cross-process", "binary-semaphore", Series.Metric.GPU_HANDOFF, "ping-pong / binary-semaphore / d / gpu-handoff",
+                    cross, cross));
+            Targets.evaluate(r, null);
+            Map<?, ?> t = (Map<?, ?>) ((List<?>) r.toJson().get("targets")).stream()
+                    .filter(x -> ((String) ((Map<?, ?>) x).get("name")).equals("cross-process binary-semaphore gpu-handoff vs in-process"))
+                    .findFirst().orElseThrow();
+            assertEquals(cross / 100_000.0, ((Number) t.get("ratio")).doubleValue(), 0.01, t.toString());
+            assertEquals(1.3, ((Number) t.get("goal")).doubleValue());
+            assertEquals(cross <= 130_000, t.get("met"), t.toString());
+            assertTrue(((String) t.get("detail")).contains("the same goal applied"), t.toString());
+        }
+        BenchReport none = new BenchReport();
+        Targets.evaluate(none, null);
+        Map<?, ?> t = (Map<?, ?>) ((List<?>) none.toJson().get("targets")).stream()
+                .filter(x -> ((String) ((Map<?, ?>) x).get("name")).startsWith("cross-process binary-semaphore")).findFirst().orElseThrow();
+        assertNull(t.get("met"), "not measured without the row: " + t);
+    }
+
     /** Splits one CSV line, honouring double-quoted fields. */
     private static List<String> fields(String line) {
         List<String> out = new ArrayList<>();
