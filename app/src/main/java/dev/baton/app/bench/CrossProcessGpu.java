@@ -292,8 +292,8 @@ final class CrossProcessGpu {
         return acquire(a, s, child, stallNanos, "cross-process host-bridge");
     }
 
-    /** {@link #acquire(BrokerClient, BrokerClient.Surface, Process, long)} for the row named {@code row} (its stall's scenario). */
-    static boolean acquire(BrokerClient a, BrokerClient.Surface s, Process child, long stallNanos, String row) {
+    /** As {@link #acquire(BrokerClient, BrokerClient.Surface, Process, long)}, a stall reported under {@code scenario}. */
+    static boolean acquire(BrokerClient a, BrokerClient.Surface s, Process child, long stallNanos, String scenario) {
         long deadline = System.nanoTime() + stallNanos;
         while (true) {
             AcquireStatus st = a.acquire(s, 0L, Math.min(TimeUnit.MILLISECONDS.toNanos(100), Math.max(1, deadline - System.nanoTime())));
@@ -304,7 +304,7 @@ final class CrossProcessGpu {
                 return false;
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new StallException(row, "the partner process did not release within "
+                throw new StallException(scenario, "the partner process did not release within "
                         + stallNanos / 1_000_000 + " ms");
             }
         }
