@@ -511,6 +511,7 @@ public final class BenchCommand implements Cli.Body {
                     crossProcessGpu(pairs);
                     step("cross-process host-copy");
                     CrossProcessCopyGpu.bench(vk, s, plan, pairs.stream().map(Pair::device).toList(), this::series, pending::removeAll, this::skipOnce);
+                    crossProcessBinaryGpu(pairs);
                     for (BenchPlan.Cross c : plan.crosses) {
                         step("ping-pong " + c.tier() + " " + c.a().label() + "<->" + c.b().label());
                         chain("ping-pong", c.tier(), c.a().label() + "<->" + c.b().label(), List.of(pairOf(pairs, c.a()).a,
@@ -633,6 +634,7 @@ public final class BenchCommand implements Cli.Body {
             int steps = 3 + plan.crosses.size() + plan.hostMemory.size() + plan.glPairs.size(); // raw floors, naive, pipelined/fan-out below
             steps += 1; // the cross-process GPU row
             steps += 1; // the cross-process host-copy row
+            steps += 1; // the cross-process binary-semaphore row
             for (BenchPlan.Device d : plan.devices) {
                 steps += d.tiers().size();
             }
@@ -954,6 +956,57 @@ public final class BenchCommand implements Cli.Body {
                     + "timeline, which it signals from the host when FENCE_REACHED arrives (wait-before-signal, as in process); "
                     + "floor: the in-process host-bridge ping-pong on the same device");
             e2e.note("this process's submit (clear) to the child's last GPU timestamp (4x4 corner read, checked against the clear colour)");
+        }
+
+        /**
+         * Issue 10: binary-semaphore ping-pong with its two sides in two processes, on the device of the
+         * in-process binary-semaphore ping-pong (the first plan device that offers it and exports and imports
+         * OPAQUE_FD memory and binary semaphores), beside that row ({@link CrossProcessBinaryGpu}).
+         */
+        private void crossProcessBinaryGpu(List<Pair> pairs) throws InterruptedException {
+            String name = CrossProcessBinaryGpu.ROW;
+            step(name);
+            if (!s.runs("cross-process")) {
+                return;
+            }
+            Pair p = pairs.stream().filter(q -> q.device.offers(SyncTier.BINARY_SEMAPHORE) && CrossProcessBinaryGpu.capable(q.device.info()))
+                    .findFirst().orElse(null);
+            if (p == null) {
+                skipOnce(name + ": no device offers binary-semaphore in-process with OPAQUE_FD memory and binary semaphores to export and"
+                        + " import (SwiftShader does)");
+                return;
+            }
+            String tier = SyncTier.BINARY_SEMAPHORE.toString();
+            String two = p.device.label() + " x2";
+            String devices = p.device.label() + " x2 processes";
+            int cap = s.capacity();
+            String scenario = "cross-process";
+            Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, floor(scenario, "raw socket", "2 processes"), 2 * cap);
+            Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floor("ping-pong", tier, two), 2 * cap);
+            Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floor("ping-pong", tier, two), cap);
+            CrossProcessBinaryGpu.Outcome o = CrossProcessBinaryGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu,
+                    e2e, s.warmupNanos(), s.measureNanos(), s.stallNanos());
+            if (o.skipped != null) {
+                pending.removeAll(List.of(cpu, gpu, e2e));
+                skipOnce(name + ": " + o.skipped);
+                return;
+            }
+            cpu.note("release to the other process's acquire returning, both directions, through the broker in this process; floor: the"
+                    + " raw socket round trip of the same run; cpu and allocation: this process's client thread and the broker's loop"
+                    + " thread (the child's not counted); 0 bytes copied: this process exports its image memory and two binary semaphores"
+                    + " once (OPAQUE_FD), the child imports them; the broker relays that memory under its TRUSTED client-memory policy"
+                    + " (this driver's fds are not sealed against truncation), honest here because both clients are the bench's own"
+                    + " processes (README, security model)");
+            gpu.note("sender's last GPU timestamp to receiver's first, both directions; the receiver's GPU waits on the imported binary"
+                    + " semaphore (no host wait for the other side, no FENCE_REACHED), as the in-process tier; each side releases at submit"
+                    + " time and reuses a work slot once its own timeline says its previous submit completed (3 slots, as in process);"
+                    + " ownership transfers inside the timed work; clocks: this process: " + o.clock + "; the child sends its timestamps"
+                    + " (raw and mapped by its own calibration) in its release's private data: " + o.childClock
+                    + (o.oneClock ? "" : " (an offset between two calibrations adds to one direction what it takes from the other)")
+                    + "; floor: the in-process binary-semaphore ping-pong on the same device");
+            e2e.note("this process's submit (clear) to the child's last GPU timestamp (4x4 corner read); the child checked the corner"
+                    + " against the clear colour on " + o.childChecks + " of its " + o.childReads + " turns (those with none of its work in"
+                    + " flight), all matched");
         }
 
         private void skipOnce(String why) {

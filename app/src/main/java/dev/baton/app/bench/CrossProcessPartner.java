@@ -13,7 +13,8 @@ import org.lwjgl.system.MemoryUtil;
  * EOF (the raw round-trip floor); {@code handoff SOCKET} connects to the broker, waits for a granted
  * surface and then acquires key 1 and releases to key 0 until the broker goes away; {@code gpu ...}
  * is the GPU row's other side ({@link CrossProcessGpu#partner}), {@code copy ...} the copy row's
- * ({@link CrossProcessCopyGpu#partner}).
+ * ({@link CrossProcessCopyGpu#partner}), {@code binary-gpu ...} the binary-semaphore row's
+ * ({@link CrossProcessBinaryGpu#partner}).
  */
 public final class CrossProcessPartner {
     private CrossProcessPartner() {}
@@ -26,6 +27,9 @@ public final class CrossProcessPartner {
     public static void main(String[] args) {
         if (args[0].equals("gpu")) {
             System.exit(CrossProcessGpu.partner(args));
+        }
+        if (args[0].equals("binary-gpu")) {
+            System.exit(CrossProcessBinaryGpu.partner(args));
         }
         if (args[0].equals("copy")) {
             System.exit(CrossProcessCopyGpu.partner(args));

@@ -77,6 +77,7 @@ class BenchCommandTest {
         List<String> names = targets.stream().map(o -> (String) ((Map<?, ?>) o).get("name")).toList();
         List<String> kinds = List.of("host-bridge GPU p50 vs raw floor", "keyed-mutex CPU p50 vs park/unpark",
                 "cross-process keyed-mutex per handoff vs raw socket round trip", "cross-process host-bridge gpu-handoff vs in-process",
+                "cross-process binary-semaphore gpu-handoff vs in-process",
                 "B copied, same-driver tiers", "B allocated, steady state",
                 "pipelined/naive throughput", "Baton threads, fan-in N=16", "fan-in N=16 end-to-end p50 vs N=1",
                 "host-memory GPU p50 vs host-bridge ping-pong");
@@ -189,6 +190,19 @@ class BenchCommandTest {
         }
         boolean copyRowSkipped = ((List<?>) root.get("skipped")).stream().anyMatch(x -> ((String) x).startsWith("cross-process host-copy: "));
         assertTrue(copyRow != copyRowSkipped, "a cross-process host-copy row or the reason it has none: " + counts.keySet());
+        // The cross-process binary-semaphore row likewise, beside the in-process binary-semaphore ping-pong.
+        for (Object o : (List<?>) root.get("series")) {
+            Map<?, ?> m = (Map<?, ?>) o;
+            if (m.get("scenario").equals("cross-process") && m.get("tier").equals("binary-semaphore")) {
+                assertEquals(0.0, ((Number) m.get("bytes_copied_per_handoff")).doubleValue(), m.toString());
+                if (m.get("metric").equals("gpu-handoff")) {
+                    assertTrue(((String) m.get("floor")).startsWith("ping-pong / binary-semaphore / "), m.toString());
+                    Map<?, ?> t = (Map<?, ?>) targets.stream().filter(x -> ((String) ((Map<?, ?>) x).get("name"))
+                            .startsWith("cross-process binary-semaphore gpu-handoff")).findFirst().orElseThrow();
+                    assertTrue(t.get("ratio") instanceof Number && ((String) t.get("detail")).matches(".* -> (met|MISSED).*"), t.toString());
+                }
+            }
+        }
         assertTrue(scenarios.contains("cpu floor / park/unpark") && scenarios.contains("cpu floor / keyed-mutex"), scenarios.toString());
         // Host memory and Vulkan -> GL, by capability: each device has its row, or the reason it has none among the skipped.
         List<?> skipped = (List<?>) root.get("skipped");
@@ -215,7 +229,8 @@ class BenchCommandTest {
             for (String expected : List.of("raw sync / timeline+host thread", "raw sync / binary semaphores", "naive / waitIdle+lock",
                     "naive / readback+upload", "ping-pong / host-bridge", "ping-pong / binary-semaphore", "ping-pong / host-copy",
                     "pipelined x3 / host-bridge", "fan-out 1->3 / host-bridge", "fan-in N=1 / host-bridge", "fan-in N=2 / host-bridge",
-                    "fan-in N=4 / host-bridge", "cross-process / host-bridge", "cross-process / host-copy")) {
+                    "fan-in N=4 / host-bridge", "cross-process / host-bridge", "cross-process / host-copy",
+                    "cross-process / binary-semaphore")) {
                 assertTrue(scenarios.contains(expected), "missing scenario " + expected + " in " + scenarios);
             }
             // The raw floors time every hop both ways, like the ping-pong they are the floor of: one A->B and one
@@ -447,6 +462,29 @@ class BenchCommandTest {
         assertEquals("ratio", t.get("goal_applies_to"));
         Map<?, ?> notRun = (Map<?, ?>) ((List<?>) json.get("targets")).get(0);
         assertNull(notRun.get("met"), "the host-bridge target is not measured without its series: " + notRun);
+    }
+
+    @Test
+    void theCrossProcessBinarySemaphoreTargetJudgesTheRowAgainstItsInProcessFloor() {
+        for (long cross : new long[] {120_000, 150_000}) {
+            BenchReport r = new BenchReport();
+            r.add(series("ping-pong", "binary-semaphore", Series.Metric.GPU_HANDOFF, null, 100_000, 100_000));
+            r.add(series("cross-process", "binary-semaphore", Series.Metric.GPU_HANDOFF, "ping-pong / binary-semaphore / d / gpu-handoff",
+                    cross, cross));
+            Targets.evaluate(r, null);
+            Map<?, ?> t = (Map<?, ?>) ((List<?>) r.toJson().get("targets")).stream()
+                    .filter(x -> ((String) ((Map<?, ?>) x).get("name")).equals("cross-process binary-semaphore gpu-handoff vs in-process"))
+                    .findFirst().orElseThrow();
+            assertEquals(cross / 100_000.0, ((Number) t.get("ratio")).doubleValue(), 0.01, t.toString());
+            assertEquals(1.3, ((Number) t.get("goal")).doubleValue());
+            assertEquals(cross <= 130_000, t.get("met"), t.toString());
+            assertTrue(((String) t.get("detail")).contains("the same goal applied"), t.toString());
+        }
+        BenchReport none = new BenchReport();
+        Targets.evaluate(none, null);
+        Map<?, ?> t = (Map<?, ?>) ((List<?>) none.toJson().get("targets")).stream()
+                .filter(x -> ((String) ((Map<?, ?>) x).get("name")).startsWith("cross-process binary-semaphore")).findFirst().orElseThrow();
+        assertNull(t.get("met"), "not measured without the row: " + t);
     }
 
     /** Splits one CSV line, honouring double-quoted fields. */
