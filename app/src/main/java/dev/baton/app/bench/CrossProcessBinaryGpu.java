@@ -235,30 +235,7 @@ final class CrossProcessBinaryGpu {
         } catch (IOException e) {
             throw new IllegalStateException(ROW + " row: cannot start the partner process: " + e.getMessage(), e);
         } finally {
-            if (child != null) {
-                child.destroyForcibly();
-                child.waitFor(5, TimeUnit.SECONDS);
-            }
-            if (!stalled) {
-                org.lwjgl.vulkan.VK10.vkDeviceWaitIdle(dev.vkDevice()); // not stalled: every submit's wait was signalled
-                for (int i = owned.size() - 1; i >= 0; i--) {
-                    try {
-                        owned.get(i).close();
-                    } catch (Exception e) {
-                        // tearing down anyway
-                    }
-                }
-                dev.close();
-            }
-            try {
-                Files.deleteIfExists(sock);
-                Files.deleteIfExists(dir);
-                if (!keep[0]) {
-                    Files.deleteIfExists(log);
-                }
-            } catch (IOException e) {
-                // a leftover file in the per-user runtime folder; nothing to report
-            }
+            CrossProcessGpu.tearDown(child, stalled, stallNanos, dev, owned, sock, dir, log, keep[0]);
         }
     }
 
@@ -534,8 +511,7 @@ final class CrossProcessBinaryGpu {
             System.out.println("failed: " + e);
             return 1;
         } finally {
-            if (idle[0]) { // else the process exits (System.exit) without anything waiting on this device
-                org.lwjgl.vulkan.VK10.vkDeviceWaitIdle(dev.vkDevice()); // every submit completed
+            if (idle[0] && dev.awaitIdle(stall)) { // else the process exits (System.exit) without anything waiting on this device
                 for (int i = owned.size() - 1; i >= 0; i--) {
                     try {
                         owned.get(i).close();

@@ -211,31 +211,7 @@ final class CrossProcessCopyGpu {
         } catch (IOException e) {
             throw new IllegalStateException(SCENARIO + " row: cannot start the partner process: " + e.getMessage(), e);
         } finally {
-            if (child != null) {
-                child.destroyForcibly();
-                child.waitFor(5, TimeUnit.SECONDS);
-            }
-            if (!stalled) {
-                if (timeline != null) {
-                    timeline.close();
-                }
-                if (work != null) {
-                    work.close();
-                }
-                if (image != null) {
-                    image.close();
-                }
-                dev.close();
-            }
-            try {
-                Files.deleteIfExists(sock);
-                Files.deleteIfExists(dir);
-                if (!keep[0]) {
-                    Files.deleteIfExists(log);
-                }
-            } catch (IOException e) {
-                // a leftover file in the per-user runtime folder; nothing to report
-            }
+            CrossProcessGpu.tearDown(child, stalled, stallNanos, dev, java.util.Arrays.asList(image, work, timeline), sock, dir, log, keep[0]);
         }
     }
 

@@ -168,31 +168,46 @@ final class CrossProcessGpu {
         } catch (IOException e) {
             throw new IllegalStateException("cross-process GPU row: cannot start the partner process: " + e.getMessage(), e);
         } finally {
-            if (child != null) {
-                child.destroyForcibly();
-                child.waitFor(5, TimeUnit.SECONDS);
+            tearDown(child, stalled, stallNanos, dev, java.util.Arrays.asList(image, work, timeline), sock, dir, log, keep[0]);
+        }
+    }
+
+    /**
+     * The teardown every cross-process GPU row's bench side ends with: stops the child, then unless a
+     * stall left work on this side's GPU (or its queue does not drain within {@code boundNanos}, a
+     * fence: {@link DeviceContext#awaitIdle}) closes {@code owned} newest first and the device; work
+     * still pending makes it leak them rather than free them in use. Failures to close are dropped so
+     * that they do not hide the row's own failure. Then removes the socket, its folder and (unless kept)
+     * the child's log.
+     *
+     * @param owned the row's GPU objects in creation order; null entries (never made) are skipped
+     */
+    static void tearDown(Process child, boolean stalled, long boundNanos, DeviceContext dev, List<? extends AutoCloseable> owned,
+                         Path sock, Path dir, Path log, boolean keepLog) throws InterruptedException {
+        if (child != null) {
+            child.destroyForcibly();
+            child.waitFor(5, TimeUnit.SECONDS);
+        }
+        if (!stalled && dev.awaitIdle(boundNanos)) {
+            for (int i = owned.size() - 1; i >= 0; i--) {
+                try {
+                    if (owned.get(i) != null) {
+                        owned.get(i).close();
+                    }
+                } catch (Exception e) {
+                    // tearing down anyway
+                }
             }
-            if (!stalled) {
-                if (timeline != null) {
-                    timeline.close();
-                }
-                if (work != null) {
-                    work.close();
-                }
-                if (image != null) {
-                    image.close();
-                }
-                dev.close();
+            dev.close();
+        }
+        try {
+            Files.deleteIfExists(sock);
+            Files.deleteIfExists(dir);
+            if (!keepLog) {
+                Files.deleteIfExists(log);
             }
-            try {
-                Files.deleteIfExists(sock);
-                Files.deleteIfExists(dir);
-                if (!keep[0]) {
-                    Files.deleteIfExists(log);
-                }
-            } catch (IOException e) {
-                // a leftover file in the per-user runtime folder; nothing to report
-            }
+        } catch (IOException e) {
+            // a leftover file in the per-user runtime folder; nothing to report
         }
     }
 

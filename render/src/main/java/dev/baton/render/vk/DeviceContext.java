@@ -751,6 +751,20 @@ public final class DeviceContext implements AutoCloseable {
     }
 
     /**
+     * Teardown: waits at most {@code timeoutNanos} for everything submitted so far to this context's
+     * queue to complete, before the caller destroys objects that work uses. A fence, as {@link #close()}
+     * drains the queue, never {@code vkDeviceWaitIdle}, so a submit waiting for a value nobody will
+     * signal cannot hang it. Not for the handoff path (which waits on fence values). Owning thread.
+     *
+     * @param timeoutNanos the most nanoseconds to wait
+     * @return true once the queue drained (or the device was lost); false if the time ran out: the
+     *     work is still pending, so what it uses must not be destroyed
+     */
+    public boolean awaitIdle(long timeoutNanos) {
+        return closed || drainQueue(timeoutNanos);
+    }
+
+    /**
      * Teardown: waits at most {@code timeoutNanos} for everything submitted to this context's queue, by
      * submitting an empty batch that signals a fresh fence (a fence signal by {@code vkQueueSubmit2}
      * includes every earlier submission on the queue in its first synchronization scope) and waiting

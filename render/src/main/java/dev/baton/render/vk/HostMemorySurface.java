@@ -74,36 +74,15 @@ public final class HostMemorySurface implements MemfdSurface {
      * @throws IllegalStateException with a one-line reason if this device cannot import it
      */
     public static HostMemorySurface importMemfd(DeviceContext device, int fd, long allocationBytes, int width, int height) {
-        if (!device.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST)) {
-            throw new IllegalStateException(device.name() + " lacks " + DeviceContext.EXTERNAL_MEMORY_HOST
-                    + ": it cannot draw into the broker's memory; pick another --device (lavapipe or SwiftShader have it)");
-        }
-        if ((long) width * height * 4 > allocationBytes) {
-            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
-        }
-        VkDevice vk = device.vkDevice();
+        checkImportable(device, allocationBytes, width, height,
+                ": it cannot draw into the broker's memory; pick another --device (lavapipe or SwiftShader have it)");
         long mapping = 0;
         try (MemoryStack stack = stackPush()) {
-            long alignment = importAlignment(device, stack);
-            if (allocationBytes % alignment != 0) {
-                throw new IllegalStateException(device.name() + " imports host memory in multiples of " + alignment
-                        + " bytes; the broker allocated " + allocationBytes);
-            }
-            IntBuffer errno = stack.mallocInt(1);
-            mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
-            if (mapping == MMAN.MAP_FAILED) {
-                mapping = 0;
-                throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
-            }
-            if (mapping % alignment != 0) {
-                throw new IllegalStateException(device.name() + " needs host pointers aligned to " + alignment + " bytes");
-            }
-            VkMemoryHostPointerPropertiesEXT pointer = VkMemoryHostPointerPropertiesEXT.calloc(stack).sType$Default();
-            VkResults.check(vkGetMemoryHostPointerPropertiesEXT(vk, VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, mapping, pointer),
-                    "vkGetMemoryHostPointerPropertiesEXT on " + device.name());
+            mapping = map(device, fd, allocationBytes, importAlignment(device, stack), stack);
+            int pointerTypes = hostPointerTypes(device, mapping, stack);
             HostMemorySurface s = linearRenderable(device, width, height, stack)
-                    ? direct(device, width, height, mapping, allocationBytes, pointer.memoryTypeBits(), stack)
-                    : copying(device, width, height, mapping, allocationBytes, pointer.memoryTypeBits(), stack);
+                    ? direct(device, width, height, mapping, allocationBytes, pointerTypes, stack)
+                    : copying(device, width, height, mapping, allocationBytes, pointerTypes, stack);
             mapping = 0; // owned by s
             return s;
         } finally {
@@ -111,6 +90,45 @@ public final class HostMemorySurface implements MemfdSurface {
                 MMAN.nmunmap(0L, mapping, allocationBytes);
             }
         }
+    }
+
+    /** The preconditions of every import: the extension, and memory for a whole RGBA8 frame. */
+    private static void checkImportable(DeviceContext device, long allocationBytes, int width, int height, String lackHint) {
+        if (!device.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST)) {
+            throw new IllegalStateException(device.name() + " lacks " + DeviceContext.EXTERNAL_MEMORY_HOST + lackHint);
+        }
+        if ((long) width * height * 4 > allocationBytes) {
+            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
+        }
+    }
+
+    /**
+     * Maps the broker's memfd for import: its size a multiple of the import alignment, the mapping
+     * aligned to it. Returns the mapping, owned by the caller; unmaps it itself if a check fails.
+     */
+    private static long map(DeviceContext device, int fd, long allocationBytes, long alignment, MemoryStack stack) {
+        if (allocationBytes % alignment != 0) {
+            throw new IllegalStateException(device.name() + " imports host memory in multiples of " + alignment
+                    + " bytes; the broker allocated " + allocationBytes);
+        }
+        IntBuffer errno = stack.mallocInt(1);
+        long mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
+        if (mapping == MMAN.MAP_FAILED) {
+            throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
+        }
+        if (mapping % alignment != 0) {
+            MMAN.nmunmap(0L, mapping, allocationBytes);
+            throw new IllegalStateException(device.name() + " needs host pointers aligned to " + alignment + " bytes");
+        }
+        return mapping;
+    }
+
+    /** The memory types that can import {@code mapping} as host memory. */
+    private static int hostPointerTypes(DeviceContext device, long mapping, MemoryStack stack) {
+        VkMemoryHostPointerPropertiesEXT pointer = VkMemoryHostPointerPropertiesEXT.calloc(stack).sType$Default();
+        VkResults.check(vkGetMemoryHostPointerPropertiesEXT(device.vkDevice(), VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
+                mapping, pointer), "vkGetMemoryHostPointerPropertiesEXT on " + device.name());
+        return pointer.memoryTypeBits();
     }
 
     /**
@@ -131,36 +149,16 @@ public final class HostMemorySurface implements MemfdSurface {
      * @throws IllegalStateException with a one-line reason if this device cannot import it so
      */
     public static HostMemorySurface importMemfdForTransfers(DeviceContext device, int fd, long allocationBytes, int width, int height) {
-        if (!device.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST)) {
-            throw new IllegalStateException(device.name() + " lacks " + DeviceContext.EXTERNAL_MEMORY_HOST);
-        }
-        if ((long) width * height * 4 > allocationBytes) {
-            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
-        }
+        checkImportable(device, allocationBytes, width, height, "");
         int usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
         long mapping = 0;
         try (MemoryStack stack = stackPush()) {
             long alignment = importAlignment(device, stack);
-            if (allocationBytes % alignment != 0) {
-                throw new IllegalStateException(device.name() + " imports host memory in multiples of " + alignment
-                        + " bytes; the broker allocated " + allocationBytes);
-            }
-            if (!linearImportable(device, width, height, usage, stack)) {
+            if (allocationBytes % alignment == 0 && !linearImportable(device, width, height, usage, stack)) {
                 throw new IllegalStateException(device.name() + " cannot make a linear RGBA8 transfer image in imported host memory");
             }
-            IntBuffer errno = stack.mallocInt(1);
-            mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
-            if (mapping == MMAN.MAP_FAILED) {
-                mapping = 0;
-                throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
-            }
-            if (mapping % alignment != 0) {
-                throw new IllegalStateException(device.name() + " needs host pointers aligned to " + alignment + " bytes");
-            }
-            VkMemoryHostPointerPropertiesEXT pointer = VkMemoryHostPointerPropertiesEXT.calloc(stack).sType$Default();
-            VkResults.check(vkGetMemoryHostPointerPropertiesEXT(device.vkDevice(), VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT,
-                    mapping, pointer), "vkGetMemoryHostPointerPropertiesEXT on " + device.name());
-            HostMemorySurface s = linear(device, width, height, mapping, allocationBytes, pointer.memoryTypeBits(), usage, stack);
+            mapping = map(device, fd, allocationBytes, alignment, stack);
+            HostMemorySurface s = linear(device, width, height, mapping, allocationBytes, hostPointerTypes(device, mapping, stack), usage, stack);
             if (s == null) {
                 throw new IllegalStateException(device.name() + " does not lay a linear " + width + "x" + height
                         + " image out with tightly packed rows at offset 0, so two importers could disagree on its pixels");
