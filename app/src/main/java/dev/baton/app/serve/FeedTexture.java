@@ -123,25 +123,36 @@ final class FeedTexture implements AutoCloseable {
             } catch (RuntimeException e) {
                 importFailure = e.getMessage();
                 feed.finishInPlace(f); // not shown; its consumer releases it
+                // Nor may the frame shown before stay held: the producer's ring would wait for it until a newer frame
+                // is shown, which may never come. Retire it too (the tile shows no frame until one imports).
+                retireHeld();
+                current = null;
                 return false;
             }
             imported.put(f.surfaceId, t);
         }
         checkStamp(feed, t, f.frame);
-        if (held != null) {
-            if (retired != null) {
-                pollRetired(true); // a second retirement before the first's fence signalled: wait (bounded) for it
-            }
-            retired = held;
-            retiredSync = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0); // after every draw that sampled it
-            glFlush();
-        }
+        retireHeld();
         held = f;
         current = t;
         shownFrame = f.frame;
         inPlaceFrames++;
         lastLatencyNanos = f.latencyNanos;
         return true;
+    }
+
+    /** Retires the frame shown so far behind a GL fence after every draw that sampled it; its consumer releases it once that signals. */
+    private void retireHeld() {
+        if (held == null) {
+            return;
+        }
+        if (retired != null) {
+            pollRetired(true); // a second retirement before the first's fence signalled: wait (bounded) for it
+        }
+        retired = held;
+        retiredSync = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+        glFlush();
+        held = null;
     }
 
     /** Reads back the two rows {@link FrameStamp#decode} looks at (no full-frame read) and counts the result in the feed. */

@@ -482,6 +482,11 @@ final class ServeWindow {
             out.printf(Locale.ROOT, "  sampled %d producer frames in place (device memory imported into GL: 0 bytes uploaded per frame;"
                     + " stamp rows read back for the checks: %d bytes in all)%n", inPlace, readBack);
         }
+        for (Tile t : tiles.values()) {
+            if (t.texture.importFailure() != null) {
+                out.println("  could not sample a frame of " + t.feed.name + " in place (shown by its older frame): " + t.texture.importFailure());
+            }
+        }
         long failures = ServeCommand.printFeeds(feeds, out);
         out.println("Pixel checks: " + (failures == 0 ? "every handed-over frame intact" : failures + " frames failed  <-- FAILED"));
         return failures == 0 ? 0 : 1;
