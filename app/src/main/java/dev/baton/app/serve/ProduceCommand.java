@@ -5,19 +5,21 @@ import dev.baton.app.cli.Cli;
 import dev.baton.app.cli.Range;
 import dev.baton.app.cli.Size;
 import dev.baton.render.ipc.BrokerClient;
-import dev.baton.render.ipc.FenceReporter;
 import dev.baton.render.ipc.Protocol;
 import dev.baton.render.ipc.SocketPaths;
 import dev.baton.render.scene.FrameStamp;
 import dev.baton.render.scene.Scene;
-import dev.baton.render.scene.SceneRenderer;
+import dev.baton.render.scene.RingRenderer;
+import dev.baton.render.vk.BrokerSurfaces;
 import dev.baton.render.vk.DeviceContext;
 import dev.baton.render.vk.DeviceMemorySurface;
 import dev.baton.render.vk.MemfdSurface;
+import dev.baton.render.vk.Lease;
 import dev.baton.render.vk.PhysicalDeviceInfo;
+import dev.baton.render.vk.SharedSurface;
+import dev.baton.render.vk.SurfaceEndpoint;
 import dev.baton.render.vk.SurfaceImage;
 import dev.baton.render.vk.VulkanInstance;
-import dev.baton.render.vk.VulkanTimeline;
 import dev.baton.sync.AcquireStatus;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -27,11 +29,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import dev.baton.render.VkResults;
-import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VK10;
-import org.lwjgl.vulkan.VkCommandBufferBeginInfo;
-import org.lwjgl.vulkan.VkCommandBuffer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -185,20 +183,14 @@ public final class ProduceCommand implements Cli.Body {
             return 1;
         }
         long timeout = TimeUnit.MILLISECONDS.toNanos(acquireTimeoutMs);
-        List<MemfdSurface> images = new ArrayList<>();
-        List<BrokerClient.Surface> surfaces = new ArrayList<>();
-        List<VkCommandBuffer> commands = new ArrayList<>();
+        List<SharedSurface> ring = new ArrayList<>();
+        List<SurfaceEndpoint> endpoints = new ArrayList<>();
         BrokerClient client = null;
-        SceneRenderer renderer = null;
-        VulkanTimeline timeline = null;
-        FenceReporter reporter = null;
+        BrokerSurfaces broker = null;
+        RingRenderer renderer = null;
         long delivered = 0;
         long overlapped = 0; // frames submitted while the previous one was still on the GPU
         long timeouts = 0;
-        long hostCopiedBytes = 0;
-        long hostCopyNanos = 0;
-        long hostCopyMaxNanos = 0;
-        long hostCopies = 0;
         // Capability, not name: a device that cannot import host memory copies each frame into the memfd.
         boolean imports = MemfdSurface.importsHostMemory(dev, size.width(), size.height());
         int memoryChoice = imports ? Protocol.MEMORY_HOST_MEMFD : Protocol.MEMORY_HOST_COPY;
@@ -217,13 +209,15 @@ public final class ProduceCommand implements Cli.Body {
                         + " (start it with ./baton serve, or pass --connect PATH)");
                 return 1;
             }
+            // Room for every value the ring can have in flight, and more (a compositor that gave a late
+            // frame up releases before its FENCE_REACHED came).
+            broker = BrokerSurfaces.over(client, timeout, 4 * this.ring, name);
             // The window holds the surface it shows until a newer one arrives: with a ring of one the producer
             // would wait for it forever, so a single surface stays in the host memfd (read, then released).
-            if ((client.brokerCapabilities() & Protocol.CAP_BROKER_DEVICE_MEMORY) != 0 && ring >= 2) {
+            if ((client.brokerCapabilities() & Protocol.CAP_BROKER_DEVICE_MEMORY) != 0 && this.ring >= 2) {
                 memoryChoice = Protocol.MEMORY_DEVICE_OPAQUE_FD; // the broker's GL samples it in place
-                imports = true;
             }
-            for (int i = 0; i < ring; i++) {
+            for (int i = 0; i < this.ring; i++) {
                 BrokerClient.Surface s;
                 try {
                     s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
@@ -234,112 +228,65 @@ public final class ProduceCommand implements Cli.Body {
                     }
                     // The broker could not give device memory after all (its ERROR leaves us connected): the host memfd.
                     out.println("produce: the broker gave no device memory (" + e.getMessage() + "); using its host memfd");
-                    imports = MemfdSurface.importsHostMemory(dev, size.width(), size.height());
                     memoryChoice = imports ? Protocol.MEMORY_HOST_MEMFD : Protocol.MEMORY_HOST_COPY;
                     s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
                             memoryChoice, Protocol.SYNC_HOST_BRIDGE, PRODUCER_KEY, null, null, TimeUnit.SECONDS.toNanos(5));
                 }
-                surfaces.add(s);
-                images.add(s.memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD ? DeviceMemorySurface.importFrom(dev, s.exportedImageMemory())
-                        : MemfdSurface.open(dev, s.memoryFd(0), s.allocationBytes, size.width(), size.height()));
-                commands.add(dev.allocateCommandBuffer());
+                SharedSurface shared = broker.open(s, dev);
+                ring.add(shared);
+                endpoints.add(shared.endpoint(0));
             }
-            timeline = VulkanTimeline.create(dev, name + "/timeline", 0, false);
-            // Room for every value the ring can have in flight, and more (a compositor that gave a late
-            // frame up releases before its FENCE_REACHED came).
-            reporter = FenceReporter.start(client, timeline, timeout, 4 * ring, name);
-            long[] slotFence = new long[ring];
-            renderer = new SceneRenderer(dev.vkDevice(), chosen, SurfaceImage.FORMAT, size.width(), size.height(), VK10.VK_IMAGE_LAYOUT_GENERAL);
+            // The same renderer, lease and release as an in-process producer thread (the demo's Producer).
+            renderer = new RingRenderer(dev, endpoints, chosen);
             out.println("produce: connected to " + socket + " as client " + client.clientId() + " (" + name + " on " + dev.info().name() + ", "
-                    + ring + " surface" + (ring == 1 ? "" : "s") + " of " + size + (memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD
+                    + this.ring + " surface" + (this.ring == 1 ? "" : "s") + " of " + size + (memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD
                             ? " in device memory the broker allocated, " : " in the broker's sealed memfds, ")
-                    + describe(images.get(0)) + ")");
+                    + describe(ring.get(0)) + ")");
             out.flush();
             ByteBuffer data = ByteBuffer.allocateDirect(PRIVATE_DATA_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
             long period = (long) (1e9 / fps);
             long next = System.nanoTime();
-            long fence = 0;
             long frame = 0;
             while ((frames == 0 || frame < frames) && !signal.requested()) {
-                int slot = (int) (frame % ring);
-                BrokerClient.Surface s = surfaces.get(slot);
-                AcquireStatus st = client.acquire(s, PRODUCER_KEY, timeout);
-                if (st == AcquireStatus.TIMEOUT) {
+                int slot = (int) (frame % this.ring);
+                SurfaceEndpoint endpoint = endpoints.get(slot);
+                Lease lease = endpoint.acquire(PRODUCER_KEY, timeout);
+                if (lease.status() == AcquireStatus.TIMEOUT) {
                     timeouts++;
                     continue;
                 }
-                if (st != AcquireStatus.ACQUIRED) {
-                    failure = client.brokerGoneReason() != null ? "the broker is gone: " + client.brokerGoneReason()
-                            : "surface " + s.surfaceId + " was abandoned by the compositor";
+                if (!lease.acquired()) {
+                    failure = broker.failure() != null ? broker.failure()
+                            : "surface " + ring.get(slot).name() + " was abandoned by the compositor";
                     break;
                 }
-                // Pace while owning (the compositor's reads of this surface were CPU reads, done before it released).
+                // Pace while owning (the compositor's reads of this surface were done before it released).
                 if (!pace(client, next, signal)) {
                     failure = "the broker is gone: " + client.brokerGoneReason();
                     break;
                 }
                 next = Math.max(next + period, System.nanoTime() - period);
-                VkCommandBuffer cmd = commands.get(slot);
-                MemfdSurface image = images.get(slot);
                 // The slot's previous frame is done in steady state (the compositor released it after its
-                // FENCE_REACHED); one it gave up on late may not be: its command buffer is reset only after.
-                if (!timeline.awaitValue(slotFence[slot], timeout)) {
-                    failure = "the GPU did not finish frame " + (frame - ring) + " within " + acquireTimeoutMs + " ms";
-                    break;
-                }
-                VkResults.check(VK10.vkResetCommandBuffer(cmd, 0), "vkResetCommandBuffer");
-                try (MemoryStack stack = MemoryStack.stackPush()) {
-                    VkResults.check(VK10.vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
-                            .flags(VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
-                }
-                image.recordStartOfFrame(cmd);
-                renderer.record(cmd, image.imageView(), frame, (System.nanoTime() - t0) / 1e9f, hue);
-                image.recordEndOfFrame(cmd);
-                VkResults.check(VK10.vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
-                fence++;
-                dev.submit(cmd, timeline, fence);
-                slotFence[slot] = fence;
-                if (fence > 1 && Long.compareUnsigned(timeline.completedValue(), fence - 1) < 0) {
+                // FENCE_REACHED); one it gave up on late may not be: the renderer waits for it, bounded.
+                float seconds = (System.nanoTime() - t0) / 1e9f;
+                dev.submit(renderer.record(slot, frame, seconds, hue, timeout), lease);
+                SurfaceEndpoint previous = endpoints.get((slot + this.ring - 1) % this.ring);
+                if (frame > 0 && Long.compareUnsigned(previous.timeline().completedValue(), previous.lastSubmittedValue()) < 0) {
                     overlapped++;
                 }
                 data.putLong(0, frame).putInt(8, hue);
                 data.clear();
                 // Release at submit time: the compositor waits for FENCE_REACHED, which the reporter sends.
-                if (!client.release(s, COMPOSITOR_KEY, fence, data)) {
-                    failure = "the broker is gone: " + client.brokerGoneReason();
-                    break;
-                }
-                String stop = null;
-                if (imports) {
-                    if (!reporter.released(s, fence, timeout)) {
-                        stop = reporter.failure();
-                    }
-                } else if (!timeline.awaitValue(fence, timeout)) {
-                    stop = "the GPU did not finish frame " + frame + " within " + acquireTimeoutMs + " ms";
-                } else {
-                    // Host copy tier: the frame reaches the broker's pages only now, so "reached" is reported after it.
-                    long copyStart = System.nanoTime();
-                    long copied = image.finishOnHost();
-                    if (copied > 0) {
-                        long took = System.nanoTime() - copyStart;
-                        hostCopiedBytes += copied;
-                        hostCopyNanos += took;
-                        hostCopies++;
-                        hostCopyMaxNanos = Math.max(hostCopyMaxNanos, took);
-                    }
-                    if (!client.fenceReached(s, fence)) {
-                        stop = "the broker is gone: " + client.brokerGoneReason();
-                    }
-                }
-                if (stop != null) {
-                    failure = stop;
+                lease.release(COMPOSITOR_KEY, data);
+                if (broker.failure() != null) {
+                    failure = broker.failure();
                     break;
                 }
                 frame++;
                 delivered++;
             }
-            if (failure == null && !reporter.drain(timeout)) {
-                failure = reporter.failure() != null ? reporter.failure()
+            if (failure == null && !broker.drain(timeout)) {
+                failure = broker.failure() != null ? broker.failure()
                         : "the GPU did not finish the last frames within " + acquireTimeoutMs + " ms";
             }
         } catch (InterruptedException e) {
@@ -348,33 +295,32 @@ public final class ProduceCommand implements Cli.Body {
         } catch (RuntimeException e) {
             failure = e.getMessage();
         } finally {
-            if (reporter != null) {
-                reporter.close(); // before the socket closes: it sends on it
-            }
             VK10.vkDeviceWaitIdle(dev.vkDevice());
             if (renderer != null) {
                 renderer.close();
             }
-            for (VkCommandBuffer c : commands) {
-                dev.freeCommandBuffer(c);
+            for (SharedSurface s : ring) {
+                try {
+                    s.close(); // the reporter is done with it (or stopped) first
+                } catch (RuntimeException e) {
+                    err.println("baton produce: " + e.getMessage());
+                }
             }
-            for (MemfdSurface i : images) {
-                i.close();
-            }
-            if (timeline != null) {
-                timeline.close();
+            if (broker != null) {
+                broker.close(); // before the socket closes: its reporter sends on it
             }
             if (client != null) {
                 client.close();
             }
             dev.close();
         }
+        long hostCopies = broker == null ? 0 : broker.hostCopies();
         double seconds = (System.nanoTime() - t0) / 1e9;
         out.printf(Locale.ROOT, "produce: %d frames handed over in %.1f s (%.1f fps), %d acquire timeouts, %d submitted while the"
                 + " previous frame was still on the GPU, %d bytes copied by the CPU into the broker's memfds%s%s%n", delivered, seconds,
-                delivered / Math.max(seconds, 1e-9), timeouts, overlapped, hostCopiedBytes, hostCopies == 0 ? ""
-                        : String.format(Locale.ROOT, " (%.1f us per frame on average, %.1f us at most)", hostCopyNanos / 1e3 / hostCopies,
-                        hostCopyMaxNanos / 1e3), failure != null ? "; stopped: " + failure
+                delivered / Math.max(seconds, 1e-9), timeouts, overlapped, broker == null ? 0 : broker.hostCopiedBytes(), hostCopies == 0 ? ""
+                        : String.format(Locale.ROOT, " (%.1f us per frame on average, %.1f us at most, on the reporter thread)",
+                        broker.hostCopyNanos() / 1e3 / hostCopies, broker.hostCopyMaxNanos() / 1e3), failure != null ? "; stopped: " + failure
                         : signal.requested() ? "; stopped by a signal" : "");
         if (failure != null) {
             err.println("baton produce: " + failure);
@@ -382,19 +328,17 @@ public final class ProduceCommand implements Cli.Body {
         }
         return 0;
     }
-
     /** How the frames reach the broker's pages, and what each costs in copies. */
-    private static String describe(MemfdSurface s) {
-        if (s instanceof DeviceMemorySurface) {
-            return "imported as device memory (OPAQUE_FD of the broker's device, same driver); drawn in place, nothing copied";
+    private static String describe(SharedSurface s) {
+        switch (s.memorySharing()) {
+            case DEVICE_MEMORY:
+                return "imported as device memory (OPAQUE_FD of the broker's device, same driver); drawn in place, nothing copied";
+            case HOST_COPY:
+                return "which this device cannot import as host memory: drawn into its own image, copied by its GPU into its own"
+                        + " host-visible buffer and after the fence by the CPU into the memfd, on the reporter thread";
+            default:
+                return "imported as host memory; drawn in place or copied there by the GPU, nothing copied by the CPU";
         }
-        if (!s.importsBrokerMemory()) {
-            return "which this device cannot import as host memory: drawn into its own image, copied by its GPU into its own"
-                    + " host-visible buffer (" + s.gpuCopiedBytesPerFrame() + " bytes) and after the fence by the CPU into the memfd ("
-                    + s.hostCopiedBytesPerFrame() + " bytes per frame)";
-        }
-        return "imported as host memory; " + (s.gpuCopiedBytesPerFrame() == 0 ? "drawn in place, nothing copied"
-                : "drawn, then copied there by the GPU: " + s.gpuCopiedBytesPerFrame() + " bytes per frame");
     }
 
     /** Sleeps until {@code deadline} in slices, reading the broker's messages; false as soon as the broker is gone. */

@@ -229,8 +229,9 @@ public final class ServeCommand implements Cli.Body {
             String state = "said BYE".equals(f.goneReason()) ? "left (BYE)" : f.abandoned() ? "ABANDONED" + (f.abandonedLatencyNanos() >= 0
                     ? String.format(Locale.ROOT, " %.1f ms after SIGKILL", f.abandonedLatencyNanos() / 1e6) : "")
                     : f.gone() ? "disconnected" : "connected";
-            out.printf(Locale.ROOT, "  %-24s pid %-7d %-32s frames %6d  torn %d  stale %d  invalid %d  fence late %d  %s%n", f.name, f.pid,
-                    state, f.delivered(), f.torn(), f.stale(), f.invalid(), f.fenceLate(), f.memory());
+            out.printf(Locale.ROOT, "  %-24s pid %-7d %-32s frames %6d  torn %d  stale %d  invalid %d  fence late %d%s  %s%n", f.name, f.pid,
+                    state, f.delivered(), f.torn(), f.stale(), f.invalid(), f.fenceLate(),
+                    f.windowLate() == 0 ? "" : "  window late " + f.windowLate(), f.memory());
             failures += f.failures();
         }
         return failures;

@@ -54,7 +54,9 @@ public final class ServeCompositor implements AutoCloseable {
         private final Object lock = new Object();
         private byte[] front = new byte[0];
         private int width, height;
-        private volatile long delivered, torn, stale, invalid, fenceLate;
+        private volatile long delivered, torn, stale, invalid, fenceLate, windowLate;
+        /** When the window last looked for a new frame of this feed (every window frame, in place). */
+        private volatile long windowPolledNanos = System.nanoTime();
         private volatile long lastFrame = -1;
         private volatile boolean abandoned;
         private volatile boolean gone;
@@ -99,6 +101,16 @@ public final class ServeCompositor implements AutoCloseable {
         /** {@return acquires whose fence value the producer did not report reached in time} */
         public long fenceLate() {
             return fenceLate;
+        }
+
+        /**
+         * In place: frames the window took and then drew nothing for the acquire timeout (stalled), so the surface
+         * went back to its producer while GL might still sample it.
+         *
+         * @return how many
+         */
+        public long windowLate() {
+            return windowLate;
         }
 
         /** {@return the last frame number received, -1 before the first} */
@@ -169,6 +181,7 @@ public final class ServeCompositor implements AutoCloseable {
          * write its surface until the window {@linkplain #finishInPlace finishes} with it), or null.
          */
         InPlaceFrame takeInPlace() {
+            windowPolledNanos = System.nanoTime();
             synchronized (lock) {
                 InPlaceFrame f = pending;
                 if (f != null) {
@@ -395,7 +408,8 @@ public final class ServeCompositor implements AutoCloseable {
          * In place: offers the frame (its fence reached) to the window and waits, bounded, until the window's GL is
          * done with it: a newer frame replaced it before the window took it, or the window took it and a GL fence
          * after its last draw of it signalled. A frame the window does not take within a second (no window frame:
-         * it is stalled or closing) is withdrawn. Then the caller releases the surface to the producer.
+         * it is stalled or closing) is withdrawn; one it took stays until the window retires it (a newer frame is shown)
+         * unless the window draws nothing for the acquire timeout: then it is handed back and counted ({@link Feed#windowLate()}). Then the caller releases the surface to the producer.
          */
         private void handToWindow(long frame, long latencyNanos) throws InterruptedException {
             InPlaceFrame f = inPlace;
@@ -421,11 +435,21 @@ public final class ServeCompositor implements AutoCloseable {
             feed.delivered++;
             synchronized (feed.lock) {
                 while (!f.done && !stopping && !feed.gone) {
-                    long left = deadline - System.nanoTime();
-                    if (!f.taken && left <= 0) {
+                    long now = System.nanoTime();
+                    if (!f.taken && now - deadline >= 0) {
                         break;
                     }
-                    feed.lock.wait(Math.max(1, Math.min(50, TimeUnit.NANOSECONDS.toMillis(Math.max(left, 0)))));
+                    // Taken: the window shows it until a newer frame replaces it (bounded by this producer's next frame).
+                    // Every wait is bounded all the same: a window that stopped drawing (stalled, its GL gone) for the
+                    // acquire timeout gives the surface back; the producer may then draw while GL still samples: counted.
+                    if (f.taken && now - feed.windowPolledNanos - acquireTimeoutNanos >= 0) {
+                        if (feed.windowLate++ == 0) {
+                            log.accept("serve: the window drew no frame for " + TimeUnit.NANOSECONDS.toMillis(acquireTimeoutNanos)
+                                    + " ms while it held a frame of " + feed.name + "; handing it back to its producer (counted as window late)");
+                        }
+                        break;
+                    }
+                    feed.lock.wait(50);
                 }
                 if (feed.pending == f) {
                     feed.pending = null;

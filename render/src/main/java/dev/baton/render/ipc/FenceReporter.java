@@ -29,6 +29,13 @@ public final class FenceReporter implements AutoCloseable {
     private final long gpuTimeoutNanos;
     private final BrokerClient.Surface[] surfaces;
     private final long[] values;
+    private final Timeline[] timelines;
+    private final java.util.function.LongSupplier[] finishers;
+    // What the finishers copied (written by the reporter's thread, under this object's monitor).
+    private long finishedBytes;
+    private long finishedNanos;
+    private long finishedMaxNanos;
+    private long finishes;
     private int head;
     private int size;
     private long reported;
@@ -40,7 +47,7 @@ public final class FenceReporter implements AutoCloseable {
      * Starts the reporter's thread.
      *
      * @param client the connection FENCE_REACHED goes over
-     * @param timeline the producer's timeline, which its submits signal
+     * @param timeline the producer's timeline, which its submits signal (null when every value names its own)
      * @param gpuTimeoutNanos the longest one released value may take to be reached
      * @param capacity values released and not yet reported at most (the render thread waits for room beyond)
      * @param name for the thread's name
@@ -61,6 +68,8 @@ public final class FenceReporter implements AutoCloseable {
         this.gpuTimeoutNanos = gpuTimeoutNanos;
         this.surfaces = new BrokerClient.Surface[capacity];
         this.values = new long[capacity];
+        this.timelines = new Timeline[capacity];
+        this.finishers = new java.util.function.LongSupplier[capacity];
         this.thread = new Thread(this::run, "baton-fence-reporter-" + name);
         this.thread.setDaemon(true);
     }
@@ -77,6 +86,31 @@ public final class FenceReporter implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting for room
      */
     public boolean released(BrokerClient.Surface surface, long value, long timeoutNanos) throws InterruptedException {
+        return released(surface, timeline, value, null, timeoutNanos);
+    }
+
+    /**
+     * As {@link #released(BrokerClient.Surface, long, long)}, for a value signalled on {@code on} (one
+     * timeline per surface, as a {@link dev.baton.render.vk.SharedSurface} of a broker has) and with
+     * {@code finisher} run on this reporter's thread once the value is reached and before FENCE_REACHED
+     * goes out: the host copy of a device that cannot import the broker's pages ({@code
+     * MemfdSurface.finishOnHost}), which then leaves the render thread. Values are reported in the
+     * order they were queued, each when its own timeline reaches it (one queue, so in submission order).
+     *
+     * @param surface the surface the value was released on
+     * @param on the timeline the value is signalled on
+     * @param value the released fence value
+     * @param finisher what to run before reporting (returns the bytes it copied), or null
+     * @param timeoutNanos how long to wait for room at most
+     * @return false if the reporter failed ({@link #failure()} says why) or no room came in time
+     * @throws InterruptedException if interrupted while waiting for room
+     */
+    public boolean released(BrokerClient.Surface surface, Timeline on, long value, java.util.function.LongSupplier finisher,
+                            long timeoutNanos) throws InterruptedException {
+        if (on == null) {
+            throw new IllegalArgumentException("no timeline for the value " + Long.toUnsignedString(value) + " released on surface "
+                    + surface.surfaceId + ": start the reporter with one, or pass the surface's");
+        }
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (this) {
             while (size == values.length && failure == null) {
@@ -94,6 +128,8 @@ public final class FenceReporter implements AutoCloseable {
             int tail = (head + size) % values.length;
             surfaces[tail] = surface;
             values[tail] = value;
+            timelines[tail] = on;
+            finishers[tail] = finisher;
             size++;
             notifyAll();
             return true;
@@ -120,6 +156,47 @@ public final class FenceReporter implements AutoCloseable {
             }
             return size == 0;
         }
+    }
+
+    /**
+     * Waits at most {@code timeoutNanos} until nothing this reporter was given still runs on the host:
+     * every queued value reported, or the reporter stopped after a failure (what was still queued is
+     * then never touched). Teardown calls it before unmapping what a finisher copies into.
+     *
+     * @param timeoutNanos how long to wait at most
+     * @return true if no finisher runs now or later
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public boolean quiesce(long timeoutNanos) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutNanos;
+        if (drain(timeoutNanos)) {
+            return true;
+        }
+        if (failure == null && !stopping) {
+            return false;
+        }
+        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        return !thread.isAlive();
+    }
+
+    /** {@return bytes the finishers copied so far} */
+    public synchronized long finishedBytes() {
+        return finishedBytes;
+    }
+
+    /** {@return how many finishers ran} */
+    public synchronized long finishes() {
+        return finishes;
+    }
+
+    /** {@return nanoseconds the finishers took in all} */
+    public synchronized long finishedNanos() {
+        return finishedNanos;
+    }
+
+    /** {@return the longest one finisher took, in nanoseconds} */
+    public synchronized long finishedMaxNanos() {
+        return finishedMaxNanos;
     }
 
     /** {@return the highest value reported so far (0 before the first)} */
@@ -155,6 +232,8 @@ public final class FenceReporter implements AutoCloseable {
             while (!stopping) {
                 BrokerClient.Surface surface;
                 long value;
+                Timeline timeline;
+                java.util.function.LongSupplier finisher;
                 synchronized (this) {
                     while (size == 0 && !stopping) {
                         TimeUnit.NANOSECONDS.timedWait(this, SLICE_NANOS);
@@ -164,6 +243,8 @@ public final class FenceReporter implements AutoCloseable {
                     }
                     surface = surfaces[head];
                     value = values[head];
+                    timeline = timelines[head];
+                    finisher = finishers[head];
                 }
                 long deadline = System.nanoTime() + gpuTimeoutNanos;
                 while (!timeline.awaitValue(value, Math.min(SLICE_NANOS, Math.max(0, deadline - System.nanoTime())))) {
@@ -176,12 +257,25 @@ public final class FenceReporter implements AutoCloseable {
                         return;
                     }
                 }
+                if (finisher != null) {
+                    long start = System.nanoTime();
+                    long copied = finisher.getAsLong();
+                    long took = System.nanoTime() - start;
+                    synchronized (this) {
+                        finishedBytes += copied;
+                        finishedNanos += took;
+                        finishedMaxNanos = Math.max(finishedMaxNanos, took);
+                        finishes++;
+                    }
+                }
                 if (!client.fenceReached(surface, value)) {
                     fail("the broker is gone: " + client.brokerGoneReason());
                     return;
                 }
                 synchronized (this) {
                     surfaces[head] = null;
+                    timelines[head] = null;
+                    finishers[head] = null;
                     head = (head + 1) % values.length;
                     size--;
                     reported = value;

@@ -71,6 +71,11 @@ public final class DeviceMemorySurface implements MemfdSurface {
     }
 
     @Override
+    public SurfaceImage image() {
+        return image;
+    }
+
+    @Override
     public long imageView() {
         return view;
     }
@@ -78,24 +83,24 @@ public final class DeviceMemorySurface implements MemfdSurface {
     /** Acquires the image from the external family (from UNDEFINED on the first frame) for colour writes. */
     @Override
     public void recordStartOfFrame(VkCommandBuffer cmd) {
-        long dstAccess = VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT | VK_ACCESS_2_COLOR_ATTACHMENT_READ_BIT;
+        long dstAccess = VK_ACCESS_2_MEMORY_READ_BIT | VK_ACCESS_2_MEMORY_WRITE_BIT; // whatever the owner records
         if (!initialised) {
             initialised = true;
             Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
-                    VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, dstAccess, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL,
+                    VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, dstAccess, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_GENERAL,
                     VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
             return;
         }
         // Acquire half of the transfer from GL (the source scope of an acquire is ignored).
         Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE,
-                VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, dstAccess, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL,
+                VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, dstAccess, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL,
                 VK_QUEUE_FAMILY_EXTERNAL, device.queueFamilyIndex());
     }
 
     /** Releases the image to the external family in GENERAL, its colour writes made available. */
     @Override
     public void recordEndOfFrame(VkCommandBuffer cmd) {
-        Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_COLOR_ATTACHMENT_OUTPUT_BIT, VK_ACCESS_2_COLOR_ATTACHMENT_WRITE_BIT,
+        Commands.imageBarrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT, VK_ACCESS_2_MEMORY_WRITE_BIT,
                 VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, VK_IMAGE_LAYOUT_GENERAL, VK_IMAGE_LAYOUT_GENERAL,
                 device.queueFamilyIndex(), VK_QUEUE_FAMILY_EXTERNAL);
     }

@@ -22,19 +22,23 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * (the device's); close after the GPU is done.
  */
 public interface MemfdSurface extends AutoCloseable {
+    /** {@return the image the scene draws into (the broker's pages themselves where the device draws in place)} */
+    SurfaceImage image();
+
     /** {@return a 2D colour view of the image the scene draws into (GENERAL layout between frames)} */
     long imageView();
 
     /**
-     * Records what must precede the frame's drawing (layout and the dependency on the previous frame).
+     * Records what must precede the frame's commands (layout and the dependency on the previous frame),
+     * for work of any stage and access: a {@link Lease}'s owner may draw, clear or copy.
      *
      * @param cmd the frame's command buffer, recording
      */
     void recordStartOfFrame(VkCommandBuffer cmd);
 
     /**
-     * Records what follows the frame's drawing: the GPU copy, if any, and the barrier that makes the
-     * writes visible to host reads once the submit's fence value is reached.
+     * Records what follows the frame's commands (writes of any stage): the GPU copy, if any, and the
+     * barrier that makes the writes visible to host reads once the submit's fence value is reached.
      *
      * @param cmd the frame's command buffer, recording
      */

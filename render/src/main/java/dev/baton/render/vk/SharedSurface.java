@@ -141,6 +141,68 @@ public final class SharedSurface implements AutoCloseable {
         this.sync = SurfaceSync.create(tier.sync(), this);
     }
 
+    /** A surface whose keyed mutex another process owns (see {@link #ofBroker}); {@link #mutex} is null. */
+    private SharedSurface(String name, SyncTier tier, String reason, Options options, SurfaceMemory memory, SurfaceSync sync) {
+        this.name = name;
+        this.tier = tier;
+        this.tierReason = reason;
+        this.options = options;
+        this.mutex = null;
+        this.memory = memory;
+        this.sync = sync;
+        this.feasibleTiers = List.of(tier);
+    }
+
+    /**
+     * The producer's side of a surface a broker in another process allocated and whose keyed mutex it
+     * owns ({@link BrokerSurfaces#open}): one Vulkan endpoint on {@code device}, whose handle is the
+     * broker connection ({@code port}); its memory and sync are {@code memory} and {@code sync}. Made
+     * as {@link #build} makes an endpoint, including the initial layout transition (which waits for the
+     * device). All-or-nothing: on failure what was made is closed (the port included).
+     */
+    static SharedSurface ofBroker(String name, SyncTier tier, String reason, Options options, SurfaceMemory memory, SurfaceSync sync,
+                                  DeviceContext device, int width, int height, java.util.function.Function<VulkanTimeline, MutexPort> port) {
+        SharedSurface surface = new SharedSurface(name, tier, reason, options, memory, sync);
+        SurfaceMemory.VulkanView view = null;
+        VulkanTimeline timeline = null;
+        MutexPort handle = null;
+        try {
+            view = memory.vulkan(device, 0, width, height);
+            timeline = sync.createTimeline(device, name + "@" + device.name(), 0, 1);
+            handle = port.apply(timeline);
+        } catch (RuntimeException | Error e) {
+            if (handle != null) {
+                handle.close();
+            }
+            if (timeline != null) {
+                timeline.close();
+            }
+            if (view != null) {
+                view.close();
+            }
+            throw e;
+        }
+        SurfaceEndpoint e = new SurfaceEndpoint(surface, 0, device, view, timeline, handle);
+        surface.endpoints.add(e);
+        try {
+            sync.connect(surface.endpoints);
+            VkCommandBuffer init = device.allocateCommandBuffer();
+            try {
+                Commands.begin(init, org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
+                e.recordInitialTransition(init); // before the access commands: they record the steady state
+                Commands.end(init);
+                device.submitAndWaitIdle(init);
+            } finally {
+                device.freeCommandBuffer(init);
+            }
+            e.recordHandoffCommands();
+            return surface;
+        } catch (RuntimeException | Error failure) {
+            surface.close();
+            throw failure;
+        }
+    }
+
     /**
      * Creates a {@code width x height} surface of {@code options.format()} shared by {@code participants}
      * (the first one allocates). The tier is chosen from their capabilities unless
@@ -403,7 +465,7 @@ public final class SharedSurface implements AutoCloseable {
                 }
                 throw e;
             }
-            endpoints.add(new SurfaceEndpoint(this, i, d, view, timeline, handle));
+            endpoints.add(new SurfaceEndpoint(this, i, d, view, timeline, MutexPort.local(handle)));
         }
         sync.connect(endpoints);
         for (SurfaceEndpoint e : endpoints) {
@@ -439,7 +501,9 @@ public final class SharedSurface implements AutoCloseable {
         if (closed) {
             return;
         }
-        mutex.abandon();
+        if (mutex != null) {
+            mutex.abandon(); // a broker's surface: the endpoint's port abandoned it (its loss listener ran first)
+        }
         long value = lost.lastSubmittedValue();
         if (value != 0) {
             sync.releaseWaiters(endpoints, lost, value);
@@ -452,7 +516,7 @@ public final class SharedSurface implements AutoCloseable {
      * {@code to} is released and the surface abandoned, as for a lost participant. Never blocks.
      */
     void forwardFailed(dev.baton.sync.Timeline to, long value) {
-        if (closed) {
+        if (closed || mutex == null) {
             return;
         }
         mutex.abandon();
@@ -576,7 +640,7 @@ public final class SharedSurface implements AutoCloseable {
      * @return the key
      */
     public long storedKey() {
-        return mutex.storedKey();
+        return localMutex("storedKey").storedKey();
     }
 
     /**
@@ -585,12 +649,26 @@ public final class SharedSurface implements AutoCloseable {
      * @return the name, or null
      */
     public String ownerName() {
-        return mutex.ownerName();
+        return localMutex("ownerName").ownerName();
     }
 
     /** {@return true once the surface's mutex was abandoned (its owner's device was lost or closed). Any thread} */
     public boolean isAbandoned() {
-        return mutex.isAbandoned();
+        return mutex != null ? mutex.isAbandoned() : endpoints.isEmpty() || endpoints.get(0).handle() instanceof BrokerSurfaces.Port p
+                && p.abandoned();
+    }
+
+    /** {@return whether this surface's keyed mutex lives in a broker's process ({@link BrokerSurfaces})} */
+    public boolean ofBroker() {
+        return mutex == null;
+    }
+
+    private KeyedMutex localMutex(String diagnostic) {
+        if (mutex == null) {
+            throw new IllegalStateException(diagnostic + " of " + name + ": its keyed mutex lives in the broker's process"
+                    + " (a surface of BrokerSurfaces); ask the broker (./baton serve logs it)");
+        }
+        return mutex;
     }
 
     /**
@@ -601,7 +679,7 @@ public final class SharedSurface implements AutoCloseable {
      * @return the number of blocked acquires
      */
     public int waiterCount() {
-        return mutex.waiterCount();
+        return localMutex("waiterCount").waiterCount();
     }
 
     /** Tests: the surface's mutex, to open extra handles on it. */
@@ -682,7 +760,9 @@ public final class SharedSurface implements AutoCloseable {
         for (int i = endpoints.size() - 1; i >= 0; i--) {
             endpoints.get(i).close();
         }
-        mutex.close();
+        if (mutex != null) {
+            mutex.close();
+        }
     }
 
     @Override

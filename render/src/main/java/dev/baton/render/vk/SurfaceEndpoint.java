@@ -4,11 +4,8 @@ import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
 import dev.baton.render.DeviceLostException;
-import dev.baton.sync.AcquireResult;
 import dev.baton.sync.AcquireStatus;
 import dev.baton.sync.DeviceRemovedException;
-import dev.baton.sync.KeyedMutex;
-import java.util.concurrent.TimeUnit;
 import org.lwjgl.vulkan.VkCommandBuffer;
 
 /**
@@ -33,7 +30,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     private final DeviceContext device;
     private final SurfaceMemory.VulkanView view;
     private final VulkanTimeline timeline;
-    private final KeyedMutex.Handle handle;
+    private final MutexPort handle;
     private final SurfaceSync sync;
     private final Lease lease = new Lease(this);
     private final Runnable lossListener;
@@ -45,7 +42,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
     private volatile boolean abandoned;
 
     SurfaceEndpoint(SharedSurface surface, int index, DeviceContext device, SurfaceMemory.VulkanView view, VulkanTimeline timeline,
-                    KeyedMutex.Handle handle) {
+                    MutexPort handle) {
         this.surface = surface;
         this.index = index;
         this.device = device;
@@ -90,7 +87,7 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
         return index;
     }
 
-    KeyedMutex.Handle handle() {
+    MutexPort handle() {
         return handle;
     }
 
@@ -130,8 +127,11 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
             throw new IllegalStateException(this + " already holds the surface (recursive acquire): release the lease"
                     + " (Lease.release) before acquiring again");
         }
-        AcquireResult result = handle.acquire(key, timeoutNanos, TimeUnit.NANOSECONDS);
-        return beginAccess(key, result);
+        if (timeoutNanos < 0) {
+            throw new IllegalArgumentException("negative timeout " + timeoutNanos + " ns acquiring " + this
+                    + ": pass 0 to poll or a positive number of nanoseconds");
+        }
+        return beginAccess(key, handle.acquire(key, timeoutNanos));
     }
 
     /**
@@ -141,28 +141,29 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
      * (the previous writer's GPU is late, the device was lost, the thread was interrupted), the surface
      * is given back to {@code key} untouched.
      */
-    private Lease beginAccess(long key, AcquireResult result) throws InterruptedException {
-        lease.reset(result.status(), result.fenceValue(), result.privateData());
-        if (result.status() != AcquireStatus.ACQUIRED) {
+    private Lease beginAccess(long key, AcquireStatus status) throws InterruptedException {
+        java.nio.ByteBuffer data = handle.privateData();
+        long value = handle.fenceValue();
+        lease.reset(status, value, data);
+        if (status != AcquireStatus.ACQUIRED) {
             return lease;
         }
-        long value = result.fenceValue();
         boolean done;
         try {
             done = sync.beginAccess(this, surface.lastSignaller, value, lease);
         } catch (DeviceLostException e) {
-            handle.release(key, value, result.privateData()); // put it back untouched
-            lease.reset(AcquireStatus.ABANDONED, value, result.privateData());
+            handle.release(key, value, data); // put it back untouched
+            lease.reset(AcquireStatus.ABANDONED, value, data);
             throw e;
         } catch (InterruptedException e) {
-            handle.release(key, value, result.privateData());
-            lease.reset(AcquireStatus.TIMEOUT, value, result.privateData());
+            handle.release(key, value, data);
+            lease.reset(AcquireStatus.TIMEOUT, value, data);
             throw e;
         }
         if (!done) {
             // The writer's GPU is late: give the surface back unchanged and report a timeout.
-            handle.release(key, value, result.privateData());
-            lease.reset(AcquireStatus.TIMEOUT, value, result.privateData());
+            handle.release(key, value, data);
+            lease.reset(AcquireStatus.TIMEOUT, value, data);
             return lease;
         }
         copiedBytes += view.beginAccess();
@@ -176,16 +177,16 @@ public final class SurfaceEndpoint implements Participant, AutoCloseable {
      */
     Lease releaseAndAcquire(long releaseKey, long fenceValue, java.nio.ByteBuffer privateData, long acquireKey, long timeoutNanos)
             throws InterruptedException {
-        AcquireResult result;
+        AcquireStatus status;
         try {
-            result = handle.releaseAndAcquireNanos(releaseKey, fenceValue, privateData, acquireKey, timeoutNanos);
+            status = handle.releaseAndAcquire(releaseKey, fenceValue, privateData, acquireKey, timeoutNanos);
         } catch (InterruptedException | RuntimeException e) {
             // Argument errors, or an interrupt on entry, change nothing: the lease is still ours. An
             // interrupt, close or loss while queued comes after the release: the lease is gone.
             lease.held = stillOwns();
             throw e;
         }
-        return beginAccess(acquireKey, result);
+        return beginAccess(acquireKey, status);
     }
 
     /** This endpoint is about to release with {@code value}: see {@link SurfaceSync#releasing}. Owning thread. */

@@ -44,7 +44,7 @@ class MisuseMessagesTest extends GpuTest {
         lease.release(1, java.nio.ByteBuffer.allocate(4).putInt(0, 1));
         assertMentions(assertThrows(IllegalStateException.class, () -> lease.release(1, null)).getMessage(),
                 "is not held", "check acquired() first");
-        assertMentions(assertThrows(IllegalMonitorStateException.class, () -> producer.handle().release(0)).getMessage(),
+        assertMentions(assertThrows(IllegalMonitorStateException.class, () -> producer.handle().release(0, 0, null)).getMessage(),
                 "does not own", "only the owner may release");
         // Nothing changed: the consumer gets frame 1 intact.
         assertEquals(1, turn(surface.endpoint(1), pb, 1, 0, 2));
