@@ -361,10 +361,7 @@ public final class ServeCompositor implements AutoCloseable {
                         continue;
                     }
                     if (r.status() == AcquireStatus.ABANDONED) {
-                        feed.abandonedAtNanos = System.nanoTime();
-                        feed.abandoned = true;
-                        log.accept("serve: surface " + surface.id() + " of " + feed.name + " (pid " + feed.pid
-                                + ") ended: ABANDONED (its producer left or died)");
+                        ended();
                         return;
                     }
                     long acquiredAt = System.nanoTime();   // ~ when the broker took the producer's RELEASE
@@ -384,14 +381,15 @@ public final class ServeCompositor implements AutoCloseable {
                     try {
                         handle.release(ProduceCommand.PRODUCER_KEY, fence, null);
                     } catch (IllegalStateException e) {
-                        return; // the surface closed under us (its producer left)
+                        ended(); // the broker closed the surface under us: its producer's connection ended
+                        return;
                     }
                     broker.wakeup();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (IllegalStateException e) {
-                // the mutex was closed while waiting: its creator is gone
+                ended(); // the mutex was closed between two acquires: its creator is gone
             } finally {
                 handle.close();
                 if (memory != null) {
@@ -401,6 +399,19 @@ public final class ServeCompositor implements AutoCloseable {
                     inPlace.closeFd(); // the window's GL imports hold their own references to the memory
                 }
                 tiles.remove(surface.id());
+            }
+        }
+
+        /**
+         * The surface ended because its producer's connection did (it left, or died owning it or not): the
+         * keyed mutex answered ABANDONED, or the broker had already closed it when this thread came to it.
+         */
+        private void ended() {
+            if (!stopping) {
+                feed.abandonedAtNanos = System.nanoTime();
+                feed.abandoned = true;
+                log.accept("serve: surface " + surface.id() + " of " + feed.name + " (pid " + feed.pid
+                        + ") ended: ABANDONED (its producer left or died)");
             }
         }
 

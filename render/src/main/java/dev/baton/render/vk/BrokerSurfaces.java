@@ -106,7 +106,82 @@ public final class BrokerSurfaces implements AutoCloseable {
                 teardownTimeoutNanos, null, SurfaceFormat.ofVkFormat(surface.format), surface.usage);
         LongSupplier finisher = copies ? pages::finishOnHost : null;
         return SharedSurface.ofBroker("surface-" + surface.surfaceId, tier, reason, options, memory, new Sync(copies),
-                device, surface.width, surface.height, timeline -> new Port(surface, timeline, finisher));
+                device, surface.width, surface.height, timeline -> new Port(surface, timeline, finisher, true));
+    }
+
+    /**
+     * Binary semaphores across processes: allocates a {@code width x height} RGBA8 image of
+     * {@code device}'s own as exportable OPAQUE_FD memory and two exportable binary semaphores,
+     * <em>ready</em> (this device signals it at the end of every access, the consumer's GPU waits on
+     * it) and <em>done</em> (the consumer's GPU signals it at the end of its access, this device waits
+     * on it at the start of the next), offers all three once (memory choice
+     * {@link Protocol#MEMORY_DEVICE_OPAQUE_FD}, sync choice {@link Protocol#SYNC_BINARY_SEMAPHORES}) and
+     * opens the surface the broker made of them. Every access then recycles the same pair: no host
+     * wait and no FENCE_REACHED on either side. The broker relays such memory only to clients it
+     * shares the surface with, and only under a client-memory policy that lets it through (a driver
+     * whose memory fds are not sealed, such as SwiftShader's, needs {@code TRUSTED}: see the README's
+     * security model).
+     *
+     * <p>The rule the consumer must keep: every access of its ends with a submit that signals
+     * <em>done</em> (also one that gives up), or this device's next access waits on its GPU for ever.
+     *
+     * @param device the producer's device: it exports and imports OPAQUE_FD image memory and binary semaphores
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param initialKey the keyed mutex's initial key (this process acquires first with it)
+     * @param timeoutNanos how long to wait for SURFACE_CREATED
+     * @return the surface, owned by the caller (close it before this object)
+     * @throws IllegalStateException if the device cannot export what this needs (the message says what)
+     * @throws BrokerClient.BrokerRefusal if the broker refused the offer (its policy, its limits)
+     */
+    public SharedSurface offerWithBinarySemaphores(DeviceContext device, int width, int height, long initialKey, long timeoutNanos) {
+        if (!device.info().memoryExport()) {
+            throw new IllegalStateException(device.name() + " cannot export OPAQUE_FD image memory: offer a surface of the broker's"
+                    + " memory instead (BrokerClient.offer with MEMORY_HOST_MEMFD, then open)");
+        }
+        ExternalBinarySemaphore ready = ExternalBinarySemaphore.createExportable(device);
+        ExternalBinarySemaphore done = null;
+        DeviceMemorySurface pages = null;
+        BrokerClient.Surface surface;
+        try {
+            done = ExternalBinarySemaphore.createExportable(device);
+            pages = DeviceMemorySurface.createExportable(device, width, height);
+            int[] sync = {ready.exportFd(), -1};
+            int memory = -1;
+            try {
+                sync[1] = done.exportFd();
+                memory = pages.image().dupFd();
+                long[] sizes = new long[2];
+                dev.baton.render.ipc.Fds.FileStatus st = new dev.baton.render.ipc.Fds.FileStatus();
+                for (int i = 0; i < 2; i++) {
+                    dev.baton.render.ipc.Fds.fstat(sync[i], st);
+                    sizes[i] = st.sizeBytes();
+                }
+                surface = client.offer(width, height, pages.image().vkFormat(), pages.image().vkUsage(), Protocol.MEMORY_DEVICE_OPAQUE_FD,
+                        Protocol.SYNC_BINARY_SEMAPHORES, initialKey, sync, sizes, pages.image(), memory, timeoutNanos);
+            } finally {
+                // The kernel passed copies with the message; ours are not needed any more.
+                dev.baton.render.ipc.Fds.closeQuietly(memory);
+                dev.baton.render.ipc.Fds.closeQuietly(sync[0]);
+                dev.baton.render.ipc.Fds.closeQuietly(sync[1]);
+            }
+        } catch (RuntimeException | Error e) {
+            if (pages != null) {
+                pages.close();
+            }
+            if (done != null) {
+                done.close();
+            }
+            ready.close();
+            throw e;
+        }
+        SharedSurface.Options options = new SharedSurface.Options(surface.initialKey, surface.maxPrivateDataBytes, gpuTimeoutNanos,
+                teardownTimeoutNanos, null, SurfaceFormat.ofVkFormat(surface.format), surface.usage);
+        String reason = "this process offered its own exportable image and two binary semaphores; the consumer's GPU waits on"
+                + " ready, this one on done: no host wait, no FENCE_REACHED";
+        BinarySync sync = new BinarySync(ready, done);
+        return SharedSurface.ofBroker("surface-" + surface.surfaceId, SyncTier.BINARY_SEMAPHORE, reason, options, new BrokerMemory(pages),
+                sync, device, width, height, timeline -> new Port(surface, timeline, null, false));
     }
 
     private static String describe(int memoryChoice) {
@@ -179,6 +254,7 @@ public final class BrokerSurfaces implements AutoCloseable {
         private final BrokerClient.Surface surface;
         private final VulkanTimeline timeline;
         private final LongSupplier finisher;
+        private final boolean reports;
         private final ByteBuffer data;
         private final ByteBuffer view;
         private long fenceValue;
@@ -187,10 +263,12 @@ public final class BrokerSurfaces implements AutoCloseable {
         private volatile boolean abandoned;
         private volatile boolean closed;
 
-        Port(BrokerClient.Surface surface, VulkanTimeline timeline, LongSupplier finisher) {
+        /** {@code reports}: the host bridge (the next owner waits for FENCE_REACHED); false where its GPU waits on a semaphore. */
+        Port(BrokerClient.Surface surface, VulkanTimeline timeline, LongSupplier finisher, boolean reports) {
             this.surface = surface;
             this.timeline = timeline;
             this.finisher = finisher;
+            this.reports = reports;
             this.data = ByteBuffer.allocateDirect(Math.max(1, surface.maxPrivateDataBytes));
             this.view = data.asReadOnlyBuffer();
             this.view.limit(0);
@@ -257,8 +335,8 @@ public final class BrokerSurfaces implements AutoCloseable {
                 abandoned = true; // the broker is gone: the next acquire answers ABANDONED, failure() says why
                 return;
             }
-            if (Long.compareUnsigned(value, lastQueued) <= 0) {
-                return; // released without a new submit: the value was reported (or queued) already
+            if (!reports || Long.compareUnsigned(value, lastQueued) <= 0) {
+                return; // a semaphore orders the next owner's GPU, or released without a new submit (reported already)
             }
             lastQueued = value;
             try {
@@ -372,4 +450,62 @@ public final class BrokerSurfaces implements AutoCloseable {
         }
     }
 
+
+    /**
+     * Binary semaphores across processes, the producer's half ({@link #offerWithBinarySemaphores}): an
+     * access waits (on this GPU) for <em>done</em> from the second access on and its submit signals
+     * <em>ready</em>; the consumer in the other process does the reverse. Each signal is waited for
+     * exactly once, because the keyed mutex alternates the two sides.
+     */
+    private static final class BinarySync implements SurfaceSync {
+        private final ExternalBinarySemaphore ready;
+        private final ExternalBinarySemaphore done;
+        private long accesses; // owner's thread: accesses submitted so far
+
+        BinarySync(ExternalBinarySemaphore ready, ExternalBinarySemaphore done) {
+            this.ready = ready;
+            this.done = done;
+        }
+
+        @Override
+        public HandoffSync kind() {
+            return HandoffSync.BINARY_SEMAPHORE;
+        }
+
+        @Override
+        public VulkanTimeline createTimeline(DeviceContext device, String name, int index, int participantCount) {
+            return VulkanTimeline.create(device, name, 0, false); // its own submits' completion, for teardown and command-buffer reuse
+        }
+
+        @Override
+        public void connect(List<SurfaceEndpoint> endpoints) {}
+
+        @Override
+        public boolean beginAccess(SurfaceEndpoint acquirer, Participant signaller, long fenceValue, Lease lease) {
+            if (accesses > 0) {
+                lease.waitFor(done.handle(), 0, org.lwjgl.vulkan.VK13.VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+            }
+            return true;
+        }
+
+        @Override
+        public void addSignals(SurfaceEndpoint owner) {
+            owner.device().addSignal(ready.handle(), 0);
+        }
+
+        @Override
+        public void endAccess(SurfaceEndpoint owner) {
+            accesses++;
+        }
+
+        @Override
+        public void closeEndpoint(SurfaceEndpoint endpoint) {
+            ready.close();
+            done.close();
+        }
+
+        /** A binary semaphore cannot be signalled from the host: a lost peer leaves the waits to the bounded teardown. */
+        @Override
+        public void releaseWaiters(List<SurfaceEndpoint> endpoints, Participant failed, long value) {}
+    }
 }

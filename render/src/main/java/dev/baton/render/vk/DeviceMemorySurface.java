@@ -56,7 +56,24 @@ public final class DeviceMemorySurface implements MemfdSurface {
      * @throws IllegalArgumentException if the UUIDs or memory requirements differ from the exporter's
      */
     public static DeviceMemorySurface importFrom(DeviceContext device, ExportedImageMemory memory) {
-        SurfaceImage image = SurfaceImage.importFrom(device, memory);
+        return withView(device, SurfaceImage.importFrom(device, memory));
+    }
+
+    /**
+     * A {@code width x height} RGBA8 image of {@code device}'s own, allocated exportable (OPAQUE_FD,
+     * dedicated): the producer's side of a surface whose memory it offers the broker (binary semaphores
+     * across processes, {@link BrokerSurfaces#offerWithBinarySemaphores}); {@link #image()} exports it.
+     *
+     * @param device the producer's device (it must export OPAQUE_FD image memory)
+     * @param width width in pixels
+     * @param height height in pixels
+     * @return the surface, owned by the caller
+     */
+    public static DeviceMemorySurface createExportable(DeviceContext device, int width, int height) {
+        return withView(device, SurfaceImage.createExportable(device, width, height));
+    }
+
+    private static DeviceMemorySurface withView(DeviceContext device, SurfaceImage image) {
         try (MemoryStack stack = stackPush()) {
             VkImageViewCreateInfo viewInfo = VkImageViewCreateInfo.calloc(stack).sType$Default()
                     .image(image.handle()).viewType(VK_IMAGE_VIEW_TYPE_2D).format(image.vkFormat());

@@ -4,10 +4,14 @@ import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
 import dev.baton.render.VkResults;
+import dev.baton.render.vk.BrokerSurfaces;
 import dev.baton.render.vk.DeviceContext;
 import dev.baton.render.vk.ExternalBinarySemaphore;
 import dev.baton.render.vk.HostBuffer;
+import dev.baton.render.vk.Lease;
 import dev.baton.render.vk.RawSubmission;
+import dev.baton.render.vk.SharedSurface;
+import dev.baton.render.vk.SurfaceEndpoint;
 import dev.baton.render.vk.SurfaceImage;
 import dev.baton.render.vk.VulkanInstance;
 import dev.baton.render.vk.VulkanTimeline;
@@ -23,12 +27,13 @@ import org.lwjgl.vulkan.*;
  * the binary-semaphore tier across processes, with the surface's memory the producer's own device
  * memory, which the broker relays (policy TRUSTED) without mapping it.
  * <ul>
- *   <li>{@code producer SOCKET DEVICE FRAMES W H}: exports an image and two binary semaphores (ready:
- *       producer signals, consumer waits; done: consumer signals, producer waits), offers them once
- *       (memory choice 2, sync choice 2), then FRAMES times: acquire key 0, its GPU waits on "done"
- *       (after the first frame), clears the image to {@link #color} of the frame, signals "ready",
- *       releases to key 1 with the frame number as private data. Finally acquires once more (the
- *       consumer's last release) and exits.</li>
+ *   <li>{@code producer SOCKET DEVICE FRAMES W H}: with the Lease API of an in-process render thread
+ *       ({@link BrokerSurfaces#offerWithBinarySemaphores}: an image and two binary semaphores, ready:
+ *       producer signals, consumer waits; done: consumer signals, producer waits, offered once as memory
+ *       choice 2, sync choice 2), FRAMES times: acquire key 0, clear the image to {@link #color} of the
+ *       frame, submit under the lease (its GPU waits on "done" after the first frame and signals
+ *       "ready"), release to key 1 with the frame number as private data at submit time. Finally
+ *       acquires once more (the consumer's last release) and exits.</li>
  *   <li>{@code consumer SOCKET DEVICE FRAMES W H}: waits for the granted surface, imports the memory
  *       and both semaphores, then FRAMES times: acquire key 1, its GPU waits on "ready" (no host wait
  *       for the producer: no FENCE_REACHED is ever sent), copies the image into its own buffer,
@@ -72,43 +77,24 @@ public final class GpuIpcChild {
 
     static final long TIMEOUT = TimeUnit.SECONDS.toNanos(20);
 
+    /** The producer, with the in-process Lease API ({@link BrokerSurfaces#offerWithBinarySemaphores}). */
     private static int produce(DeviceContext dev, String socket, int frames, int width, int height) throws Exception {
-        try (SurfaceImage image = SurfaceImage.createExportable(dev, width, height);
-             ExternalBinarySemaphore ready = ExternalBinarySemaphore.createExportable(dev);
-             ExternalBinarySemaphore done = ExternalBinarySemaphore.createExportable(dev);
-             VulkanTimeline timeline = VulkanTimeline.create(dev, "producer/timeline", 0, false);
-             BrokerClient c = BrokerClient.connect(socket, "bs-producer", TIMEOUT)) {
-            int[] sync = {ready.exportFd(), done.exportFd()};
-            int memory = image.dupFd();
-            Fds.FileStatus st = new Fds.FileStatus();
-            long[] sizes = new long[2];
-            for (int i = 0; i < 2; i++) {
-                Fds.fstat(sync[i], st);
-                sizes[i] = st.sizeBytes();
-            }
-            BrokerClient.Surface s;
-            try {
-                s = c.offer(width, height, image.vkFormat(), image.vkUsage(), Protocol.MEMORY_DEVICE_OPAQUE_FD,
-                        Protocol.SYNC_BINARY_SEMAPHORES, 0L, sync, sizes, image, memory, TIMEOUT);
-            } finally {
-                // The kernel passed copies; ours are not needed any more.
-                Fds.closeQuietly(memory);
-                Fds.closeQuietly(sync[0]);
-                Fds.closeQuietly(sync[1]);
-            }
-            System.out.println("OFFERED surface " + s.surfaceId);
+        try (BrokerClient c = BrokerClient.connect(socket, "bs-producer", TIMEOUT);
+             BrokerSurfaces broker = BrokerSurfaces.over(c, TIMEOUT, 4, "bs-producer")) {
+            SharedSurface s = broker.offerWithBinarySemaphores(dev, width, height, 0L, TIMEOUT);
+            System.out.println("OFFERED surface " + s.name() + " (" + s.tier() + ")");
+            SurfaceEndpoint endpoint = s.endpoint(0);
             VkCommandBuffer cmd = dev.allocateCommandBuffer();
-            RawSubmission submit = new RawSubmission(dev);
             ByteBuffer data = ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN);
             try {
                 for (int frame = 0; frame < frames; frame++) {
-                    if (c.acquire(s, 0L, TIMEOUT) != AcquireStatus.ACQUIRED) {
-                        System.out.println("FAILED acquire of frame " + frame + ": " + c.brokerGoneReason());
+                    Lease lease = endpoint.acquire(0L, TIMEOUT);
+                    if (!lease.acquired()) {
+                        System.out.println("FAILED acquire of frame " + frame + ": " + lease.status() + " " + broker.failure());
                         return 3;
                     }
-                    long fence = c.fenceValue() + 1;
                     // The command buffer's previous use is done (its own timeline; the consumer's wait is on the GPU).
-                    if (frame > 0 && !timeline.awaitValue(frame, TIMEOUT)) {
+                    if (!endpoint.timeline().awaitValue(endpoint.lastSubmittedValue(), TIMEOUT)) {
                         System.out.println("FAILED own GPU did not finish frame " + (frame - 1));
                         return 3;
                     }
@@ -116,11 +102,6 @@ public final class GpuIpcChild {
                     try (MemoryStack stack = MemoryStack.stackPush()) {
                         VkResults.check(vkBeginCommandBuffer(cmd, VkCommandBufferBeginInfo.calloc(stack).sType$Default()
                                 .flags(VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)), "vkBeginCommandBuffer");
-                        // Frame 0: the fresh image; later: acquire it back from the consumer's device.
-                        barrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, VK_PIPELINE_STAGE_2_CLEAR_BIT,
-                                VK_ACCESS_2_TRANSFER_WRITE_BIT, frame == 0 ? VK_IMAGE_LAYOUT_UNDEFINED : VK_IMAGE_LAYOUT_GENERAL,
-                                frame == 0 ? VK_QUEUE_FAMILY_IGNORED : VK_QUEUE_FAMILY_EXTERNAL,
-                                frame == 0 ? VK_QUEUE_FAMILY_IGNORED : dev.queueFamilyIndex(), stack);
                         int rgba = color(frame);
                         VkClearColorValue clear = VkClearColorValue.calloc(stack);
                         // A union: UNORM takes the float members (each an exact multiple of 1/255).
@@ -128,35 +109,33 @@ public final class GpuIpcChild {
                                 .float32(2, (rgba >>> 16 & 0xFF) / 255f).float32(3, 1f);
                         VkImageSubresourceRange.Buffer range = VkImageSubresourceRange.calloc(1, stack);
                         range.get(0).aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
-                        vkCmdClearColorImage(cmd, image.handle(), VK_IMAGE_LAYOUT_GENERAL, clear, range);
-                        // Release to the consumer's device.
-                        barrier(cmd, image.handle(), VK_PIPELINE_STAGE_2_CLEAR_BIT, VK_ACCESS_2_TRANSFER_WRITE_BIT,
-                                VK_PIPELINE_STAGE_2_NONE, VK_ACCESS_2_NONE, VK_IMAGE_LAYOUT_GENERAL, dev.queueFamilyIndex(),
-                                VK_QUEUE_FAMILY_EXTERNAL, stack);
+                        // The lease's prologue acquired the image from the consumer's device (queue family EXTERNAL),
+                        // its epilogue releases it back: the same submit as in process.
+                        vkCmdClearColorImage(cmd, lease.image(), VK_IMAGE_LAYOUT_GENERAL, clear, range);
                     }
                     VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
-                    submit.begin();
-                    if (frame > 0) {
-                        submit.waitBinary(done.handle()); // the consumer's copy of the previous frame, on its GPU
-                    }
-                    submit.commandBuffer(cmd).signalBinary(ready.handle()).signalTimeline(timeline, frame + 1).submit();
+                    dev.submit(cmd, lease); // waits on "done" from the second frame on, signals "ready"
                     data.putLong(0, frame);
                     data.clear();
-                    if (!c.release(s, 1L, fence, data)) { // at submit time
-                        System.out.println("FAILED release of frame " + frame + ": " + c.brokerGoneReason());
+                    lease.release(1L, data); // at submit time
+                    if (broker.failure() != null) {
+                        System.out.println("FAILED release of frame " + frame + ": " + broker.failure());
                         return 3;
                     }
                 }
                 // The consumer's last release: it is done with the image before this process leaves.
-                if (c.acquire(s, 0L, TIMEOUT) != AcquireStatus.ACQUIRED) {
-                    System.out.println("FAILED final acquire: " + c.brokerGoneReason());
+                Lease last = endpoint.acquire(0L, TIMEOUT);
+                if (!last.acquired()) {
+                    System.out.println("FAILED final acquire: " + last.status() + " " + broker.failure());
                     return 3;
                 }
+                last.release(0L, null); // nothing submitted: hands the same obligations back to this key
                 System.out.println("PRODUCED " + frames);
                 return 0;
             } finally {
                 vkDeviceWaitIdle(dev.vkDevice());
                 dev.freeCommandBuffer(cmd);
+                s.close();
             }
         }
     }
