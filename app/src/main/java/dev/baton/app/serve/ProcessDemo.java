@@ -84,7 +84,7 @@ public final class ProcessDemo {
         List<ProducerProcess> children = new ArrayList<>();
         List<ProducerProcess> retired = new ArrayList<>();   // killed or replaced: reaped at the end
         ProducerProcess[] killed = new ProducerProcess[1];
-        ShutdownSignal signal = window != null ? new ShutdownSignal(30_000) : null;
+        ShutdownSignal signal = new ShutdownSignal(30_000); // Ctrl-C: the loop ends with the summary, children stopped in order
         try {
             for (int i = 0; i < o.processes(); i++) {
                 children.add(spawn(o, compositor, i));
@@ -116,7 +116,7 @@ public final class ProcessDemo {
                 return ServeWindow.run(compositor, window, windowOptions, new Controls(o, compositor, children, retired, out), faults,
                         signal, out, err);
             }
-            return ServeCommand.composite(compositor, o.frames(), o.fps(), o.out(), 60, faults, out, err);
+            return ServeCommand.composite(compositor, o.frames(), o.fps(), o.out(), 60, faults, signal::requested, out, err);
         } catch (IOException e) {
             err.println("baton demo: cannot start a producer process: " + e.getMessage());
             return 1;

@@ -13,6 +13,7 @@ import dev.baton.render.scene.RingRenderer;
 import dev.baton.render.vk.BrokerSurfaces;
 import dev.baton.render.vk.DeviceContext;
 import dev.baton.render.vk.DeviceMemorySurface;
+import dev.baton.render.vk.ExternalBinarySemaphore;
 import dev.baton.render.vk.MemfdSurface;
 import dev.baton.render.vk.Lease;
 import dev.baton.render.vk.PhysicalDeviceInfo;
@@ -217,7 +218,26 @@ public final class ProduceCommand implements Cli.Body {
             if ((client.brokerCapabilities() & Protocol.CAP_BROKER_DEVICE_MEMORY) != 0 && this.ring >= 2) {
                 memoryChoice = Protocol.MEMORY_DEVICE_OPAQUE_FD; // the broker's GL samples it in place
             }
+            // A compositor that trusts its producers imports a device's own memory and binary semaphores (its GPU then
+            // waits for ours: no FENCE_REACHED, nothing copied); chosen by what both sides report, never by a name.
+            boolean binary = (client.brokerCapabilities() & Protocol.CAP_BROKER_IMPORTS_CLIENT_MEMORY) != 0
+                    && ExternalBinarySemaphore.supported(dev) && dev.info().memoryExport();
             for (int i = 0; i < this.ring; i++) {
+                if (binary) {
+                    try {
+                        SharedSurface shared = broker.offerWithBinarySemaphores(dev, size.width(), size.height(), PRODUCER_KEY,
+                                TimeUnit.SECONDS.toNanos(5));
+                        ring.add(shared);
+                        endpoints.add(shared.endpoint(0));
+                        continue;
+                    } catch (BrokerClient.BrokerRefusal e) {
+                        if (i > 0 || client.brokerGoneReason() != null) {
+                            throw e;
+                        }
+                        out.println("produce: the broker took no memory of this device (" + e.getMessage() + "); using its memory");
+                        binary = false;
+                    }
+                }
                 BrokerClient.Surface s;
                 try {
                     s = client.offer(size.width(), size.height(), SurfaceImage.FORMAT, SurfaceImage.USAGE,
@@ -239,7 +259,8 @@ public final class ProduceCommand implements Cli.Body {
             // The same renderer, lease and release as an in-process producer thread (the demo's Producer).
             renderer = new RingRenderer(dev, endpoints, chosen);
             out.println("produce: connected to " + socket + " as client " + client.clientId() + " (" + name + " on " + dev.info().name() + ", "
-                    + this.ring + " surface" + (this.ring == 1 ? "" : "s") + " of " + size + (memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD
+                    + this.ring + " surface" + (this.ring == 1 ? "" : "s") + " of " + size + (binary ? " in this device's own memory, "
+                            : memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD
                             ? " in device memory the broker allocated, " : " in the broker's sealed memfds, ")
                     + describe(ring.get(0)) + ")");
             out.flush();
@@ -330,6 +351,10 @@ public final class ProduceCommand implements Cli.Body {
     }
     /** How the frames reach the broker's pages, and what each costs in copies. */
     private static String describe(SharedSurface s) {
+        if (s.handoffSync() == dev.baton.render.HandoffSync.BINARY_SEMAPHORE) {
+            return "which the compositor imports (it trusts its producers); its GPU waits for this one's on binary semaphores:"
+                    + " no FENCE_REACHED, nothing copied";
+        }
         switch (s.memorySharing()) {
             case DEVICE_MEMORY:
                 return "imported as device memory (OPAQUE_FD of the broker's device, same driver); drawn in place, nothing copied";

@@ -46,6 +46,11 @@ public final class ServeCommand implements Cli.Body {
             + " could sample them in place (device memory of its driver)")
     boolean upload;
 
+    @Option(names = "--trust-clients", description = "import a producer's own device memory and binary semaphores where it offers them"
+            + " (SwiftShader): its GPU work is then waited for on this process's GPU, nothing copied; but a producer could kill this"
+            + " process through that memory (its fds are not sealed), so only for producers you trust (default: never import)")
+    boolean trustClients;
+
     @Option(names = "--headless", description = "composite without a window and write PNGs")
     boolean headless;
 
@@ -106,7 +111,7 @@ public final class ServeCommand implements Cli.Body {
         ServeCompositor compositor;
         try {
             compositor = ServeCompositor.start(path, TimeUnit.MILLISECONDS.toNanos(acquireTimeoutMs), log,
-                    memory == null ? null : memory.allocator());
+                    memory == null ? null : memory.allocator(), trustClients);
         } catch (RuntimeException e) {
             err.println("baton serve: cannot serve " + path + ": " + e.getMessage());
             if (memory != null) {
@@ -119,6 +124,10 @@ public final class ServeCommand implements Cli.Body {
         }
         out.println("serve: listening on " + compositor.broker().socketPath() + " (start producers with ./baton produce --connect "
                 + compositor.broker().socketPath() + ")");
+        if (trustClients) {
+            out.println("serve: --trust-clients: producers that offer their own memory and binary semaphores are read on this process's GPU;"
+                    + " such a producer could kill this process, so connect only producers you trust");
+        }
         out.flush();
         if (window != null) {
             try (ShutdownSignal signal = new ShutdownSignal(15_000)) {   // Ctrl-C ends the loop; the JVM waits for the close below
@@ -132,10 +141,13 @@ public final class ServeCommand implements Cli.Body {
                 }
             }
         }
-        try {
-            return composite(compositor, frames, fps, this.out, idleTimeout, frame -> { }, out, err);
-        } finally {
-            compositor.close();
+        // Ctrl-C ends the loop with the summary; the JVM waits for the compositor's orderly close.
+        try (ShutdownSignal signal = new ShutdownSignal(15_000)) {
+            try {
+                return composite(compositor, frames, fps, this.out, idleTimeout, frame -> { }, signal::requested, out, err);
+            } finally {
+                compositor.close();
+            }
         }
     }
 
@@ -162,12 +174,13 @@ public final class ServeCommand implements Cli.Body {
     /**
      * The headless compositing loop shared with {@code ./baton demo --processes}: composites at {@code fps}
      * once any producer delivered, {@code frames} times, writes the first and last composite and prints the
-     * summary. {@code onComposite} runs after each composite with its number (faults are injected there).
+     * summary. {@code onComposite} runs after each composite with its number (faults are injected there); {@code stop}
+     * (Ctrl-C) ends the loop early, still with the summary.
      *
      * @return 0 if every frame passed its pixel checks, 1 otherwise or when producers stop delivering
      */
     static int composite(ServeCompositor compositor, int frames, double fps, Path outDir, double idleTimeoutSeconds,
-            IntConsumer onComposite, PrintStream out, PrintStream err) {
+            IntConsumer onComposite, java.util.function.BooleanSupplier stop, PrintStream out, PrintStream err) {
         try {
             Files.createDirectories(outDir);
         } catch (IOException e) {
@@ -181,7 +194,14 @@ public final class ServeCommand implements Cli.Body {
         int[] size = new int[2];
         int made = 0;
         long t0 = 0;
+        boolean stopped = false;
+        byte[] lastImage = null;
+        int[] lastSize = new int[2];
         while (made < frames) {
+            if (stop.getAsBoolean()) {
+                stopped = true;
+                break;
+            }
             try {
                 Thread.sleep(Math.max(1, period / 1_000_000));
             } catch (InterruptedException e) {
@@ -211,12 +231,18 @@ public final class ServeCommand implements Cli.Body {
             if (made == 1 || made == frames) {
                 write(image, size, outDir.resolve(made == 1 ? "first.png" : "last.png"), err);
             }
+            lastImage = image;
+            lastSize[0] = size[0];
+            lastSize[1] = size[1];
             onComposite.accept(made);
+        }
+        if (made > 1 && made < frames && lastImage != null) {
+            write(lastImage, lastSize, outDir.resolve("last.png"), err); // stopped early: the last composite made
         }
         double seconds = t0 == 0 ? 0 : (System.nanoTime() - t0) / 1e9;
         List<ServeCompositor.Feed> feeds = compositor.feeds();
-        out.printf(Locale.ROOT, "serve: %d composites in %.1f s of %d producer process%s (PNGs in %s)%n", made, seconds, feeds.size(),
-                feeds.size() == 1 ? "" : "es", outDir);
+        out.printf(Locale.ROOT, "serve: %d composites in %.1f s of %d producer process%s (PNGs in %s)%s%n", made, seconds, feeds.size(),
+                feeds.size() == 1 ? "" : "es", outDir, stopped ? "; stopped by a signal" : "");
         long failures = printFeeds(feeds, out);
         out.println("Pixel checks: " + (failures == 0 ? "every handed-over frame intact" : failures + " frames failed  <-- FAILED"));
         return failures == 0 && made == frames ? 0 : 1;

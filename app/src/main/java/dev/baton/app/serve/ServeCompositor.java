@@ -9,6 +9,8 @@ import dev.baton.render.ipc.Protocol;
 import dev.baton.render.ipc.RemoteParticipant;
 import dev.baton.render.ipc.SurfaceAllocator;
 import dev.baton.render.scene.FrameStamp;
+import dev.baton.render.vk.PhysicalDeviceInfo;
+import dev.baton.render.vk.VulkanInstance;
 import dev.baton.sync.AcquireResult;
 import dev.baton.sync.AcquireStatus;
 import dev.baton.sync.KeyedMutex;
@@ -55,6 +57,8 @@ public final class ServeCompositor implements AutoCloseable {
         private byte[] front = new byte[0];
         private int width, height;
         private volatile long delivered, torn, stale, invalid, fenceLate, windowLate;
+        /** Its surfaces are its own memory, read on this process's GPU after waiting on binary semaphores (trusted). */
+        private volatile boolean semaphores;
         /** When the window last looked for a new frame of this feed (every window frame, in place). */
         private volatile long windowPolledNanos = System.nanoTime();
         private volatile long lastFrame = -1;
@@ -158,6 +162,9 @@ public final class ServeCompositor implements AutoCloseable {
          */
         public String memory() {
             int choice = memoryChoice;
+            if (semaphores) {
+                return "its own memory, binary semaphores (trusted)";
+            }
             return choice == Protocol.MEMORY_HOST_COPY ? "host copy " + producerCopiedBytesPerFrame + " B/frame"
                     : choice == Protocol.MEMORY_HOST_MEMFD ? "host memory"
                     : choice == Protocol.MEMORY_DEVICE_OPAQUE_FD ? "device memory, sampled in place (" + checkedInPlace + " checked in GL)" : "?";
@@ -333,17 +340,20 @@ public final class ServeCompositor implements AutoCloseable {
         final KeyedMutex.Handle handle;
         final MappedMemory memory;     // host memfd: the consumer reads it; null in place
         final InPlaceFrame inPlace;    // device memory: the window's GL samples it; null otherwise
+        final ClientMemoryReader reader; // a trusted client's own memory and semaphores: copied on our GPU; else null
         final int width, height;
         final Thread thread;
 
-        Tile(BrokerSurface surface, Feed feed, RemoteParticipant participant) {
+        Tile(BrokerSurface surface, Feed feed, RemoteParticipant participant, ClientMemoryReader reader) {
             this.surface = surface;
             this.feed = feed;
             this.participant = participant;
+            this.reader = reader;
             this.width = surface.description().width;
             this.height = surface.description().height;
-            boolean device = surface.description().memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD;
-            this.memory = device ? null : MappedMemory.map(surface.memoryFds().get(0), surface.description().allocationBytes, false);
+            boolean device = surface.description().memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD && reader == null;
+            this.memory = device || reader != null ? null
+                    : MappedMemory.map(surface.memoryFds().get(0), surface.description().allocationBytes, false);
             this.inPlace = device ? new InPlaceFrame(surface) : null;
             this.handle = surface.mutex().open("compositor");
             this.thread = new Thread(this, "baton-serve-surface-" + surface.id());
@@ -352,7 +362,22 @@ public final class ServeCompositor implements AutoCloseable {
 
         @Override
         public void run() {
-            ByteBuffer pixels = memory == null ? null : memory.buffer();
+            try {
+                if (reader != null) {
+                    reader.open(); // on this thread, which owns its device from here on
+                }
+                consume(reader != null ? null : memory == null ? null : memory.buffer());
+            } catch (RuntimeException e) {
+                log.accept("serve: surface " + surface.id() + " of " + feed.name + " cannot be read: " + e.getMessage());
+                handle.close();
+            } finally {
+                if (reader != null) {
+                    reader.close();
+                }
+            }
+        }
+
+        private void consume(ByteBuffer pixels) {
             int bytes = width * height * 4;
             try {
                 while (!stopping) {
@@ -368,7 +393,20 @@ public final class ServeCompositor implements AutoCloseable {
                     long fence = r.fenceValue();
                     ByteBuffer data = r.privateData().order(ByteOrder.LITTLE_ENDIAN);
                     long frame = data.remaining() >= 8 ? data.getLong(0) : -1;
-                    if (!participant.signalTimeline().awaitValue(fence, acquireTimeoutNanos)) {
+                    if (reader != null) {
+                        // Binary semaphores: our GPU waits for the producer's on "ready" and signals "done"; the host waits for our copy.
+                        if (!reader.read(acquireTimeoutNanos)) {
+                            feed.fenceLate++;
+                            log.accept("serve: surface " + surface.id() + " of " + feed.name + ": the copy did not complete within "
+                                    + TimeUnit.NANOSECONDS.toMillis(acquireTimeoutNanos) + " ms (its GPU never signalled); giving the surface up");
+                            handle.close(); // abandons it: the producer is told, and our stuck submit is not repeated
+                            return;
+                        }
+                        byte[] back = feed.takeBack(bytes);
+                        reader.pixels().get(0, back, 0, bytes);
+                        check(back, frame);
+                        feed.publish(back, width, height, frame, System.nanoTime() - acquiredAt);
+                    } else if (!participant.signalTimeline().awaitValue(fence, acquireTimeoutNanos)) {
                         feed.fenceLate++;
                     } else if (inPlace != null) {
                         handToWindow(frame, System.nanoTime() - acquiredAt);
@@ -525,13 +563,22 @@ public final class ServeCompositor implements AutoCloseable {
     /** The reason the broker gives for a client that said BYE. */
     static final String CLEAN_EXIT = "said BYE";
 
-    private ServeCompositor(Path socket, long acquireTimeoutNanos, Consumer<String> log, SurfaceAllocator allocator) {
+    /** With {@code --trust-clients}: the Vulkan instance whose devices read trusted producers' own memory; else null. */
+    private final VulkanInstance trustedVulkan;
+
+    private ServeCompositor(Path socket, long acquireTimeoutNanos, Consumer<String> log, SurfaceAllocator allocator, boolean trustClients) {
         this.acquireTimeoutNanos = acquireTimeoutNanos;
         this.log = log;
+        this.trustedVulkan = trustClients ? VulkanInstance.create(false) : null;
         Broker.Config config = new Broker.Config();
         config.log = log;
         if (allocator != null) {
             config.allocator = allocator;
+        }
+        if (trustedVulkan != null) {
+            // The producers are trusted not to truncate their memory (SwiftShader's fds are not sealed): this process imports it.
+            config.clientMemory = Broker.ClientMemory.TRUSTED;
+            config.importsClientMemoryFor = (driver, device) -> readerDevice(driver, device) >= 0;
         }
         config.listener = new Broker.Listener() {
             @Override
@@ -566,6 +613,17 @@ public final class ServeCompositor implements AutoCloseable {
                 BrokerSurface.Description d = surface.description();
                 boolean brokerDeviceMemory = d.memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD && surface.memoryFds().count() == 1
                         && !surface.clientMemory();
+                int readerDevice = trustedVulkan != null && surface.clientMemory() && d.syncChoice == Protocol.SYNC_BINARY_SEMAPHORES
+                        && surface.syncFds().count() == 2 ? readerDevice(d.driverUuid, d.deviceUuid) : -1;
+                if (readerDevice >= 0) {
+                    f.memoryChoice = d.memoryChoice;
+                    f.semaphores = true;
+                    Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()),
+                            new ClientMemoryReader(trustedVulkan, readerDevice, surface));
+                    tiles.put(surface.id(), t);
+                    t.thread.start();
+                    return;
+                }
                 if (d.memoryChoice != Protocol.MEMORY_HOST_MEMFD && d.memoryChoice != Protocol.MEMORY_HOST_COPY && !brokerDeviceMemory) {
                     // Never map memory a client exported (its driver's fd may be truncatable): only the broker's own memfds.
                     log.accept("serve: surface " + surface.id() + " of " + f.name + " is in the client's own memory; not composited");
@@ -574,7 +632,7 @@ public final class ServeCompositor implements AutoCloseable {
                 f.producerCopiedBytesPerFrame = d.memoryChoice == Protocol.MEMORY_HOST_COPY ? (long) d.width * d.height * 4 : 0;
                 f.memoryChoice = d.memoryChoice;
                 f.inPlace = brokerDeviceMemory;
-                Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()));
+                Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()), null);
                 tiles.put(surface.id(), t);
                 t.thread.start();
             }
@@ -598,7 +656,7 @@ public final class ServeCompositor implements AutoCloseable {
      * @throws IllegalStateException if a live broker holds the socket or its directory is not private
      */
     public static ServeCompositor start(Path socket, long acquireTimeoutNanos, Consumer<String> log) {
-        return new ServeCompositor(socket, acquireTimeoutNanos, log, null);
+        return new ServeCompositor(socket, acquireTimeoutNanos, log, null, false);
     }
 
     /**
@@ -608,7 +666,37 @@ public final class ServeCompositor implements AutoCloseable {
      * @param allocator the broker's surface allocator, or null for the host memfd
      */
     public static ServeCompositor start(Path socket, long acquireTimeoutNanos, Consumer<String> log, SurfaceAllocator allocator) {
-        return new ServeCompositor(socket, acquireTimeoutNanos, log, allocator);
+        return new ServeCompositor(socket, acquireTimeoutNanos, log, allocator, false);
+    }
+
+    /**
+     * As {@link #start(Path, long, Consumer, SurfaceAllocator)}, trusting every producer that connects not to
+     * harm this process through memory it exports ({@code serve --trust-clients}): a producer whose device
+     * exports its own image and binary semaphores (SwiftShader here) offers them, and a device of this process
+     * on the same physical device imports them and waits for the producer's GPU on its own GPU. A producer
+     * could then kill this process (SwiftShader's memory fds are not sealed against truncation), so only for
+     * producers of one application or one user's own tools.
+     *
+     * @param allocator the broker's surface allocator, or null for the host memfd
+     * @param trustClients whether to import trusted producers' own memory and semaphores
+     */
+    public static ServeCompositor start(Path socket, long acquireTimeoutNanos, Consumer<String> log, SurfaceAllocator allocator,
+                                        boolean trustClients) {
+        return new ServeCompositor(socket, acquireTimeoutNanos, log, allocator, trustClients);
+    }
+
+    /** The physical device of {@link #trustedVulkan} with these UUIDs that imports image memory and binary semaphores, or -1. */
+    private int readerDevice(byte[] driverUuid, byte[] deviceUuid) {
+        if (trustedVulkan == null) {
+            return -1;
+        }
+        for (PhysicalDeviceInfo d : trustedVulkan.physicalDevices()) {
+            if (java.util.Arrays.equals(d.driverUuid(), driverUuid) && java.util.Arrays.equals(d.deviceUuid(), deviceUuid)
+                    && d.memoryImport() && d.binarySemaphoreImport()) {
+                return d.index();
+            }
+        }
+        return -1;
     }
 
     /** {@return the broker} */
@@ -730,5 +818,8 @@ public final class ServeCompositor implements AutoCloseable {
             }
         }
         broker.close();
+        if (trustedVulkan != null) {
+            trustedVulkan.close(); // every reader's device is closed (or, stuck, leaked) by its thread
+        }
     }
 }

@@ -79,6 +79,12 @@ public final class Broker implements AutoCloseable {
          * default. The broker never maps or imports a relayed fd itself, whatever the policy.
          */
         public ClientMemory clientMemory = ClientMemory.REFUSE;
+        /**
+         * Whether the broker's own process imports client memory of a device with these driver and device
+         * UUIDs (its compositor reads such surfaces on a device of its own): with {@link ClientMemory#TRUSTED},
+         * WELCOME then says {@link Protocol#CAP_BROKER_IMPORTS_CLIENT_MEMORY}. No by default.
+         */
+        public java.util.function.BiPredicate<byte[], byte[]> importsClientMemoryFor = (driverUuid, deviceUuid) -> false;
         /** Loop-thread callbacks; the default does nothing. */
         public Listener listener = new Listener() { };
         /** One line per event worth a log: refusals, violations, disconnects. */
@@ -91,7 +97,9 @@ public final class Broker implements AutoCloseable {
      * SwiftShader an importer can {@code ftruncate} the memfd and the exporter dies of SIGBUS on its
      * next access, and an fd smaller than its import kills the importer (cross-process.md). The broker
      * itself is safe under every policy: it only {@code fstat}s the fd, reads its seals and passes it
-     * on; it never maps or imports it, so no client can kill it through it.
+     * on; it never maps or imports it, so no client can kill it through it. (An application whose
+     * compositor shares the broker's process and imports such memory itself, as {@code serve
+     * --trust-clients} does, gives that up for the clients it trusts: {@link Config#importsClientMemoryFor}.)
      */
     public enum ClientMemory {
         /** Refuse (ERROR, the client stays connected): every surface's memory is the broker's own sealed memfd. */
@@ -709,6 +717,9 @@ public final class Broker implements AutoCloseable {
         }
         int capabilities = (c.helloCapabilities & CAP_CLIENT_IMPORTS_DEVICE_MEMORY) != 0
                 && config.allocator.allocatesDeviceMemoryFor(c.helloDriverUuid, c.helloDeviceUuid) ? CAP_BROKER_DEVICE_MEMORY : 0;
+        if (config.clientMemory == ClientMemory.TRUSTED && config.importsClientMemoryFor.test(c.helloDriverUuid, c.helloDeviceUuid)) {
+            capabilities |= CAP_BROKER_IMPORTS_CLIENT_MEMORY;
+        }
         c.state = State.READY;
         send(c, c.writer.welcome(c.id, MAX_PRIVATE_DATA_BYTES, config.maxSurfacesPerConnection, capabilities), 0);
         config.listener.clientConnected(this, c.id, c.name, c.peerPid);
@@ -851,7 +862,7 @@ public final class Broker implements AutoCloseable {
         }
         if (!fixedSize) {
             config.log.accept("baton broker: " + c.label() + " offers device memory that is not sealed against truncation; relayed"
-                    + " because the broker trusts its clients' memory (the broker never maps it)");
+                    + " because the broker trusts its clients' memory");
         }
         return null;
     }

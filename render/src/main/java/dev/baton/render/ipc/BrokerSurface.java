@@ -128,7 +128,8 @@ public final class BrokerSurface {
 
     /**
      * {@return whether the memory is the client's own (relayed under the broker's client-memory policy), which
-     * nothing in the broker's process may map or import; false for memory the broker's allocator made}
+     * nothing in the broker's process may map or import unless it trusts that client ({@link Broker.Config#importsClientMemoryFor});
+     * false for memory the broker's allocator made}
      */
     public boolean clientMemory() {
         return clientMemory;
@@ -137,6 +138,11 @@ public final class BrokerSurface {
     /** {@return the memory fds the broker holds (for an in-process importer: dup before use)} */
     public Fds memoryFds() {
         return memoryFds;
+    }
+
+    /** {@return the sync fds the client offered (binary semaphores: ready, done), for an in-process importer: dup before use} */
+    public Fds syncFds() {
+        return syncFds;
     }
 
     /** {@return whether the broker closed the surface (its creator is gone)} Loop thread. */

@@ -46,6 +46,14 @@ public final class Protocol {
      * {@link #CAP_CLIENT_IMPORTS_DEVICE_MEMORY}.
      */
     public static final int CAP_BROKER_DEVICE_MEMORY = 1;
+    /**
+     * WELCOME capability: the broker's compositor imports a client's own exportable image and two
+     * binary semaphores (SURFACE_OFFER with memory choice {@link #MEMORY_DEVICE_OPAQUE_FD}, a memory fd,
+     * sync choice {@link #SYNC_BINARY_SEMAPHORES} and two sync fds) and waits on them on its GPU: it has
+     * a device of the client's HELLO UUIDs and trusts its clients' memory ({@code serve --trust-clients}).
+     * Additive: a client that ignores it keeps the broker's memory.
+     */
+    public static final int CAP_BROKER_IMPORTS_CLIENT_MEMORY = 2;
     /** Size of the fixed header every message starts with. */
     public static final int HEADER_BYTES = 16;
     /** Every message fits in this many bytes; a receiver refuses anything longer. */
