@@ -939,11 +939,11 @@ public final class BenchCommand implements Cli.Body {
             Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, floor("cross-process", "raw socket", "2 processes"), 2 * cap);
             Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floor("ping-pong", tier, two), 2 * cap);
             Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floor("ping-pong", tier, two), cap);
-            CrossProcessGpu.Outcome o = CrossProcessGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu, e2e,
+            String skipped = CrossProcessGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu, e2e,
                     s.warmupNanos(), s.measureNanos(), s.stallNanos());
-            if (o.skipped != null) {
+            if (skipped != null) {
                 pending.removeAll(List.of(cpu, gpu, e2e));
-                skipOnce(name + ": " + o.skipped);
+                skipOnce(name + ": " + skipped);
                 return;
             }
             cpu.note("release to the other process's acquire returning, both directions, through the broker in this process; "
@@ -961,15 +961,16 @@ public final class BenchCommand implements Cli.Body {
         /**
          * Issue 10: binary-semaphore ping-pong with its two sides in two processes, on the device of the
          * in-process binary-semaphore ping-pong (the first plan device that offers it and exports and imports
-         * OPAQUE_FD memory and binary semaphores), beside that row ({@link CrossProcessBinaryGpu}).
+         * OPAQUE_FD memory and binary semaphores), beside that row ({@link CrossProcessSemaphoreGpu}).
          */
         private void crossProcessBinaryGpu(List<Pair> pairs) throws InterruptedException {
-            String name = CrossProcessBinaryGpu.ROW;
+            CrossProcessSemaphoreGpu.Kind kind = CrossProcessSemaphoreGpu.Kind.BINARY_SEMAPHORES;
+            String name = kind.row;
             step(name);
             if (!s.runs("cross-process")) {
                 return;
             }
-            Pair p = pairs.stream().filter(q -> q.device.offers(SyncTier.BINARY_SEMAPHORE) && CrossProcessBinaryGpu.capable(q.device.info()))
+            Pair p = pairs.stream().filter(q -> q.device.offers(SyncTier.BINARY_SEMAPHORE) && kind.capable(q.device.info()))
                     .findFirst().orElse(null);
             if (p == null) {
                 skipOnce(name + ": no device offers binary-semaphore in-process with OPAQUE_FD memory and binary semaphores to export and"
@@ -984,7 +985,7 @@ public final class BenchCommand implements Cli.Body {
             Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, floor(scenario, "raw socket", "2 processes"), 2 * cap);
             Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floor("ping-pong", tier, two), 2 * cap);
             Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floor("ping-pong", tier, two), cap);
-            CrossProcessBinaryGpu.Outcome o = CrossProcessBinaryGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu,
+            CrossProcessSemaphoreGpu.Outcome o = CrossProcessSemaphoreGpu.run(kind, vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu,
                     e2e, s.warmupNanos(), s.measureNanos(), s.stallNanos());
             if (o.skipped != null) {
                 pending.removeAll(List.of(cpu, gpu, e2e));
