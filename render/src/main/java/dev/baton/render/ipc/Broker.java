@@ -735,6 +735,10 @@ public final class Broker implements AutoCloseable {
         if (syncFdCount > MAX_OFFER_SYNC_FDS) {
             throw new ProtocolViolation(Rule.FD_COUNT, syncFdCount + " sync fds, more than " + MAX_OFFER_SYNC_FDS);
         }
+        if (syncChoice == SYNC_SHARED_TIMELINE && syncFdCount != 1) {
+            throw new ProtocolViolation(Rule.FD_COUNT, syncFdCount + " sync fds with sync choice " + SYNC_SHARED_TIMELINE
+                    + " (shared timeline), which takes exactly one: the exported timeline semaphore");
+        }
         if (memoryFdCount > MAX_OFFER_MEMORY_FDS) {
             throw new ProtocolViolation(Rule.FD_COUNT, memoryFdCount + " memory fds, more than " + MAX_OFFER_MEMORY_FDS);
         }
@@ -764,9 +768,10 @@ public final class Broker implements AutoCloseable {
             if (Fds.fstat(fd, st) != 0) {
                 throw new ProtocolViolation(Rule.FD_TYPE, "sync fd " + i + " cannot be fstat'ed");
             }
-            if (st.type() != LibC.S_IFREG) {
+            if (syncChoice == SYNC_SHARED_TIMELINE ? !isTimelineFd(st) : st.type() != LibC.S_IFREG) {
                 throw new ProtocolViolation(Rule.FD_TYPE, "sync fd " + i + " is a " + Fds.FileStatus.typeName(st.type())
-                        + ", not a memfd");
+                        + (st.type() == LibC.S_IFCHR ? " of major " + st.deviceMajor() : "") + ", not "
+                        + (syncChoice == SYNC_SHARED_TIMELINE ? TIMELINE_FD_KINDS : "a memfd"));
             }
             if (st.sizeBytes() != claimed) {
                 throw new ProtocolViolation(Rule.FD_SIZE, "sync fd " + i + " has " + st.sizeBytes()
@@ -822,6 +827,22 @@ public final class Broker implements AutoCloseable {
     }
 
     private final Fds.FileStatus statScratch = new Fds.FileStatus();
+
+    /** What an exported OPAQUE_FD timeline semaphore can be, for {@link #isTimelineFd}'s refusals. */
+    private static final String TIMELINE_FD_KINDS = "a memfd, an anonymous inode (a DRM syncobj) or a driver's device node";
+
+    /**
+     * Whether {@code st} is a kind of fd a driver exports a timeline semaphore as (OPAQUE_FD): a memfd
+     * (a software driver's shared payload), an anonymous inode (Mesa's drivers export a DRM syncobj,
+     * Vulkan-Docs issue 2473) or a character device (NVIDIA's exports are fds of its control device,
+     * {@code /dev/nvidiactl}, that the exported object is attached to), but not one of the kernel's
+     * memory devices ({@code /dev/null}, {@code /dev/zero}: major 1). The broker never imports it; the
+     * importer's driver checks what it is.
+     */
+    private static boolean isTimelineFd(Fds.FileStatus st) {
+        int type = st.type();
+        return type == LibC.S_IFREG || type == 0 || type == LibC.S_IFCHR && st.deviceMajor() != 1;
+    }
 
     /**
      * A client's own device memory, already checked by fstat (a memfd of at least {@code allocation}
