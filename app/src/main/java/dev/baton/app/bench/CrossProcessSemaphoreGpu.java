@@ -75,7 +75,7 @@ final class CrossProcessSemaphoreGpu {
          * Two binary semaphores exported once ("ab": this side signals, the child waits; "ba": the other
          * way), each signalled and waited once per handoff (recycled).
          */
-        BINARY_SEMAPHORES("cross-process binary-semaphore", "bs", "binary-gpu", Protocol.SYNC_BINARY_SEMAPHORES, 2) {
+        BINARY_SEMAPHORES("cross-process binary-semaphore", "bs", "binary-gpu", Protocol.SYNC_BINARY_SEMAPHORES, 2, "two binary semaphores") {
             @Override
             boolean capable(PhysicalDeviceInfo d) {
                 return d.memoryExport() && d.memoryImport() && d.binarySemaphoreExport() && d.binarySemaphoreImport();
@@ -108,6 +108,42 @@ final class CrossProcessSemaphoreGpu {
                 owned.add(ba);
                 return binary(ab, ba, () -> new int[0]);
             }
+        },
+        /**
+         * One timeline semaphore exported once and imported by the child: both sides' submits wait on it
+         * for the fence value the other side released with and signal the value they release with, so the
+         * keyed mutex's fence values are the timeline's values, as the in-process shared-timeline tier.
+         * Hardware drivers only (none here exports timelines).
+         */
+        SHARED_TIMELINE("cross-process shared-timeline", "st", "timeline-gpu", Protocol.SYNC_SHARED_TIMELINE, 1, "one timeline semaphore") {
+            @Override
+            boolean capable(PhysicalDeviceInfo d) {
+                return d.memoryExport() && d.memoryImport() && d.timelineSemaphoreExport() && d.timelineSemaphoreImport();
+            }
+
+            @Override
+            String lacks() {
+                return "OPAQUE_FD memory and timeline semaphores";
+            }
+
+            @Override
+            boolean opened(DeviceContext dev) {
+                return dev.hasExtension(EXTERNAL_SEMAPHORE_FD) && capable(dev.info());
+            }
+
+            @Override
+            Link export(DeviceContext dev, List<AutoCloseable> owned) {
+                VulkanTimeline shared = VulkanTimeline.create(dev, "xproc-st-bench/shared", 0, true);
+                owned.add(shared);
+                return timeline(shared, () -> new int[] {shared.exportFd()});
+            }
+
+            @Override
+            Link importFrom(DeviceContext dev, BrokerClient.Surface s, List<AutoCloseable> owned) {
+                VulkanTimeline shared = VulkanTimeline.importFd(dev, "xproc-st-partner/shared", Fds.dup(s.syncFd(0)));
+                owned.add(shared);
+                return timeline(shared, () -> new int[0]);
+            }
         };
 
         /** The row's name (its stalls and its skip reasons). */
@@ -116,8 +152,11 @@ final class CrossProcessSemaphoreGpu {
         final String mode;
         final int syncChoice;
         final int syncFds;
+        /** What this side exports besides the memory, for the notes. */
+        final String exported;
 
-        Kind(String row, String tag, String mode, int syncChoice, int syncFds) {
+        Kind(String row, String tag, String mode, int syncChoice, int syncFds, String exported) {
+            this.exported = exported;
             this.row = row;
             this.tag = tag;
             this.mode = mode;
@@ -139,6 +178,29 @@ final class CrossProcessSemaphoreGpu {
 
         /** Imports the granted surface's sync fds (into {@code owned}); {@return the child side's link} */
         abstract Link importFrom(DeviceContext dev, BrokerClient.Surface s, List<AutoCloseable> owned);
+    }
+
+    /** The device extension that exports and imports semaphores as fds. */
+    static final String EXTERNAL_SEMAPHORE_FD = "VK_KHR_external_semaphore_fd";
+
+    /** A shared-timeline link: waits on {@code shared} for the other side's value, signals its own value on it. */
+    private static Link timeline(VulkanTimeline shared, java.util.function.Supplier<int[]> fds) {
+        return new Link() {
+            @Override
+            public int[] exportFds() {
+                return fds.get();
+            }
+
+            @Override
+            public void waitFor(RawSubmission submit, long value) {
+                submit.waitTimeline(shared, value);
+            }
+
+            @Override
+            public void signal(RawSubmission submit, long value) {
+                submit.signalTimeline(shared, value);
+            }
+        };
     }
 
     /** A binary-semaphore link: waits on {@code waits}, signals {@code signals}. */

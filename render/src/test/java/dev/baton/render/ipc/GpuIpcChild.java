@@ -19,9 +19,12 @@ import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.*;
 
 /**
- * The GPU child processes of {@link BinarySemaphoreProcessesTest} (test code, not a product main):
- * the binary-semaphore tier across processes, with the surface's memory the producer's own device
- * memory, which the broker relays (policy TRUSTED) without mapping it.
+ * The GPU child processes of {@link BinarySemaphoreProcessesTest} and {@link SharedTimelineProcessesTest}
+ * (test code, not a product main): the binary-semaphore or shared-timeline tier across processes, with
+ * the surface's memory the producer's own device memory, which the broker relays (policy TRUSTED)
+ * without mapping it. A last argument {@code timeline} exchanges one exported timeline semaphore in
+ * place of the two binary semaphores (sync choice 3): each side's GPU waits on it for the fence value
+ * the other released with and signals the value it releases with; otherwise as below.
  * <ul>
  *   <li>{@code producer SOCKET DEVICE FRAMES W H}: exports an image and two binary semaphores (ready:
  *       producer signals, consumer waits; done: consumer signals, producer waits), offers them once
@@ -56,10 +59,12 @@ public final class GpuIpcChild {
         int frames = Integer.parseInt(args[3]);
         int width = Integer.parseInt(args[4]);
         int height = Integer.parseInt(args[5]);
+        boolean timeline = args.length > 6 && args[6].equals("timeline");
         int code;
         try (VulkanInstance vk = VulkanInstance.create(true)) {
             try (DeviceContext dev = DeviceContext.builder(vk).physicalDeviceIndex(device).name(mode).build()) {
-                code = mode.equals("producer") ? produce(dev, socket, frames, width, height) : consume(dev, socket, frames, width, height);
+                code = mode.equals("producer") ? produce(dev, socket, frames, width, height, timeline)
+                        : consume(dev, socket, frames, width, height, timeline);
             }
             System.out.println("VALIDATION " + vk.validationMessageCount() + (vk.validationEnabled() ? "" : " (layer not enabled)"));
             for (String m : vk.validationMessages()) {
@@ -72,29 +77,93 @@ public final class GpuIpcChild {
 
     static final long TIMEOUT = TimeUnit.SECONDS.toNanos(20);
 
-    private static int produce(DeviceContext dev, String socket, int frames, int width, int height) throws Exception {
-        try (SurfaceImage image = SurfaceImage.createExportable(dev, width, height);
-             ExternalBinarySemaphore ready = ExternalBinarySemaphore.createExportable(dev);
-             ExternalBinarySemaphore done = ExternalBinarySemaphore.createExportable(dev);
+    /** How one side's GPU waits for the other's and signals its own: the exported or imported semaphores. */
+    private interface Sync extends AutoCloseable {
+        /** Adds the wait for the other side's work released with fence value {@code value}. */
+        void waitFor(RawSubmission submit, long value);
+
+        /** Adds the signal of this side's work released with fence value {@code value}. */
+        void signal(RawSubmission submit, long value);
+
+        @Override
+        void close();
+    }
+
+    /** Binary semaphores: wait on {@code waits}, signal {@code signals} (each signalled and waited once per handoff). */
+    private static Sync binary(ExternalBinarySemaphore waits, ExternalBinarySemaphore signals) {
+        return new Sync() {
+            @Override
+            public void waitFor(RawSubmission submit, long value) {
+                submit.waitBinary(waits.handle());
+            }
+
+            @Override
+            public void signal(RawSubmission submit, long value) {
+                submit.signalBinary(signals.handle());
+            }
+
+            @Override
+            public void close() {
+                waits.close();
+                signals.close();
+            }
+        };
+    }
+
+    /** The shared timeline: wait on it for the other side's value, signal this side's value on it. */
+    private static Sync shared(VulkanTimeline shared) {
+        return new Sync() {
+            @Override
+            public void waitFor(RawSubmission submit, long value) {
+                submit.waitTimeline(shared, value);
+            }
+
+            @Override
+            public void signal(RawSubmission submit, long value) {
+                submit.signalTimeline(shared, value);
+            }
+
+            @Override
+            public void close() {
+                shared.close();
+            }
+        };
+    }
+
+    private static int produce(DeviceContext dev, String socket, int frames, int width, int height, boolean shared) throws Exception {
+        int[] sync;
+        Sync link;
+        if (shared) {
+            VulkanTimeline t = VulkanTimeline.create(dev, "producer/shared", 0, true);
+            sync = new int[] {t.exportFd()};
+            link = shared(t);
+        } else {
+            ExternalBinarySemaphore ready = ExternalBinarySemaphore.createExportable(dev);
+            ExternalBinarySemaphore done = ExternalBinarySemaphore.createExportable(dev);
+            sync = new int[] {ready.exportFd(), done.exportFd()};
+            link = binary(done, ready);
+        }
+        try (Sync l = link;
+             SurfaceImage image = SurfaceImage.createExportable(dev, width, height);
              VulkanTimeline timeline = VulkanTimeline.create(dev, "producer/timeline", 0, false);
-             BrokerClient c = BrokerClient.connect(socket, "bs-producer", TIMEOUT)) {
-            int[] sync = {ready.exportFd(), done.exportFd()};
+             BrokerClient c = BrokerClient.connect(socket, shared ? "st-producer" : "bs-producer", TIMEOUT)) {
             int memory = image.dupFd();
             Fds.FileStatus st = new Fds.FileStatus();
-            long[] sizes = new long[2];
-            for (int i = 0; i < 2; i++) {
+            long[] sizes = new long[sync.length];
+            for (int i = 0; i < sync.length; i++) {
                 Fds.fstat(sync[i], st);
                 sizes[i] = st.sizeBytes();
             }
             BrokerClient.Surface s;
             try {
                 s = c.offer(width, height, image.vkFormat(), image.vkUsage(), Protocol.MEMORY_DEVICE_OPAQUE_FD,
-                        Protocol.SYNC_BINARY_SEMAPHORES, 0L, sync, sizes, image, memory, TIMEOUT);
+                        shared ? Protocol.SYNC_SHARED_TIMELINE : Protocol.SYNC_BINARY_SEMAPHORES, 0L, sync, sizes, image, memory, TIMEOUT);
             } finally {
                 // The kernel passed copies; ours are not needed any more.
                 Fds.closeQuietly(memory);
-                Fds.closeQuietly(sync[0]);
-                Fds.closeQuietly(sync[1]);
+                for (int fd : sync) {
+                    Fds.closeQuietly(fd);
+                }
             }
             System.out.println("OFFERED surface " + s.surfaceId);
             VkCommandBuffer cmd = dev.allocateCommandBuffer();
@@ -137,9 +206,11 @@ public final class GpuIpcChild {
                     VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
                     submit.begin();
                     if (frame > 0) {
-                        submit.waitBinary(done.handle()); // the consumer's copy of the previous frame, on its GPU
+                        l.waitFor(submit, c.fenceValue()); // the consumer's copy of the previous frame, on its GPU
                     }
-                    submit.commandBuffer(cmd).signalBinary(ready.handle()).signalTimeline(timeline, frame + 1).submit();
+                    submit.commandBuffer(cmd);
+                    l.signal(submit, fence);
+                    submit.signalTimeline(timeline, frame + 1).submit();
                     data.putLong(0, frame);
                     data.clear();
                     if (!c.release(s, 1L, fence, data)) { // at submit time
@@ -161,23 +232,25 @@ public final class GpuIpcChild {
         }
     }
 
-    private static int consume(DeviceContext dev, String socket, int frames, int width, int height) throws Exception {
-        try (BrokerClient c = BrokerClient.connect(socket, "bs-consumer", TIMEOUT)) {
+    private static int consume(DeviceContext dev, String socket, int frames, int width, int height, boolean shared) throws Exception {
+        try (BrokerClient c = BrokerClient.connect(socket, shared ? "st-consumer" : "bs-consumer", TIMEOUT)) {
             System.out.println("CONNECTED client " + c.clientId());
             BrokerClient.Surface s = c.awaitGrant(TIMEOUT);
             if (s == null) {
                 System.out.println("FAILED no surface granted: " + c.brokerGoneReason());
                 return 3;
             }
-            if (s.syncFdCount() != 2 || s.memoryFdCount() != 1) {
+            if (s.syncFdCount() != (shared ? 1 : 2) || s.memoryFdCount() != 1 || s.syncChoice != (shared ? Protocol.SYNC_SHARED_TIMELINE
+                    : Protocol.SYNC_BINARY_SEMAPHORES)) {
                 System.out.println("FAILED surface " + s.surfaceId + " has " + s.memoryFdCount() + " memory and " + s.syncFdCount() + " sync fds");
                 return 3;
             }
             System.out.println("GRANTED surface " + s.surfaceId);
             long delivered = 0, torn = 0, stale = 0, invalid = 0;
             try (SurfaceImage image = SurfaceImage.importFrom(dev, s.exportedImageMemory());
-                 ExternalBinarySemaphore ready = ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(0)));
-                 ExternalBinarySemaphore done = ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(1)));
+                 Sync l = shared ? shared(VulkanTimeline.importFd(dev, "consumer/shared", Fds.dup(s.syncFd(0))))
+                         : binary(ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(0))),
+                                 ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(1))));
                  HostBuffer readback = HostBuffer.create(dev, width * height * 4);
                  VulkanTimeline timeline = VulkanTimeline.create(dev, "consumer/timeline", 0, false)) {
                 VkCommandBuffer cmd = dev.allocateCommandBuffer();
@@ -212,8 +285,11 @@ public final class GpuIpcChild {
                         }
                         VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
                         // The GPU waits for the producer's GPU on the imported semaphore: no host wait for it.
-                        submit.begin().waitBinary(ready.handle()).commandBuffer(cmd).signalBinary(done.handle())
-                                .signalTimeline(timeline, i + 1).submit();
+                        submit.begin();
+                        l.waitFor(submit, c.fenceValue());
+                        submit.commandBuffer(cmd);
+                        l.signal(submit, fence);
+                        submit.signalTimeline(timeline, i + 1).submit();
                         if (!c.release(s, 0L, fence, null)) { // at submit time
                             System.out.println("FAILED release " + i + ": " + c.brokerGoneReason());
                             return 3;
