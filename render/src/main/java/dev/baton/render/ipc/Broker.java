@@ -753,11 +753,16 @@ public final class Broker implements AutoCloseable {
             if (Fds.fstat(fd, st) != 0) {
                 throw new ProtocolViolation(Rule.FD_TYPE, "memory fd cannot be fstat'ed");
             }
-            if (st.type() != LibC.S_IFREG) {
-                throw new ProtocolViolation(Rule.FD_TYPE, "memory fd is a " + Fds.FileStatus.typeName(st.type()) + ", not a memfd");
+            boolean memfd = st.type() == LibC.S_IFREG;
+            // A hardware driver's OPAQUE_FD memory is no memfd (a dma-buf on Mesa's drivers, an fd of NVIDIA's control
+            // device): relayed only by a broker that trusts its clients' memory, and never mapped or imported here.
+            if (!memfd && !(config.clientMemory == ClientMemory.TRUSTED && isDriverHandle(st))) {
+                throw new ProtocolViolation(Rule.FD_TYPE, "memory fd is a " + Fds.FileStatus.typeName(st.type()) + ", not a memfd"
+                        + (isDriverHandle(st) ? " (a driver's own handle is relayed only under the TRUSTED client-memory policy)" : ""));
             }
-            // An fd smaller than the allocation its importer is told to import kills that importer (SIGBUS).
-            if (clientAllocation <= 0 || st.sizeBytes() < clientAllocation) {
+            // An fd smaller than the allocation its importer is told to import kills that importer (SIGBUS). A device
+            // node has no size (and cannot be truncated): its importer's driver checks the allocation.
+            if (clientAllocation <= 0 || (memfd || st.sizeBytes() > 0) && st.sizeBytes() < clientAllocation) {
                 throw new ProtocolViolation(Rule.FD_SIZE, "memory fd has " + st.sizeBytes() + " bytes, the offer claims an allocation of "
                         + Long.toUnsignedString(clientAllocation));
             }
@@ -840,8 +845,17 @@ public final class Broker implements AutoCloseable {
      * importer's driver checks what it is.
      */
     private static boolean isTimelineFd(Fds.FileStatus st) {
+        return st.type() == LibC.S_IFREG || isDriverHandle(st);
+    }
+
+    /**
+     * Whether {@code st} is a kind of fd a hardware driver exports its own objects as: an anonymous
+     * inode (a DRM syncobj, a dma-buf) or a character device other than the kernel's memory devices
+     * (major 1: {@code /dev/null}, {@code /dev/zero}, ...), such as NVIDIA's control device.
+     */
+    private static boolean isDriverHandle(Fds.FileStatus st) {
         int type = st.type();
-        return type == LibC.S_IFREG || type == 0 || type == LibC.S_IFCHR && st.deviceMajor() != 1;
+        return type == 0 || type == LibC.S_IFCHR && st.deviceMajor() != 1;
     }
 
     /**
