@@ -171,48 +171,33 @@ final class CrossProcessCopyGpu {
         }
 
         @Override
-        public long turns(long end, Series cpu, Series gpu, Series e2e) throws InterruptedException {
-            long n = 0;
-            while (true) {
-                long k = turn;
-                if (k > 0) {
-                    h.acquireTurn(s, k);
-                    long acquiredAt = System.nanoTime();
-                    if (cpu != null) {
-                        r.record(k, a.privateData(), acquiredAt, cpu, gpu, e2e);
-                    }
-                }
-                int slot = (int) (k % SLOTS);
-                int i = (int) (k % 3);
-                long f = a.fenceValue();
-                long v = f + 1;
-                // The other side's frame is in the memfd once its FENCE_REACHED for f came (none before the first turn).
-                if (!CrossProcessHarness.awaitReached(a, s, f, stallNanos)) {
-                    throw new StallException(SCENARIO, "the partner's FENCE_REACHED " + Long.toUnsignedString(f) + " did not come within "
-                            + stallNanos / 1_000_000 + " ms (" + a.brokerGoneReason() + ")");
-                }
-                copied += image.copyInFromMemfd();
-                if (k > 0 && !isClearColour(image.staging().mapped(), 1)) { // 8 bytes: this check is on the handoff path
-                    badReads++; // the child uploaded our previous clear and read its image back into the memfd
-                }
-                r.submittedAt[i] = System.nanoTime();
-                image.submit(work.commandBuffer(slot), timeline, v);
-                copied += image.gpuCopiedBytesPerAccess();
-                r.releasedAt[i] = System.nanoTime();
-                h.release(s, v);
-                if (!timeline.awaitValue(v, stallNanos)) {
-                    throw h.gpuStall(timeline.name(), v);
-                }
-                copied += image.copyOutToMemfd();
-                a.fenceReached(s, v);
-                r.gpuStart[i] = clock.hostNanos(work.startTicks(slot));
-                r.gpuEnd[i] = clock.hostNanos(work.endTicks(slot));
-                turn++;
-                n++;
-                if (System.nanoTime() >= end) {
-                    return n;
-                }
+        void turn(long k, Series cpu, Series gpu, Series e2e) throws InterruptedException {
+            r.acquire(h, s, k, cpu, gpu, e2e);
+            int slot = (int) (k % SLOTS);
+            int i = (int) (k % 3);
+            long f = a.fenceValue();
+            long v = f + 1;
+            // The other side's frame is in the memfd once its FENCE_REACHED for f came (none before the first turn).
+            if (!CrossProcessHarness.awaitReached(a, s, f, stallNanos)) {
+                throw new StallException(SCENARIO, "the partner's FENCE_REACHED " + Long.toUnsignedString(f) + " did not come within "
+                        + stallNanos / 1_000_000 + " ms (" + a.brokerGoneReason() + ")");
             }
+            copied += image.copyInFromMemfd();
+            if (k > 0 && !isClearColour(image.staging().mapped(), 1)) { // 8 bytes: this check is on the handoff path
+                badReads++; // the child uploaded our previous clear and read its image back into the memfd
+            }
+            r.submittedAt[i] = System.nanoTime();
+            image.submit(work.commandBuffer(slot), timeline, v);
+            copied += image.gpuCopiedBytesPerAccess();
+            r.releasedAt[i] = System.nanoTime();
+            h.release(s, v);
+            if (!timeline.awaitValue(v, stallNanos)) {
+                throw h.gpuStall(timeline.name(), v);
+            }
+            copied += image.copyOutToMemfd();
+            a.fenceReached(s, v);
+            r.gpuStart[i] = clock.hostNanos(work.startTicks(slot));
+            r.gpuEnd[i] = clock.hostNanos(work.endTicks(slot));
         }
 
         @Override

@@ -98,8 +98,19 @@ final class CrossProcessGpu {
         final long[] gpuStart = new long[3];
         final long[] gpuEnd = new long[3];
 
+        /** Acquires turn {@code k} (but the first: the child's setup release is held) and records its samples when the series are given. */
+        void acquire(CrossProcessHarness h, BrokerClient.Surface s, long k, Series cpu, Series gpu, Series e2e) {
+            if (k > 0) {
+                h.acquireTurn(s, k);
+                long acquiredAt = System.nanoTime();
+                if (cpu != null) {
+                    record(k, h.client.privateData(), acquiredAt, cpu, gpu, e2e);
+                }
+            }
+        }
+
         /** Records turn {@code k}'s samples: the child's release for turn {@code k - 1} ({@code pd}) acquired at {@code acquiredAt}. */
-        void record(long k, ByteBuffer pd, long acquiredAt, Series cpu, Series gpu, Series e2e) {
+        private void record(long k, ByteBuffer pd, long acquiredAt, Series cpu, Series gpu, Series e2e) {
             int prev = (int) ((k - 1) % 3);
             cpu.record(pd.getLong(ACQUIRED_AT * 8) - releasedAt[prev]);
             cpu.record(acquiredAt - pd.getLong(RELEASED_AT * 8));
@@ -123,45 +134,30 @@ final class CrossProcessGpu {
         }
 
         @Override
-        public long turns(long end, Series cpu, Series gpu, Series e2e) throws InterruptedException {
-            long n = 0;
-            while (true) {
-                long k = turn;
-                if (k > 0) {
-                    h.acquireTurn(s, k);
-                    long acquiredAt = System.nanoTime();
-                    if (cpu != null) {
-                        r.record(k, a.privateData(), acquiredAt, cpu, gpu, e2e);
-                    }
-                }
-                int slot = (int) (k % SLOTS);
-                int i = (int) (k % 3);
-                long f = a.fenceValue();
-                long v = f + 1;
-                // Wait-before-signal: the work waits on our own timeline for the partner's value, which we
-                // signal from the host when its FENCE_REACHED comes, so no submit sits on the handoff path.
-                r.submittedAt[i] = System.nanoTime();
-                dev.submit(work.commandBuffer(slot), timeline, f, timeline, v);
-                r.releasedAt[i] = System.nanoTime();
-                h.release(s, v);
-                if (!CrossProcessHarness.awaitReached(a, s, f, stallNanos)) {
-                    timeline.signalFromHost(f); // let the queued work drain before teardown
-                    throw new StallException(ROW, "the partner's FENCE_REACHED " + Long.toUnsignedString(f)
-                            + " did not come within " + stallNanos / 1_000_000 + " ms (" + a.brokerGoneReason() + ")");
-                }
-                timeline.signalFromHost(f); // ignored when already reached
-                if (!timeline.awaitValue(v, stallNanos)) {
-                    throw h.gpuStall(timeline.name(), v);
-                }
-                a.fenceReached(s, v);
-                r.gpuStart[i] = clock.hostNanos(work.startTicks(slot));
-                r.gpuEnd[i] = clock.hostNanos(work.endTicks(slot));
-                turn++;
-                n++;
-                if (System.nanoTime() >= end) {
-                    return n;
-                }
+        void turn(long k, Series cpu, Series gpu, Series e2e) throws InterruptedException {
+            r.acquire(h, s, k, cpu, gpu, e2e);
+            int slot = (int) (k % SLOTS);
+            int i = (int) (k % 3);
+            long f = a.fenceValue();
+            long v = f + 1;
+            // Wait-before-signal: the work waits on our own timeline for the partner's value, which we
+            // signal from the host when its FENCE_REACHED comes, so no submit sits on the handoff path.
+            r.submittedAt[i] = System.nanoTime();
+            dev.submit(work.commandBuffer(slot), timeline, f, timeline, v);
+            r.releasedAt[i] = System.nanoTime();
+            h.release(s, v);
+            if (!CrossProcessHarness.awaitReached(a, s, f, stallNanos)) {
+                timeline.signalFromHost(f); // let the queued work drain before teardown
+                throw new StallException(ROW, "the partner's FENCE_REACHED " + Long.toUnsignedString(f)
+                        + " did not come within " + stallNanos / 1_000_000 + " ms (" + a.brokerGoneReason() + ")");
             }
+            timeline.signalFromHost(f); // ignored when already reached
+            if (!timeline.awaitValue(v, stallNanos)) {
+                throw h.gpuStall(timeline.name(), v);
+            }
+            a.fenceReached(s, v);
+            r.gpuStart[i] = clock.hostNanos(work.startTicks(slot));
+            r.gpuEnd[i] = clock.hostNanos(work.endTicks(slot));
         }
 
         @Override

@@ -107,6 +107,22 @@ final class CrossProcessHarness {
             this.timeline = timeline;
             this.stallNanos = h.stallNanos;
         }
+
+        @Override
+        public final long turns(long end, Series cpu, Series gpu, Series e2e) throws InterruptedException {
+            long n = 0;
+            while (true) {
+                turn(turn, cpu, gpu, e2e);
+                turn++;
+                n++;
+                if (System.nanoTime() >= end) {
+                    return n;
+                }
+            }
+        }
+
+        /** Turn {@code k}: acquires (but the first), submits, releases; records its samples when the series are given. */
+        abstract void turn(long k, Series cpu, Series gpu, Series e2e) throws InterruptedException;
     }
 
     /** The row's name: its stalls, its failures' messages. */

@@ -346,65 +346,56 @@ final class CrossProcessSemaphoreGpu {
         }
 
         @Override
-        public long turns(long end, Series cpu, Series gpu, Series e2e) throws InterruptedException {
-            long n = 0;
-            while (true) {
-                long k = turn;
-                long acquiredAt = System.nanoTime();
-                if (k > 0) {
-                    h.acquireTurn(s, k);
-                    acquiredAt = System.nanoTime();
-                }
-                int slot = (int) (k % SLOTS);
-                if (k >= SLOTS) {
-                    // The slot's previous submit (turn k - SLOTS): normally complete; its timestamps, then reuse.
-                    if (!timeline.awaitValue(k - SLOTS + 1, stallNanos)) {
-                        throw h.gpuStall(timeline.name(), k - SLOTS + 1);
-                    }
-                    int old = (int) ((k - SLOTS) % RING);
-                    gpuStart[old] = clock.hostNanos(work.startTicks(slot));
-                    gpuEnd[old] = clock.hostNanos(work.endTicks(slot));
-                }
-                if (cpu != null && k > 0) {
-                    ByteBuffer pd = a.privateData();
-                    cpu.record(pd.getLong(ACQUIRED_AT * 8) - releasedAt[(int) ((k - 1) % RING)]);
-                    cpu.record(acquiredAt - pd.getLong(RELEASED_AT * 8));
-                    // The child's turn j (its timestamps read at its turn j + SLOTS) followed this side's turn j and
-                    // preceded this side's turn j + 1, whose timestamps were read at the latest just above.
-                    long j = pd.getLong(GPU_TURN * 8);
-                    if (j >= 0 && j + 1 <= k - SLOTS && k - 1 - j < RING) {
-                        int jr = (int) (j % RING);
-                        long childStart = oneClock ? clock.hostNanos(pd.getLong(GPU_START_TICKS * 8)) : pd.getLong(GPU_START * 8);
-                        long childEnd = oneClock ? clock.hostNanos(pd.getLong(GPU_END_TICKS * 8)) : pd.getLong(GPU_END * 8);
-                        gpu.record(childStart - gpuEnd[jr]);
-                        gpu.record(gpuStart[(int) ((j + 1) % RING)] - childEnd);
-                        e2e.record(childEnd - submittedAt[jr]);
-                    }
-                } else if (k > 0 && a.privateData().getLong(GPU_TURN * 8) >= 0) {
-                    ByteBuffer pd = a.privateData();
-                    long diff = Math.max(Math.abs(clock.hostNanos(pd.getLong(GPU_START_TICKS * 8)) - pd.getLong(GPU_START * 8)),
-                            Math.abs(clock.hostNanos(pd.getLong(GPU_END_TICKS * 8)) - pd.getLong(GPU_END * 8)));
-                    worstDomainDiff = Math.max(worstDomainDiff, diff);
-                    domainChecks++;
-                }
-                int i = (int) (k % RING);
-                long f = a.fenceValue();
-                submittedAt[i] = System.nanoTime();
-                submit.begin();
-                if (k > 0) {
-                    link.waitFor(submit, f); // the child's previous turn, on its GPU: no host wait for it
-                }
-                submit.commandBuffer(work.commandBuffer(slot));
-                link.signal(submit, f + 1);
-                submit.signalTimeline(timeline, k + 1).submit();
-                releasedAt[i] = System.nanoTime();
-                h.release(s, f + 1); // at submit time
-                turn++;
-                n++;
-                if (System.nanoTime() >= end) {
-                    return n;
-                }
+        void turn(long k, Series cpu, Series gpu, Series e2e) throws InterruptedException {
+            long acquiredAt = System.nanoTime();
+            if (k > 0) {
+                h.acquireTurn(s, k);
+                acquiredAt = System.nanoTime();
             }
+            int slot = (int) (k % SLOTS);
+            if (k >= SLOTS) {
+                // The slot's previous submit (turn k - SLOTS): normally complete; its timestamps, then reuse.
+                if (!timeline.awaitValue(k - SLOTS + 1, stallNanos)) {
+                    throw h.gpuStall(timeline.name(), k - SLOTS + 1);
+                }
+                int old = (int) ((k - SLOTS) % RING);
+                gpuStart[old] = clock.hostNanos(work.startTicks(slot));
+                gpuEnd[old] = clock.hostNanos(work.endTicks(slot));
+            }
+            if (cpu != null && k > 0) {
+                ByteBuffer pd = a.privateData();
+                cpu.record(pd.getLong(ACQUIRED_AT * 8) - releasedAt[(int) ((k - 1) % RING)]);
+                cpu.record(acquiredAt - pd.getLong(RELEASED_AT * 8));
+                // The child's turn j (its timestamps read at its turn j + SLOTS) followed this side's turn j and
+                // preceded this side's turn j + 1, whose timestamps were read at the latest just above.
+                long j = pd.getLong(GPU_TURN * 8);
+                if (j >= 0 && j + 1 <= k - SLOTS && k - 1 - j < RING) {
+                    int jr = (int) (j % RING);
+                    long childStart = oneClock ? clock.hostNanos(pd.getLong(GPU_START_TICKS * 8)) : pd.getLong(GPU_START * 8);
+                    long childEnd = oneClock ? clock.hostNanos(pd.getLong(GPU_END_TICKS * 8)) : pd.getLong(GPU_END * 8);
+                    gpu.record(childStart - gpuEnd[jr]);
+                    gpu.record(gpuStart[(int) ((j + 1) % RING)] - childEnd);
+                    e2e.record(childEnd - submittedAt[jr]);
+                }
+            } else if (k > 0 && a.privateData().getLong(GPU_TURN * 8) >= 0) {
+                ByteBuffer pd = a.privateData();
+                long diff = Math.max(Math.abs(clock.hostNanos(pd.getLong(GPU_START_TICKS * 8)) - pd.getLong(GPU_START * 8)),
+                        Math.abs(clock.hostNanos(pd.getLong(GPU_END_TICKS * 8)) - pd.getLong(GPU_END * 8)));
+                worstDomainDiff = Math.max(worstDomainDiff, diff);
+                domainChecks++;
+            }
+            int i = (int) (k % RING);
+            long f = a.fenceValue();
+            submittedAt[i] = System.nanoTime();
+            submit.begin();
+            if (k > 0) {
+                link.waitFor(submit, f); // the child's previous turn, on its GPU: no host wait for it
+            }
+            submit.commandBuffer(work.commandBuffer(slot));
+            link.signal(submit, f + 1);
+            submit.signalTimeline(timeline, k + 1).submit();
+            releasedAt[i] = System.nanoTime();
+            h.release(s, f + 1); // at submit time
         }
 
         @Override
