@@ -460,6 +460,10 @@ final class CrossProcessSemaphoreGpu {
         DeviceContext dev = p.dev;
         BrokerClient c = p.c;
         BrokerClient.Surface s = p.s;
+        if (!kind.opened(dev)) {
+            System.out.println(p.info.name() + " opened without exportable " + kind.lacks() + " in this process");
+            return CrossProcessHarness.CANNOT;
+        }
         if (s.memoryFdCount() != 1 || s.syncFdCount() != kind.syncFds) {
             System.out.println("the surface came with " + s.memoryFdCount() + " memory and " + s.syncFdCount() + " sync fds, not 1 and "
                     + kind.syncFds);
