@@ -245,7 +245,6 @@ final class CrossProcessCopyGpu {
             if (!p.acquire(k)) {
                 return 0; // the bench closed its broker: the run is over
             }
-            long acquiredAt = System.nanoTime();
             long fence = c.fenceValue();
             int slot = (int) (k % SLOTS);
             long v = fence + 1;
@@ -256,7 +255,7 @@ final class CrossProcessCopyGpu {
             copied += image.copyInFromMemfd();
             image.submit(work.commandBuffer(slot), timeline, v);
             copied += image.gpuCopiedBytesPerAccess();
-            data.putLong(CrossProcessGpu.SEQ * 8, k).putLong(CrossProcessGpu.ACQUIRED_AT * 8, acquiredAt)
+            data.putLong(CrossProcessGpu.SEQ * 8, k).putLong(CrossProcessGpu.ACQUIRED_AT * 8, p.acquiredAt)
                     .putLong(CrossProcessGpu.BAD_READS * 8, bad).putLong(CrossProcessGpu.VALIDATION * 8, p.vk.validationMessageCount())
                     .putLong(COPIED * 8, copied);
             data.putLong(CrossProcessGpu.RELEASED_AT * 8, System.nanoTime());

@@ -206,12 +206,11 @@ final class CrossProcessGpu {
             if (!p.acquire(k)) {
                 return 0; // the bench closed its broker: the run is over
             }
-            long acquiredAt = System.nanoTime();
             long fence = c.fenceValue();
             int slot = (int) (k % SLOTS);
             long v = fence + 1;
             dev.submit(work.commandBuffer(slot), timeline, fence, timeline, v); // wait-before-signal, as the bench side
-            data.putLong(SEQ * 8, k).putLong(ACQUIRED_AT * 8, acquiredAt).putLong(BAD_READS * 8, bad)
+            data.putLong(SEQ * 8, k).putLong(ACQUIRED_AT * 8, p.acquiredAt).putLong(BAD_READS * 8, bad)
                     .putLong(VALIDATION * 8, p.vk.validationMessageCount());
             data.putLong(RELEASED_AT * 8, System.nanoTime());
             if (!p.release(v, data)) {

@@ -463,6 +463,8 @@ final class CrossProcessHarness {
         BrokerClient.Surface s;
         /** False once a row knows work of this device may never complete: then nothing is closed. */
         boolean idle = true;
+        /** When the last {@link #acquire} returned (host clock). */
+        long acquiredAt;
         private int printed;
 
         private Partner(int width, int height, long stall, VulkanInstance vk, PhysicalDeviceInfo info, DeviceContext dev) {
@@ -489,9 +491,13 @@ final class CrossProcessHarness {
             return true;
         }
 
-        /** Acquires key 1 for turn {@code k} (bounded); false, with the line printed, once the bench closed its broker. */
+        /**
+         * Acquires key 1 for turn {@code k} (bounded), noting when it returned ({@link #acquiredAt}); false, with
+         * the line printed, once the bench closed its broker.
+         */
         boolean acquire(long k) {
             AcquireStatus st = c.acquire(s, 1L, TimeUnit.SECONDS.toNanos(30));
+            acquiredAt = System.nanoTime();
             if (st != AcquireStatus.ACQUIRED) {
                 System.out.println("stopped after " + k + " turns: " + st + " (" + c.brokerGoneReason() + ")");
                 return false;

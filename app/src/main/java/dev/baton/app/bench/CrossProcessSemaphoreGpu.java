@@ -497,7 +497,6 @@ final class CrossProcessSemaphoreGpu {
                 if (!p.acquire(k)) {
                     return 0; // the bench closed its broker: the run is over
                 }
-                long acquiredAt = System.nanoTime();
                 long fence = c.fenceValue();
                 int slot = (int) (k % SLOTS);
                 if (k >= SLOTS) {
@@ -525,7 +524,7 @@ final class CrossProcessSemaphoreGpu {
                 link.signal(submit, fence + 1);
                 submit.signalTimeline(timeline, k + 1).submit();
                 submitted = k + 1;
-                data.putLong(SEQ * 8, k).putLong(ACQUIRED_AT * 8, acquiredAt).putLong(BAD_READS * 8, bad).putLong(CHECKED * 8, checked)
+                data.putLong(SEQ * 8, k).putLong(ACQUIRED_AT * 8, p.acquiredAt).putLong(BAD_READS * 8, bad).putLong(CHECKED * 8, checked)
                         .putLong(VALIDATION * 8, p.vk.validationMessageCount());
                 data.putLong(RELEASED_AT * 8, System.nanoTime());
                 if (!p.release(fence + 1, data)) {
