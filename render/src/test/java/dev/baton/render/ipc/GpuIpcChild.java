@@ -1,5 +1,6 @@
 package dev.baton.render.ipc;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
@@ -14,6 +15,8 @@ import dev.baton.render.vk.VulkanTimeline;
 import dev.baton.sync.AcquireStatus;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.*;
@@ -76,6 +79,41 @@ public final class GpuIpcChild {
     }
 
     static final long TIMEOUT = TimeUnit.SECONDS.toNanos(20);
+
+    /**
+     * The tests' run: a consumer child, then a producer child, through {@code broker}, {@code frames}
+     * frames of {@code width x height} on {@code device} ({@code extra}: none for binary semaphores,
+     * {@code "timeline"} for the shared timeline); asserts that every pixel of every frame arrived and
+     * that both children's validation layers reported nothing.
+     */
+    static void handFramesAcross(Broker broker, int device, int frames, int width, int height, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of(broker.socketPath(), String.valueOf(device), String.valueOf(frames),
+                String.valueOf(width), String.valueOf(height)));
+        args.addAll(List.of(extra));
+        try (IpcTestSupport.Child consumer = new IpcTestSupport.Child(GpuIpcChild.class, with("consumer", args))) {
+            consumer.awaitLine("CONNECTED");
+            try (IpcTestSupport.Child producer = new IpcTestSupport.Child(GpuIpcChild.class, with("producer", args))) {
+                consumer.awaitLine("GRANTED");
+                String result = consumer.awaitLine("RESULT");
+                String validation = consumer.awaitLine("VALIDATION");
+                assertEquals(0, consumer.awaitExit(60), "consumer: " + consumer.lines);
+                assertEquals("RESULT delivered " + frames + " torn 0 stale 0 invalid 0", result, "every pixel of every frame: " + consumer.lines);
+                assertEquals("VALIDATION 0", validation, "the consumer's validation layer: " + consumer.lines);
+                String produced = producer.awaitLine("PRODUCED");
+                String producerValidation = producer.awaitLine("VALIDATION");
+                assertEquals(0, producer.awaitExit(60), "producer: " + producer.lines);
+                assertEquals("PRODUCED " + frames, produced);
+                assertEquals("VALIDATION 0", producerValidation, "the producer's validation layer: " + producer.lines);
+                System.out.println("consumer printed " + consumer.lines + "; producer printed " + producer.lines);
+            }
+        }
+    }
+
+    private static String[] with(String mode, List<String> args) {
+        List<String> all = new ArrayList<>(args);
+        all.add(0, mode);
+        return all.toArray(new String[0]);
+    }
 
     /** How one side's GPU waits for the other's and signals its own: the exported or imported semaphores. */
     private interface Sync extends AutoCloseable {

@@ -77,27 +77,8 @@ class SharedTimelineProcessesTest {
         List<String> log = new CopyOnWriteArrayList<>();
         Broker.Config config = IpcTestSupport.sharingConfig(log);
         config.clientMemory = Broker.ClientMemory.TRUSTED;
-        Path socket = IpcTestSupport.socketPath(tmp);
-        String[] args = {String.valueOf(device), String.valueOf(FRAMES), String.valueOf(WIDTH), String.valueOf(HEIGHT), "timeline"};
-        try (Broker broker = Broker.start(socket, config);
-             IpcTestSupport.Child consumer = new IpcTestSupport.Child(GpuIpcChild.class, "consumer", broker.socketPath(), args[0], args[1],
-                     args[2], args[3], args[4])) {
-            consumer.awaitLine("CONNECTED");
-            try (IpcTestSupport.Child producer = new IpcTestSupport.Child(GpuIpcChild.class, "producer", broker.socketPath(), args[0],
-                    args[1], args[2], args[3], args[4])) {
-                consumer.awaitLine("GRANTED");
-                String result = consumer.awaitLine("RESULT");
-                String validation = consumer.awaitLine("VALIDATION");
-                assertEquals(0, consumer.awaitExit(60), "consumer: " + consumer.lines);
-                assertEquals("RESULT delivered " + FRAMES + " torn 0 stale 0 invalid 0", result, "every pixel of every frame: " + consumer.lines);
-                assertEquals("VALIDATION 0", validation, "the consumer's validation layer: " + consumer.lines);
-                String produced = producer.awaitLine("PRODUCED");
-                String producerValidation = producer.awaitLine("VALIDATION");
-                assertEquals(0, producer.awaitExit(60), "producer: " + producer.lines);
-                assertEquals("PRODUCED " + FRAMES, produced);
-                assertEquals("VALIDATION 0", producerValidation, "the producer's validation layer: " + producer.lines);
-                System.out.println("consumer printed " + consumer.lines + "; producer printed " + producer.lines);
-            }
+        try (Broker broker = Broker.start(IpcTestSupport.socketPath(tmp), config)) {
+            GpuIpcChild.handFramesAcross(broker, device, FRAMES, WIDTH, HEIGHT, "timeline");
             assertEquals(0, broker.violations(), "one timeline fd, of a kind the broker takes: " + log);
             assertTrue(broker.isRunning(), "the broker relayed the memory and the timeline without importing either and runs on");
             System.out.println("shared timeline across processes: " + FRAMES + " frames of " + WIDTH + "x" + HEIGHT
