@@ -511,7 +511,8 @@ public final class BenchCommand implements Cli.Body {
                     crossProcessGpu(pairs);
                     step("cross-process host-copy");
                     CrossProcessCopyGpu.bench(vk, s, plan, pairs.stream().map(Pair::device).toList(), this::series, pending::removeAll, this::skipOnce);
-                    crossProcessBinaryGpu(pairs);
+                    crossProcessSemaphoreGpu(pairs, CrossProcessSemaphoreGpu.Kind.BINARY_SEMAPHORES, SyncTier.BINARY_SEMAPHORE);
+                    crossProcessSemaphoreGpu(pairs, CrossProcessSemaphoreGpu.Kind.SHARED_TIMELINE, SyncTier.SHARED_TIMELINE);
                     for (BenchPlan.Cross c : plan.crosses) {
                         step("ping-pong " + c.tier() + " " + c.a().label() + "<->" + c.b().label());
                         chain("ping-pong", c.tier(), c.a().label() + "<->" + c.b().label(), List.of(pairOf(pairs, c.a()).a,
@@ -939,11 +940,11 @@ public final class BenchCommand implements Cli.Body {
             Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, floor("cross-process", "raw socket", "2 processes"), 2 * cap);
             Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floor("ping-pong", tier, two), 2 * cap);
             Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floor("ping-pong", tier, two), cap);
-            CrossProcessGpu.Outcome o = CrossProcessGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu, e2e,
+            String skipped = CrossProcessGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu, e2e,
                     s.warmupNanos(), s.measureNanos(), s.stallNanos());
-            if (o.skipped != null) {
+            if (skipped != null) {
                 pending.removeAll(List.of(cpu, gpu, e2e));
-                skipOnce(name + ": " + o.skipped);
+                skipOnce(name + ": " + skipped);
                 return;
             }
             cpu.note("release to the other process's acquire returning, both directions, through the broker in this process; "
@@ -959,24 +960,29 @@ public final class BenchCommand implements Cli.Body {
         }
 
         /**
-         * Issue 10: binary-semaphore ping-pong with its two sides in two processes, on the device of the
-         * in-process binary-semaphore ping-pong (the first plan device that offers it and exports and imports
-         * OPAQUE_FD memory and binary semaphores), beside that row ({@link CrossProcessBinaryGpu}).
+         * Issue 10: ping-pong whose receiver's GPU waits on an exported semaphore ({@code kind}: binary
+         * semaphores, or the shared timeline), with its two sides in two processes, on the device of the
+         * in-process ping-pong of {@code tier} (the first plan device that offers it and exports and imports
+         * OPAQUE_FD memory and the kind's semaphores), beside that row ({@link CrossProcessSemaphoreGpu}).
          */
-        private void crossProcessBinaryGpu(List<Pair> pairs) throws InterruptedException {
-            String name = CrossProcessBinaryGpu.ROW;
+        private void crossProcessSemaphoreGpu(List<Pair> pairs, CrossProcessSemaphoreGpu.Kind kind, SyncTier tierOf) throws InterruptedException {
+            String name = kind.row;
             step(name);
             if (!s.runs("cross-process")) {
                 return;
             }
-            Pair p = pairs.stream().filter(q -> q.device.offers(SyncTier.BINARY_SEMAPHORE) && CrossProcessBinaryGpu.capable(q.device.info()))
-                    .findFirst().orElse(null);
+            Pair p = pairs.stream().filter(q -> q.device.offers(tierOf) && kind.capable(q.device.info())).findFirst().orElse(null);
             if (p == null) {
-                skipOnce(name + ": no device offers binary-semaphore in-process with OPAQUE_FD memory and binary semaphores to export and"
-                        + " import (SwiftShader does)");
+                boolean any = pairs.stream().anyMatch(q -> kind.capable(q.device.info()));
+                skipOnce(name + ": " + (kind == CrossProcessSemaphoreGpu.Kind.SHARED_TIMELINE && !any
+                        ? "no device here exports timeline semaphores (VkExternalSemaphoreProperties for OPAQUE_FD timelines) with OPAQUE_FD"
+                        + " memory"
+                        : "no device offers " + tierOf + " in-process with " + kind.lacks() + " to export and import"
+                        + (kind == CrossProcessSemaphoreGpu.Kind.BINARY_SEMAPHORES ? " (SwiftShader does)" : "")));
                 return;
             }
-            String tier = SyncTier.BINARY_SEMAPHORE.toString();
+            String tier = tierOf.toString();
+            boolean binary = kind == CrossProcessSemaphoreGpu.Kind.BINARY_SEMAPHORES;
             String two = p.device.label() + " x2";
             String devices = p.device.label() + " x2 processes";
             int cap = s.capacity();
@@ -984,7 +990,7 @@ public final class BenchCommand implements Cli.Body {
             Series cpu = series(scenario, tier, devices, Series.Metric.CPU_HANDOFF, floor(scenario, "raw socket", "2 processes"), 2 * cap);
             Series gpu = series(scenario, tier, devices, Series.Metric.GPU_HANDOFF, floor("ping-pong", tier, two), 2 * cap);
             Series e2e = series(scenario, tier, devices, Series.Metric.END_TO_END, floor("ping-pong", tier, two), cap);
-            CrossProcessBinaryGpu.Outcome o = CrossProcessBinaryGpu.run(vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu,
+            CrossProcessSemaphoreGpu.Outcome o = CrossProcessSemaphoreGpu.run(kind, vk, p.device.info(), s.width(), s.height(), s.validate(), cpu, gpu,
                     e2e, s.warmupNanos(), s.measureNanos(), s.stallNanos());
             if (o.skipped != null) {
                 pending.removeAll(List.of(cpu, gpu, e2e));
@@ -993,17 +999,18 @@ public final class BenchCommand implements Cli.Body {
             }
             cpu.note("release to the other process's acquire returning, both directions, through the broker in this process; floor: the"
                     + " raw socket round trip of the same run; cpu and allocation: this process's client thread and the broker's loop"
-                    + " thread (the child's not counted); 0 bytes copied: this process exports its image memory and two binary semaphores"
+                    + " thread (the child's not counted); 0 bytes copied: this process exports its image memory and " + kind.exported
                     + " once (OPAQUE_FD), the child imports them; the broker relays that memory under its TRUSTED client-memory policy"
-                    + " (this driver's fds are not sealed against truncation), honest here because both clients are the bench's own"
-                    + " processes (README, security model)");
-            gpu.note("sender's last GPU timestamp to receiver's first, both directions; the receiver's GPU waits on the imported binary"
-                    + " semaphore (no host wait for the other side, no FENCE_REACHED), as the in-process tier; each side releases at submit"
+                    + (binary ? " (this driver's fds are not sealed against truncation)" : " (a driver's memory fds need not be sealed against"
+                    + " truncation)") + ", honest here because both clients are the bench's own processes (README, security model)");
+            gpu.note("sender's last GPU timestamp to receiver's first, both directions; the receiver's GPU waits on the imported "
+                    + (binary ? "binary semaphore" : "timeline semaphore for the fence value the sender released with")
+                    + " (no host wait for the other side, no FENCE_REACHED), as the in-process tier; each side releases at submit"
                     + " time and reuses a work slot once its own timeline says its previous submit completed (3 slots, as in process);"
                     + " ownership transfers inside the timed work; clocks: this process: " + o.clock + "; the child sends its timestamps"
                     + " (raw and mapped by its own calibration) in its release's private data: " + o.childClock
                     + (o.oneClock ? "" : " (an offset between two calibrations adds to one direction what it takes from the other)")
-                    + "; floor: the in-process binary-semaphore ping-pong on the same device");
+                    + "; floor: the in-process " + tier + " ping-pong on the same device");
             e2e.note("this process's submit (clear) to the child's last GPU timestamp (4x4 corner read); the child checked the corner"
                     + " against the clear colour on " + o.childChecks + " of its " + o.childReads + " turns (those with none of its work in"
                     + " flight), all matched");

@@ -14,7 +14,7 @@ import org.lwjgl.system.MemoryUtil;
  * surface and then acquires key 1 and releases to key 0 until the broker goes away; {@code gpu ...}
  * is the GPU row's other side ({@link CrossProcessGpu#partner}), {@code copy ...} the copy row's
  * ({@link CrossProcessCopyGpu#partner}), {@code binary-gpu ...} the binary-semaphore row's
- * ({@link CrossProcessBinaryGpu#partner}).
+ * ({@link CrossProcessSemaphoreGpu#partner}), {@code timeline-gpu ...} the shared-timeline row's (the same).
  */
 public final class CrossProcessPartner {
     private CrossProcessPartner() {}
@@ -29,7 +29,10 @@ public final class CrossProcessPartner {
             System.exit(CrossProcessGpu.partner(args));
         }
         if (args[0].equals("binary-gpu")) {
-            System.exit(CrossProcessBinaryGpu.partner(args));
+            System.exit(CrossProcessSemaphoreGpu.partner(CrossProcessSemaphoreGpu.Kind.BINARY_SEMAPHORES, args));
+        }
+        if (args[0].equals("timeline-gpu")) {
+            System.exit(CrossProcessSemaphoreGpu.partner(CrossProcessSemaphoreGpu.Kind.SHARED_TIMELINE, args));
         }
         if (args[0].equals("copy")) {
             System.exit(CrossProcessCopyGpu.partner(args));

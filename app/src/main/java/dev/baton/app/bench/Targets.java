@@ -22,7 +22,8 @@ final class Targets {
         mutexVsPark(report);
         crossProcessVsRaw(report);
         crossProcessGpuVsInProcess(report);
-        crossProcessBinaryVsInProcess(report);
+        crossProcessSemaphoreVsInProcess(report, "binary-semaphore");
+        crossProcessSemaphoreVsInProcess(report, "shared-timeline");
         bytesCopied(report);
         bytesAllocated(report);
         throughput(report);
@@ -316,21 +317,24 @@ final class Targets {
     }
 
     /**
-     * Issue 10: binary-semaphore GPU handoff with the sides in two processes against the same tier in one
-     * process. The issue states 1.3x for the host bridge; the same goal is applied here.
+     * Issue 10: the GPU handoff of a tier whose receiver's GPU waits on an exported semaphore
+     * ({@code tier}: binary-semaphore, shared-timeline) with the sides in two processes against the same
+     * tier in one process. The issue states 1.3x for the host bridge; the same goal is applied here.
+     * Not measured (with the reason) when the row was skipped, as the shared-timeline row is on a driver
+     * that does not export timelines.
      */
-    private static void crossProcessBinaryVsInProcess(BenchReport r) {
-        Series cross = find(r, "cross-process", "binary-semaphore", Series.Metric.GPU_HANDOFF);
+    private static void crossProcessSemaphoreVsInProcess(BenchReport r, String tier) {
+        Series cross = find(r, "cross-process", tier, Series.Metric.GPU_HANDOFF);
         Series in = cross == null || cross.floorLabel == null ? null : r.find(cross.floorLabel);
-        String name = "cross-process binary-semaphore gpu-handoff vs in-process";
+        String name = "cross-process " + tier + " gpu-handoff vs in-process";
         if (!measured(cross) || !measured(in)) {
-            r.target(Target.notMeasured(name, "cross-process / binary-semaphore", "us", "<=", 1.3, true, cross == null
-                    ? "the cross-process binary-semaphore row did not run (see skipped)" : "the in-process binary-semaphore ping-pong did not run"));
+            r.target(Target.notMeasured(name, "cross-process / " + tier, "us", "<=", 1.3, true, cross == null
+                    ? "the cross-process " + tier + " row did not run (see skipped)" : "the in-process " + tier + " ping-pong did not run"));
             return;
         }
         double ratio = (double) cross.distribution().p50Nanos() / in.distribution().p50Nanos();
         boolean met = ratio <= 1.3;
-        String line = "cross-process binary-semaphore gpu-handoff p50 <= 1.3x the in-process one (" + in.devices + "; the issue states"
+        String line = "cross-process " + tier + " gpu-handoff p50 <= 1.3x the in-process one (" + in.devices + "; the issue states"
                 + " 1.3x for the host bridge, the same goal applied): " + f(cross.distribution().p50Micros()) + " us vs "
                 + f(in.distribution().p50Micros()) + " us = " + f(ratio) + "x" + perRound(roundRatios(r, cross, in)) + " -> "
                 + (met ? "met" : "MISSED");
@@ -381,7 +385,7 @@ final class Targets {
         boolean met = true;
         double most = Double.NaN;
         for (Series s : r.series()) {
-            if (s.metric != Series.Metric.CPU_HANDOFF || !(s.tier.equals("host-bridge") || s.tier.equals("binary-semaphore"))) {
+            if (s.metric != Series.Metric.CPU_HANDOFF || !(s.tier.equals("host-bridge") || s.tier.equals("binary-semaphore") || s.tier.equals("shared-timeline"))) {
                 continue;
             }
             double b = s.bytesCopiedPerHandoff();

@@ -77,7 +77,7 @@ class BenchCommandTest {
         List<String> names = targets.stream().map(o -> (String) ((Map<?, ?>) o).get("name")).toList();
         List<String> kinds = List.of("host-bridge GPU p50 vs raw floor", "keyed-mutex CPU p50 vs park/unpark",
                 "cross-process keyed-mutex per handoff vs raw socket round trip", "cross-process host-bridge gpu-handoff vs in-process",
-                "cross-process binary-semaphore gpu-handoff vs in-process",
+                "cross-process binary-semaphore gpu-handoff vs in-process", "cross-process shared-timeline gpu-handoff vs in-process",
                 "B copied, same-driver tiers", "B allocated, steady state",
                 "pipelined/naive throughput", "Baton threads, fan-in N=16", "fan-in N=16 end-to-end p50 vs N=1",
                 "host-memory GPU p50 vs host-bridge ping-pong");
@@ -485,6 +485,28 @@ class BenchCommandTest {
         Map<?, ?> t = (Map<?, ?>) ((List<?>) none.toJson().get("targets")).stream()
                 .filter(x -> ((String) ((Map<?, ?>) x).get("name")).startsWith("cross-process binary-semaphore")).findFirst().orElseThrow();
         assertNull(t.get("met"), "not measured without the row: " + t);
+    }
+
+    @Test
+    void theCrossProcessSharedTimelineTargetJudgesTheRowAgainstItsInProcessFloorAndIsNotMeasuredWhenTheRowIsSkipped() {
+        BenchReport r = new BenchReport();
+        r.add(series("ping-pong", "shared-timeline", Series.Metric.GPU_HANDOFF, null, 100_000, 100_000));
+        r.add(series("cross-process", "shared-timeline", Series.Metric.GPU_HANDOFF, "ping-pong / shared-timeline / d / gpu-handoff",
+                140_000, 140_000));
+        Targets.evaluate(r, null);
+        Map<?, ?> t = (Map<?, ?>) ((List<?>) r.toJson().get("targets")).stream()
+                .filter(x -> ((String) ((Map<?, ?>) x).get("name")).equals("cross-process shared-timeline gpu-handoff vs in-process"))
+                .findFirst().orElseThrow();
+        assertEquals(1.4, ((Number) t.get("ratio")).doubleValue(), 0.01, t.toString());
+        assertEquals(1.3, ((Number) t.get("goal")).doubleValue());
+        assertEquals(false, t.get("met"), t.toString());
+        BenchReport skipped = new BenchReport();
+        skipped.add(series("ping-pong", "shared-timeline", Series.Metric.GPU_HANDOFF, null, 100_000, 100_000));
+        Targets.evaluate(skipped, null);
+        Map<?, ?> n = (Map<?, ?>) ((List<?>) skipped.toJson().get("targets")).stream()
+                .filter(x -> ((String) ((Map<?, ?>) x).get("name")).startsWith("cross-process shared-timeline")).findFirst().orElseThrow();
+        assertNull(n.get("met"), "not measured without the row: " + n);
+        assertTrue(n.toString().contains("the cross-process shared-timeline row did not run (see skipped)"), n.toString());
     }
 
     /** Splits one CSV line, honouring double-quoted fields. */

@@ -746,6 +746,10 @@ public final class Broker implements AutoCloseable {
         if (syncFdCount > MAX_OFFER_SYNC_FDS) {
             throw new ProtocolViolation(Rule.FD_COUNT, syncFdCount + " sync fds, more than " + MAX_OFFER_SYNC_FDS);
         }
+        if (syncChoice == SYNC_SHARED_TIMELINE && syncFdCount != 1) {
+            throw new ProtocolViolation(Rule.FD_COUNT, syncFdCount + " sync fds with sync choice " + SYNC_SHARED_TIMELINE
+                    + " (shared timeline), which takes exactly one: the exported timeline semaphore");
+        }
         if (memoryFdCount > MAX_OFFER_MEMORY_FDS) {
             throw new ProtocolViolation(Rule.FD_COUNT, memoryFdCount + " memory fds, more than " + MAX_OFFER_MEMORY_FDS);
         }
@@ -760,11 +764,16 @@ public final class Broker implements AutoCloseable {
             if (Fds.fstat(fd, st) != 0) {
                 throw new ProtocolViolation(Rule.FD_TYPE, "memory fd cannot be fstat'ed");
             }
-            if (st.type() != LibC.S_IFREG) {
-                throw new ProtocolViolation(Rule.FD_TYPE, "memory fd is a " + Fds.FileStatus.typeName(st.type()) + ", not a memfd");
+            boolean memfd = st.type() == LibC.S_IFREG;
+            // A hardware driver's OPAQUE_FD memory is no memfd (a dma-buf on Mesa's drivers, an fd of NVIDIA's control
+            // device): relayed only by a broker that trusts its clients' memory, and never mapped or imported here.
+            if (!memfd && !(config.clientMemory == ClientMemory.TRUSTED && isDriverHandle(st))) {
+                throw new ProtocolViolation(Rule.FD_TYPE, "memory fd is a " + Fds.FileStatus.typeName(st.type()) + ", not a memfd"
+                        + (isDriverHandle(st) ? " (a driver's own handle is relayed only under the TRUSTED client-memory policy)" : ""));
             }
-            // An fd smaller than the allocation its importer is told to import kills that importer (SIGBUS).
-            if (clientAllocation <= 0 || st.sizeBytes() < clientAllocation) {
+            // An fd smaller than the allocation its importer is told to import kills that importer (SIGBUS). A device
+            // node has no size (and cannot be truncated): its importer's driver checks the allocation.
+            if (clientAllocation <= 0 || (memfd || st.sizeBytes() > 0) && st.sizeBytes() < clientAllocation) {
                 throw new ProtocolViolation(Rule.FD_SIZE, "memory fd has " + st.sizeBytes() + " bytes, the offer claims an allocation of "
                         + Long.toUnsignedString(clientAllocation));
             }
@@ -775,9 +784,10 @@ public final class Broker implements AutoCloseable {
             if (Fds.fstat(fd, st) != 0) {
                 throw new ProtocolViolation(Rule.FD_TYPE, "sync fd " + i + " cannot be fstat'ed");
             }
-            if (st.type() != LibC.S_IFREG) {
+            if (syncChoice == SYNC_SHARED_TIMELINE ? !isTimelineFd(st) : st.type() != LibC.S_IFREG) {
                 throw new ProtocolViolation(Rule.FD_TYPE, "sync fd " + i + " is a " + Fds.FileStatus.typeName(st.type())
-                        + ", not a memfd");
+                        + (st.type() == LibC.S_IFCHR ? " of major " + st.deviceMajor() : "") + ", not "
+                        + (syncChoice == SYNC_SHARED_TIMELINE ? TIMELINE_FD_KINDS : "a memfd"));
             }
             if (st.sizeBytes() != claimed) {
                 throw new ProtocolViolation(Rule.FD_SIZE, "sync fd " + i + " has " + st.sizeBytes()
@@ -833,6 +843,31 @@ public final class Broker implements AutoCloseable {
     }
 
     private final Fds.FileStatus statScratch = new Fds.FileStatus();
+
+    /** What an exported OPAQUE_FD timeline semaphore can be, for {@link #isTimelineFd}'s refusals. */
+    private static final String TIMELINE_FD_KINDS = "a memfd, an anonymous inode (a DRM syncobj) or a driver's device node";
+
+    /**
+     * Whether {@code st} is a kind of fd a driver exports a timeline semaphore as (OPAQUE_FD): a memfd
+     * (a software driver's shared payload), an anonymous inode (Mesa's drivers export a DRM syncobj,
+     * Vulkan-Docs issue 2473) or a character device (NVIDIA's exports are fds of its control device,
+     * {@code /dev/nvidiactl}, that the exported object is attached to), but not one of the kernel's
+     * memory devices ({@code /dev/null}, {@code /dev/zero}: major 1). The broker never imports it; the
+     * importer's driver checks what it is.
+     */
+    private static boolean isTimelineFd(Fds.FileStatus st) {
+        return st.type() == LibC.S_IFREG || isDriverHandle(st);
+    }
+
+    /**
+     * Whether {@code st} is a kind of fd a hardware driver exports its own objects as: an anonymous
+     * inode (a DRM syncobj, a dma-buf) or a character device other than the kernel's memory devices
+     * (major 1: {@code /dev/null}, {@code /dev/zero}, ...), such as NVIDIA's control device.
+     */
+    private static boolean isDriverHandle(Fds.FileStatus st) {
+        int type = st.type();
+        return type == 0 || type == LibC.S_IFCHR && st.deviceMajor() != 1;
+    }
 
     /**
      * A client's own device memory, already checked by fstat (a memfd of at least {@code allocation}

@@ -106,6 +106,7 @@ public final class Fds {
             }
             out.mode = memGetInt(stat + LibC.STAT_MODE);
             out.uid = memGetInt(stat + LibC.STAT_UID);
+            out.rdev = memGetLong(stat + LibC.STAT_RDEV);
             out.sizeBytes = memGetLong(stat + LibC.STAT_SIZE);
             return 0;
         }
@@ -209,11 +210,17 @@ public final class Fds {
         }
     }
 
-    /** What {@link #fstat} reports: the file type and permission bits, the owner and the size. */
+    /** What {@link #fstat} reports: the file type and permission bits, the owner, the device a device node stands for, and the size. */
     public static final class FileStatus {
         int mode;
         int uid;
+        long rdev;
         long sizeBytes;
+
+        /** {@return the major number of the device a character or block device node stands for ({@code major(st_rdev)}, as glibc splits it)} */
+        public int deviceMajor() {
+            return (int) (((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL));
+        }
 
         /** {@return {@code st_mode & S_IFMT}: {@link LibC#S_IFREG}, {@link LibC#S_IFIFO}, ...} */
         public int type() {
@@ -248,6 +255,7 @@ public final class Fds {
                 case LibC.S_IFCHR: return "character device";
                 case LibC.S_IFSOCK: return "socket";
                 case LibC.S_IFDIR: return "directory";
+                case 0: return "anonymous inode";
                 default: return "file type 0" + Integer.toOctalString(type);
             }
         }

@@ -155,7 +155,7 @@ public final class LibC {
     /** {@code struct pollfd}: fd, events, revents. */
     public static final int POLLFD_SIZEOF = 8, POLLFD_FD = 0, POLLFD_EVENTS = 4, POLLFD_REVENTS = 6;
     /** {@code struct stat} (x86-64): 144 bytes. */
-    public static final int STAT_SIZEOF = 144, STAT_MODE = 24, STAT_UID = 28, STAT_SIZE = 48;
+    public static final int STAT_SIZEOF = 144, STAT_MODE = 24, STAT_UID = 28, STAT_RDEV = 40, STAT_SIZE = 48;
 
     /**
      * {@code CMSG_ALIGN}: round up to {@code sizeof(size_t)}.

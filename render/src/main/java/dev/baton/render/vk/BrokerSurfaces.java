@@ -135,53 +135,97 @@ public final class BrokerSurfaces implements AutoCloseable {
      * @throws BrokerClient.BrokerRefusal if the broker refused the offer (its policy, its limits)
      */
     public SharedSurface offerWithBinarySemaphores(DeviceContext device, int width, int height, long initialKey, long timeoutNanos) {
-        if (!device.info().memoryExport()) {
-            throw new IllegalStateException(device.name() + " cannot export OPAQUE_FD image memory: offer a surface of the broker's"
-                    + " memory instead (BrokerClient.offer with MEMORY_HOST_MEMFD, then open)");
-        }
         ExternalBinarySemaphore ready = ExternalBinarySemaphore.createExportable(device);
-        ExternalBinarySemaphore done = null;
+        ExternalBinarySemaphore done;
+        try {
+            done = ExternalBinarySemaphore.createExportable(device);
+        } catch (RuntimeException | Error e) {
+            ready.close();
+            throw e;
+        }
+        return offerOwnMemory(device, width, height, initialKey, timeoutNanos, new BinarySync(ready, done), SyncTier.BINARY_SEMAPHORE,
+                "this process offered its own exportable image and two binary semaphores; the consumer's GPU waits on ready, this"
+                + " one on done: no host wait, no FENCE_REACHED");
+    }
+
+    /**
+     * The shared timeline across processes (a hardware path: chosen where the device reports exportable
+     * timeline semaphores; none does here): as {@link #offerWithBinarySemaphores}, with one exportable
+     * timeline semaphore in place of the two binary ones, offered once (sync choice
+     * {@link Protocol#SYNC_SHARED_TIMELINE}). It is the endpoint's own timeline: each access's submit
+     * waits on it for the fence value the consumer released with (its GPU signals that value) and
+     * signals the next value on it, exactly as the in-process shared-timeline tier.
+     *
+     * @param device the producer's device: it exports OPAQUE_FD image memory and timeline semaphores
+     * @param width width in pixels
+     * @param height height in pixels
+     * @param initialKey the keyed mutex's initial key
+     * @param timeoutNanos how long to wait for SURFACE_CREATED
+     * @return the surface, owned by the caller (close it before this object)
+     * @throws IllegalStateException if the device cannot export what this needs
+     * @throws BrokerClient.BrokerRefusal if the broker refused the offer
+     */
+    public SharedSurface offerWithSharedTimeline(DeviceContext device, int width, int height, long initialKey, long timeoutNanos) {
+        if (!device.info().timelineSemaphoreExport()) {
+            throw new IllegalStateException(device.name() + " cannot export timeline semaphores (OPAQUE_FD): use binary semaphores"
+                    + " (offerWithBinarySemaphores) or the broker's memory");
+        }
+        VulkanTimeline shared = VulkanTimeline.create(device, "shared", 0, true);
+        return offerOwnMemory(device, width, height, initialKey, timeoutNanos, new SharedTimelineLink(shared), SyncTier.SHARED_TIMELINE,
+                "this process offered its own exportable image and one exportable timeline; each side's GPU waits on it for the"
+                + " other's fence value: no host wait, no FENCE_REACHED");
+    }
+
+    /**
+     * What both ways of offering this device's own memory share: the exportable image, the offer (memory
+     * choice 2 with the memory fd, then the sync's fds) and the surface. All-or-nothing: on failure the
+     * sync's semaphores are closed too.
+     */
+    private SharedSurface offerOwnMemory(DeviceContext device, int width, int height, long initialKey, long timeoutNanos, OwnSync sync,
+                                         SyncTier tier, String reason) {
         DeviceMemorySurface pages = null;
         BrokerClient.Surface surface;
         try {
-            done = ExternalBinarySemaphore.createExportable(device);
+            if (!device.info().memoryExport()) {
+                throw new IllegalStateException(device.name() + " cannot export OPAQUE_FD image memory: offer a surface of the broker's"
+                        + " memory instead (BrokerClient.offer with MEMORY_HOST_MEMFD, then open)");
+            }
             pages = DeviceMemorySurface.createExportable(device, width, height);
-            int[] sync = {ready.exportFd(), -1};
+            int[] fds = sync.exportFds();
             int memory = -1;
             try {
-                sync[1] = done.exportFd();
                 memory = pages.image().dupFd();
-                long[] sizes = new long[2];
+                long[] sizes = new long[fds.length];
                 dev.baton.render.ipc.Fds.FileStatus st = new dev.baton.render.ipc.Fds.FileStatus();
-                for (int i = 0; i < 2; i++) {
-                    dev.baton.render.ipc.Fds.fstat(sync[i], st);
+                for (int i = 0; i < fds.length; i++) {
+                    dev.baton.render.ipc.Fds.fstat(fds[i], st);
                     sizes[i] = st.sizeBytes();
                 }
                 surface = client.offer(width, height, pages.image().vkFormat(), pages.image().vkUsage(), Protocol.MEMORY_DEVICE_OPAQUE_FD,
-                        Protocol.SYNC_BINARY_SEMAPHORES, initialKey, sync, sizes, pages.image(), memory, timeoutNanos);
+                        sync.choice(), initialKey, fds, sizes, pages.image(), memory, timeoutNanos);
             } finally {
                 // The kernel passed copies with the message; ours are not needed any more.
                 dev.baton.render.ipc.Fds.closeQuietly(memory);
-                dev.baton.render.ipc.Fds.closeQuietly(sync[0]);
-                dev.baton.render.ipc.Fds.closeQuietly(sync[1]);
+                for (int fd : fds) {
+                    dev.baton.render.ipc.Fds.closeQuietly(fd);
+                }
             }
         } catch (RuntimeException | Error e) {
             if (pages != null) {
                 pages.close();
             }
-            if (done != null) {
-                done.close();
-            }
-            ready.close();
+            sync.closeUnused();
             throw e;
         }
         SharedSurface.Options options = new SharedSurface.Options(surface.initialKey, surface.maxPrivateDataBytes, gpuTimeoutNanos,
                 teardownTimeoutNanos, null, SurfaceFormat.ofVkFormat(surface.format), surface.usage);
-        String reason = "this process offered its own exportable image and two binary semaphores; the consumer's GPU waits on"
-                + " ready, this one on done: no host wait, no FENCE_REACHED";
-        BinarySync sync = new BinarySync(ready, done);
-        return SharedSurface.ofBroker("surface-" + surface.surfaceId, SyncTier.BINARY_SEMAPHORE, reason, options, new BrokerMemory(pages),
-                sync, device, width, height, timeline -> new Port(surface, timeline, null, false));
+        try {
+            return SharedSurface.ofBroker("surface-" + surface.surfaceId, tier, reason, options, new BrokerMemory(pages),
+                    sync, device, width, height, timeline -> new Port(surface, timeline, null, false));
+        } catch (RuntimeException | Error e) {
+            sync.closeUnused(); // idempotent: the surface's own teardown may have closed them already
+            throw e;
+        }
     }
 
     private static String describe(int memoryChoice) {
@@ -457,7 +501,7 @@ public final class BrokerSurfaces implements AutoCloseable {
      * <em>ready</em>; the consumer in the other process does the reverse. Each signal is waited for
      * exactly once, because the keyed mutex alternates the two sides.
      */
-    private static final class BinarySync implements SurfaceSync {
+    private static final class BinarySync implements OwnSync {
         private final ExternalBinarySemaphore ready;
         private final ExternalBinarySemaphore done;
         private long accesses; // owner's thread: accesses submitted so far
@@ -465,6 +509,28 @@ public final class BrokerSurfaces implements AutoCloseable {
         BinarySync(ExternalBinarySemaphore ready, ExternalBinarySemaphore done) {
             this.ready = ready;
             this.done = done;
+        }
+
+        @Override
+        public int choice() {
+            return Protocol.SYNC_BINARY_SEMAPHORES;
+        }
+
+        @Override
+        public int[] exportFds() {
+            int first = ready.exportFd();
+            try {
+                return new int[] {first, done.exportFd()};
+            } catch (RuntimeException | Error e) {
+                dev.baton.render.ipc.Fds.closeQuietly(first);
+                throw e;
+            }
+        }
+
+        @Override
+        public void closeUnused() {
+            ready.close();
+            done.close();
         }
 
         @Override
@@ -505,6 +571,82 @@ public final class BrokerSurfaces implements AutoCloseable {
         }
 
         /** A binary semaphore cannot be signalled from the host: a lost peer leaves the waits to the bounded teardown. */
+        @Override
+        public void releaseWaiters(List<SurfaceEndpoint> endpoints, Participant failed, long value) {}
+    }
+
+    /** A sync whose semaphores this process exports with its own memory: what the offer carries, and what to free if it fails. */
+    private interface OwnSync extends SurfaceSync {
+        /** {@return the offer's {@code Protocol.SYNC_*} choice} */
+        int choice();
+
+        /** {@return fresh fds of its semaphores, in the order the offer lists them (the caller closes them)} */
+        int[] exportFds();
+
+        /** The offer failed before a surface owned this: frees the semaphores. */
+        void closeUnused();
+    }
+
+    /**
+     * The shared timeline across processes, the producer's half ({@link #offerWithSharedTimeline}): the
+     * endpoint's timeline is the exported one; an access waits on it (on this GPU) for the fence value
+     * the consumer released with, and the submit signals the next value on it, as the in-process
+     * {@link SharedTimelineSync} does with its participants.
+     */
+    private static final class SharedTimelineLink implements OwnSync {
+        private final VulkanTimeline shared;
+
+        SharedTimelineLink(VulkanTimeline shared) {
+            this.shared = shared;
+        }
+
+        @Override
+        public int choice() {
+            return Protocol.SYNC_SHARED_TIMELINE;
+        }
+
+        @Override
+        public int[] exportFds() {
+            return new int[] {shared.exportFd()};
+        }
+
+        @Override
+        public void closeUnused() {
+            shared.close();
+        }
+
+        @Override
+        public HandoffSync kind() {
+            return HandoffSync.SHARED_TIMELINE;
+        }
+
+        /** The exported timeline itself: the endpoint signals its fence values on it (and closes it with itself). */
+        @Override
+        public VulkanTimeline createTimeline(DeviceContext device, String name, int index, int participantCount) {
+            return shared;
+        }
+
+        @Override
+        public void connect(List<SurfaceEndpoint> endpoints) {}
+
+        @Override
+        public boolean beginAccess(SurfaceEndpoint acquirer, Participant signaller, long fenceValue, Lease lease) {
+            if (fenceValue != 0) {
+                lease.waitFor(shared.handle(), fenceValue, org.lwjgl.vulkan.VK13.VK_PIPELINE_STAGE_2_ALL_COMMANDS_BIT);
+            }
+            return true;
+        }
+
+        @Override
+        public void addSignals(SurfaceEndpoint owner) {}
+
+        @Override
+        public void endAccess(SurfaceEndpoint owner) {}
+
+        @Override
+        public void closeEndpoint(SurfaceEndpoint endpoint) {}
+
+        /** The consumer signals on the same timeline in its own process: nothing here can release its waits. */
         @Override
         public void releaseWaiters(List<SurfaceEndpoint> endpoints, Participant failed, long value) {}
     }

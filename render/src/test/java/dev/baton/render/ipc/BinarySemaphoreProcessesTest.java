@@ -90,27 +90,8 @@ class BinarySemaphoreProcessesTest {
         List<String> log = new CopyOnWriteArrayList<>();
         Broker.Config config = IpcTestSupport.sharingConfig(log);
         config.clientMemory = Broker.ClientMemory.TRUSTED;
-        Path socket = IpcTestSupport.socketPath(tmp);
-        String[] size = {String.valueOf(device), String.valueOf(FRAMES), String.valueOf(WIDTH), String.valueOf(HEIGHT)};
-        try (Broker broker = Broker.start(socket, config);
-             IpcTestSupport.Child consumer = new IpcTestSupport.Child(GpuIpcChild.class, "consumer", broker.socketPath(), size[0], size[1],
-                     size[2], size[3])) {
-            consumer.awaitLine("CONNECTED");
-            try (IpcTestSupport.Child producer = new IpcTestSupport.Child(GpuIpcChild.class, "producer", broker.socketPath(), size[0],
-                    size[1], size[2], size[3])) {
-                consumer.awaitLine("GRANTED");
-                String result = consumer.awaitLine("RESULT");
-                String validation = consumer.awaitLine("VALIDATION");
-                assertEquals(0, consumer.awaitExit(60), "consumer: " + consumer.lines);
-                assertEquals("RESULT delivered " + FRAMES + " torn 0 stale 0 invalid 0", result, "every pixel of every frame: " + consumer.lines);
-                assertEquals("VALIDATION 0", validation, "the consumer's validation layer: " + consumer.lines);
-                String produced = producer.awaitLine("PRODUCED");
-                String producerValidation = producer.awaitLine("VALIDATION");
-                assertEquals(0, producer.awaitExit(60), "producer: " + producer.lines);
-                assertEquals("PRODUCED " + FRAMES, produced);
-                assertEquals("VALIDATION 0", producerValidation, "the producer's validation layer: " + producer.lines);
-                System.out.println("consumer printed " + consumer.lines + "; producer printed " + producer.lines);
-            }
+        try (Broker broker = Broker.start(IpcTestSupport.socketPath(tmp), config)) {
+            GpuIpcChild.handFramesAcross(broker, device, FRAMES, WIDTH, HEIGHT);
             assertTrue(broker.isRunning(), "the broker relayed the memory without mapping it and runs on");
             System.out.println("binary semaphores across processes: " + FRAMES + " frames of " + WIDTH + "x" + HEIGHT
                     + " handed over with the consumer's GPU waiting on the imported semaphore, 0 bytes copied between the processes;"

@@ -162,6 +162,52 @@ class BrokerTest {
         assertEquals(0, broker.violations(), "a mismatch is a refusal, not a violation");
     }
 
+    /**
+     * Sync choice 3 (shared timeline) carries exactly one sync fd, the exported timeline semaphore, of a
+     * kind a driver exports one as (memfd, anonymous inode, driver device node) and of the size claimed;
+     * a wrong count, {@code /dev/null}, a pipe or a size that is not the one claimed disconnects the
+     * client; a right one is relayed in SURFACE_CREATED. No driver here exports timelines, so the fd
+     * that passes is a memfd standing in for one: the broker never imports sync fds.
+     */
+    @Test
+    void aSharedTimelineOfferCarriesExactlyOneTimelineFdAndAnythingElseIsAViolation() throws Exception {
+        int timeline = Fds.memfdCreate("timeline", 0);
+        int other = Fds.memfdCreate("other", 0);
+        int devNull = Fds.open("/dev/null", LibC.O_RDWR);
+        int[] pipe = Fds.pipe();
+        try {
+            int[][] fds = {{}, {timeline, other}, {devNull}, {pipe[0]}, {timeline}};
+            long[][] claims = {{}, {0, 0}, {0}, {0}, {4096}};
+            Rule[] rules = {Rule.FD_COUNT, Rule.FD_COUNT, Rule.FD_TYPE, Rule.FD_TYPE, Rule.FD_SIZE};
+            for (int i = 0; i < fds.length; i++) {
+                try (BrokerClient c = client("timeline-liar")) {
+                    ByteBuffer m = c.writer().offer(1, 8, 8, 37, 0, MEMORY_HOST_MEMFD, SYNC_SHARED_TIMELINE, 0L, claims[i], fds[i].length);
+                    expectViolation(c, m, fds[i].length == 0 ? null : fds[i], fds[i].length, rules[i]);
+                }
+            }
+            assertTrue(log.stream().anyMatch(l -> l.contains("takes exactly one")), "the count rule names the sync choice: " + log);
+            assertTrue(log.stream().anyMatch(l -> l.contains("character device of major 1")), "/dev/null is named: " + log);
+            try (BrokerClient producer = client("timeline-producer"); BrokerClient consumer = client("timeline-consumer")) {
+                BrokerClient.Surface s = producer.offer(8, 8, 37, 0, MEMORY_HOST_MEMFD, SYNC_SHARED_TIMELINE, 0L, new int[] {timeline},
+                        new long[] {0}, 5 * SECOND);
+                assertEquals(1, s.syncFdCount(), "the offerer gets the timeline back with the surface");
+                assertEquals(SYNC_SHARED_TIMELINE, s.syncChoice);
+                BrokerClient.Surface granted = consumer.awaitGrant(5 * SECOND);
+                assertEquals(s.surfaceId, granted.surfaceId);
+                assertEquals(1, granted.syncFdCount(), "relayed in SURFACE_CREATED to the one it was granted to");
+                Fds.FileStatus st = new Fds.FileStatus();
+                assertEquals(0, Fds.fstat(granted.syncFd(0), st));
+                assertEquals(LibC.S_IFREG, st.type(), "the same memfd, passed on");
+            }
+        } finally {
+            LibC.close(timeline);
+            LibC.close(other);
+            LibC.close(devNull);
+            LibC.close(pipe[0]);
+            LibC.close(pipe[1]);
+        }
+    }
+
     /** Sends {@code m} (with fds) on a HELLO'd client and expects ERROR naming {@code rule}, then disconnection. */
     private void expectViolation(BrokerClient c, ByteBuffer m, int[] fds, int n, Rule rule) throws InterruptedException {
         long before = broker.violations();

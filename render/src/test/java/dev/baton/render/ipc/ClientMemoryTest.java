@@ -134,6 +134,30 @@ class ClientMemoryTest {
         assertTrue(log.stream().anyMatch(l -> l.contains("not sealed against truncation") && l.contains("'exporter'")), log.toString());
     }
 
+    /**
+     * A hardware driver's OPAQUE_FD memory is no memfd (NVIDIA's is an fd of its control device, a
+     * character device without a size; Mesa's a dma-buf): TRUSTED relays such a handle as it is. A
+     * character device that is none of the kernel's memory devices stands in for one here
+     * ({@code /dev/ptmx}); {@code /dev/null} stays refused ({@link #aMemoryFdThatIsNotWhatTheOfferClaimsDisconnectsThatClientAlone}).
+     */
+    @Test
+    void trustedPolicyRelaysADriversOwnMemoryHandleThatIsNoMemfd() {
+        start(Broker.ClientMemory.TRUSTED);
+        int node = Fds.open("/dev/ptmx", LibC.O_RDWR | 0400 /* O_NOCTTY */);
+        try (BrokerClient exporter = client("exporter"); BrokerClient importer = client("importer")) {
+            BrokerClient.Surface mine = offerMemory(exporter, node, BYTES);
+            BrokerClient.Surface granted = importer.awaitGrant(5 * SECOND);
+            assertEquals(mine.surfaceId, granted.surfaceId);
+            Fds.FileStatus st = new Fds.FileStatus();
+            assertEquals(0, Fds.fstat(granted.memoryFd(0), st));
+            assertEquals(LibC.S_IFCHR, st.type(), "the same device node, passed on");
+            assertEquals(BYTES, granted.allocationBytes, "the allocation the exporter claimed");
+        } finally {
+            LibC.close(node);
+        }
+        assertEquals(0, broker.violations(), log.toString());
+    }
+
     @Test
     void aMemoryFdThatIsNotWhatTheOfferClaimsDisconnectsThatClientAlone() throws Exception {
         start(Broker.ClientMemory.TRUSTED);

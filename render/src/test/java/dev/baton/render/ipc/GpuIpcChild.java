@@ -1,5 +1,6 @@
 package dev.baton.render.ipc;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
@@ -18,14 +19,19 @@ import dev.baton.render.vk.VulkanTimeline;
 import dev.baton.sync.AcquireStatus;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.*;
 
 /**
- * The GPU child processes of {@link BinarySemaphoreProcessesTest} (test code, not a product main):
- * the binary-semaphore tier across processes, with the surface's memory the producer's own device
- * memory, which the broker relays (policy TRUSTED) without mapping it.
+ * The GPU child processes of {@link BinarySemaphoreProcessesTest} and {@link SharedTimelineProcessesTest}
+ * (test code, not a product main): the binary-semaphore or shared-timeline tier across processes, with
+ * the surface's memory the producer's own device memory, which the broker relays (policy TRUSTED)
+ * without mapping it. A last argument {@code timeline} exchanges one exported timeline semaphore in
+ * place of the two binary semaphores (sync choice 3): each side's GPU waits on it for the fence value
+ * the other released with and signals the value it releases with; otherwise as below.
  * <ul>
  *   <li>{@code producer SOCKET DEVICE FRAMES W H}: with the Lease API of an in-process render thread
  *       ({@link BrokerSurfaces#offerWithBinarySemaphores}: an image and two binary semaphores, ready:
@@ -61,10 +67,12 @@ public final class GpuIpcChild {
         int frames = Integer.parseInt(args[3]);
         int width = Integer.parseInt(args[4]);
         int height = Integer.parseInt(args[5]);
+        boolean timeline = args.length > 6 && args[6].equals("timeline");
         int code;
         try (VulkanInstance vk = VulkanInstance.create(true)) {
             try (DeviceContext dev = DeviceContext.builder(vk).physicalDeviceIndex(device).name(mode).build()) {
-                code = mode.equals("producer") ? produce(dev, socket, frames, width, height) : consume(dev, socket, frames, width, height);
+                code = mode.equals("producer") ? produce(dev, socket, frames, width, height, timeline)
+                        : consume(dev, socket, frames, width, height, timeline);
             }
             System.out.println("VALIDATION " + vk.validationMessageCount() + (vk.validationEnabled() ? "" : " (layer not enabled)"));
             for (String m : vk.validationMessages()) {
@@ -77,11 +85,106 @@ public final class GpuIpcChild {
 
     static final long TIMEOUT = TimeUnit.SECONDS.toNanos(20);
 
-    /** The producer, with the in-process Lease API ({@link BrokerSurfaces#offerWithBinarySemaphores}). */
-    private static int produce(DeviceContext dev, String socket, int frames, int width, int height) throws Exception {
-        try (BrokerClient c = BrokerClient.connect(socket, "bs-producer", TIMEOUT);
-             BrokerSurfaces broker = BrokerSurfaces.over(c, TIMEOUT, 4, "bs-producer")) {
-            SharedSurface s = broker.offerWithBinarySemaphores(dev, width, height, 0L, TIMEOUT);
+    /**
+     * The tests' run: a consumer child, then a producer child, through {@code broker}, {@code frames}
+     * frames of {@code width x height} on {@code device} ({@code extra}: none for binary semaphores,
+     * {@code "timeline"} for the shared timeline); asserts that every pixel of every frame arrived and
+     * that both children's validation layers reported nothing.
+     */
+    static void handFramesAcross(Broker broker, int device, int frames, int width, int height, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of(broker.socketPath(), String.valueOf(device), String.valueOf(frames),
+                String.valueOf(width), String.valueOf(height)));
+        args.addAll(List.of(extra));
+        try (IpcTestSupport.Child consumer = new IpcTestSupport.Child(GpuIpcChild.class, with("consumer", args))) {
+            consumer.awaitLine("CONNECTED");
+            try (IpcTestSupport.Child producer = new IpcTestSupport.Child(GpuIpcChild.class, with("producer", args))) {
+                consumer.awaitLine("GRANTED");
+                String result = consumer.awaitLine("RESULT");
+                String validation = consumer.awaitLine("VALIDATION");
+                assertEquals(0, consumer.awaitExit(60), "consumer: " + consumer.lines);
+                assertEquals("RESULT delivered " + frames + " torn 0 stale 0 invalid 0", result, "every pixel of every frame: " + consumer.lines);
+                assertEquals("VALIDATION 0", validation, "the consumer's validation layer: " + consumer.lines);
+                String produced = producer.awaitLine("PRODUCED");
+                String producerValidation = producer.awaitLine("VALIDATION");
+                assertEquals(0, producer.awaitExit(60), "producer: " + producer.lines);
+                assertEquals("PRODUCED " + frames, produced);
+                assertEquals("VALIDATION 0", producerValidation, "the producer's validation layer: " + producer.lines);
+                System.out.println("consumer printed " + consumer.lines + "; producer printed " + producer.lines);
+            }
+        }
+    }
+
+    private static String[] with(String mode, List<String> args) {
+        List<String> all = new ArrayList<>(args);
+        all.add(0, mode);
+        return all.toArray(new String[0]);
+    }
+
+    /** How one side's GPU waits for the other's and signals its own: the exported or imported semaphores. */
+    private interface Sync extends AutoCloseable {
+        /** Adds the wait for the other side's work released with fence value {@code value}. */
+        void waitFor(RawSubmission submit, long value);
+
+        /** Adds the signal of this side's work released with fence value {@code value}. */
+        void signal(RawSubmission submit, long value);
+
+        @Override
+        void close();
+    }
+
+    /** Binary semaphores: wait on {@code waits}, signal {@code signals} (each signalled and waited once per handoff). */
+    private static Sync binary(ExternalBinarySemaphore waits, ExternalBinarySemaphore signals) {
+        return new Sync() {
+            @Override
+            public void waitFor(RawSubmission submit, long value) {
+                submit.waitBinary(waits.handle());
+            }
+
+            @Override
+            public void signal(RawSubmission submit, long value) {
+                submit.signalBinary(signals.handle());
+            }
+
+            @Override
+            public void close() {
+                waits.close();
+                signals.close();
+            }
+        };
+    }
+
+    /** The shared timeline: wait on it for the other side's value, signal this side's value on it. */
+    private static Sync shared(VulkanTimeline shared) {
+        return new Sync() {
+            @Override
+            public void waitFor(RawSubmission submit, long value) {
+                submit.waitTimeline(shared, value);
+            }
+
+            @Override
+            public void signal(RawSubmission submit, long value) {
+                submit.signalTimeline(shared, value);
+            }
+
+            @Override
+            public void close() {
+                shared.close();
+            }
+        };
+    }
+
+    /**
+     * The producer, with the in-process Lease API: {@link BrokerSurfaces#offerWithBinarySemaphores} or
+     * {@link BrokerSurfaces#offerWithSharedTimeline} offers this device's own image and its semaphores
+     * once; then acquire, clear, submit under the lease (which waits on the consumer's signal and
+     * signals this side's), release at submit time.
+     */
+    private static int produce(DeviceContext dev, String socket, int frames, int width, int height, boolean shared) throws Exception {
+        String name = shared ? "st-producer" : "bs-producer";
+        try (BrokerClient c = BrokerClient.connect(socket, name, TIMEOUT);
+             BrokerSurfaces broker = BrokerSurfaces.over(c, TIMEOUT, 4, name)) {
+            SharedSurface s = shared ? broker.offerWithSharedTimeline(dev, width, height, 0L, TIMEOUT)
+                    : broker.offerWithBinarySemaphores(dev, width, height, 0L, TIMEOUT);
             System.out.println("OFFERED surface " + s.name() + " (" + s.tier() + ")");
             SurfaceEndpoint endpoint = s.endpoint(0);
             VkCommandBuffer cmd = dev.allocateCommandBuffer();
@@ -109,12 +212,12 @@ public final class GpuIpcChild {
                                 .float32(2, (rgba >>> 16 & 0xFF) / 255f).float32(3, 1f);
                         VkImageSubresourceRange.Buffer range = VkImageSubresourceRange.calloc(1, stack);
                         range.get(0).aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
-                        // The lease's prologue acquired the image from the consumer's device (queue family EXTERNAL),
+                        // The lease's prologue acquires the image from the consumer's device (queue family EXTERNAL),
                         // its epilogue releases it back: the same submit as in process.
                         vkCmdClearColorImage(cmd, lease.image(), VK_IMAGE_LAYOUT_GENERAL, clear, range);
                     }
                     VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
-                    dev.submit(cmd, lease); // waits on "done" from the second frame on, signals "ready"
+                    dev.submit(cmd, lease); // waits for the consumer's previous copy on its GPU, signals this frame's
                     data.putLong(0, frame);
                     data.clear();
                     lease.release(1L, data); // at submit time
@@ -129,7 +232,7 @@ public final class GpuIpcChild {
                     System.out.println("FAILED final acquire: " + last.status() + " " + broker.failure());
                     return 3;
                 }
-                last.release(0L, null); // nothing submitted: hands the same obligations back to this key
+                last.release(0L, null); // nothing submitted: the same obligations go back to this key
                 System.out.println("PRODUCED " + frames);
                 return 0;
             } finally {
@@ -140,23 +243,25 @@ public final class GpuIpcChild {
         }
     }
 
-    private static int consume(DeviceContext dev, String socket, int frames, int width, int height) throws Exception {
-        try (BrokerClient c = BrokerClient.connect(socket, "bs-consumer", TIMEOUT)) {
+    private static int consume(DeviceContext dev, String socket, int frames, int width, int height, boolean shared) throws Exception {
+        try (BrokerClient c = BrokerClient.connect(socket, shared ? "st-consumer" : "bs-consumer", TIMEOUT)) {
             System.out.println("CONNECTED client " + c.clientId());
             BrokerClient.Surface s = c.awaitGrant(TIMEOUT);
             if (s == null) {
                 System.out.println("FAILED no surface granted: " + c.brokerGoneReason());
                 return 3;
             }
-            if (s.syncFdCount() != 2 || s.memoryFdCount() != 1) {
+            if (s.syncFdCount() != (shared ? 1 : 2) || s.memoryFdCount() != 1 || s.syncChoice != (shared ? Protocol.SYNC_SHARED_TIMELINE
+                    : Protocol.SYNC_BINARY_SEMAPHORES)) {
                 System.out.println("FAILED surface " + s.surfaceId + " has " + s.memoryFdCount() + " memory and " + s.syncFdCount() + " sync fds");
                 return 3;
             }
             System.out.println("GRANTED surface " + s.surfaceId);
             long delivered = 0, torn = 0, stale = 0, invalid = 0;
             try (SurfaceImage image = SurfaceImage.importFrom(dev, s.exportedImageMemory());
-                 ExternalBinarySemaphore ready = ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(0)));
-                 ExternalBinarySemaphore done = ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(1)));
+                 Sync l = shared ? shared(VulkanTimeline.importFd(dev, "consumer/shared", Fds.dup(s.syncFd(0))))
+                         : binary(ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(0))),
+                                 ExternalBinarySemaphore.importFd(dev, Fds.dup(s.syncFd(1))));
                  HostBuffer readback = HostBuffer.create(dev, width * height * 4);
                  VulkanTimeline timeline = VulkanTimeline.create(dev, "consumer/timeline", 0, false)) {
                 VkCommandBuffer cmd = dev.allocateCommandBuffer();
@@ -191,8 +296,11 @@ public final class GpuIpcChild {
                         }
                         VkResults.check(vkEndCommandBuffer(cmd), "vkEndCommandBuffer");
                         // The GPU waits for the producer's GPU on the imported semaphore: no host wait for it.
-                        submit.begin().waitBinary(ready.handle()).commandBuffer(cmd).signalBinary(done.handle())
-                                .signalTimeline(timeline, i + 1).submit();
+                        submit.begin();
+                        l.waitFor(submit, c.fenceValue());
+                        submit.commandBuffer(cmd);
+                        l.signal(submit, fence);
+                        submit.signalTimeline(timeline, i + 1).submit();
                         if (!c.release(s, 0L, fence, null)) { // at submit time
                             System.out.println("FAILED release " + i + ": " + c.brokerGoneReason());
                             return 3;
