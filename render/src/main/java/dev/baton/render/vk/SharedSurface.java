@@ -163,38 +163,10 @@ public final class SharedSurface implements AutoCloseable {
     static SharedSurface ofBroker(String name, SyncTier tier, String reason, Options options, SurfaceMemory memory, SurfaceSync sync,
                                   DeviceContext device, int width, int height, java.util.function.Function<VulkanTimeline, MutexPort> port) {
         SharedSurface surface = new SharedSurface(name, tier, reason, options, memory, sync);
-        SurfaceMemory.VulkanView view = null;
-        VulkanTimeline timeline = null;
-        MutexPort handle = null;
-        try {
-            view = memory.vulkan(device, 0, width, height);
-            timeline = sync.createTimeline(device, name + "@" + device.name(), 0, 1);
-            handle = port.apply(timeline);
-        } catch (RuntimeException | Error e) {
-            if (handle != null) {
-                handle.close();
-            }
-            if (timeline != null) {
-                timeline.close();
-            }
-            if (view != null) {
-                view.close();
-            }
-            throw e;
-        }
-        SurfaceEndpoint e = new SurfaceEndpoint(surface, 0, device, view, timeline, handle);
-        surface.endpoints.add(e);
+        SurfaceEndpoint e = surface.addEndpoint(0, device, width, height, name + "@" + device.name(), 1, port);
         try {
             sync.connect(surface.endpoints);
-            VkCommandBuffer init = device.allocateCommandBuffer();
-            try {
-                Commands.begin(init, org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
-                e.recordInitialTransition(init); // before the access commands: they record the steady state
-                Commands.end(init);
-                device.submitAndWaitIdle(init);
-            } finally {
-                device.freeCommandBuffer(init);
-            }
+            initialTransition(e); // before the access commands: they record the steady state
             e.recordHandoffCommands();
             return surface;
         } catch (RuntimeException | Error failure) {
@@ -445,40 +417,55 @@ public final class SharedSurface implements AutoCloseable {
         int n = participants.size();
         for (int i = 0; i < n; i++) {
             DeviceContext d = participants.get(i);
-            String endpointName = name + "@" + d.name();
-            SurfaceMemory.VulkanView view = null;
-            VulkanTimeline timeline = null;
-            KeyedMutex.Handle handle = null;
-            try {
-                view = memory.vulkan(d, i, width, height);
-                timeline = sync.createTimeline(d, endpointName, i, n);
-                handle = mutex.open(d.name());
-            } catch (RuntimeException e) {
-                if (handle != null) {
-                    handle.close();
-                }
-                if (timeline != null) {
-                    timeline.close();
-                }
-                if (view != null) {
-                    view.close();
-                }
-                throw e;
-            }
-            endpoints.add(new SurfaceEndpoint(this, i, d, view, timeline, MutexPort.local(handle)));
+            addEndpoint(i, d, width, height, name + "@" + d.name(), n, timeline -> MutexPort.local(mutex.open(d.name())));
         }
         sync.connect(endpoints);
         for (SurfaceEndpoint e : endpoints) {
             e.recordHandoffCommands();
-            VkCommandBuffer init = e.device().allocateCommandBuffer();
-            try {
-                Commands.begin(init, org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
-                e.recordInitialTransition(init);
-                Commands.end(init);
-                e.device().submitAndWaitIdle(init);
-            } finally {
-                e.device().freeCommandBuffer(init);
+            initialTransition(e);
+        }
+    }
+
+    /**
+     * Makes participant {@code index}'s endpoint on {@code d}: its memory view, its timeline, then its
+     * mutex handle ({@code port}, given the timeline). All-or-nothing: on failure what was made is closed.
+     */
+    private SurfaceEndpoint addEndpoint(int index, DeviceContext d, int width, int height, String endpointName, int participants,
+                                        java.util.function.Function<VulkanTimeline, MutexPort> port) {
+        SurfaceMemory.VulkanView view = null;
+        VulkanTimeline timeline = null;
+        MutexPort handle = null;
+        try {
+            view = memory.vulkan(d, index, width, height);
+            timeline = sync.createTimeline(d, endpointName, index, participants);
+            handle = port.apply(timeline);
+        } catch (RuntimeException | Error e) {
+            if (handle != null) {
+                handle.close();
             }
+            if (timeline != null) {
+                timeline.close();
+            }
+            if (view != null) {
+                view.close();
+            }
+            throw e;
+        }
+        SurfaceEndpoint e = new SurfaceEndpoint(this, index, d, view, timeline, handle);
+        endpoints.add(e);
+        return e;
+    }
+
+    /** Records and submits {@code e}'s one-off setup (UNDEFINED to GENERAL and what the memory needs), and waits for its device. */
+    private static void initialTransition(SurfaceEndpoint e) {
+        VkCommandBuffer init = e.device().allocateCommandBuffer();
+        try {
+            Commands.begin(init, org.lwjgl.vulkan.VK10.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
+            e.recordInitialTransition(init);
+            Commands.end(init);
+            e.device().submitAndWaitIdle(init);
+        } finally {
+            e.device().freeCommandBuffer(init);
         }
     }
 

@@ -2,13 +2,7 @@ package dev.baton.render.vk;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -46,52 +40,19 @@ class HandoffAllocationTest {
     private static void check(String tier, String pkg) throws Exception {
         GpuTest.requireOrSkip(VulkanInstance.validationLayerAvailable(), "the Khronos validation layer",
                 "vulkan-validationlayers (or chromium-common, via ./baton)");
-        String result = runProbe(tier);
+        String result = AllocationProbes.run(HandoffAllocationProbe.class, tier, Integer.toString(WARMUP_TURNS),
+                Integer.toString(MEASURED_TURNS));
         if (result.startsWith("SKIP ")) {
             GpuTest.requireOrSkip(false, "a Vulkan device whose best same-device tier is " + tier, pkg);
         }
         // RESULT tier=... handoffs=N bytes=B threads=name:bytes,... validationMessages=M
-        long handoffs = field(result, "handoffs");
-        long bytes = field(result, "bytes");
+        long handoffs = AllocationProbes.field(result, "handoffs");
+        long bytes = AllocationProbes.field(result, "bytes");
         System.out.println("handoff allocation, -XX:-DoEscapeAnalysis, " + tier + ": " + bytes + " B over " + handoffs
                 + " handoffs (" + String.format("%.4f", (double) bytes / handoffs) + " B/handoff); " + result);
         assertTrue(handoffs >= MEASURED_TURNS, "too few handoffs measured: " + result);
-        assertEquals(0, field(result, "validationMessages"), result);
+        assertEquals(0, AllocationProbes.field(result, "validationMessages"), result);
         assertTrue((double) bytes / handoffs <= MAX_BYTES_PER_HANDOFF,
                 bytes + " bytes allocated over " + handoffs + " steady-state handoffs by the Baton threads: " + result);
-    }
-
-    private static long field(String result, String name) {
-        for (String part : result.split(" ")) {
-            if (part.startsWith(name + "=")) {
-                return Long.parseLong(part.substring(name.length() + 1));
-            }
-        }
-        throw new AssertionError("no " + name + " in '" + result + "'");
-    }
-
-    private static String runProbe(String tier) throws Exception {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        List<String> command = new ArrayList<>(List.of(java, "-XX:-DoEscapeAnalysis", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), HandoffAllocationProbe.class.getName(),
-                tier, Integer.toString(WARMUP_TURNS), Integer.toString(MEASURED_TURNS)));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start(); // inherits the Vulkan env
-        byte[] output;
-        try {
-            output = process.getInputStream().readAllBytes(); // until the probe exits (the class @Timeout bounds it)
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                fail("the probe closed its output but did not exit in 10 s");
-            }
-        } finally {
-            process.destroyForcibly();
-        }
-        String text = new String(output, StandardCharsets.UTF_8);
-        assertEquals(0, process.exitValue(), () -> "the probe failed:\n" + text);
-        for (String line : text.split("\n")) {
-            if (line.startsWith("RESULT ") || line.startsWith("SKIP ")) {
-                return line.trim();
-            }
-        }
-        throw new AssertionError("no RESULT line from the probe:\n" + text);
     }
 }
