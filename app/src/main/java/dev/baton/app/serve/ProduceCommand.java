@@ -220,13 +220,16 @@ public final class ProduceCommand implements Cli.Body {
             }
             // A compositor that trusts its producers imports a device's own memory and binary semaphores (its GPU then
             // waits for ours: no FENCE_REACHED, nothing copied); chosen by what both sides report, never by a name.
+            // The shared timeline where the device exports timelines (hardware; none here), else binary semaphores.
+            boolean timeline = dev.info().timelineSemaphoreExport() && dev.info().timelineSemaphoreImport();
             boolean binary = (client.brokerCapabilities() & Protocol.CAP_BROKER_IMPORTS_CLIENT_MEMORY) != 0
-                    && ExternalBinarySemaphore.supported(dev) && dev.info().memoryExport();
+                    && (timeline || ExternalBinarySemaphore.supported(dev)) && dev.info().memoryExport();
             for (int i = 0; i < this.ring; i++) {
                 if (binary) {
                     try {
-                        SharedSurface shared = broker.offerWithBinarySemaphores(dev, size.width(), size.height(), PRODUCER_KEY,
-                                TimeUnit.SECONDS.toNanos(5));
+                        SharedSurface shared = timeline
+                                ? broker.offerWithSharedTimeline(dev, size.width(), size.height(), PRODUCER_KEY, TimeUnit.SECONDS.toNanos(5))
+                                : broker.offerWithBinarySemaphores(dev, size.width(), size.height(), PRODUCER_KEY, TimeUnit.SECONDS.toNanos(5));
                         ring.add(shared);
                         endpoints.add(shared.endpoint(0));
                         continue;
@@ -351,9 +354,10 @@ public final class ProduceCommand implements Cli.Body {
     }
     /** How the frames reach the broker's pages, and what each costs in copies. */
     private static String describe(SharedSurface s) {
-        if (s.handoffSync() == dev.baton.render.HandoffSync.BINARY_SEMAPHORE) {
-            return "which the compositor imports (it trusts its producers); its GPU waits for this one's on binary semaphores:"
-                    + " no FENCE_REACHED, nothing copied";
+        if (s.handoffSync() == dev.baton.render.HandoffSync.BINARY_SEMAPHORE || s.handoffSync() == dev.baton.render.HandoffSync.SHARED_TIMELINE) {
+            return "which the compositor imports (it trusts its producers); its GPU waits for this one's on "
+                    + (s.handoffSync() == dev.baton.render.HandoffSync.SHARED_TIMELINE ? "a shared timeline" : "binary semaphores")
+                    + ": no FENCE_REACHED, nothing copied";
         }
         switch (s.memorySharing()) {
             case DEVICE_MEMORY:

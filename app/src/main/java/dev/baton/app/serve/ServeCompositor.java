@@ -57,8 +57,10 @@ public final class ServeCompositor implements AutoCloseable {
         private byte[] front = new byte[0];
         private int width, height;
         private volatile long delivered, torn, stale, invalid, fenceLate, windowLate;
-        /** Its surfaces are its own memory, read on this process's GPU after waiting on binary semaphores (trusted). */
+        /** Its surfaces are its own memory, read on this process's GPU after waiting on its semaphores (trusted). */
         private volatile boolean semaphores;
+        /** ... on one shared timeline rather than binary semaphores. */
+        private volatile boolean sharedTimeline;
         /** When the window last looked for a new frame of this feed (every window frame, in place). */
         private volatile long windowPolledNanos = System.nanoTime();
         private volatile long lastFrame = -1;
@@ -163,7 +165,7 @@ public final class ServeCompositor implements AutoCloseable {
         public String memory() {
             int choice = memoryChoice;
             if (semaphores) {
-                return "its own memory, binary semaphores (trusted)";
+                return sharedTimeline ? "its own memory, shared timeline (trusted)" : "its own memory, binary semaphores (trusted)";
             }
             return choice == Protocol.MEMORY_HOST_COPY ? "host copy " + producerCopiedBytesPerFrame + " B/frame"
                     : choice == Protocol.MEMORY_HOST_MEMFD ? "host memory"
@@ -395,7 +397,7 @@ public final class ServeCompositor implements AutoCloseable {
                     long frame = data.remaining() >= 8 ? data.getLong(0) : -1;
                     if (reader != null) {
                         // Binary semaphores: our GPU waits for the producer's on "ready" and signals "done"; the host waits for our copy.
-                        if (!reader.read(acquireTimeoutNanos)) {
+                        if (!reader.read(fence, acquireTimeoutNanos)) {
                             feed.fenceLate++;
                             log.accept("serve: surface " + surface.id() + " of " + feed.name + ": the copy did not complete within "
                                     + TimeUnit.NANOSECONDS.toMillis(acquireTimeoutNanos) + " ms (its GPU never signalled); giving the surface up");
@@ -406,6 +408,7 @@ public final class ServeCompositor implements AutoCloseable {
                         reader.pixels().get(0, back, 0, bytes);
                         check(back, frame);
                         feed.publish(back, width, height, frame, System.nanoTime() - acquiredAt);
+                        fence = reader.releaseValue(fence); // the shared timeline's next value: the producer waits for it
                     } else if (!participant.signalTimeline().awaitValue(fence, acquireTimeoutNanos)) {
                         feed.fenceLate++;
                     } else if (inPlace != null) {
@@ -578,7 +581,7 @@ public final class ServeCompositor implements AutoCloseable {
         if (trustedVulkan != null) {
             // The producers are trusted not to truncate their memory (SwiftShader's fds are not sealed): this process imports it.
             config.clientMemory = Broker.ClientMemory.TRUSTED;
-            config.importsClientMemoryFor = (driver, device) -> readerDevice(driver, device) >= 0;
+            config.importsClientMemoryFor = (driver, device) -> readerDevice(driver, device, false) >= 0;
         }
         config.listener = new Broker.Listener() {
             @Override
@@ -613,11 +616,14 @@ public final class ServeCompositor implements AutoCloseable {
                 BrokerSurface.Description d = surface.description();
                 boolean brokerDeviceMemory = d.memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD && surface.memoryFds().count() == 1
                         && !surface.clientMemory();
-                int readerDevice = trustedVulkan != null && surface.clientMemory() && d.syncChoice == Protocol.SYNC_BINARY_SEMAPHORES
-                        && surface.syncFds().count() == 2 ? readerDevice(d.driverUuid, d.deviceUuid) : -1;
+                boolean binary = d.syncChoice == Protocol.SYNC_BINARY_SEMAPHORES && surface.syncFds().count() == 2;
+                boolean timeline = d.syncChoice == Protocol.SYNC_SHARED_TIMELINE && surface.syncFds().count() == 1;
+                int readerDevice = trustedVulkan != null && surface.clientMemory() && (binary || timeline)
+                        ? readerDevice(d.driverUuid, d.deviceUuid, timeline) : -1;
                 if (readerDevice >= 0) {
                     f.memoryChoice = d.memoryChoice;
                     f.semaphores = true;
+                    f.sharedTimeline = timeline;
                     Tile t = new Tile(surface, f, new RemoteParticipant(f.clientId, f.name, surface.id()),
                             new ClientMemoryReader(trustedVulkan, readerDevice, surface));
                     tiles.put(surface.id(), t);
@@ -685,14 +691,17 @@ public final class ServeCompositor implements AutoCloseable {
         return new ServeCompositor(socket, acquireTimeoutNanos, log, allocator, trustClients);
     }
 
-    /** The physical device of {@link #trustedVulkan} with these UUIDs that imports image memory and binary semaphores, or -1. */
-    private int readerDevice(byte[] driverUuid, byte[] deviceUuid) {
+    /**
+     * The physical device of {@link #trustedVulkan} with these UUIDs that imports image memory and binary semaphores
+     * (and, with {@code timeline}, timeline semaphores), or -1.
+     */
+    private int readerDevice(byte[] driverUuid, byte[] deviceUuid, boolean timeline) {
         if (trustedVulkan == null) {
             return -1;
         }
         for (PhysicalDeviceInfo d : trustedVulkan.physicalDevices()) {
             if (java.util.Arrays.equals(d.driverUuid(), driverUuid) && java.util.Arrays.equals(d.deviceUuid(), deviceUuid)
-                    && d.memoryImport() && d.binarySemaphoreImport()) {
+                    && d.memoryImport() && d.binarySemaphoreImport() && (!timeline || d.timelineSemaphoreImport())) {
                 return d.index();
             }
         }

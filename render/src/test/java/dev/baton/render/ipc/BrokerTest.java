@@ -109,7 +109,7 @@ class BrokerTest {
 
     @Test
     void aClientThatDisappearsWhileOwningAbandonsTheSurfaceForItsWaiters() throws Exception {
-        int before = IpcTestSupport.openFdCount();
+        java.util.Set<String> before = IpcTestSupport.openFds();
         try (BrokerClient a = client("a"); BrokerClient b = client("b")) {
             BrokerClient.Surface sa = offer(a, 0L);
             BrokerClient.Surface sb = b.awaitGrant(5 * SECOND);
@@ -121,8 +121,8 @@ class BrokerTest {
             assertEquals(AcquireStatus.ABANDONED, a.acquire(sa, 0L, 0L), "sticky");
         }
         IpcTestSupport.awaitTrue(() -> broker.connectionCount() == 0, 5 * SECOND, "both disconnected");
-        IpcTestSupport.awaitTrue(() -> IpcTestSupport.openFdCount() == before, 5 * SECOND,
-                "fd count back to " + before + " (now " + IpcTestSupport.openFdCount() + ")");
+        IpcTestSupport.awaitTrue(() -> IpcTestSupport.fdsOpenedSince(before).isEmpty(), 5 * SECOND,
+                "no fd left open (still open: " + IpcTestSupport.fdsOpenedSince(before) + ")");
     }
 
     @Test
@@ -305,7 +305,7 @@ class BrokerTest {
 
     @Test
     void receivedFdsAreCheckedForTypeAndSizeAndClosedWhenRefused() throws Exception {
-        int before = IpcTestSupport.openFdCount();
+        java.util.Set<String> before = IpcTestSupport.openFds();
         int tiny = Fds.memfdCreate("tiny", 16);
         int devNull = Fds.open("/dev/null", LibC.O_RDWR);
         int[] pipe = Fds.pipe();
@@ -347,8 +347,8 @@ class BrokerTest {
             LibC.close(pipe[1]);
         }
         IpcTestSupport.awaitTrue(() -> broker.connectionCount() == 0, 5 * SECOND, "all disconnected");
-        IpcTestSupport.awaitTrue(() -> IpcTestSupport.openFdCount() == before, 5 * SECOND,
-                "every received fd closed: " + before + " vs " + IpcTestSupport.openFdCount());
+        IpcTestSupport.awaitTrue(() -> IpcTestSupport.fdsOpenedSince(before).isEmpty(), 5 * SECOND,
+                "every received fd closed (still open: " + IpcTestSupport.fdsOpenedSince(before) + ")");
     }
 
     @Test

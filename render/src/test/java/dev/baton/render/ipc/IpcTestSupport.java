@@ -61,6 +61,33 @@ final class IpcTestSupport {
         return names == null ? -1 : names.length;
     }
 
+    /**
+     * This process's open fds, each as {@code "number -> target"} ({@code readlink} of {@code /proc/self/fd/N}).
+     * Compared with {@link #fdsOpenedSince}, a leak check that another thread closing an fd of its own
+     * (a finished test's streams, the JVM) cannot upset, as a bare count can.
+     */
+    static java.util.Set<String> openFds() {
+        java.util.Set<String> fds = new java.util.HashSet<>();
+        String[] names = new File("/proc/self/fd").list();
+        if (names != null) {
+            for (String n : names) {
+                try {
+                    fds.add(n + " -> " + java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd", n)));
+                } catch (java.io.IOException e) {
+                    // closed meanwhile (the listing's own fd, or another thread's)
+                }
+            }
+        }
+        return fds;
+    }
+
+    /** {@return the fds open now that were not in {@code before} (a reused number with another target counts as new)} */
+    static java.util.Set<String> fdsOpenedSince(java.util.Set<String> before) {
+        java.util.Set<String> now = openFds();
+        now.removeAll(before);
+        return now;
+    }
+
     static void awaitTrue(BooleanSupplier condition, long timeoutNanos, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutNanos;
         while (!condition.getAsBoolean()) {
