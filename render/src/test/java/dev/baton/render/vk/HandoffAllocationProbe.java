@@ -18,7 +18,8 @@ import org.lwjgl.vulkan.VkCommandBuffer;
  * (the render threads, plus the host-bridge thread in that tier), read with
  * {@code com.sun.management.ThreadMXBean}.
  *
- * <p>Arguments: driver name fragment, expected tier, warm-up turns, measured turns. Prints one line
+ * <p>Arguments: expected tier, warm-up turns, measured turns, and optionally {@code releaseAndAcquire}
+ * (each side's turn ends with {@link Lease#releaseAndAcquire} instead of release, then acquire). Prints one line
  * {@code RESULT tier=... handoffs=... bytes=... threads=...} (or {@code SKIP reason}) and exits 0;
  * anything else is a failure. The JVM flags (such as {@code -XX:-DoEscapeAnalysis}) are the test's.
  */
@@ -35,6 +36,7 @@ final class HandoffAllocationProbe {
         SyncTier expectedTier = SyncTier.valueOf(args[0]);
         int warmupTurns = Integer.parseInt(args[1]);
         int measuredTurns = Integer.parseInt(args[2]);
+        boolean releaseAndAcquire = args.length > 3 && args[3].equals("releaseAndAcquire");
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         try (VulkanInstance instance = VulkanInstance.create(true)) {
             PhysicalDeviceInfo physical = GpuTest.deviceWhoseBestTierIsOf(instance, expectedTier);
@@ -55,6 +57,7 @@ final class HandoffAllocationProbe {
                 int totalTurns = warmupTurns + WINDOWS * measuredTurns + 200;
                 Side sideA = new Side(surface.endpoint(0), workA, 0, 1, totalTurns);
                 Side sideB = new Side(surface.endpoint(1), workB, 1, 0, totalTurns);
+                sideA.releaseAndAcquire = sideB.releaseAndAcquire = releaseAndAcquire;
                 Thread ta = new Thread(sideA, "baton-probe-render-a");
                 Thread tb = new Thread(sideB, "baton-probe-render-b");
                 ta.start();
@@ -166,6 +169,9 @@ final class HandoffAllocationProbe {
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         volatile long turns;
 
+        /** Release-then-wait ({@link Lease#releaseAndAcquire}) instead of a release and a separate acquire. */
+        boolean releaseAndAcquire;
+
         Side(SurfaceEndpoint endpoint, VkCommandBuffer work, long key, long nextKey, int totalTurns) {
             this.endpoint = endpoint;
             this.work = work;
@@ -177,8 +183,11 @@ final class HandoffAllocationProbe {
         @Override
         public void run() {
             try {
+                Lease lease = null;
                 for (int turn = 0; turn < totalTurns; turn++) {
-                    Lease lease = endpoint.acquire(key, 10 * SECOND_NANOS);
+                    if (lease == null) {
+                        lease = endpoint.acquire(key, 10 * SECOND_NANOS);
+                    }
                     if (lease.status() != AcquireStatus.ACQUIRED) {
                         throw new IllegalStateException(endpoint + " turn " + turn + ": " + lease.status());
                     }
@@ -188,7 +197,12 @@ final class HandoffAllocationProbe {
                         throw new IllegalStateException(endpoint + " turn " + turn + ": own submit " + old + " not done in 10 s");
                     }
                     submitted[turn % DEPTH] = endpoint.device().submit(work, lease);
-                    lease.release(nextKey, null);
+                    if (releaseAndAcquire && turn + 1 < totalTurns) {
+                        lease = lease.releaseAndAcquire(nextKey, null, key, 10 * SECOND_NANOS); // the next turn's lease
+                    } else {
+                        lease.release(nextKey, null);
+                        lease = null;
+                    }
                     turns = turn + 1;
                 }
                 long last = submitted[(totalTurns - 1) % DEPTH];

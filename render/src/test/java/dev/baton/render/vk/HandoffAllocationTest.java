@@ -3,6 +3,8 @@ package dev.baton.render.vk;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,18 +39,24 @@ class HandoffAllocationTest {
                 "chromium-common (SwiftShader's ICD is /usr/lib/chromium/vk_swiftshader_icd.json; run through ./baton test)");
     }
 
-    private static void check(String tier, String pkg) throws Exception {
+    @Test
+    void hostBridgeReleaseAndAcquirePingPongAllocatesNothingPerHandoff() throws Exception {
+        check("HOST_BRIDGE", "mesa-vulkan-drivers (lavapipe's best same-device tier is host-bridge)", "releaseAndAcquire");
+    }
+
+    private static void check(String tier, String pkg, String... mode) throws Exception {
         GpuTest.requireOrSkip(VulkanInstance.validationLayerAvailable(), "the Khronos validation layer",
                 "vulkan-validationlayers (or chromium-common, via ./baton)");
-        String result = AllocationProbes.run(HandoffAllocationProbe.class, tier, Integer.toString(WARMUP_TURNS),
-                Integer.toString(MEASURED_TURNS));
+        List<String> args = new ArrayList<>(List.of(tier, Integer.toString(WARMUP_TURNS), Integer.toString(MEASURED_TURNS)));
+        args.addAll(List.of(mode));
+        String result = AllocationProbes.run(HandoffAllocationProbe.class, args.toArray(new String[0]));
         if (result.startsWith("SKIP ")) {
             GpuTest.requireOrSkip(false, "a Vulkan device whose best same-device tier is " + tier, pkg);
         }
         // RESULT tier=... handoffs=N bytes=B threads=name:bytes,... validationMessages=M
         long handoffs = AllocationProbes.field(result, "handoffs");
         long bytes = AllocationProbes.field(result, "bytes");
-        System.out.println("handoff allocation, -XX:-DoEscapeAnalysis, " + tier + ": " + bytes + " B over " + handoffs
+        System.out.println("handoff allocation, -XX:-DoEscapeAnalysis, " + tier + (mode.length == 0 ? "" : " " + String.join(" ", mode)) + ": " + bytes + " B over " + handoffs
                 + " handoffs (" + String.format("%.4f", (double) bytes / handoffs) + " B/handoff); " + result);
         assertTrue(handoffs >= MEASURED_TURNS, "too few handoffs measured: " + result);
         assertEquals(0, AllocationProbes.field(result, "validationMessages"), result);
