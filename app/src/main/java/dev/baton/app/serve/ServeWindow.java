@@ -310,8 +310,9 @@ final class ServeWindow {
                 ImGui.text(f.abandoned() ? "ABANDONED" : "GONE");
                 ImGui.popStyleColor();
                 ImGui.textWrapped(f.abandoned()
-                        ? "The producer process died (or left) while it owned a surface. The keyed mutex abandoned it: the"
-                                + " compositor's waiter woke with ABANDONED and the broker closed everything of that connection."
+                        ? "The producer process died (or left): its connection ended, so the broker abandoned its surfaces"
+                                + " (a keyed mutex it owned, or one the compositor waited on, answers ABANDONED) and closed everything"
+                                + " of that connection."
                         : "The producer's connection is gone: " + f.goneReason() + ".");
                 drawControls(t);
             } else if (t.texture.texture() != 0) {
