@@ -11,9 +11,11 @@ import java.util.Arrays;
  * offer goes to {@code fallback} (the host memfd). The broker's compositor then imports the same
  * memory into GL (same UUIDs: {@code GL_EXT_memory_object_fd}) and samples it without a copy.
  *
- * <p>Safety: the fd sent is refused unless it is sealed against shrinking and growing
- * ({@code F_GET_SEALS} shows {@code F_SEAL_SHRINK | F_SEAL_GROW}; lavapipe's memory fds are memfds so
- * sealed), so no client can truncate the pages and SIGBUS the broker or another client through them.
+ * <p>Safety: the fd sent is refused unless no client can truncate it ({@link #truncationRisk}): a
+ * memfd must be sealed against shrinking and growing ({@code F_GET_SEALS} shows
+ * {@code F_SEAL_SHRINK | F_SEAL_GROW}; lavapipe's memory fds are memfds so sealed), while a dma-buf or
+ * a driver's device fd (hardware drivers) has a size only its driver sets; so no client can truncate
+ * the pages and SIGBUS the broker or another client through them.
  * A driver whose fds are not so sealed (SwiftShader) is never given to this class's clients: the
  * offer is refused and the client falls back to the host memfd.
  *
@@ -32,6 +34,32 @@ public final class DeviceMemoryAllocator implements SurfaceAllocator {
      * @param device a device that exports OPAQUE_FD image memory; owned by the caller, closed after the broker
      * @param fallback the allocator for every other offer
      */
+    /**
+     * Whether an exported memory fd of {@code type} ({@code st_mode & S_IFMT}) with {@code seals}
+     * ({@code F_GET_SEALS}, negative where it has none) could be truncated by a client that receives it:
+     * a regular file (a memfd, as lavapipe's and SwiftShader's are) must be sealed against shrinking and
+     * growing; an anonymous inode (a dma-buf, as Mesa's hardware drivers export) or a character device
+     * (a driver's device fd) has a size only its driver sets, which {@code ftruncate} cannot change;
+     * anything else is refused.
+     *
+     * @param type the fd's file type
+     * @param seals its seals, or negative
+     * @return null if no client can truncate it, else why it is refused
+     */
+    static String truncationRisk(int type, int seals) {
+        int fixed = LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW;
+        switch (type) {
+            case LibC.S_IFREG:
+                return seals >= 0 && (seals & fixed) == fixed ? null
+                        : "the driver's memory fd is a file not sealed against truncation (seals " + seals + ")";
+            case 0:
+            case LibC.S_IFCHR:
+                return null;
+            default:
+                return "the driver's memory fd is a " + Fds.FileStatus.typeName(type) + ", of no size a driver fixes";
+        }
+    }
+
     public DeviceMemoryAllocator(DeviceContext device, SurfaceAllocator fallback) {
         if (!device.info().memoryExport()) {
             throw new IllegalArgumentException(device.name() + " cannot export OPAQUE_FD image memory");
@@ -64,12 +92,11 @@ public final class DeviceMemoryAllocator implements SurfaceAllocator {
         int fd = -1;
         try (SurfaceImage image = SurfaceImage.createExportable(device, d.width, d.height)) {
             fd = image.dupFd();
-            int seals = Fds.seals(fd);
-            int fixed = LibC.F_SEAL_SHRINK | LibC.F_SEAL_GROW;
-            if (seals < 0 || (seals & fixed) != fixed) {
+            Fds.FileStatus st = new Fds.FileStatus();
+            String risk = Fds.fstat(fd, st) != 0 ? "fstat of the driver's memory fd failed" : truncationRisk(st.type(), Fds.seals(fd));
+            if (risk != null) {
                 Fds.closeQuietly(fd);
-                return "the driver's memory fd is not sealed against truncation (seals " + seals + "): a client could SIGBUS the"
-                        + " broker through it; use the host memfd";
+                return risk + ": a client could SIGBUS the broker through it; use the host memfd";
             }
             d.allocationBytes = image.allocationSizeBytes();
             d.memoryTypeIndex = image.memoryTypeIndex();
