@@ -31,10 +31,6 @@ public final class DeviceMemoryAllocator implements SurfaceAllocator {
     private final byte[] deviceUuid;
 
     /**
-     * @param device a device that exports OPAQUE_FD image memory; owned by the caller, closed after the broker
-     * @param fallback the allocator for every other offer
-     */
-    /**
      * Whether an exported memory fd of {@code type} ({@code st_mode & S_IFMT}) with {@code seals}
      * ({@code F_GET_SEALS}, negative where it has none) could be truncated by a client that receives it:
      * a regular file (a memfd, as lavapipe's and SwiftShader's are) must be sealed against shrinking and
@@ -60,6 +56,10 @@ public final class DeviceMemoryAllocator implements SurfaceAllocator {
         }
     }
 
+    /**
+     * @param device a device that exports OPAQUE_FD image memory; owned by the caller, closed after the broker
+     * @param fallback the allocator for every other offer
+     */
     public DeviceMemoryAllocator(DeviceContext device, SurfaceAllocator fallback) {
         if (!device.info().memoryExport()) {
             throw new IllegalArgumentException(device.name() + " cannot export OPAQUE_FD image memory");
