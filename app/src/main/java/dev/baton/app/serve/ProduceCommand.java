@@ -59,6 +59,8 @@ import picocli.CommandLine.Option;
             "Connects to the compositor's broker socket, draws a scene on its own Vulkan device into surfaces the",
             "broker allocated (sealed memfds, imported as host memory: nothing is copied; a device that cannot import",
             "host memory copies each frame there after its fence) and hands each frame over with the keyed mutex.",
+            "A broker started with --trust-clients takes this device's own memory and semaphores instead, where the",
+            "device exports them (SwiftShader here): its GPU then waits for this one's, nothing copied.",
             "Exits 0 after --frames frames; non-zero within 2 s if the broker goes away."})
 public final class ProduceCommand implements Cli.Body {
     /** The key a producer acquires its surfaces with (the initial key: it draws first). */

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
             "or, in a window whose GL shares the producer's driver, that driver's sealed device memory, which",
             "GL samples in place. Owns every keyed mutex, checks the frame stamp of every frame handed over,",
             "and composites the latest frame of each producer: in a window with a control panel, or headless",
-            "(PNGs in --out and a summary)."})
+            "(PNGs in --out and a summary). Ctrl-C ends it with the summary."})
 public final class ServeCommand implements Cli.Body {
     @Option(names = "--socket", paramLabel = "PATH", description = "socket path (default: $XDG_RUNTIME_DIR/baton/compositor.sock, else"
             + " /tmp/baton-UID/compositor.sock; its directory is made 0700; a stale socket is replaced, a live one refused)")
