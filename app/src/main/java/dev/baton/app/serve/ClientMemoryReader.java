@@ -68,21 +68,7 @@ final class ClientMemoryReader implements AutoCloseable {
     }
 
     private ExportedImageMemory memory() {
-        BrokerSurface.Description d = description;
-        ClientMemoryReader self = this;
-        return new ExportedImageMemory() {
-            @Override public int width() { return d.width; }
-            @Override public int height() { return d.height; }
-            @Override public int vkFormat() { return d.format; }
-            @Override public boolean linearTiling() { return d.tiling == 1; }
-            @Override public int vkUsage() { return d.usage; }
-            @Override public int vkCreateFlags() { return d.createFlags; }
-            @Override public int memoryTypeIndex() { return d.memoryTypeIndex; }
-            @Override public long allocationSizeBytes() { return d.allocationBytes; }
-            @Override public byte[] driverUuid() { return d.driverUuid.clone(); }
-            @Override public byte[] deviceUuid() { return d.deviceUuid.clone(); }
-            @Override public int dupFd() { return Fds.dup(self.memoryFd); }
-        };
+        return description.asExportedMemory(() -> Fds.dup(memoryFd));
     }
 
     /** Consumer thread, after its last read: frees the imports (leaks them if a copy is still pending) and the device. */

@@ -527,31 +527,14 @@ public final class ServeCompositor implements AutoCloseable {
      * {@code owner}'s own dup of the broker's fd (made on the loop thread, so it cannot race the broker's close).
      */
     private static ExportedImageMemory exported(BrokerSurface surface, InPlaceFrame owner) {
-        BrokerSurface.Description d = surface.description();
-        byte[] driver = d.driverUuid.clone(), device = d.deviceUuid.clone();
-        int width = d.width, height = d.height, format = d.format, usage = d.usage, flags = d.createFlags, type = d.memoryTypeIndex;
-        boolean linear = d.tiling == 1;
-        long bytes = d.allocationBytes;
-        return new ExportedImageMemory() {
-            @Override public int width() { return width; }
-            @Override public int height() { return height; }
-            @Override public int vkFormat() { return format; }
-            @Override public boolean linearTiling() { return linear; }
-            @Override public int vkUsage() { return usage; }
-            @Override public int vkCreateFlags() { return flags; }
-            @Override public int memoryTypeIndex() { return type; }
-            @Override public long allocationSizeBytes() { return bytes; }
-            @Override public byte[] driverUuid() { return driver.clone(); }
-            @Override public byte[] deviceUuid() { return device.clone(); }
-            @Override public int dupFd() {
-                synchronized (owner) {
-                    if (owner.fd < 0) {
-                        throw new IllegalStateException("surface " + surface.id() + " is closed");
-                    }
-                    return dev.baton.render.ipc.Fds.dup(owner.fd);
+        return surface.description().asExportedMemory(() -> {
+            synchronized (owner) {
+                if (owner.fd < 0) {
+                    throw new IllegalStateException("surface " + surface.id() + " is closed");
                 }
+                return dev.baton.render.ipc.Fds.dup(owner.fd);
             }
-        };
+        });
     }
 
     private final Broker broker;

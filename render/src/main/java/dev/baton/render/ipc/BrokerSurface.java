@@ -34,6 +34,33 @@ public final class BrokerSurface {
         /** Client memory: the exporter's driver and device UUIDs (16 bytes each); zeros for a broker memfd. */
         public final byte[] driverUuid = new byte[16], deviceUuid = new byte[16];
 
+        /**
+         * The surface's memory as an importer in the broker's process needs it ({@code SurfaceImage.importFrom}, a
+         * GL import): a snapshot of this description's image fields, whose {@code dupFd} is {@code dupFd}'s.
+         *
+         * @param dupFd gives a fresh fd of the memory for each import (owned by the importer)
+         * @return the view, valid as long as {@code dupFd} can give fds
+         */
+        public dev.baton.render.ExportedImageMemory asExportedMemory(java.util.function.IntSupplier dupFd) {
+            byte[] driver = driverUuid.clone(), device = deviceUuid.clone();
+            int w = width, h = height, f = format, u = usage, flags = createFlags, type = memoryTypeIndex;
+            boolean linear = tiling == 1;
+            long bytes = allocationBytes;
+            return new dev.baton.render.ExportedImageMemory() {
+                @Override public int width() { return w; }
+                @Override public int height() { return h; }
+                @Override public int vkFormat() { return f; }
+                @Override public boolean linearTiling() { return linear; }
+                @Override public int vkUsage() { return u; }
+                @Override public int vkCreateFlags() { return flags; }
+                @Override public int memoryTypeIndex() { return type; }
+                @Override public long allocationSizeBytes() { return bytes; }
+                @Override public byte[] driverUuid() { return driver.clone(); }
+                @Override public byte[] deviceUuid() { return device.clone(); }
+                @Override public int dupFd() { return dupFd.getAsInt(); }
+            };
+        }
+
         @Override
         public String toString() {
             return "surface " + surfaceId + " " + width + "x" + height + " (" + allocationBytes + " bytes, memory choice "

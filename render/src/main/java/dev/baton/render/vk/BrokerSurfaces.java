@@ -319,7 +319,8 @@ public final class BrokerSurfaces implements AutoCloseable {
         }
 
         /** {@return whether the broker answered ABANDONED, or this side abandoned the connection} */
-        boolean abandoned() {
+        @Override
+        public boolean isAbandoned() {
             return abandoned || abandonedBecause != null;
         }
 

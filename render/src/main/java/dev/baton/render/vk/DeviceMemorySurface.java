@@ -1,15 +1,10 @@
 package dev.baton.render.vk;
 
-import static org.lwjgl.system.MemoryStack.stackPush;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
 import dev.baton.render.ExportedImageMemory;
-import dev.baton.render.VkResults;
-import java.nio.LongBuffer;
-import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkCommandBuffer;
-import org.lwjgl.vulkan.VkImageViewCreateInfo;
 
 /**
  * A surface whose memory is exportable Vulkan image memory that another process (the broker)
@@ -74,13 +69,8 @@ public final class DeviceMemorySurface implements MemfdSurface {
     }
 
     private static DeviceMemorySurface withView(DeviceContext device, SurfaceImage image) {
-        try (MemoryStack stack = stackPush()) {
-            VkImageViewCreateInfo viewInfo = VkImageViewCreateInfo.calloc(stack).sType$Default()
-                    .image(image.handle()).viewType(VK_IMAGE_VIEW_TYPE_2D).format(image.vkFormat());
-            viewInfo.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
-            LongBuffer p = stack.mallocLong(1);
-            VkResults.check(vkCreateImageView(device.vkDevice(), viewInfo, null, p), "vkCreateImageView(device-memory surface)");
-            return new DeviceMemorySurface(device, image, p.get(0));
+        try {
+            return new DeviceMemorySurface(device, image, image.createColorView());
         } catch (RuntimeException e) {
             image.close();
             throw e;

@@ -1,16 +1,11 @@
 package dev.baton.render.vk;
 
-import static org.lwjgl.system.MemoryStack.stackPush;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
-import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.system.linux.MMAN;
 import org.lwjgl.vulkan.VkCommandBuffer;
-import org.lwjgl.vulkan.VkImageViewCreateInfo;
 
 /**
  * The copy tier across processes: a surface in the broker's sealed memfd for a device that cannot
@@ -64,10 +59,7 @@ public final class HostCopyMemfdSurface implements MemfdSurface {
      * @throws IllegalStateException with a one-line reason if the memfd is too small or cannot be mapped
      */
     public static HostCopyMemfdSurface open(DeviceContext device, int fd, long allocationBytes, int width, int height) {
-        long frame = (long) width * height * 4;
-        if (frame > allocationBytes) {
-            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
-        }
+        long frame = BrokerPages.checkFrame(allocationBytes, width, height);
         if (frame > Integer.MAX_VALUE) {
             throw new IllegalStateException(width + "x" + height + " is too large for one staging buffer");
         }
@@ -75,20 +67,10 @@ public final class HostCopyMemfdSurface implements MemfdSurface {
         SurfaceImage image = null;
         long view = VK_NULL_HANDLE;
         HostBuffer staging = null;
-        try (MemoryStack stack = stackPush()) {
-            IntBuffer errno = stack.mallocInt(1);
-            mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
-            if (mapping == MMAN.MAP_FAILED) {
-                mapping = 0;
-                throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
-            }
+        try {
+            mapping = BrokerPages.map(fd, allocationBytes);
             image = SurfaceImage.createPrivate(device, width, height);
-            VkImageViewCreateInfo viewInfo = VkImageViewCreateInfo.calloc(stack).sType$Default()
-                    .image(image.handle()).viewType(VK_IMAGE_VIEW_TYPE_2D).format(SurfaceImage.FORMAT);
-            viewInfo.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
-            LongBuffer p = stack.mallocLong(1);
-            dev.baton.render.VkResults.check(vkCreateImageView(device.vkDevice(), viewInfo, null, p), "vkCreateImageView(surface)");
-            view = p.get(0);
+            view = image.createColorView();
             staging = HostBuffer.create(device, (int) frame);
             HostCopyMemfdSurface s = new HostCopyMemfdSurface(device, width, height, image, view, staging, mapping, allocationBytes);
             mapping = 0; // owned by s

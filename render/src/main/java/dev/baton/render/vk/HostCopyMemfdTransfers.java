@@ -1,11 +1,8 @@
 package dev.baton.render.vk;
 
-import static org.lwjgl.system.MemoryStack.stackPush;
 import static org.lwjgl.vulkan.VK10.*;
 import static org.lwjgl.vulkan.VK13.*;
 
-import java.nio.IntBuffer;
-import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
 import org.lwjgl.system.linux.MMAN;
 import org.lwjgl.vulkan.VkCommandBuffer;
@@ -61,10 +58,7 @@ public final class HostCopyMemfdTransfers implements AutoCloseable {
      * @throws IllegalStateException with a one-line reason if the memfd is too small or cannot be mapped
      */
     public static HostCopyMemfdTransfers open(DeviceContext device, int fd, long allocationBytes, int width, int height) {
-        long frame = (long) width * height * 4;
-        if (frame > allocationBytes) {
-            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
-        }
+        long frame = BrokerPages.checkFrame(allocationBytes, width, height);
         if (frame > Integer.MAX_VALUE) {
             throw new IllegalStateException(width + "x" + height + " is too large for one staging buffer");
         }
@@ -73,13 +67,8 @@ public final class HostCopyMemfdTransfers implements AutoCloseable {
         HostBuffer staging = null;
         VkCommandBuffer up = null;
         VkCommandBuffer back = null;
-        try (MemoryStack stack = stackPush()) {
-            IntBuffer errno = stack.mallocInt(1);
-            mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
-            if (mapping == MMAN.MAP_FAILED) {
-                mapping = 0;
-                throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
-            }
+        try {
+            mapping = BrokerPages.map(fd, allocationBytes);
             image = SurfaceImage.createPrivate(device, width, height);
             TimedWork.initializeImage(device, image.handle(), false);
             staging = HostBuffer.create(device, (int) frame);

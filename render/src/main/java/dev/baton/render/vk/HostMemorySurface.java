@@ -8,7 +8,6 @@ import static org.lwjgl.vulkan.VK13.*;
 
 import dev.baton.render.SurfaceFormat;
 import dev.baton.render.VkResults;
-import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.linux.MMAN;
@@ -78,7 +77,7 @@ public final class HostMemorySurface implements MemfdSurface {
                 ": it cannot draw into the broker's memory; pick another --device (lavapipe or SwiftShader have it)");
         long mapping = 0;
         try (MemoryStack stack = stackPush()) {
-            mapping = map(device, fd, allocationBytes, importAlignment(device, stack), stack);
+            mapping = map(device, fd, allocationBytes, importAlignment(device, stack));
             int pointerTypes = hostPointerTypes(device, mapping, stack);
             HostMemorySurface s = linearRenderable(device, width, height, stack)
                     ? direct(device, width, height, mapping, allocationBytes, pointerTypes, stack)
@@ -97,25 +96,19 @@ public final class HostMemorySurface implements MemfdSurface {
         if (!device.hasExtension(DeviceContext.EXTERNAL_MEMORY_HOST)) {
             throw new IllegalStateException(device.name() + " lacks " + DeviceContext.EXTERNAL_MEMORY_HOST + lackHint);
         }
-        if ((long) width * height * 4 > allocationBytes) {
-            throw new IllegalStateException("the broker allocated " + allocationBytes + " bytes, less than a " + width + "x" + height + " RGBA8 frame");
-        }
+        BrokerPages.checkFrame(allocationBytes, width, height);
     }
 
     /**
      * Maps the broker's memfd for import: its size a multiple of the import alignment, the mapping
      * aligned to it. Returns the mapping, owned by the caller; unmaps it itself if a check fails.
      */
-    private static long map(DeviceContext device, int fd, long allocationBytes, long alignment, MemoryStack stack) {
+    private static long map(DeviceContext device, int fd, long allocationBytes, long alignment) {
         if (allocationBytes % alignment != 0) {
             throw new IllegalStateException(device.name() + " imports host memory in multiples of " + alignment
                     + " bytes; the broker allocated " + allocationBytes);
         }
-        IntBuffer errno = stack.mallocInt(1);
-        long mapping = MMAN.mmap(errno, 0L, allocationBytes, MMAN.PROT_READ | MMAN.PROT_WRITE, MMAN.MAP_SHARED, fd, 0);
-        if (mapping == MMAN.MAP_FAILED) {
-            throw new IllegalStateException("mmap of the broker's " + allocationBytes + "-byte memfd failed, errno " + errno.get(0));
-        }
+        long mapping = BrokerPages.map(fd, allocationBytes);
         if (mapping % alignment != 0) {
             MMAN.nmunmap(0L, mapping, allocationBytes);
             throw new IllegalStateException(device.name() + " needs host pointers aligned to " + alignment + " bytes");
@@ -157,7 +150,7 @@ public final class HostMemorySurface implements MemfdSurface {
             if (allocationBytes % alignment == 0 && !linearImportable(device, width, height, usage, stack)) {
                 throw new IllegalStateException(device.name() + " cannot make a linear RGBA8 transfer image in imported host memory");
             }
-            mapping = map(device, fd, allocationBytes, alignment, stack);
+            mapping = map(device, fd, allocationBytes, alignment);
             HostMemorySurface s = linear(device, width, height, mapping, allocationBytes, hostPointerTypes(device, mapping, stack), usage, stack);
             if (s == null) {
                 throw new IllegalStateException(device.name() + " does not lay a linear " + width + "x" + height
@@ -291,7 +284,8 @@ public final class HostMemorySurface implements MemfdSurface {
             VkResults.check(vkBindImageMemory(vk, image, memory, 0), "vkBindImageMemory(host memory) on " + device.name());
             adopted = SurfaceImage.adopt(device, width, height, ImageSpec.DEFAULT.linearTiling(), image, memory, bytes,
                     Integer.numberOfTrailingZeros(typeBits)); // the type importMemory chose
-            return new HostMemorySurface(device, width, height, adopted, createView(device, image, stack), VK_NULL_HANDLE, VK_NULL_HANDLE,
+            long view = SurfaceImage.createColorView(device, image, SurfaceImage.FORMAT);
+            return new HostMemorySurface(device, width, height, adopted, view, VK_NULL_HANDLE, VK_NULL_HANDLE,
                     mapping, bytes);
         } catch (RuntimeException | Error e) {
             undo(vk, adopted, memory, image);
@@ -325,7 +319,7 @@ public final class HostMemorySurface implements MemfdSurface {
             memory = importMemory(device, mapping, bytes, pointerTypes & req.memoryTypeBits(), stack);
             VkResults.check(vkBindBufferMemory(vk, buffer, memory, 0), "vkBindBufferMemory(host memory) on " + device.name());
             image = SurfaceImage.createPrivate(device, width, height);
-            view = createView(device, image.handle(), stack);
+            view = SurfaceImage.createColorView(device, image.handle(), SurfaceImage.FORMAT);
             return new HostMemorySurface(device, width, height, image, view, buffer, memory, mapping, bytes);
         } catch (RuntimeException | Error e) {
             if (view != VK_NULL_HANDLE) {
@@ -372,15 +366,6 @@ public final class HostMemorySurface implements MemfdSurface {
         VkExtent3D max = properties.imageFormatProperties().maxExtent();
         return (external.externalMemoryProperties().externalMemoryFeatures() & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) != 0
                 && width <= max.width() && height <= max.height();
-    }
-
-    private static long createView(DeviceContext device, long image, MemoryStack stack) {
-        VkImageViewCreateInfo viewInfo = VkImageViewCreateInfo.calloc(stack).sType$Default()
-                .image(image).viewType(VK_IMAGE_VIEW_TYPE_2D).format(SurfaceImage.FORMAT);
-        viewInfo.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
-        LongBuffer p = stack.mallocLong(1);
-        VkResults.check(vkCreateImageView(device.vkDevice(), viewInfo, null, p), "vkCreateImageView(surface)");
-        return p.get(0);
     }
 
     private static long importAlignment(DeviceContext device, MemoryStack stack) {

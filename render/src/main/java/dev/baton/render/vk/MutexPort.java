@@ -42,6 +42,9 @@ interface MutexPort {
      */
     boolean isOwner();
 
+    /** {@return whether the mutex is abandoned (for a broker's surface: it answered ABANDONED, or this side ended the connection). Any thread} */
+    boolean isAbandoned();
+
     /** This participant's device was lost: the mutex is abandoned if it owned it. Any thread. */
     void deviceLost();
 
@@ -93,6 +96,11 @@ interface MutexPort {
         @Override
         public boolean isOwner() {
             return handle.isOwner();
+        }
+
+        @Override
+        public boolean isAbandoned() {
+            return handle.mutex().isAbandoned();
         }
 
         @Override

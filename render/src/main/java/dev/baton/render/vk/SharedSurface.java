@@ -641,8 +641,7 @@ public final class SharedSurface implements AutoCloseable {
 
     /** {@return true once the surface's mutex was abandoned (its owner's device was lost or closed). Any thread} */
     public boolean isAbandoned() {
-        return mutex != null ? mutex.isAbandoned() : endpoints.isEmpty() || endpoints.get(0).handle() instanceof BrokerSurfaces.Port p
-                && p.abandoned();
+        return mutex != null ? mutex.isAbandoned() : endpoints.isEmpty() || endpoints.get(0).handle().isAbandoned();
     }
 
     /** {@return whether this surface's keyed mutex lives in a broker's process ({@link BrokerSurfaces})} */

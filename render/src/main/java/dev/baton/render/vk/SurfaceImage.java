@@ -231,6 +231,30 @@ public final class SurfaceImage implements ExportedImageMemory, AutoCloseable {
         return device;
     }
 
+    /**
+     * Makes a 2D colour view of this image (one mip level, one layer), for a framebuffer or a sampler.
+     *
+     * @return the {@code VkImageView}, owned by the caller (destroy it before the image)
+     */
+    public long createColorView() {
+        return createColorView(device, image, vkFormat());
+    }
+
+    /**
+     * A 2D colour view (one mip level, one layer) of {@code image} on {@code device}, for images Baton
+     * holds by handle; see {@link #createColorView()}.
+     */
+    static long createColorView(DeviceContext device, long image, int vkFormat) {
+        try (MemoryStack stack = stackPush()) {
+            VkImageViewCreateInfo info = VkImageViewCreateInfo.calloc(stack).sType$Default()
+                    .image(image).viewType(VK_IMAGE_VIEW_TYPE_2D).format(vkFormat);
+            info.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
+            LongBuffer p = stack.mallocLong(1);
+            VkResults.check(vkCreateImageView(device.vkDevice(), info, null, p), "vkCreateImageView on " + device.name());
+            return p.get(0);
+        }
+    }
+
     @Override
     public int width() {
         return width;

@@ -7,12 +7,10 @@ import dev.baton.render.VkResults;
 import dev.baton.render.vk.DeviceContext;
 import dev.baton.render.vk.SurfaceEndpoint;
 import dev.baton.render.vk.SurfaceImage;
-import java.nio.LongBuffer;
 import java.util.List;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.vulkan.VkCommandBuffer;
 import org.lwjgl.vulkan.VkCommandBufferBeginInfo;
-import org.lwjgl.vulkan.VkImageViewCreateInfo;
 
 /**
  * Records a {@link Scene} into a producer's ring of surface endpoints on one device: an image view
@@ -46,7 +44,7 @@ public final class RingRenderer implements AutoCloseable {
         this.scene = renderer;
         try {
             for (int i = 0; i < ring.size(); i++) {
-                views[i] = createView(ring.get(i).image());
+                views[i] = ring.get(i).image().createColorView();
                 commands[i] = device.allocateCommandBuffer();
             }
         } catch (RuntimeException | Error e) {
@@ -95,17 +93,6 @@ public final class RingRenderer implements AutoCloseable {
             }
         }
         return all;
-    }
-
-    private long createView(SurfaceImage image) {
-        try (MemoryStack stack = stackPush()) {
-            VkImageViewCreateInfo info = VkImageViewCreateInfo.calloc(stack).sType$Default()
-                    .image(image.handle()).viewType(VK_IMAGE_VIEW_TYPE_2D).format(image.vkFormat());
-            info.subresourceRange().aspectMask(VK_IMAGE_ASPECT_COLOR_BIT).levelCount(1).layerCount(1);
-            LongBuffer out = stack.mallocLong(1);
-            VkResults.check(vkCreateImageView(device.vkDevice(), info, null, out), "vkCreateImageView");
-            return out.get(0);
-        }
     }
 
     /** Frees command buffers, views and pipelines. Idempotent; owning thread; GPU work must be done. */
