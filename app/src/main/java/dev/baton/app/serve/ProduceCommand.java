@@ -224,10 +224,10 @@ public final class ProduceCommand implements Cli.Body {
             // waits for ours: no FENCE_REACHED, nothing copied); chosen by what both sides report, never by a name.
             // The shared timeline where the device exports timelines (hardware; none here), else binary semaphores.
             boolean timeline = dev.info().timelineSemaphoreExport() && dev.info().timelineSemaphoreImport();
-            boolean binary = (client.brokerCapabilities() & Protocol.CAP_BROKER_IMPORTS_CLIENT_MEMORY) != 0
+            boolean ownMemory = (client.brokerCapabilities() & Protocol.CAP_BROKER_IMPORTS_CLIENT_MEMORY) != 0
                     && (timeline || ExternalBinarySemaphore.supported(dev)) && dev.info().memoryExport();
             for (int i = 0; i < this.ring; i++) {
-                if (binary) {
+                if (ownMemory) {
                     try {
                         SharedSurface shared = timeline
                                 ? broker.offerWithSharedTimeline(dev, size.width(), size.height(), PRODUCER_KEY, TimeUnit.SECONDS.toNanos(5))
@@ -240,7 +240,7 @@ public final class ProduceCommand implements Cli.Body {
                             throw e;
                         }
                         out.println("produce: the broker took no memory of this device (" + e.getMessage() + "); using its memory");
-                        binary = false;
+                        ownMemory = false;
                     }
                 }
                 BrokerClient.Surface s;
@@ -264,7 +264,7 @@ public final class ProduceCommand implements Cli.Body {
             // The same renderer, lease and release as an in-process producer thread (the demo's Producer).
             renderer = new RingRenderer(dev, endpoints, chosen);
             out.println("produce: connected to " + socket + " as client " + client.clientId() + " (" + name + " on " + dev.info().name() + ", "
-                    + this.ring + " surface" + (this.ring == 1 ? "" : "s") + " of " + size + (binary ? " in this device's own memory, "
+                    + this.ring + " surface" + (this.ring == 1 ? "" : "s") + " of " + size + (ownMemory ? " in this device's own memory, "
                             : memoryChoice == Protocol.MEMORY_DEVICE_OPAQUE_FD
                             ? " in device memory the broker allocated, " : " in the broker's sealed memfds, ")
                     + describe(ring.get(0)) + ")");
@@ -273,12 +273,16 @@ public final class ProduceCommand implements Cli.Body {
             long period = (long) (1e9 / fps);
             long next = System.nanoTime();
             long frame = 0;
+            int slot = 0;
+            SurfaceEndpoint previous = null; // the surface of the frame before, for the overlap count
             while ((frames == 0 || frame < frames) && !signal.requested()) {
-                int slot = (int) (frame % this.ring);
                 SurfaceEndpoint endpoint = endpoints.get(slot);
                 Lease lease = endpoint.acquire(PRODUCER_KEY, timeout);
                 if (lease.status() == AcquireStatus.TIMEOUT) {
+                    // The compositor still holds this surface (the window shows it until a newer frame replaces it):
+                    // the next frame goes into the next one, or a ring whose other surface is free would wait for ever.
                     timeouts++;
+                    slot = (slot + 1) % this.ring;
                     continue;
                 }
                 if (!lease.acquired()) {
@@ -296,10 +300,10 @@ public final class ProduceCommand implements Cli.Body {
                 // FENCE_REACHED); one it gave up on late may not be: the renderer waits for it, bounded.
                 float seconds = (System.nanoTime() - t0) / 1e9f;
                 dev.submit(renderer.record(slot, frame, seconds, hue, timeout), lease);
-                SurfaceEndpoint previous = endpoints.get((slot + this.ring - 1) % this.ring);
-                if (frame > 0 && Long.compareUnsigned(previous.timeline().completedValue(), previous.lastSubmittedValue()) < 0) {
+                if (previous != null && Long.compareUnsigned(previous.timeline().completedValue(), previous.lastSubmittedValue()) < 0) {
                     overlapped++;
                 }
+                previous = endpoint;
                 data.putLong(0, frame).putInt(8, hue);
                 data.clear();
                 // Release at submit time: the compositor waits for FENCE_REACHED, which the reporter sends.
@@ -310,6 +314,7 @@ public final class ProduceCommand implements Cli.Body {
                 }
                 frame++;
                 delivered++;
+                slot = (slot + 1) % this.ring;
             }
             if (failure == null && !broker.drain(timeout)) {
                 failure = broker.failure() != null ? broker.failure()

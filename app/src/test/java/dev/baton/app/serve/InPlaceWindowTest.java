@@ -109,7 +109,7 @@ class InPlaceWindowTest {
                         + " uploaded per frame").matcher(out);
                 assertTrue(sampled.find(), out);
                 long frames = Long.parseLong(sampled.group(1));
-                assertTrue(frames >= 10, "only " + frames + " frames sampled in place:\n" + out);
+                assertTrue(frames >= 10, "only " + frames + " frames sampled in place:\n" + out + "\nthe producer:\n" + prod);
                 Matcher checked = Pattern.compile("frames\\s+(\\d+)\\s+torn 0  stale 0  invalid 0  fence late \\d+  device memory, sampled in"
                         + " place \\((\\d+) checked in GL\\)").matcher(out);
                 assertTrue(checked.find(), out);
